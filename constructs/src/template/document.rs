@@ -1,0 +1,343 @@
+//! The template document: the sections of a CloudFormation template, in the order they are written.
+//!
+//! Rendering is deterministic: sections in a fixed order, resources in construct-tree order,
+//! properties in schema order, 2-space JSON with a trailing newline.
+
+use serde_json::{Map, Value as Json, json};
+
+use super::value::Value;
+
+/// A CloudFormation parameter type, including the AWS-specific and SSM-backed ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    String,
+    Number,
+    ListOfNumber,
+    CommaDelimitedList,
+    /// An AWS-specific type such as `AWS::EC2::VPC::Id` or `AWS::EC2::KeyPair::KeyName`.
+    Aws(String),
+    /// `List<AWS::EC2::Subnet::Id>` and friends.
+    ListOfAws(String),
+    /// `AWS::SSM::Parameter::Name`.
+    SsmName,
+    /// `AWS::SSM::Parameter::Value<T>`: the value of an SSM parameter of type `T`
+    /// (`String`, `List<String>`, `AWS::EC2::Image::Id`, ...).
+    SsmValue(String),
+}
+
+impl ParamType {
+    /// The `Type` string in the template.
+    pub fn as_type(&self) -> String {
+        match self {
+            ParamType::String => "String".into(),
+            ParamType::Number => "Number".into(),
+            ParamType::ListOfNumber => "List<Number>".into(),
+            ParamType::CommaDelimitedList => "CommaDelimitedList".into(),
+            ParamType::Aws(t) => t.clone(),
+            ParamType::ListOfAws(t) => format!("List<{t}>"),
+            ParamType::SsmName => "AWS::SSM::Parameter::Name".into(),
+            ParamType::SsmValue(t) => format!("AWS::SSM::Parameter::Value<{t}>"),
+        }
+    }
+}
+
+/// A template parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    pub kind: ParamType,
+    pub description: Option<String>,
+    pub default: Option<Json>,
+    pub allowed_values: Vec<String>,
+    pub allowed_pattern: Option<String>,
+    pub constraint_description: Option<String>,
+    pub min_length: Option<u32>,
+    pub max_length: Option<u32>,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub no_echo: bool,
+}
+
+impl Parameter {
+    pub fn new(kind: ParamType) -> Self {
+        Self {
+            kind,
+            description: None,
+            default: None,
+            allowed_values: Vec::new(),
+            allowed_pattern: None,
+            constraint_description: None,
+            min_length: None,
+            max_length: None,
+            min_value: None,
+            max_value: None,
+            no_echo: false,
+        }
+    }
+
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+
+    pub fn default(mut self, d: impl Into<Json>) -> Self {
+        self.default = Some(d.into());
+        self
+    }
+
+    pub fn allowed_pattern(mut self, p: impl Into<String>) -> Self {
+        self.allowed_pattern = Some(p.into());
+        self
+    }
+
+    fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("Type".into(), json!(self.kind.as_type()));
+        if let Some(d) = &self.description {
+            m.insert("Description".into(), json!(d));
+        }
+        if let Some(d) = &self.default {
+            m.insert("Default".into(), d.clone());
+        }
+        if !self.allowed_values.is_empty() {
+            m.insert("AllowedValues".into(), json!(self.allowed_values));
+        }
+        if let Some(p) = &self.allowed_pattern {
+            m.insert("AllowedPattern".into(), json!(p));
+        }
+        if let Some(c) = &self.constraint_description {
+            m.insert("ConstraintDescription".into(), json!(c));
+        }
+        for (k, v) in [
+            ("MinLength", self.min_length),
+            ("MaxLength", self.max_length),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        for (k, v) in [("MinValue", self.min_value), ("MaxValue", self.max_value)] {
+            if let Some(v) = v {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        if self.no_echo {
+            m.insert("NoEcho".into(), json!(true));
+        }
+        Json::Object(m)
+    }
+}
+
+/// A stack output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub value: Value,
+    pub description: Option<String>,
+    pub export_name: Option<Value>,
+    pub condition: Option<String>,
+}
+
+impl Output {
+    pub fn new(value: impl Into<Value>) -> Self {
+        Self {
+            value: value.into(),
+            description: None,
+            export_name: None,
+            condition: None,
+        }
+    }
+
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+
+    pub fn export(mut self, name: impl Into<Value>) -> Self {
+        self.export_name = Some(name.into());
+        self
+    }
+
+    fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        if let Some(d) = &self.description {
+            m.insert("Description".into(), json!(d));
+        }
+        m.insert("Value".into(), self.value.to_json());
+        if let Some(e) = &self.export_name {
+            m.insert("Export".into(), json!({ "Name": e.to_json() }));
+        }
+        if let Some(c) = &self.condition {
+            m.insert("Condition".into(), json!(c));
+        }
+        Json::Object(m)
+    }
+}
+
+/// `DeletionPolicy` / `UpdateReplacePolicy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletionPolicy {
+    Delete,
+    Retain,
+    RetainExceptOnCreate,
+    Snapshot,
+}
+
+impl DeletionPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletionPolicy::Delete => "Delete",
+            DeletionPolicy::Retain => "Retain",
+            DeletionPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
+            DeletionPolicy::Snapshot => "Snapshot",
+        }
+    }
+}
+
+/// One resource as it will be written: its place in the construct tree and its template entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceEntry {
+    /// The construct path, for error messages.
+    pub path: String,
+    pub logical_id: String,
+    pub type_name: &'static str,
+    pub properties: Value,
+    pub depends_on: Vec<String>,
+    pub condition: Option<String>,
+    pub deletion_policy: Option<DeletionPolicy>,
+    pub update_replace_policy: Option<DeletionPolicy>,
+    pub metadata: Vec<(String, Value)>,
+}
+
+impl ResourceEntry {
+    fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("Type".into(), json!(self.type_name));
+        if let Some(c) = &self.condition {
+            m.insert("Condition".into(), json!(c));
+        }
+        if !self.depends_on.is_empty() {
+            m.insert("DependsOn".into(), json!(self.depends_on));
+        }
+        if let Some(p) = self.deletion_policy {
+            m.insert("DeletionPolicy".into(), json!(p.as_str()));
+        }
+        if let Some(p) = self.update_replace_policy {
+            m.insert("UpdateReplacePolicy".into(), json!(p.as_str()));
+        }
+        if !self.metadata.is_empty() {
+            m.insert(
+                "Metadata".into(),
+                Value::Map(self.metadata.clone()).to_json(),
+            );
+        }
+        let props = self.properties.to_json();
+        if props.as_object().is_some_and(|o| !o.is_empty()) {
+            m.insert("Properties".into(), props);
+        }
+        Json::Object(m)
+    }
+}
+
+/// Output formats of `synth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TemplateFormat {
+    #[default]
+    Json,
+    Yaml,
+}
+
+/// A whole template, ready to render.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Template {
+    pub description: Option<String>,
+    pub metadata: Vec<(String, Value)>,
+    pub parameters: Vec<(String, Parameter)>,
+    pub mappings: Vec<(String, Value)>,
+    pub conditions: Vec<(String, Value)>,
+    pub resources: Vec<ResourceEntry>,
+    pub outputs: Vec<(String, Output)>,
+}
+
+impl Template {
+    /// The template as JSON, sections in CloudFormation's documented order.
+    pub fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        if let Some(d) = &self.description {
+            m.insert("Description".into(), json!(d));
+        }
+        if !self.metadata.is_empty() {
+            m.insert(
+                "Metadata".into(),
+                Value::Map(self.metadata.clone()).to_json(),
+            );
+        }
+        let section = |pairs: Vec<(String, Json)>| Json::Object(pairs.into_iter().collect());
+        if !self.parameters.is_empty() {
+            m.insert(
+                "Parameters".into(),
+                section(
+                    self.parameters
+                        .iter()
+                        .map(|(k, p)| (k.clone(), p.to_json()))
+                        .collect(),
+                ),
+            );
+        }
+        for (name, items) in [
+            ("Mappings", &self.mappings),
+            ("Conditions", &self.conditions),
+        ] {
+            if !items.is_empty() {
+                m.insert(
+                    name.into(),
+                    section(
+                        items
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.to_json()))
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        m.insert(
+            "Resources".into(),
+            section(
+                self.resources
+                    .iter()
+                    .map(|r| (r.logical_id.clone(), r.to_json()))
+                    .collect(),
+            ),
+        );
+        if !self.outputs.is_empty() {
+            m.insert(
+                "Outputs".into(),
+                section(
+                    self.outputs
+                        .iter()
+                        .map(|(k, o)| (k.clone(), o.to_json()))
+                        .collect(),
+                ),
+            );
+        }
+        Json::Object(m)
+    }
+
+    /// The template text in the chosen format: 2-space JSON or long-form YAML, newline-terminated.
+    pub fn render(&self, format: TemplateFormat) -> String {
+        render_json_value(&self.to_json(), format)
+    }
+}
+
+/// Renders a JSON template in the chosen format. YAML keeps intrinsics in their long form
+/// (`Fn::Sub:`), which CloudFormation and cfn-lint read like the short tags.
+pub fn render_json_value(j: &Json, format: TemplateFormat) -> String {
+    match format {
+        TemplateFormat::Json => {
+            // Serializing a `serde_json::Value` to a String cannot fail (all keys are strings).
+            let mut s = serde_json::to_string_pretty(j).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        TemplateFormat::Yaml => serde_yaml_ng::to_string(j).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,16 @@
+//! The CloudFormation template model: values and intrinsics, typed properties, resources,
+//! parameters and outputs, and the rendered document.
+
+pub mod check;
+pub mod document;
+pub mod prop;
+pub mod resource;
+pub mod value;
+
+pub use check::{Checker, PropertyIssue, Validate};
+pub use document::{
+    DeletionPolicy, Output, ParamType, Parameter, ResourceEntry, Template, TemplateFormat,
+};
+pub use prop::{Prop, ToValue};
+pub use resource::{Handle, Resource, ResourceSpec, Tagging};
+pub use value::{Intrinsic, Pseudo, RefTarget, Reference, Value};
