@@ -1,0 +1,1 @@
+//! The change-set deployment engine: plan (create/update/no-change), approve, execute, watch.

@@ -1,0 +1,1 @@
+//! Template diff and its text / markdown / json renderings.

@@ -1,0 +1,15 @@
+//! snowcdk: describe AWS infrastructure as typed Rust constructs, synthesize it to CloudFormation,
+//! review it as template diffs, and deploy it through change sets.
+//!
+//! Data flows one way:
+//! `snowcdk.toml` (stage) -> [`app`] (composes constructs) -> construct tree -> template model
+//! -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod deploy;
+pub mod diff;
+pub mod exit;
+pub mod writer;
