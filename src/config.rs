@@ -67,6 +67,9 @@ pub struct StageConfig {
     /// The AWS account id (12 digits); when set, deploy refuses other accounts.
     #[serde(default)]
     pub account: Option<String>,
+    /// An S3 bucket for templates over 51,200 bytes and for assets (see `snowcdk bootstrap`).
+    #[serde(default)]
+    pub staging_bucket: Option<String>,
     /// Extra tags for every taggable resource (besides `Project` and `Stage`).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
