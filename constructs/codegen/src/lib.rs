@@ -24,7 +24,8 @@
 //!
 //! Nested structs live at module level and are named `<Resource><Definition>` for `$ref`'d
 //! definitions (`SecurityGroup` + `Tag` -> `SecurityGroupTag`) and `<Resource><Property>` for
-//! inline objects. When that name is already taken in the module (by a resource struct, e.g.
+//! inline objects; a definition whose name already starts with the resource's name is not
+//! prefixed again (`Bucket` + `BucketEncryption` -> `BucketEncryption`). When that name is already taken in the module (by a resource struct, e.g.
 //! EC2 `SecurityGroup` + `Ingress` vs. the `SecurityGroupIngress` resource, or by an earlier
 //! nested type) `Property` is appended, then a number if still taken. Only definitions reachable
 //! from settable properties are generated.
@@ -629,9 +630,11 @@ impl ModGen {
         if !settable {
             return Ok(None);
         }
-        let base = match ptr.strip_prefix("#/definitions/") {
-            Some(def) => format!("{}{}", ctx.resource, names::camel(def)),
-            None => format!("{}{}", ctx.resource, names::camel(hint)),
+        let part = names::camel(ptr.strip_prefix("#/definitions/").unwrap_or(hint));
+        let base = if part.starts_with(&ctx.resource) {
+            part
+        } else {
+            format!("{}{part}", ctx.resource)
         };
         let name = self.reserve(&base);
         let idx = self.structs.len();
@@ -667,8 +670,7 @@ impl ModGen {
             c.enum_str = vec![v.clone()];
         }
         if let Some(p) = s.get("pattern").and_then(Json::as_str) {
-            // ECMAScript/Python `\Z` (end of input) is `\z` in the regex crate.
-            let p = p.replace(r"\Z", r"\z");
+            let p = translate_pattern(p);
             match regex::Regex::new(&p) {
                 Ok(_) => {
                     let i = match self.patterns.iter().position(|q| *q == p) {
@@ -1094,6 +1096,47 @@ fn read_only_key(root: &Json, path: &str) -> Option<(String, String)> {
     Some((ptr, (*last).to_owned()))
 }
 
+/// Translates a schema pattern (ECMAScript / Python flavour) to the `regex` crate's syntax:
+/// `\Z` (end of input) becomes `\z`, and a `[` inside a character class, literal there in
+/// ECMAScript, is escaped (the regex crate reads it as a nested class).
+fn translate_pattern(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut chars = p.chars();
+    let mut in_class = false;
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => {
+                let next = chars.next();
+                match next {
+                    Some('Z') => out.push_str("\\z"),
+                    Some(n) => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    None => out.push('\\'),
+                }
+            }
+            '[' if in_class => out.push_str("\\["),
+            '[' => {
+                in_class = true;
+                out.push('[');
+                // A leading `]` or `^]` is literal; keep it inside the class.
+                let rest = chars.as_str();
+                if let Some(r) = rest.strip_prefix('^') {
+                    out.push('^');
+                    chars = r.chars();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `Tagging::..` for a resource schema.
 fn tagging(schema: &Json) -> String {
     let t = schema.get("tagging");
@@ -1138,13 +1181,17 @@ fn doc_text(d: Option<&Json>) -> Option<String> {
     }
     let mut out = String::with_capacity(text.len());
     let ticks = text.matches('`').count();
-    for ch in text.chars() {
+    for (i, ch) in text.chars().enumerate() {
         match ch {
-            '[' | ']' | '<' | '>' | '*' | '_' | '#' | '|' | '\\' => {
+            '[' | ']' | '<' | '>' | '\\' => {
                 out.push('\\');
                 out.push(ch);
             }
-            '`' if ticks % 2 == 1 || text.contains("``") => out.push_str("\\`"),
+            '#' | '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '`' if ticks % 2 == 1 || text.contains("```") => out.push_str("\\`"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }

@@ -14,25 +14,27 @@ use crate::template::{
 
 static PATTERN_0: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^[a-zA-Z0-9\.\*\-]+$"));
+static PATTERN_1: LazyLock<Option<Regex>> =
+    LazyLock::new(|| compile_pattern(r"^([a-z,A-Z,0-9,. _\-:/()#,@\[\]+=&;\{\}!$*])*$"));
 
 /// `AWS::EC2::EIP`: Specifies an Elastic IP (EIP) address and can, optionally, associate it with an Amazon EC2 instance. You can allocate an Elastic IP address from an address pool owned by AWS or from an address pool created from a public IPv4 address range that you have brought to AWS for use with your AWS resources...
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Eip {
     /// An Elastic IP address or a carrier IP address in a Wavelength Zone.
     pub address: Option<Prop<String>>,
-    /// The network (\`\`vpc\`\`). If you define an Elastic IP address and associate it with a VPC that is defined in the same template, you must declare a dependency on the VPC-gateway attachment by using the \[DependsOn...
+    /// The network (``vpc``). If you define an Elastic IP address and associate it with a VPC that is defined in the same template, you must declare a dependency on the VPC-gateway attachment by using the \[DependsOn...
     pub domain: Option<Prop<String>>,
-    /// The ID of the instance. Updates to the \`\`InstanceId\`\` property may require \*some interruptions\*. Updates on an EIP reassociates the address on its associated resource.
+    /// The ID of the instance. Updates to the ``InstanceId`` property may require *some interruptions*. Updates on an EIP reassociates the address on its associated resource.
     pub instance_id: Option<Prop<String>>,
-    /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it. For more information, see \[Allocate sequential Elastic IP addresses from an IPAM pool\](https://docs.aws.amazon.com/vpc/latest/ipam/tutorials-eip-pool.html) in the \*Amazon VPC IPAM User Guide\*.
+    /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it. For more information, see \[Allocate sequential Elastic IP addresses from an IPAM pool\](https://docs.aws.amazon.com/vpc/latest/ipam/tutorials-eip-pool.html) in the *Amazon VPC IPAM User Guide*.
     pub ipam_pool_id: Option<Prop<String>>,
     /// A unique set of Availability Zones, Local Zones, or Wavelength Zones from which AWS advertises IP addresses. Use this parameter to limit the IP address to this location. IP addresses cannot move between network border groups.
     pub network_border_group: Option<Prop<String>>,
-    /// The ID of an address pool that you own. Use this parameter to let Amazon EC2 select an address from the address pool. Updates to the \`\`PublicIpv4Pool\`\` property may require \*some interruptions\*. Updates on an EIP reassociates the address on its associated resource.
+    /// The ID of an address pool that you own. Use this parameter to let Amazon EC2 select an address from the address pool. Updates to the ``PublicIpv4Pool`` property may require *some interruptions*. Updates on an EIP reassociates the address on its associated resource.
     pub public_ipv4_pool: Option<Prop<String>>,
-    /// Any tags assigned to the Elastic IP address. Updates to the \`\`Tags\`\` property may require \*some interruptions\*. Updates on an EIP reassociates the address on its associated resource.
+    /// Any tags assigned to the Elastic IP address. Updates to the ``Tags`` property may require *some interruptions*. Updates on an EIP reassociates the address on its associated resource.
     pub tags: Option<Prop<Vec<Prop<EipTag>>>>,
-    /// The Elastic IP address you are accepting for transfer. You can only accept one transferred address. For more information on Elastic IP address transfers, see \[Transfer Elastic IP addresses\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html\#transfer-EIPs-intro) in the \*Amazon Virtual...
+    /// The Elastic IP address you are accepting for transfer. You can only accept one transferred address. For more information on Elastic IP address transfers, see \[Transfer Elastic IP addresses\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#transfer-EIPs-intro) in the *Amazon Virtual...
     pub transfer_address: Option<Prop<String>>,
 }
 
@@ -208,7 +210,7 @@ pub struct Instance {
     /// \[EC2-VPC\] The number of IPv6 addresses to associate with the primary network interface. Amazon EC2 chooses the IPv6 addresses from the range of your subnet.
     pub ipv6_address_count: Option<Prop<i64>>,
     /// \[EC2-VPC\] The IPv6 addresses from the range of the subnet to associate with the primary network interface.
-    pub ipv6_addresses: Option<Prop<Vec<Prop<InstanceInstanceIpv6Address>>>>,
+    pub ipv6_addresses: Option<Prop<Vec<Prop<InstanceIpv6Address>>>>,
     /// The ID of the kernel.
     pub kernel_id: Option<Prop<String>>,
     /// The name of the key pair.
@@ -223,7 +225,7 @@ pub struct Instance {
     pub monitoring: Option<Prop<bool>>,
     /// The network interfaces to associate with the instance.
     pub network_interfaces: Option<Prop<Vec<Prop<InstanceNetworkInterface>>>>,
-    /// The name of an existing placement group that you want to launch the instance into (cluster \| partition \| spread).
+    /// The name of an existing placement group that you want to launch the instance into (cluster | partition | spread).
     pub placement_group_name: Option<Prop<String>>,
     /// The options for the instance hostname.
     pub private_dns_name_options: Option<Prop<InstancePrivateDnsNameOptions>>,
@@ -342,10 +344,7 @@ impl Instance {
         self.ipv6_address_count = Some(v.into());
         self
     }
-    pub fn ipv6_addresses(
-        mut self,
-        v: impl Into<Prop<Vec<Prop<InstanceInstanceIpv6Address>>>>,
-    ) -> Self {
+    pub fn ipv6_addresses(mut self, v: impl Into<Prop<Vec<Prop<InstanceIpv6Address>>>>) -> Self {
         self.ipv6_addresses = Some(v.into());
         self
     }
@@ -1107,12 +1106,12 @@ impl Validate for InstanceHibernationOptions {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct InstanceInstanceIpv6Address {
+pub struct InstanceIpv6Address {
     /// The IPv6 address.
     pub ipv6_address: Prop<String>,
 }
 
-impl InstanceInstanceIpv6Address {
+impl InstanceIpv6Address {
     pub fn new(ipv6_address: impl Into<Prop<String>>) -> Self {
         Self {
             ipv6_address: ipv6_address.into(),
@@ -1120,7 +1119,7 @@ impl InstanceInstanceIpv6Address {
     }
 }
 
-impl ToValue for InstanceInstanceIpv6Address {
+impl ToValue for InstanceIpv6Address {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(&mut m, "Ipv6Address", Some(&self.ipv6_address));
@@ -1128,13 +1127,13 @@ impl ToValue for InstanceInstanceIpv6Address {
     }
 }
 
-impl From<InstanceInstanceIpv6Address> for Prop<InstanceInstanceIpv6Address> {
-    fn from(v: InstanceInstanceIpv6Address) -> Self {
+impl From<InstanceIpv6Address> for Prop<InstanceIpv6Address> {
+    fn from(v: InstanceIpv6Address) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for InstanceInstanceIpv6Address {
+impl Validate for InstanceIpv6Address {
     fn validate(&self, _c: &mut Checker) {}
 }
 
@@ -1343,7 +1342,7 @@ pub struct InstanceNetworkInterface {
     /// A number of IPv6 addresses to assign to the network interface.
     pub ipv6_address_count: Option<Prop<i64>>,
     /// The IPv6 addresses associated with the network interface.
-    pub ipv6_addresses: Option<Prop<Vec<Prop<InstanceInstanceIpv6Address>>>>,
+    pub ipv6_addresses: Option<Prop<Vec<Prop<InstanceIpv6Address>>>>,
     /// The ID of the network interface.
     pub network_interface_id: Option<Prop<String>>,
     /// The private IPv4 address of the network interface.
@@ -1406,10 +1405,7 @@ impl InstanceNetworkInterface {
         self.ipv6_address_count = Some(v.into());
         self
     }
-    pub fn ipv6_addresses(
-        mut self,
-        v: impl Into<Prop<Vec<Prop<InstanceInstanceIpv6Address>>>>,
-    ) -> Self {
+    pub fn ipv6_addresses(mut self, v: impl Into<Prop<Vec<Prop<InstanceIpv6Address>>>>) -> Self {
         self.ipv6_addresses = Some(v.into());
         self
     }
@@ -1967,17 +1963,17 @@ impl Validate for InternetGatewayTag {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaunchTemplate {
     /// The information for the launch template.
-    pub launch_template_data: Prop<LaunchTemplateLaunchTemplateData>,
+    pub launch_template_data: Prop<LaunchTemplateData>,
     /// A name for the launch template.
     pub launch_template_name: Option<Prop<String>>,
-    /// The tags to apply to the launch template on creation. To tag the launch template, the resource type must be \`\`launch-template\`\`.
-    pub tag_specifications: Option<Prop<Vec<Prop<LaunchTemplateLaunchTemplateTagSpecification>>>>,
+    /// The tags to apply to the launch template on creation. To tag the launch template, the resource type must be ``launch-template``.
+    pub tag_specifications: Option<Prop<Vec<Prop<LaunchTemplateTagSpecificationProperty>>>>,
     /// A description for the first version of the launch template.
     pub version_description: Option<Prop<String>>,
 }
 
 impl LaunchTemplate {
-    pub fn new(launch_template_data: impl Into<Prop<LaunchTemplateLaunchTemplateData>>) -> Self {
+    pub fn new(launch_template_data: impl Into<Prop<LaunchTemplateData>>) -> Self {
         Self {
             launch_template_data: launch_template_data.into(),
             launch_template_name: None,
@@ -1991,7 +1987,7 @@ impl LaunchTemplate {
     }
     pub fn tag_specifications(
         mut self,
-        v: impl Into<Prop<Vec<Prop<LaunchTemplateLaunchTemplateTagSpecification>>>>,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateTagSpecificationProperty>>>>,
     ) -> Self {
         self.tag_specifications = Some(v.into());
         self
@@ -2081,23 +2077,23 @@ impl Handle<LaunchTemplate> {
 
 /// The information for the launch template.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LaunchTemplateLaunchTemplateData {
+pub struct LaunchTemplateData {
     /// The block device mapping.
     pub block_device_mappings: Option<Prop<Vec<Prop<LaunchTemplateBlockDeviceMapping>>>>,
-    /// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to \`\`open\`\`, which enables it to run in any open Capacity Reservation that has matching attributes (instance type, platform, Availability Zone).
+    /// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to ``open``, which enables it to run in any open Capacity Reservation that has matching attributes (instance type, platform, Availability Zone).
     pub capacity_reservation_specification:
         Option<Prop<LaunchTemplateCapacityReservationSpecification>>,
-    /// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the \*Amazon EC2 User Guide\*.
+    /// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
     pub cpu_options: Option<Prop<LaunchTemplateCpuOptions>>,
     /// The credit option for CPU usage of the instance. Valid only for T instances.
     pub credit_specification: Option<Prop<LaunchTemplateCreditSpecification>>,
-    /// Indicates whether to enable the instance for stop protection. For more information, see \[Enable stop protection for your EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the \*Amazon EC2 User Guide\*.
+    /// Indicates whether to enable the instance for stop protection. For more information, see \[Enable stop protection for your EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the *Amazon EC2 User Guide*.
     pub disable_api_stop: Option<Prop<bool>>,
-    /// Indicates whether termination protection is enabled for the instance. The default is \`\`false\`\`, which means that you can terminate the instance using the Amazon EC2 console, command line tools, or API.
+    /// Indicates whether termination protection is enabled for the instance. The default is ``false``, which means that you can terminate the instance using the Amazon EC2 console, command line tools, or API.
     pub disable_api_termination: Option<Prop<bool>>,
     /// Indicates whether the instance is optimized for Amazon EBS I/O. This optimization provides dedicated throughput to Amazon EBS and an optimized configuration stack to provide optimal Amazon EBS I/O performance. This optimization isn't available with all instance types.
     pub ebs_optimized: Option<Prop<bool>>,
-    /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the \*Nitro Enclaves User Guide\*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
+    /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
     pub enclave_options: Option<Prop<LaunchTemplateEnclaveOptions>>,
     /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the \[hibernation prerequisites\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
     pub hibernation_options: Option<Prop<LaunchTemplateHibernationOptions>>,
@@ -2105,23 +2101,23 @@ pub struct LaunchTemplateLaunchTemplateData {
     pub iam_instance_profile: Option<Prop<LaunchTemplateIamInstanceProfile>>,
     /// The ID of the AMI. Alternatively, you can specify a Systems Manager parameter, which will resolve to an AMI ID on launch.
     pub image_id: Option<Prop<String>>,
-    /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown). Default: \`\`stop\`\`
+    /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown). Default: ``stop``
     pub instance_initiated_shutdown_behavior: Option<Prop<String>>,
     /// The market (purchasing) option for the instances.
     pub instance_market_options: Option<Prop<LaunchTemplateInstanceMarketOptions>>,
-    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify \`\`VCpuCount\`\` and \`\`MemoryMiB\`\`. All other attributes are optional. Any unspecified optional attribute is set to its default.
+    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify ``VCpuCount`` and ``MemoryMiB``. All other attributes are optional. Any unspecified optional attribute is set to its default.
     pub instance_requirements: Option<Prop<LaunchTemplateInstanceRequirements>>,
-    /// The instance type. For more information, see \[Amazon EC2 instance types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the \*Amazon EC2 User Guide\*. If you specify \`\`InstanceType\`\`, you can't specify \`\`InstanceRequirements\`\`.
+    /// The instance type. For more information, see \[Amazon EC2 instance types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2 User Guide*. If you specify ``InstanceType``, you can't specify ``InstanceRequirements``.
     pub instance_type: Option<Prop<String>>,
-    /// The ID of the kernel. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User Provided Kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the \*Amazon EC2 User Guide\*.
+    /// The ID of the kernel. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User Provided Kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
     pub kernel_id: Option<Prop<String>>,
-    /// The name of the key pair. You can create a key pair using \[CreateKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API\_CreateKeyPair.html) or \[ImportKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API\_ImportKeyPair.html).
+    /// The name of the key pair. You can create a key pair using \[CreateKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html) or \[ImportKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportKeyPair.html).
     pub key_name: Option<Prop<String>>,
     /// The license configurations.
     pub license_specifications: Option<Prop<Vec<Prop<LaunchTemplateLicenseSpecification>>>>,
     /// The maintenance options of your instance.
     pub maintenance_options: Option<Prop<LaunchTemplateMaintenanceOptions>>,
-    /// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the \*Amazon EC2 User Guide\*.
+    /// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
     pub metadata_options: Option<Prop<LaunchTemplateMetadataOptions>>,
     /// The monitoring for the instance.
     pub monitoring: Option<Prop<LaunchTemplateMonitoring>>,
@@ -2131,21 +2127,21 @@ pub struct LaunchTemplateLaunchTemplateData {
     pub network_performance_options: Option<Prop<LaunchTemplateNetworkPerformanceOptions>>,
     /// The placement for the instance.
     pub placement: Option<Prop<LaunchTemplatePlacement>>,
-    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the \*User Guide\*.
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
     pub private_dns_name_options: Option<Prop<LaunchTemplatePrivateDnsNameOptions>>,
-    /// The ID of the RAM disk. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User provided kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the \*Amazon EC2 User Guide\*.
+    /// The ID of the RAM disk. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User provided kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
     pub ram_disk_id: Option<Prop<String>>,
     /// The IDs of the security groups. You can specify the IDs of existing security groups and references to resources created by the stack template. If you specify a network interface, you must specify any security groups as part of the network interface instead.
     pub security_group_ids: Option<Prop<Vec<Prop<String>>>>,
     /// The names of the security groups. For a nondefault VPC, you must use security group IDs instead. If you specify a network interface, you must specify any security groups as part of the network interface instead of using this parameter.
     pub security_groups: Option<Prop<Vec<Prop<String>>>>,
-    /// The tags to apply to resources that are created during instance launch. To tag the launch template itself, use \[TagSpecifications\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html\#cfn-ec2-launchtemplate-tagspecifications).
+    /// The tags to apply to resources that are created during instance launch. To tag the launch template itself, use \[TagSpecifications\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#cfn-ec2-launchtemplate-tagspecifications).
     pub tag_specifications: Option<Prop<Vec<Prop<LaunchTemplateTagSpecification>>>>,
     /// The user data to make available to the instance. You must provide base64-encoded text. User data is limited to 16 KB.
     pub user_data: Option<Prop<String>>,
 }
 
-impl LaunchTemplateLaunchTemplateData {
+impl LaunchTemplateData {
     pub fn new() -> Self {
         Self::default()
     }
@@ -2310,7 +2306,7 @@ impl LaunchTemplateLaunchTemplateData {
     }
 }
 
-impl ToValue for LaunchTemplateLaunchTemplateData {
+impl ToValue for LaunchTemplateData {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(
@@ -2407,13 +2403,13 @@ impl ToValue for LaunchTemplateLaunchTemplateData {
     }
 }
 
-impl From<LaunchTemplateLaunchTemplateData> for Prop<LaunchTemplateLaunchTemplateData> {
-    fn from(v: LaunchTemplateLaunchTemplateData) -> Self {
+impl From<LaunchTemplateData> for Prop<LaunchTemplateData> {
+    fn from(v: LaunchTemplateData) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for LaunchTemplateLaunchTemplateData {
+impl Validate for LaunchTemplateData {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.block_device_mappings {
             c.at("BlockDeviceMappings", |c| {
@@ -2513,7 +2509,7 @@ impl Validate for LaunchTemplateLaunchTemplateData {
     }
 }
 
-/// Specifies a block device mapping for a launch template. You must specify \`\`DeviceName\`\` plus exactly one of the following properties: \`\`Ebs\`\`, \`\`NoDevice\`\`, or \`\`VirtualName\`\`.
+/// Specifies a block device mapping for a launch template. You must specify ``DeviceName`` plus exactly one of the following properties: ``Ebs``, ``NoDevice``, or ``VirtualName``.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateBlockDeviceMapping {
     /// The device name (for example, /dev/sdh or xvdh).
@@ -2583,19 +2579,19 @@ pub struct LaunchTemplateEbs {
     pub ebs_card_index: Option<Prop<i64>>,
     /// Indicates whether the EBS volume is encrypted. Encrypted volumes can only be attached to instances that support Amazon EBS encryption. If you are creating a volume from a snapshot, you can't specify an encryption value.
     pub encrypted: Option<Prop<bool>>,
-    /// The number of I/O operations per second (IOPS). For \`\`gp3\`\`, \`\`io1\`\`, and \`\`io2\`\` volumes, this represents the number of IOPS that are provisioned for the volume.
+    /// The number of I/O operations per second (IOPS). For ``gp3``, ``io1``, and ``io2`` volumes, this represents the number of IOPS that are provisioned for the volume.
     pub iops: Option<Prop<i64>>,
     /// Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS key to use for EBS encryption.
     pub kms_key_id: Option<Prop<String>>,
     /// The ID of the snapshot.
     pub snapshot_id: Option<Prop<String>>,
-    /// The throughput to provision for a \`\`gp3\`\` volume, with a maximum of 2,000 MiB/s. Valid Range: Minimum value of 125. Maximum value of 2,000.
+    /// The throughput to provision for a ``gp3`` volume, with a maximum of 2,000 MiB/s. Valid Range: Minimum value of 125. Maximum value of 2,000.
     pub throughput: Option<Prop<i64>>,
-    /// Specifies the Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate), in MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume. This is also known as \*volume initialization\*.
+    /// Specifies the Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate), in MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume. This is also known as *volume initialization*.
     pub volume_initialization_rate: Option<Prop<i64>>,
-    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The following are the supported volumes sizes for each volume type: + \`\`gp2\`\`: 1 - 16,384 GiB + \`\`gp3\`\`: 1 - 65,536 GiB + \`\`io1\`\`: 4 - 16,384 GiB + \`\`io2\`\`: 4 - 65,536 GiB + \`\`st1\`\` and \`\`sc1\`\`: 125 - 16,384...
+    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The following are the supported volumes sizes for each volume type: + ``gp2``: 1 - 16,384 GiB + ``gp3``: 1 - 65,536 GiB + ``io1``: 4 - 16,384 GiB + ``io2``: 4 - 65,536 GiB + ``st1`` and ``sc1``: 125 - 16,384...
     pub volume_size: Option<Prop<i64>>,
-    /// The volume type. For more information, see \[Amazon EBS volume types\](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the \*Amazon EBS User Guide\*.
+    /// The volume type. For more information, see \[Amazon EBS volume types\](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
     pub volume_type: Option<Prop<String>>,
 }
 
@@ -2686,10 +2682,10 @@ impl Validate for LaunchTemplateEbs {
     }
 }
 
-/// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to \`\`open\`\`, which enables it to run in any open Capacity Reservation that has matching attributes (instance type, platform, Availability Zone).
+/// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to ``open``, which enables it to run in any open Capacity Reservation that has matching attributes (instance type, platform, Availability Zone).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCapacityReservationSpecification {
-    /// Indicates the instance's Capacity Reservation preferences. Possible preferences include: + \`\`capacity-reservations-only\`\` - The instance will only run in a Capacity Reservation or Capacity Reservation group. If capacity isn't available, the instance will fail to launch.
+    /// Indicates the instance's Capacity Reservation preferences. Possible preferences include: + ``capacity-reservations-only`` - The instance will only run in a Capacity Reservation or Capacity Reservation group. If capacity isn't available, the instance will fail to launch.
     pub capacity_reservation_preference: Option<Prop<String>>,
     /// Information about the target Capacity Reservation or Capacity Reservation group.
     pub capacity_reservation_target: Option<Prop<LaunchTemplateCapacityReservationTarget>>,
@@ -2804,7 +2800,7 @@ impl Validate for LaunchTemplateCapacityReservationTarget {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the \*Amazon EC2 User Guide\*.
+/// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCpuOptions {
     /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see \[AMD SEV-SNP for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
@@ -2813,7 +2809,7 @@ pub struct LaunchTemplateCpuOptions {
     pub core_count: Option<Prop<i64>>,
     /// Indicates whether the instance is enabled for nested virtualization.
     pub nested_virtualization: Option<Prop<String>>,
-    /// The number of threads per CPU core. To disable multithreading for the instance, specify a value of \`\`1\`\`. Otherwise, specify the default value of \`\`2\`\`.
+    /// The number of threads per CPU core. To disable multithreading for the instance, specify a value of ``1``. Otherwise, specify the default value of ``2``.
     pub threads_per_core: Option<Prop<i64>>,
 }
 
@@ -2878,7 +2874,7 @@ impl Validate for LaunchTemplateCpuOptions {
 /// The credit option for CPU usage of the instance. Valid only for T instances.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCreditSpecification {
-    /// The credit option for CPU usage of a T instance. Valid values: \`\`standard\`\` \| \`\`unlimited\`\`
+    /// The credit option for CPU usage of a T instance. Valid values: ``standard`` | ``unlimited``
     pub cpu_credits: Option<Prop<String>>,
 }
 
@@ -2910,10 +2906,10 @@ impl Validate for LaunchTemplateCreditSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the \*Nitro Enclaves User Guide\*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
+/// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateEnclaveOptions {
-    /// If this parameter is set to \`\`true\`\`, the instance is enabled for AWS Nitro Enclaves; otherwise, it is not enabled for AWS Nitro Enclaves.
+    /// If this parameter is set to ``true``, the instance is enabled for AWS Nitro Enclaves; otherwise, it is not enabled for AWS Nitro Enclaves.
     pub enabled: Option<Prop<bool>>,
 }
 
@@ -2948,7 +2944,7 @@ impl Validate for LaunchTemplateEnclaveOptions {
 /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the \[hibernation prerequisites\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateHibernationOptions {
-    /// If you set this parameter to \`\`true\`\`, the instance is enabled for hibernation. Default: \`\`false\`\`
+    /// If you set this parameter to ``true``, the instance is enabled for hibernation. Default: ``false``
     pub configured: Option<Prop<bool>>,
 }
 
@@ -3088,13 +3084,13 @@ impl Validate for LaunchTemplateInstanceMarketOptions {
 pub struct LaunchTemplateSpotOptions {
     /// Deprecated.
     pub block_duration_minutes: Option<Prop<i64>>,
-    /// The behavior when a Spot Instance is interrupted. The default is \`\`terminate\`\`.
+    /// The behavior when a Spot Instance is interrupted. The default is ``terminate``.
     pub instance_interruption_behavior: Option<Prop<String>>,
     /// The maximum hourly price you're willing to pay for a Spot Instance. We do not recommend using this parameter because it can lead to increased interruptions. If you do not specify this parameter, you will pay the current Spot price. If you do specify this parameter, it must be more than USD $0.001.
     pub max_price: Option<Prop<String>>,
-    /// The Spot Instance request type. If you are using Spot Instances with an Auto Scaling group, use \`\`one-time\`\` requests, as the ASlong service handles requesting new Spot Instances whenever the group is below its desired capacity.
+    /// The Spot Instance request type. If you are using Spot Instances with an Auto Scaling group, use ``one-time`` requests, as the ASlong service handles requesting new Spot Instances whenever the group is below its desired capacity.
     pub spot_instance_type: Option<Prop<String>>,
-    /// The end date of the request, in UTC format (\*YYYY-MM-DD\*T\*HH:MM:SS\*Z). Supported only for persistent requests. + For a persistent request, the request remains active until the \`\`ValidUntil\`\` date and time is reached. Otherwise, the request remains active until you cancel it.
+    /// The end date of the request, in UTC format (*YYYY-MM-DD*T*HH:MM:SS*Z). Supported only for persistent requests. + For a persistent request, the request remains active until the ``ValidUntil`` date and time is reached. Otherwise, the request remains active until you cancel it.
     pub valid_until: Option<Prop<String>>,
 }
 
@@ -3165,38 +3161,38 @@ impl Validate for LaunchTemplateSpotOptions {
     }
 }
 
-/// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify \`\`VCpuCount\`\` and \`\`MemoryMiB\`\`. All other attributes are optional. Any unspecified optional attribute is set to its default.
+/// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify ``VCpuCount`` and ``MemoryMiB``. All other attributes are optional. Any unspecified optional attribute is set to its default.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateInstanceRequirements {
-    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance. To exclude accelerator-enabled instance types, set \`\`Max\`\` to \`\`0\`\`. Default: No minimum or maximum limits
+    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance. To exclude accelerator-enabled instance types, set ``Max`` to ``0``. Default: No minimum or maximum limits
     pub accelerator_count: Option<Prop<LaunchTemplateAcceleratorCount>>,
-    /// Indicates whether instance types must have accelerators by specific manufacturers. + For instance types with AWS devices, specify \`\`amazon-web-services\`\`. + For instance types with AMD devices, specify \`\`amd\`\`. + For instance types with Habana devices, specify \`\`habana\`\`.
+    /// Indicates whether instance types must have accelerators by specific manufacturers. + For instance types with AWS devices, specify ``amazon-web-services``. + For instance types with AMD devices, specify ``amd``. + For instance types with Habana devices, specify ``habana``.
     pub accelerator_manufacturers: Option<Prop<Vec<Prop<String>>>>,
-    /// The accelerators that must be on the instance type. + For instance types with NVIDIA A10G GPUs, specify \`\`a10g\`\`. + For instance types with NVIDIA A100 GPUs, specify \`\`a100\`\`. + For instance types with NVIDIA H100 GPUs, specify \`\`h100\`\`.
+    /// The accelerators that must be on the instance type. + For instance types with NVIDIA A10G GPUs, specify ``a10g``. + For instance types with NVIDIA A100 GPUs, specify ``a100``. + For instance types with NVIDIA H100 GPUs, specify ``h100``.
     pub accelerator_names: Option<Prop<Vec<Prop<String>>>>,
     /// The minimum and maximum amount of total accelerator memory, in MiB. Default: No minimum or maximum limits
     pub accelerator_total_memory_mi_b: Option<Prop<LaunchTemplateAcceleratorTotalMemoryMiB>>,
-    /// The accelerator types that must be on the instance type. + For instance types with FPGA accelerators, specify \`\`fpga\`\`. + For instance types with GPU accelerators, specify \`\`gpu\`\`. + For instance types with Inference accelerators, specify \`\`inference\`\`.
+    /// The accelerator types that must be on the instance type. + For instance types with FPGA accelerators, specify ``fpga``. + For instance types with GPU accelerators, specify ``gpu``. + For instance types with Inference accelerators, specify ``inference``.
     pub accelerator_types: Option<Prop<Vec<Prop<String>>>>,
-    /// The instance types to apply your specified attributes against. All other instance types are ignored, even if they match your specified attributes. You can use strings with one or more wild cards, represented by an asterisk (\`\`\*\`\`), to allow an instance type, size, or generation.
+    /// The instance types to apply your specified attributes against. All other instance types are ignored, even if they match your specified attributes. You can use strings with one or more wild cards, represented by an asterisk (``*``), to allow an instance type, size, or generation.
     pub allowed_instance_types: Option<Prop<Vec<Prop<String>>>>,
-    /// Indicates whether bare metal instance types must be included, excluded, or required. + To include bare metal instance types, specify \`\`included\`\`. + To require only bare metal instance types, specify \`\`required\`\`. + To exclude bare metal instance types, specify \`\`excluded\`\`. Default: \`\`excluded\`\`
+    /// Indicates whether bare metal instance types must be included, excluded, or required. + To include bare metal instance types, specify ``included``. + To require only bare metal instance types, specify ``required``. + To exclude bare metal instance types, specify ``excluded``. Default: ``excluded``
     pub bare_metal: Option<Prop<String>>,
-    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the \*Amazon EC2 User Guide\*. Default: No minimum or maximum limits
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Prop<LaunchTemplateBaselineEbsBandwidthMbps>>,
     /// The baseline performance to consider, using an instance family as a baseline reference. The instance family establishes the lowest acceptable level of performance.
     pub baseline_performance_factors: Option<Prop<LaunchTemplateBaselinePerformanceFactors>>,
     /// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see \[Burstable performance instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
     pub burstable_performance: Option<Prop<String>>,
-    /// The CPU manufacturers to include. + For instance types with Intel CPUs, specify \`\`intel\`\`. + For instance types with AMD CPUs, specify \`\`amd\`\`. + For instance types with AWS CPUs, specify \`\`amazon-web-services\`\`. + For instance types with Apple CPUs, specify \`\`apple\`\`.
+    /// The CPU manufacturers to include. + For instance types with Intel CPUs, specify ``intel``. + For instance types with AMD CPUs, specify ``amd``. + For instance types with AWS CPUs, specify ``amazon-web-services``. + For instance types with Apple CPUs, specify ``apple``.
     pub cpu_manufacturers: Option<Prop<Vec<Prop<String>>>>,
-    /// The instance types to exclude. You can use strings with one or more wild cards, represented by an asterisk (\`\`\*\`\`), to exclude an instance type, size, or generation. The following are examples: \`\`m5.8xlarge\`\`, \`\`c5\*.\*\`\`, \`\`m5a.\*\`\`, \`\`r\*\`\`, \`\`\*3\*\`\`.
+    /// The instance types to exclude. You can use strings with one or more wild cards, represented by an asterisk (``*``), to exclude an instance type, size, or generation. The following are examples: ``m5.8xlarge``, ``c5*.*``, ``m5a.*``, ``r*``, ``*3*``.
     pub excluded_instance_types: Option<Prop<Vec<Prop<String>>>>,
     /// Indicates whether current or previous generation instance types are included. The current generation instance types are recommended for use. Current generation instance types are typically the latest two to three generations in each instance family.
     pub instance_generations: Option<Prop<Vec<Prop<String>>>>,
-    /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, \[Amazon EC2 instance store\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the \*Amazon EC2 User Guide\*.
+    /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, \[Amazon EC2 instance store\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
     pub local_storage: Option<Prop<String>>,
-    /// The type of local storage that is required. + For instance types with hard disk drive (HDD) storage, specify \`\`hdd\`\`. + For instance types with solid state drive (SSD) storage, specify \`\`ssd\`\`. Default: \`\`hdd\`\` and \`\`ssd\`\`
+    /// The type of local storage that is required. + For instance types with hard disk drive (HDD) storage, specify ``hdd``. + For instance types with solid state drive (SSD) storage, specify ``ssd``. Default: ``hdd`` and ``ssd``
     pub local_storage_types: Option<Prop<Vec<Prop<String>>>>,
     /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an identified On-Demand price. The identified On-Demand price is the price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Prop<i64>>,
@@ -3210,7 +3206,7 @@ pub struct LaunchTemplateInstanceRequirements {
     pub network_interface_count: Option<Prop<LaunchTemplateNetworkInterfaceCount>>,
     /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price. The identified On-Demand price is the price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub on_demand_max_price_percentage_over_lowest_price: Option<Prop<i64>>,
-    /// Indicates whether instance types must support hibernation for On-Demand Instances. This parameter is not supported for \[GetSpotPlacementScores\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API\_GetSpotPlacementScores.html). Default: \`\`false\`\`
+    /// Indicates whether instance types must support hibernation for On-Demand Instances. This parameter is not supported for \[GetSpotPlacementScores\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html). Default: ``false``
     pub require_hibernate_support: Option<Prop<bool>>,
     /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than an identified Spot price. The identified Spot price is the Spot price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub spot_max_price_percentage_over_lowest_price: Option<Prop<i64>>,
@@ -3649,10 +3645,10 @@ impl Validate for LaunchTemplateInstanceRequirements {
     }
 }
 
-/// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance. To exclude accelerator-enabled instance types, set \`\`Max\`\` to \`\`0\`\`. Default: No minimum or maximum limits
+/// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance. To exclude accelerator-enabled instance types, set ``Max`` to ``0``. Default: No minimum or maximum limits
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateAcceleratorCount {
-    /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude accelerator-enabled instance types, set \`\`Max\`\` to \`\`0\`\`.
+    /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude accelerator-enabled instance types, set ``Max`` to ``0``.
     pub max: Option<Prop<i64>>,
     /// The minimum number of accelerators. To specify no minimum limit, omit this parameter.
     pub min: Option<Prop<i64>>,
@@ -3735,7 +3731,7 @@ impl Validate for LaunchTemplateAcceleratorTotalMemoryMiB {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the \*Amazon EC2 User Guide\*. Default: No minimum or maximum limits
+/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateBaselineEbsBandwidthMbps {
     /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
@@ -3864,7 +3860,7 @@ impl Validate for LaunchTemplateCpu {
 /// Specifies an instance family to use as the baseline reference for CPU performance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateReference {
-    /// The instance family to use as a baseline reference. Ensure that you specify the correct value for the instance family. The instance family is everything before the period (\`\`.\`\`) in the instance type name. For example, in the instance type \`\`c6i.large\`\`, the instance family is \`\`c6i\`\`, not \`\`c6\`\`.
+    /// The instance family to use as a baseline reference. Ensure that you specify the correct value for the instance family. The instance family is everything before the period (``.``) in the instance type name. For example, in the instance type ``c6i.large``, the instance family is ``c6i``, not ``c6``.
     pub instance_family: Option<Prop<String>>,
 }
 
@@ -3943,7 +3939,7 @@ impl Validate for LaunchTemplateMemoryGiBPerVCpu {
 pub struct LaunchTemplateMemoryMiB {
     /// The maximum amount of memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Prop<i64>>,
-    /// The minimum amount of memory, in MiB. To specify no minimum limit, specify \`\`0\`\`.
+    /// The minimum amount of memory, in MiB. To specify no minimum limit, specify ``0``.
     pub min: Option<Prop<i64>>,
 }
 
@@ -4111,7 +4107,7 @@ impl Validate for LaunchTemplateTotalLocalStorageGb {
 pub struct LaunchTemplateVCpuCount {
     /// The maximum number of vCPUs. To specify no maximum limit, omit this parameter.
     pub max: Option<Prop<i64>>,
-    /// The minimum number of vCPUs. To specify no minimum limit, specify \`\`0\`\`.
+    /// The minimum number of vCPUs. To specify no minimum limit, specify ``0``.
     pub min: Option<Prop<i64>>,
 }
 
@@ -4148,7 +4144,7 @@ impl Validate for LaunchTemplateVCpuCount {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a license configuration for an instance. \`\`LicenseSpecification\`\` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
+/// Specifies a license configuration for an instance. ``LicenseSpecification`` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateLicenseSpecification {
     /// The Amazon Resource Name (ARN) of the license configuration.
@@ -4228,18 +4224,18 @@ impl Validate for LaunchTemplateMaintenanceOptions {
     }
 }
 
-/// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the \*Amazon EC2 User Guide\*.
+/// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateMetadataOptions {
-    /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is \`\`enabled\`\`. If you specify a value of \`\`disabled\`\`, you will not be able to access your instance metadata.
+    /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is ``enabled``. If you specify a value of ``disabled``, you will not be able to access your instance metadata.
     pub http_endpoint: Option<Prop<String>>,
-    /// Enables or disables the IPv6 endpoint for the instance metadata service. Default: \`\`disabled\`\`
+    /// Enables or disables the IPv6 endpoint for the instance metadata service. Default: ``disabled``
     pub http_protocol_ipv6: Option<Prop<String>>,
-    /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the further instance metadata requests can travel. Default: \`\`1\`\` Possible values: Integers from 1 to 64
+    /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the further instance metadata requests can travel. Default: ``1`` Possible values: Integers from 1 to 64
     pub http_put_response_hop_limit: Option<Prop<i64>>,
-    /// Indicates whether IMDSv2 is required. + \`\`optional\`\` - IMDSv2 is optional. You can choose whether to send a session token in your instance metadata retrieval requests. If you retrieve IAM role credentials without a session token, you receive the IMDSv1 role credentials.
+    /// Indicates whether IMDSv2 is required. + ``optional`` - IMDSv2 is optional. You can choose whether to send a session token in your instance metadata retrieval requests. If you retrieve IAM role credentials without a session token, you receive the IMDSv1 role credentials.
     pub http_tokens: Option<Prop<String>>,
-    /// Set to \`\`enabled\`\` to allow access to instance tags from the instance metadata. Set to \`\`disabled\`\` to turn off access to instance tags from the instance metadata.
+    /// Set to ``enabled`` to allow access to instance tags from the instance metadata. Set to ``disabled`` to turn off access to instance tags from the instance metadata.
     pub instance_metadata_tags: Option<Prop<String>>,
 }
 
@@ -4323,7 +4319,7 @@ impl Validate for LaunchTemplateMetadataOptions {
 /// The monitoring for the instance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateMonitoring {
-    /// Specify \`\`true\`\` to enable detailed monitoring. Otherwise, basic monitoring is enabled.
+    /// Specify ``true`` to enable detailed monitoring. Otherwise, basic monitoring is enabled.
     pub enabled: Option<Prop<bool>>,
 }
 
@@ -4355,7 +4351,7 @@ impl Validate for LaunchTemplateMonitoring {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies the parameters for a network interface. \`\`NetworkInterface\`\` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
+/// Specifies the parameters for a network interface. ``NetworkInterface`` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateNetworkInterface {
     /// Associates a Carrier IP address with eth0 for a new network interface. Use this option when you launch an instance in a Wavelength Zone and want to associate a Carrier IP address with the network interface.
@@ -4369,7 +4365,7 @@ pub struct LaunchTemplateNetworkInterface {
     pub delete_on_termination: Option<Prop<bool>>,
     /// A description for the network interface.
     pub description: Option<Prop<String>>,
-    /// The device index for the network interface attachment. The primary network interface has a device index of 0. If the network interface is of type \`\`interface\`\`, you must specify a device index.
+    /// The device index for the network interface attachment. The primary network interface has a device index of 0. If the network interface is of type ``interface``, you must specify a device index.
     pub device_index: Option<Prop<i64>>,
     /// The number of ENA queues to be created with the instance.
     pub ena_queue_count: Option<Prop<i64>>,
@@ -4377,19 +4373,19 @@ pub struct LaunchTemplateNetworkInterface {
     pub ena_srd_specification: Option<Prop<LaunchTemplateEnaSrdSpecification>>,
     /// The IDs of one or more security groups.
     pub groups: Option<Prop<Vec<Prop<String>>>>,
-    /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify \`\`efa\`\` or \`\`efa\`\`. For more information, see \[Elastic Fabric Adapter for AI/ML and HPC workloads on Amazon EC2\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html) in the \*Amazon EC2 User Guide\*.
+    /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify ``efa`` or ``efa``. For more information, see \[Elastic Fabric Adapter for AI/ML and HPC workloads on Amazon EC2\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html) in the *Amazon EC2 User Guide*.
     pub interface_type: Option<Prop<String>>,
-    /// The number of IPv4 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the \`\`Ipv4Prefix\`\` option.
+    /// The number of IPv4 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the ``Ipv4Prefix`` option.
     pub ipv4_prefix_count: Option<Prop<i64>>,
-    /// One or more IPv4 prefixes to be assigned to the network interface. You cannot use this option if you use the \`\`Ipv4PrefixCount\`\` option.
+    /// One or more IPv4 prefixes to be assigned to the network interface. You cannot use this option if you use the ``Ipv4PrefixCount`` option.
     pub ipv4_prefixes: Option<Prop<Vec<Prop<LaunchTemplateIpv4PrefixSpecification>>>>,
     /// The number of IPv6 addresses to assign to a network interface. Amazon EC2 automatically selects the IPv6 addresses from the subnet range. You can't use this option if specifying specific IPv6 addresses.
     pub ipv6_address_count: Option<Prop<i64>>,
     /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use this option if you're specifying a number of IPv6 addresses.
     pub ipv6_addresses: Option<Prop<Vec<Prop<LaunchTemplateIpv6Add>>>>,
-    /// The number of IPv6 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the \`\`Ipv6Prefix\`\` option.
+    /// The number of IPv6 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the ``Ipv6Prefix`` option.
     pub ipv6_prefix_count: Option<Prop<i64>>,
-    /// One or more IPv6 prefixes to be assigned to the network interface. You cannot use this option if you use the \`\`Ipv6PrefixCount\`\` option.
+    /// One or more IPv6 prefixes to be assigned to the network interface. You cannot use this option if you use the ``Ipv6PrefixCount`` option.
     pub ipv6_prefixes: Option<Prop<Vec<Prop<LaunchTemplateIpv6PrefixSpecification>>>>,
     /// The index of the network card. Some instance types support multiple network cards. The primary network interface must be assigned to network card index 0. The default is network card index 0.
     pub network_card_index: Option<Prop<i64>>,
@@ -4772,10 +4768,10 @@ impl Validate for LaunchTemplateEnaSrdUdpSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv4 prefix for a network interface. \`\`Ipv4PrefixSpecification\`\` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv4 prefix for a network interface. ``Ipv4PrefixSpecification`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv4PrefixSpecification {
-    /// The IPv4 prefix. For information, see \[Assigning prefixes to network interfaces\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the \*Amazon EC2 User Guide\*.
+    /// The IPv4 prefix. For information, see \[Assigning prefixes to network interfaces\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon EC2 User Guide*.
     pub ipv4_prefix: Option<Prop<String>>,
 }
 
@@ -4807,7 +4803,7 @@ impl Validate for LaunchTemplateIpv4PrefixSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv6 address in an Amazon EC2 launch template. \`\`Ipv6Add\`\` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv6 address in an Amazon EC2 launch template. ``Ipv6Add`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv6Add {
     /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use this option if you're specifying a number of IPv6 addresses.
@@ -4842,7 +4838,7 @@ impl Validate for LaunchTemplateIpv6Add {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv6 prefix for a network interface. \`\`Ipv6PrefixSpecification\`\` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv6 prefix for a network interface. ``Ipv6PrefixSpecification`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv6PrefixSpecification {
     /// The IPv6 prefix.
@@ -4877,7 +4873,7 @@ impl Validate for LaunchTemplateIpv6PrefixSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a secondary private IPv4 address for a network interface. \`\`PrivateIpAdd\`\` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies a secondary private IPv4 address for a network interface. ``PrivateIpAdd`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplatePrivateIpAdd {
     /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4 address can be designated as primary.
@@ -4971,17 +4967,17 @@ impl Validate for LaunchTemplateNetworkPerformanceOptions {
 pub struct LaunchTemplatePlacement {
     /// The affinity setting for an instance on a Dedicated Host.
     pub affinity: Option<Prop<String>>,
-    /// The Availability Zone for the instance. Either \`\`AvailabilityZone\`\` or \`\`AvailabilityZoneId\`\` can be specified, but not both
+    /// The Availability Zone for the instance. Either ``AvailabilityZone`` or ``AvailabilityZoneId`` can be specified, but not both
     pub availability_zone: Option<Prop<String>>,
-    /// The Group Id of a placement group. You must specify the Placement Group \*Group Id\* to launch an instance in a shared placement group.
+    /// The Group Id of a placement group. You must specify the Placement Group *Group Id* to launch an instance in a shared placement group.
     pub group_id: Option<Prop<String>>,
     /// The name of the placement group for the instance.
     pub group_name: Option<Prop<String>>,
     /// The ID of the Dedicated Host for the instance.
     pub host_id: Option<Prop<String>>,
-    /// The ARN of the host resource group in which to launch the instances. If you specify a host resource group ARN, omit the \*Tenancy\* parameter or set it to \`\`host\`\`.
+    /// The ARN of the host resource group in which to launch the instances. If you specify a host resource group ARN, omit the *Tenancy* parameter or set it to ``host``.
     pub host_resource_group_arn: Option<Prop<String>>,
-    /// The number of the partition the instance should launch in. Valid only if the placement group strategy is set to \`\`partition\`\`.
+    /// The number of the partition the instance should launch in. Valid only if the placement group strategy is set to ``partition``.
     pub partition_number: Option<Prop<i64>>,
     /// Reserved for future use.
     pub spread_domain: Option<Prop<String>>,
@@ -5067,7 +5063,7 @@ impl Validate for LaunchTemplatePlacement {
     }
 }
 
-/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the \*User Guide\*.
+/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplatePrivateDnsNameOptions {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
@@ -5130,10 +5126,10 @@ impl Validate for LaunchTemplatePrivateDnsNameOptions {
     }
 }
 
-/// Specifies the tags to apply to resources that are created during instance launch. \`\`TagSpecification\`\` is a property type of...
+/// Specifies the tags to apply to resources that are created during instance launch. ``TagSpecification`` is a property type of...
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateTagSpecification {
-    /// The type of resource to tag. You can specify tags for the following resource types only: \`\`instance\`\` \| \`\`volume\`\` \| \`\`network-interface\`\` \| \`\`spot-instances-request\`\`. If the instance does not include the resource type that you specify, the instance launch fails.
+    /// The type of resource to tag. You can specify tags for the following resource types only: ``instance`` | ``volume`` | ``network-interface`` | ``spot-instances-request``. If the instance does not include the resource type that you specify, the instance launch fails.
     pub resource_type: Option<Prop<String>>,
     /// The tags to apply to the resource.
     pub tags: Option<Prop<Vec<Prop<LaunchTemplateTag>>>>,
@@ -5338,14 +5334,14 @@ impl Validate for LaunchTemplateTag {
 
 /// Specifies the tags to apply to the launch template during creation. To specify the tags for the resources that are created during instance launch, use \[AWS::EC2::LaunchTemplate...
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LaunchTemplateLaunchTemplateTagSpecification {
-    /// The type of resource. To tag a launch template, \`\`ResourceType\`\` must be \`\`launch-template\`\`.
+pub struct LaunchTemplateTagSpecificationProperty {
+    /// The type of resource. To tag a launch template, ``ResourceType`` must be ``launch-template``.
     pub resource_type: Option<Prop<String>>,
     /// The tags for the resource.
     pub tags: Option<Prop<Vec<Prop<LaunchTemplateTag>>>>,
 }
 
-impl LaunchTemplateLaunchTemplateTagSpecification {
+impl LaunchTemplateTagSpecificationProperty {
     pub fn new() -> Self {
         Self::default()
     }
@@ -5359,7 +5355,7 @@ impl LaunchTemplateLaunchTemplateTagSpecification {
     }
 }
 
-impl ToValue for LaunchTemplateLaunchTemplateTagSpecification {
+impl ToValue for LaunchTemplateTagSpecificationProperty {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(&mut m, "ResourceType", self.resource_type.as_ref());
@@ -5368,15 +5364,13 @@ impl ToValue for LaunchTemplateLaunchTemplateTagSpecification {
     }
 }
 
-impl From<LaunchTemplateLaunchTemplateTagSpecification>
-    for Prop<LaunchTemplateLaunchTemplateTagSpecification>
-{
-    fn from(v: LaunchTemplateLaunchTemplateTagSpecification) -> Self {
+impl From<LaunchTemplateTagSpecificationProperty> for Prop<LaunchTemplateTagSpecificationProperty> {
+    fn from(v: LaunchTemplateTagSpecificationProperty) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for LaunchTemplateLaunchTemplateTagSpecification {
+impl Validate for LaunchTemplateTagSpecificationProperty {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.resource_type {
             c.at("ResourceType", |c| {
@@ -5522,11 +5516,11 @@ pub struct NatGateway {
     pub max_drain_duration_seconds: Option<Prop<i64>>,
     /// The private IPv4 address to assign to the NAT gateway. If you don't provide an address, a private IPv4 address will be automatically assigned.
     pub private_ip_address: Option<Prop<String>>,
-    /// Secondary EIP allocation IDs. For more information, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html) in the \*Amazon VPC User Guide\*.
+    /// Secondary EIP allocation IDs. For more information, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html) in the *Amazon VPC User Guide*.
     pub secondary_allocation_ids: Option<Prop<Vec<Prop<String>>>>,
     /// \[Private NAT gateway only\] The number of secondary private IPv4 addresses you want to assign to the NAT gateway.
     pub secondary_private_ip_address_count: Option<Prop<i64>>,
-    /// Secondary private IPv4 addresses. For more information about secondary addresses, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html\#nat-gateway-creating) in the \*Amazon Virtual Private Cloud User Guide\*.
+    /// Secondary private IPv4 addresses. For more information about secondary addresses, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html#nat-gateway-creating) in the *Amazon Virtual Private Cloud User Guide*.
     pub secondary_private_ip_addresses: Option<Prop<Vec<Prop<String>>>>,
     /// The ID of the subnet in which the NAT gateway is located.
     pub subnet_id: Option<Prop<String>>,
@@ -5797,14 +5791,14 @@ impl Validate for NatGatewayTag {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// `AWS::EC2::Route`: Specifies a route in a route table. For more information, see \[Routes\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC\_Route\_Tables.html\#route-table-routes) in the \*Amazon VPC User Guide\*. You must specify either a destination CIDR block or prefix list ID.
+/// `AWS::EC2::Route`: Specifies a route in a route table. For more information, see \[Routes\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#route-table-routes) in the *Amazon VPC User Guide*. You must specify either a destination CIDR block or prefix list ID.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     /// The ID of the carrier gateway. You can only use this option when the VPC contains a subnet which is associated with a Wavelength Zone.
     pub carrier_gateway_id: Option<Prop<String>>,
     /// The Amazon Resource Name (ARN) of the core network.
     pub core_network_arn: Option<Prop<String>>,
-    /// The IPv4 CIDR address block used for the destination match. Routing decisions are based on the most specific match. We modify the specified CIDR block to its canonical form; for example, if you specify \`\`100.68.0.18/18\`\`, we modify it to \`\`100.68.0.0/18\`\`.
+    /// The IPv4 CIDR address block used for the destination match. Routing decisions are based on the most specific match. We modify the specified CIDR block to its canonical form; for example, if you specify ``100.68.0.18/18``, we modify it to ``100.68.0.0/18``.
     pub destination_cidr_block: Option<Prop<String>>,
     /// The IPv6 CIDR block used for the destination match. Routing decisions are based on the most specific match.
     pub destination_ipv6_cidr_block: Option<Prop<String>>,
@@ -5989,7 +5983,7 @@ impl Handle<Route> {
     }
 }
 
-/// `AWS::EC2::RouteTable`: Specifies a route table for the specified VPC. After you create a route table, you can add routes and associate the table with a subnet. For more information, see \[Route tables\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC\_Route\_Tables.html) in the \*Amazon VPC User Guide\*.
+/// `AWS::EC2::RouteTable`: Specifies a route table for the specified VPC. After you create a route table, you can add routes and associate the table with a subnet. For more information, see \[Route tables\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html) in the *Amazon VPC User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteTable {
     /// Any tags assigned to the route table.
@@ -6161,6 +6155,11 @@ impl Resource for SecurityGroup {
     }
     fn validate(&self, c: &mut Checker) {
         c.at("GroupDescription", |c| {
+            c.pattern(
+                &self.group_description,
+                &PATTERN_1,
+                r"^([a-z,A-Z,0-9,. _\-:/()#,@\[\]+=&;\{\}!$*])*$",
+            );
             c.length(&self.group_description, None, Some(255));
         });
         if let Some(v) = &self.security_group_egress {
@@ -6460,21 +6459,21 @@ impl Validate for SecurityGroupTag {
 /// `AWS::EC2::SecurityGroupEgress`: Adds the specified outbound (egress) rule to a security group. An outbound rule permits instances to send traffic to the specified IPv4 or IPv6 address range, the IP addresses that are specified by a prefix list, or the instances that are associated with a destination security group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityGroupEgress {
-    /// The IPv4 address range, in CIDR format. You must specify exactly one of the following: \`\`CidrIp\`\`, \`\`CidrIpv6\`\`, \`\`DestinationPrefixListId\`\`, or \`\`DestinationSecurityGroupId\`\`.
+    /// The IPv4 address range, in CIDR format. You must specify exactly one of the following: ``CidrIp``, ``CidrIpv6``, ``DestinationPrefixListId``, or ``DestinationSecurityGroupId``.
     pub cidr_ip: Option<Prop<String>>,
-    /// The IPv6 address range, in CIDR format. You must specify exactly one of the following: \`\`CidrIp\`\`, \`\`CidrIpv6\`\`, \`\`DestinationPrefixListId\`\`, or \`\`DestinationSecurityGroupId\`\`.
+    /// The IPv6 address range, in CIDR format. You must specify exactly one of the following: ``CidrIp``, ``CidrIpv6``, ``DestinationPrefixListId``, or ``DestinationSecurityGroupId``.
     pub cidr_ipv6: Option<Prop<String>>,
-    /// The description of an egress (outbound) security group rule. Constraints: Up to 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and .\_-:/()\#,@\[\]+=;{}!$\*
+    /// The description of an egress (outbound) security group rule. Constraints: Up to 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@\[\]+=;{}!$*
     pub description: Option<Prop<String>>,
-    /// The prefix list IDs for an AWS service. This is the AWS service to access through a VPC endpoint from instances associated with the security group. You must specify exactly one of the following: \`\`CidrIp\`\`, \`\`CidrIpv6\`\`, \`\`DestinationPrefixListId\`\`, or \`\`DestinationSecurityGroupId\`\`.
+    /// The prefix list IDs for an AWS service. This is the AWS service to access through a VPC endpoint from instances associated with the security group. You must specify exactly one of the following: ``CidrIp``, ``CidrIpv6``, ``DestinationPrefixListId``, or ``DestinationSecurityGroupId``.
     pub destination_prefix_list_id: Option<Prop<String>>,
-    /// The ID of the security group. You must specify exactly one of the following: \`\`CidrIp\`\`, \`\`CidrIpv6\`\`, \`\`DestinationPrefixListId\`\`, or \`\`DestinationSecurityGroupId\`\`.
+    /// The ID of the security group. You must specify exactly one of the following: ``CidrIp``, ``CidrIpv6``, ``DestinationPrefixListId``, or ``DestinationSecurityGroupId``.
     pub destination_security_group_id: Option<Prop<String>>,
     /// If the protocol is TCP or UDP, this is the start of the port range. If the protocol is ICMP or ICMPv6, this is the ICMP type or -1 (all ICMP types).
     pub from_port: Option<Prop<i64>>,
     /// The ID of the security group. You must specify either the security group ID or the security group name in the request. For security groups in a nondefault VPC, you must specify the security group ID.
     pub group_id: Prop<String>,
-    /// The IP protocol name (\`\`tcp\`\`, \`\`udp\`\`, \`\`icmp\`\`, \`\`icmpv6\`\`) or number (see \[Protocol Numbers\](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)). Use \`\`-1\`\` to specify all protocols.
+    /// The IP protocol name (``tcp``, ``udp``, ``icmp``, ``icmpv6``) or number (see \[Protocol Numbers\](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)). Use ``-1`` to specify all protocols.
     pub ip_protocol: Prop<String>,
     /// If the protocol is TCP or UDP, this is the end of the port range. If the protocol is ICMP or ICMPv6, this is the ICMP code or -1 (all ICMP codes). If the start port is -1 (all ICMP types), then the end port must be -1 (all ICMP codes).
     pub to_port: Option<Prop<i64>>,
@@ -6761,9 +6760,9 @@ impl Handle<SecurityGroupIngress> {
 /// `AWS::EC2::Subnet`: Specifies a subnet for the specified VPC. For an IPv4 only subnet, specify an IPv4 CIDR block. If the VPC has an IPv6 CIDR block, you can create an IPv6 only subnet or a dual stack subnet instead. For an IPv6 only subnet, specify an IPv6 CIDR block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subnet {
-    /// Indicates whether a network interface created in this subnet receives an IPv6 address. The default value is \`\`false\`\`. If you specify \`\`AssignIpv6AddressOnCreation\`\`, you must also specify an IPv6 CIDR block.
+    /// Indicates whether a network interface created in this subnet receives an IPv6 address. The default value is ``false``. If you specify ``AssignIpv6AddressOnCreation``, you must also specify an IPv6 CIDR block.
     pub assign_ipv6_address_on_creation: Option<Prop<bool>>,
-    /// The Availability Zone of the subnet. If you update this property, you must also update the \`\`CidrBlock\`\` property.
+    /// The Availability Zone of the subnet. If you update this property, you must also update the ``CidrBlock`` property.
     pub availability_zone: Option<Prop<String>>,
     /// The AZ ID of the subnet.
     pub availability_zone_id: Option<Prop<String>>,
@@ -6771,29 +6770,29 @@ pub struct Subnet {
     pub cidr_block: Option<Prop<String>>,
     /// Indicates whether DNS queries made to the Amazon-provided DNS Resolver in this subnet should return synthetic IPv6 addresses for IPv4-only destinations. You must first configure a NAT gateway in a public subnet (separate from the subnet containing the IPv6-only workloads).
     pub enable_dns64: Option<Prop<bool>>,
-    /// Indicates the device position for local network interfaces in this subnet. For example, \`\`1\`\` indicates local network interfaces in this subnet are the secondary network interface (eth1).
+    /// Indicates the device position for local network interfaces in this subnet. For example, ``1`` indicates local network interfaces in this subnet are the secondary network interface (eth1).
     pub enable_lni_at_device_index: Option<Prop<i64>>,
     /// An IPv4 IPAM pool ID for the subnet.
     pub ipv4_ipam_pool_id: Option<Prop<String>>,
     /// An IPv4 netmask length for the subnet.
     pub ipv4_netmask_length: Option<Prop<i64>>,
-    /// The IPv6 CIDR block. If you specify \`\`AssignIpv6AddressOnCreation\`\`, you must also specify an IPv6 CIDR block.
+    /// The IPv6 CIDR block. If you specify ``AssignIpv6AddressOnCreation``, you must also specify an IPv6 CIDR block.
     pub ipv6_cidr_block: Option<Prop<String>>,
     /// An IPv6 IPAM pool ID for the subnet.
     pub ipv6_ipam_pool_id: Option<Prop<String>>,
-    /// Indicates whether this is an IPv6 only subnet. For more information, see \[Subnet basics\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC\_Subnets.html\#subnet-basics) in the \*User Guide\*.
+    /// Indicates whether this is an IPv6 only subnet. For more information, see \[Subnet basics\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html#subnet-basics) in the *User Guide*.
     pub ipv6_native: Option<Prop<bool>>,
     /// An IPv6 netmask length for the subnet.
     pub ipv6_netmask_length: Option<Prop<i64>>,
-    /// Indicates whether instances launched in this subnet receive a public IPv4 address. The default value is \`\`false\`\`. AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running instances and Elastic IP addresses.
+    /// Indicates whether instances launched in this subnet receive a public IPv4 address. The default value is ``false``. AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running instances and Elastic IP addresses.
     pub map_public_ip_on_launch: Option<Prop<bool>>,
     /// The Amazon Resource Name (ARN) of the Outpost.
     pub outpost_arn: Option<Prop<String>>,
-    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the \*User Guide\*.
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
     pub private_dns_name_options_on_launch: Option<Prop<SubnetPrivateDnsNameOptionsOnLaunch>>,
     /// Any tags assigned to the subnet.
     pub tags: Option<Prop<Vec<Prop<SubnetTag>>>>,
-    /// The ID of the VPC the subnet is in. If you update this property, you must also update the \`\`CidrBlock\`\` property.
+    /// The ID of the VPC the subnet is in. If you update this property, you must also update the ``CidrBlock`` property.
     pub vpc_id: Prop<String>,
 }
 
@@ -7005,7 +7004,7 @@ impl Handle<Subnet> {
     }
 }
 
-/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the \*User Guide\*.
+/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubnetPrivateDnsNameOptionsOnLaunch {
     pub enable_resource_name_dns_aaaa_record: Option<Prop<bool>>,
@@ -7149,22 +7148,22 @@ impl Handle<SubnetRouteTableAssociation> {
 /// `AWS::EC2::VPC`: Specifies a virtual private cloud (VPC). A VPC must have an associated IPv4 CIDR block. You can specify an IPv4 CIDR block or an IPAM-allocated IPv4 CIDR block.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Vpc {
-    /// The IPv4 network range for the VPC, in CIDR notation. For example, \`\`10.0.0.0/16\`\`. We modify the specified CIDR block to its canonical form; for example, if you specify \`\`100.68.0.18/18\`\`, we modify it to \`\`100.68.0.0/18\`\`. You must specify either\`\`CidrBlock\`\` or \`\`Ipv4IpamPoolId\`\`.
+    /// The IPv4 network range for the VPC, in CIDR notation. For example, ``10.0.0.0/16``. We modify the specified CIDR block to its canonical form; for example, if you specify ``100.68.0.18/18``, we modify it to ``100.68.0.0/18``. You must specify either``CidrBlock`` or ``Ipv4IpamPoolId``.
     pub cidr_block: Option<Prop<String>>,
     /// Indicates whether the instances launched in the VPC get DNS hostnames. If enabled, instances in the VPC get DNS hostnames; otherwise, they do not. Disabled by default for nondefault VPCs.
     pub enable_dns_hostnames: Option<Prop<bool>>,
     /// Indicates whether the DNS resolution is supported for the VPC. If enabled, queries to the Amazon provided DNS server at the 169.254.169.253 IP address, or the reserved IP address at the base of the VPC network range "plus two" succeed.
     pub enable_dns_support: Option<Prop<bool>>,
-    /// The allowed tenancy of instances launched into the VPC. + \`\`default\`\`: An instance launched into the VPC runs on shared hardware by default, unless you explicitly specify a different tenancy during instance launch.
+    /// The allowed tenancy of instances launched into the VPC. + ``default``: An instance launched into the VPC runs on shared hardware by default, unless you explicitly specify a different tenancy during instance launch.
     pub instance_tenancy: Option<Prop<String>>,
-    /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the \*Amazon VPC IPAM User Guide\*. You must specify either\`\`CidrBlock\`\` or \`\`Ipv4IpamPoolId\`\`.
+    /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*. You must specify either``CidrBlock`` or ``Ipv4IpamPoolId``.
     pub ipv4_ipam_pool_id: Option<Prop<String>>,
-    /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address Manager (IPAM) pool. For more information about IPAM, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the \*Amazon VPC IPAM User Guide\*.
+    /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address Manager (IPAM) pool. For more information about IPAM, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*.
     pub ipv4_netmask_length: Option<Prop<i64>>,
     /// The tags for the VPC.
     pub tags: Option<Prop<Vec<Prop<VpcTag>>>>,
-    /// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the \*Amazon VPC User Guide\*.
-    pub vpc_encryption_control: Option<Prop<VpcVpcEncryptionControl>>,
+    /// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
+    pub vpc_encryption_control: Option<Prop<VpcEncryptionControl>>,
 }
 
 impl Vpc {
@@ -7199,7 +7198,7 @@ impl Vpc {
         self.tags = Some(v.into());
         self
     }
-    pub fn vpc_encryption_control(mut self, v: impl Into<Prop<VpcVpcEncryptionControl>>) -> Self {
+    pub fn vpc_encryption_control(mut self, v: impl Into<Prop<VpcEncryptionControl>>) -> Self {
         self.vpc_encryption_control = Some(v.into());
         self
     }
@@ -7512,9 +7511,9 @@ impl Validate for VpcTag {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the \*Amazon VPC User Guide\*.
+/// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct VpcVpcEncryptionControl {
+pub struct VpcEncryptionControl {
     pub egress_only_internet_gateway_exclusion: Option<Prop<String>>,
     pub elastic_file_system_exclusion: Option<Prop<String>>,
     pub internet_gateway_exclusion: Option<Prop<String>>,
@@ -7527,7 +7526,7 @@ pub struct VpcVpcEncryptionControl {
     pub vpc_peering_exclusion: Option<Prop<String>>,
 }
 
-impl VpcVpcEncryptionControl {
+impl VpcEncryptionControl {
     pub fn new() -> Self {
         Self::default()
     }
@@ -7569,7 +7568,7 @@ impl VpcVpcEncryptionControl {
     }
 }
 
-impl ToValue for VpcVpcEncryptionControl {
+impl ToValue for VpcEncryptionControl {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(
@@ -7613,13 +7612,13 @@ impl ToValue for VpcVpcEncryptionControl {
     }
 }
 
-impl From<VpcVpcEncryptionControl> for Prop<VpcVpcEncryptionControl> {
-    fn from(v: VpcVpcEncryptionControl) -> Self {
+impl From<VpcEncryptionControl> for Prop<VpcEncryptionControl> {
+    fn from(v: VpcEncryptionControl) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for VpcVpcEncryptionControl {
+impl Validate for VpcEncryptionControl {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.egress_only_internet_gateway_exclusion {
             c.at("EgressOnlyInternetGatewayExclusion", |c| {

@@ -70,18 +70,18 @@ static PATTERN_18: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// `AWS::Lambda::Function`: The \`\`AWS::Lambda::Function\`\` resource creates a Lambda function. To create a function, you need a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and an \[execution role\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+/// `AWS::Lambda::Function`: The ``AWS::Lambda::Function`` resource creates a Lambda function. To create a function, you need a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and an \[execution role\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
-    /// The instruction set architecture that the function supports. Enter a string array with one of the valid values (arm64 or x86\_64). The default value is \`\`x86\_64\`\`.
+    /// The instruction set architecture that the function supports. Enter a string array with one of the valid values (arm64 or x86_64). The default value is ``x86_64``.
     pub architectures: Option<Prop<Vec<Prop<String>>>>,
     /// Configuration for the capacity provider that manages compute resources for Lambda functions.
     pub capacity_provider_config: Option<Prop<FunctionCapacityProviderConfig>>,
-    /// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the \`\`S3Bucket\`\`, \`\`S3Key\`\`, and \`\`S3ObjectVersion\`\` properties.
+    /// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the ``S3Bucket``, ``S3Key``, and ``S3ObjectVersion`` properties.
     pub code: Prop<FunctionCode>,
     /// To enable code signing for this function, specify the ARN of a code-signing configuration. A code-signing configuration includes a set of signing profiles, which define the trusted publishers for this function.
     pub code_signing_config_arn: Option<Prop<String>>,
-    /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html\#invocation-dlq).
+    /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
     pub dead_letter_config: Option<Prop<FunctionDeadLetterConfig>>,
     /// A description of the function.
     pub description: Option<Prop<String>>,
@@ -89,30 +89,30 @@ pub struct Function {
     pub durable_config: Option<Prop<FunctionDurableConfig>>,
     /// Environment variables that are accessible from function code during execution.
     pub environment: Option<Prop<FunctionEnvironment>>,
-    /// The size of the function's \`\`/tmp\`\` directory in MB. The default value is 512, but it can be any whole number between 512 and 10,240 MB.
+    /// The size of the function's ``/tmp`` directory in MB. The default value is 512, but it can be any whole number between 512 and 10,240 MB.
     pub ephemeral_storage: Option<Prop<FunctionEphemeralStorage>>,
     /// Connection settings for an Amazon EFS or Amazon S3 Files file system. To connect a function to a file system, a mount target must be available in every Availability Zone that your function connects to.
     pub file_system_configs: Option<Prop<Vec<Prop<FunctionFileSystemConfig>>>>,
     /// The name of the Lambda function, up to 64 characters in length. If you don't specify a name, CFN generates one. If you specify a name, you cannot perform updates that require replacement of this resource. You can perform updates that require no or some interruption.
     pub function_name: Option<Prop<String>>,
     /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
-    pub function_scaling_config: Option<Prop<FunctionFunctionScalingConfig>>,
+    pub function_scaling_config: Option<Prop<FunctionScalingConfig>>,
     /// The name of the method within your code that Lambda calls to run your function. Handler is required if the deployment package is a .zip file archive. The format includes the file name. It can also include namespaces and other qualifiers, depending on the runtime.
     pub handler: Option<Prop<String>>,
-    /// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html\#images-parms).
+    /// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
     pub image_config: Option<Prop<FunctionImageConfig>>,
-    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt the following resources: + The function's \[environment variables\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html\#configuration-envvars-encryption).
+    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt the following resources: + The function's \[environment variables\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-encryption).
     pub kms_key_arn: Option<Prop<String>>,
     /// A list of \[function layers\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) to add to the function's execution environment. Specify each layer by its ARN, including the version.
     pub layers: Option<Prop<Vec<Prop<String>>>>,
     /// The function's Amazon CloudWatch Logs configuration settings.
     pub logging_config: Option<Prop<FunctionLoggingConfig>>,
-    /// The amount of \[memory available to the function\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html\#configuration-memory-console) at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128 MB.
+    /// The amount of \[memory available to the function\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console) at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128 MB.
     pub memory_size: Option<Prop<i64>>,
-    /// The type of deployment package. Set to \`\`Image\`\` for container image and set \`\`Zip\`\` for .zip file archive.
+    /// The type of deployment package. Set to ``Image`` for container image and set ``Zip`` for .zip file archive.
     pub package_type: Option<Prop<String>>,
     pub publish_to_latest_published: Option<Prop<bool>>,
-    /// The status of your function's recursive loop detection configuration. When this value is set to \`\`Allow\`\`and Lambda detects your function being invoked as part of a recursive loop, it doesn't take any action.
+    /// The status of your function's recursive loop detection configuration. When this value is set to ``Allow``and Lambda detects your function being invoked as part of a recursive loop, it doesn't take any action.
     pub recursive_loop: Option<Prop<String>>,
     /// The number of simultaneous executions to reserve for the function.
     pub reserved_concurrent_executions: Option<Prop<i64>>,
@@ -124,13 +124,13 @@ pub struct Function {
     pub runtime_management_config: Option<Prop<FunctionRuntimeManagementConfig>>,
     /// The function's \[SnapStart\](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
     pub snap_start: Option<Prop<FunctionSnapStart>>,
-    /// A list of \[tags\](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function. You must have the \`\`lambda:TagResource\`\`, \`\`lambda:UntagResource\`\`, and \`\`lambda:ListTags\`\` permissions for your...
+    /// A list of \[tags\](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function. You must have the ``lambda:TagResource``, ``lambda:UntagResource``, and ``lambda:ListTags`` permissions for your...
     pub tags: Option<Prop<Vec<Prop<FunctionTag>>>>,
     /// The function's tenant isolation configuration settings. Determines whether the Lambda function runs on a shared or dedicated infrastructure per unique tenant.
     pub tenancy_config: Option<Prop<FunctionTenancyConfig>>,
     /// The amount of time (in seconds) that Lambda allows a function to run before stopping it. The default is 3 seconds, and the maximum allowed value is 900 seconds.
     pub timeout: Option<Prop<i64>>,
-    /// Set \`\`Mode\`\` to \`\`Active\`\` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
+    /// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
     pub tracing_config: Option<Prop<FunctionTracingConfig>>,
     /// For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in the VPC. When you connect a function to a VPC, it can access resources and the internet only through that VPC.
     pub vpc_config: Option<Prop<FunctionVpcConfig>>,
@@ -218,10 +218,7 @@ impl Function {
         self.function_name = Some(v.into());
         self
     }
-    pub fn function_scaling_config(
-        mut self,
-        v: impl Into<Prop<FunctionFunctionScalingConfig>>,
-    ) -> Self {
+    pub fn function_scaling_config(mut self, v: impl Into<Prop<FunctionScalingConfig>>) -> Self {
         self.function_scaling_config = Some(v.into());
         self
     }
@@ -745,7 +742,7 @@ impl Validate for FunctionLambdaManagedInstancesCapacityProviderConfig {
     }
 }
 
-/// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the \`\`S3Bucket\`\`, \`\`S3Key\`\`, and \`\`S3ObjectVersion\`\` properties.
+/// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the ``S3Bucket``, ``S3Key``, and ``S3ObjectVersion`` properties.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionCode {
     /// URI of a \[container image\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the Amazon ECR registry.
@@ -754,13 +751,13 @@ pub struct FunctionCode {
     pub s3_bucket: Option<Prop<String>>,
     /// The Amazon S3 key of the deployment package.
     pub s3_key: Option<Prop<String>>,
-    /// Specifies the storage mode for the deployment package. Use \`\`COPY\`\` to store the package in LAMlong-managed storage. Use \`\`REFERENCE\`\` to read the package directly from the Amazon S3 bucket. If omitted, the default is \`\`COPY\`\`.
+    /// Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket. If omitted, the default is ``COPY``.
     pub s3_object_storage_mode: Option<Prop<String>>,
     /// For versioned objects, the version of the deployment package object to use.
     pub s3_object_version: Option<Prop<String>>,
-    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt your function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an \[owned key\](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html\#aws-owned-cmk).
+    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt your function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an \[owned key\](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk).
     pub source_kms_key_arn: Option<Prop<String>>,
-    /// (Node.js and Python) The source code of your Lambda function. If you include your function source inline with this parameter, CFN places it in a file named \`\`index\`\` and zips it to create a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html).
+    /// (Node.js and Python) The source code of your Lambda function. If you include your function source inline with this parameter, CFN places it in a file named ``index`` and zips it to create a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html).
     pub zip_file: Option<Prop<String>>,
 }
 
@@ -853,7 +850,7 @@ impl Validate for FunctionCode {
     }
 }
 
-/// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html\#invocation-dlq).
+/// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionDeadLetterConfig {
     /// The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
@@ -998,10 +995,10 @@ impl Validate for FunctionEnvironment {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The size of the function's \`\`/tmp\`\` directory in MB. The default value is 512, but it can be any whole number between 512 and 10,240 MB.
+/// The size of the function's ``/tmp`` directory in MB. The default value is 512, but it can be any whole number between 512 and 10,240 MB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionEphemeralStorage {
-    /// The size of the function's \`\`/tmp\`\` directory.
+    /// The size of the function's ``/tmp`` directory.
     pub size: Prop<i64>,
 }
 
@@ -1038,7 +1035,7 @@ impl Validate for FunctionEphemeralStorage {
 pub struct FunctionFileSystemConfig {
     /// The Amazon Resource Name (ARN) of the Amazon EFS or Amazon S3 Files access point that provides access to the file system.
     pub arn: Prop<String>,
-    /// The path where the function can access the file system, starting with \`\`/mnt/\`\`.
+    /// The path where the function can access the file system, starting with ``/mnt/``.
     pub local_mount_path: Prop<String>,
     /// The configuration for how your function accesses data on an Amazon S3 file system. Valid only when the file system access point ARN is an Amazon S3 Files access point.
     pub s3_files_config: Option<Prop<FunctionS3FilesConfig>>,
@@ -1096,7 +1093,7 @@ impl Validate for FunctionFileSystemConfig {
 /// The configuration for how your function accesses data on an Amazon S3 file system. Valid only when the file system access point ARN is an Amazon S3 Files access point.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionS3FilesConfig {
-    /// Specifies if a function reads from the file system for the lowest latency, or through Amazon S3 Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + \`\`AUTO\`\` (default) – Direct reads are active for functions you configure with 512 MB or more of memory.
+    /// Specifies if a function reads from the file system for the lowest latency, or through Amazon S3 Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + ``AUTO`` (default) – Direct reads are active for functions you configure with 512 MB or more of memory.
     pub direct_s3_read: Option<Prop<String>>,
 }
 
@@ -1136,14 +1133,14 @@ impl Validate for FunctionS3FilesConfig {
 
 /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct FunctionFunctionScalingConfig {
+pub struct FunctionScalingConfig {
     /// The maximum number of execution environments that can be provisioned for the function.
     pub max_execution_environments: Option<Prop<i64>>,
     /// The minimum number of execution environments to maintain for the function.
     pub min_execution_environments: Option<Prop<i64>>,
 }
 
-impl FunctionFunctionScalingConfig {
+impl FunctionScalingConfig {
     pub fn new() -> Self {
         Self::default()
     }
@@ -1157,7 +1154,7 @@ impl FunctionFunctionScalingConfig {
     }
 }
 
-impl ToValue for FunctionFunctionScalingConfig {
+impl ToValue for FunctionScalingConfig {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(
@@ -1174,13 +1171,13 @@ impl ToValue for FunctionFunctionScalingConfig {
     }
 }
 
-impl From<FunctionFunctionScalingConfig> for Prop<FunctionFunctionScalingConfig> {
-    fn from(v: FunctionFunctionScalingConfig) -> Self {
+impl From<FunctionScalingConfig> for Prop<FunctionScalingConfig> {
+    fn from(v: FunctionScalingConfig) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for FunctionFunctionScalingConfig {
+impl Validate for FunctionScalingConfig {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.max_execution_environments {
             c.at("MaxExecutionEnvironments", |c| {
@@ -1195,7 +1192,7 @@ impl Validate for FunctionFunctionScalingConfig {
     }
 }
 
-/// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html\#images-parms).
+/// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionImageConfig {
     /// Specifies parameters that you want to pass in with ENTRYPOINT. You can specify a maximum of 1,500 parameters in the list.
@@ -1263,13 +1260,13 @@ impl Validate for FunctionImageConfig {
 /// The function's Amazon CloudWatch Logs configuration settings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionLoggingConfig {
-    /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch. Lambda only sends application logs at the selected level of detail and lower, where \`\`TRACE\`\` is the highest level and \`\`FATAL\`\` is the lowest.
+    /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch. Lambda only sends application logs at the selected level of detail and lower, where ``TRACE`` is the highest level and ``FATAL`` is the lowest.
     pub application_log_level: Option<Prop<String>>,
     /// The format in which Lambda sends your function's application and system logs to CloudWatch. Select between plain text and structured JSON.
     pub log_format: Option<Prop<String>>,
-    /// The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions send logs to a default log group named \`\`/aws/lambda/\<function name\>\`\`. To use a different log group, enter an existing log group or enter a new log group name.
+    /// The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions send logs to a default log group named ``/aws/lambda/\<function name\>``. To use a different log group, enter an existing log group or enter a new log group name.
     pub log_group: Option<Prop<String>>,
-    /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch. Lambda only sends system logs at the selected level of detail and lower, where \`\`DEBUG\`\` is the highest level and \`\`WARN\`\` is the lowest.
+    /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch. Lambda only sends system logs at the selected level of detail and lower, where ``DEBUG`` is the highest level and ``WARN`` is the lowest.
     pub system_log_level: Option<Prop<String>>,
 }
 
@@ -1345,9 +1342,9 @@ impl Validate for FunctionLoggingConfig {
 /// Sets the runtime management configuration for a function's version. For more information, see \[Runtime updates\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionRuntimeManagementConfig {
-    /// The ARN of the runtime version you want the function to use. This is only required if you're using the \*Manual\* runtime update mode.
+    /// The ARN of the runtime version you want the function to use. This is only required if you're using the *Manual* runtime update mode.
     pub runtime_version_arn: Option<Prop<String>>,
-    /// Specify the runtime update mode. + \*Auto (default)\* - Automatically update to the most recent and secure runtime version using a \[Two-phase runtime version rollout\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\#runtime-management-two-phase).
+    /// Specify the runtime update mode. + *Auto (default)* - Automatically update to the most recent and secure runtime version using a \[Two-phase runtime version rollout\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase).
     pub update_runtime_on: Prop<String>,
 }
 
@@ -1397,7 +1394,7 @@ impl Validate for FunctionRuntimeManagementConfig {
 /// The function's \[SnapStart\](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSnapStart {
-    /// Set \`\`ApplyOn\`\` to \`\`PublishedVersions\`\` to create a snapshot of the initialized execution environment when you publish a function version.
+    /// Set ``ApplyOn`` to ``PublishedVersions`` to create a snapshot of the initialized execution environment when you publish a function version.
     pub apply_on: Prop<String>,
 }
 
@@ -1522,7 +1519,7 @@ impl Validate for FunctionTenancyConfig {
     }
 }
 
-/// Set \`\`Mode\`\` to \`\`Active\`\` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
+/// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionTracingConfig {
     /// The tracing mode.
@@ -1643,26 +1640,26 @@ impl Validate for FunctionVpcConfig {
     }
 }
 
-/// `AWS::Lambda::Permission`: The \`\`AWS::Lambda::Permission\`\` resource grants an AWS service or another account permission to use a function. You can apply the policy at the function level, or specify a qualifier to restrict access to a single version or alias.
+/// `AWS::Lambda::Permission`: The ``AWS::Lambda::Permission`` resource grants an AWS service or another account permission to use a function. You can apply the policy at the function level, or specify a qualifier to restrict access to a single version or alias.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permission {
-    /// The action that the principal can use on the function. For example, \`\`lambda:InvokeFunction\`\` or \`\`lambda:GetFunction\`\`.
+    /// The action that the principal can use on the function. For example, ``lambda:InvokeFunction`` or ``lambda:GetFunction``.
     pub action: Prop<String>,
     /// For Alexa Smart Home functions, a token that the invoker must supply.
     pub event_source_token: Option<Prop<String>>,
-    /// The name or ARN of the Lambda function, version, or alias. \*\*Name formats\*\* + \*Function name\* – \`\`my-function\`\` (name-only), \`\`my-function:v1\`\` (with alias). + \*Function ARN\* – \`\`arn:aws:lambda:us-west-2:123456789012:function:my-function\`\`. + \*Partial ARN\* – \`\`123456789012:function:my-function\`\`.
+    /// The name or ARN of the Lambda function, version, or alias. **Name formats** + *Function name* – ``my-function`` (name-only), ``my-function:v1`` (with alias). + *Function ARN* – ``arn:aws:lambda:us-west-2:123456789012:function:my-function``. + *Partial ARN* – ``123456789012:function:my-function``.
     pub function_name: Prop<String>,
-    /// The type of authentication that your function URL uses. Set to \`\`AWS\_IAM\`\` if you want to restrict access to authenticated users only. Set to \`\`NONE\`\` if you want to bypass IAM authentication to create a public endpoint.
+    /// The type of authentication that your function URL uses. Set to ``AWS_IAM`` if you want to restrict access to authenticated users only. Set to ``NONE`` if you want to bypass IAM authentication to create a public endpoint.
     pub function_url_auth_type: Option<Prop<String>>,
     /// Indicates whether the permission applies when the function is invoked through a function URL.
     pub invoked_via_function_url: Option<Prop<bool>>,
-    /// The AWS-service, AWS-account, IAM user, or IAM role that invokes the function. If you specify a service, use \`\`SourceArn\`\` or \`\`SourceAccount\`\` to limit who can invoke the function through that service.
+    /// The AWS-service, AWS-account, IAM user, or IAM role that invokes the function. If you specify a service, use ``SourceArn`` or ``SourceAccount`` to limit who can invoke the function through that service.
     pub principal: Prop<String>,
     /// The identifier for your organization in AOlong. Use this to grant permissions to all the AWS-accounts under this organization.
     pub principal_org_id: Option<Prop<String>>,
-    /// For AWS-service, the ID of the AWS-account that owns the resource. Use this together with \`\`SourceArn\`\` to ensure that the specified account owns the resource. It is possible for an Amazon S3 bucket to be deleted by its owner and recreated by another account.
+    /// For AWS-service, the ID of the AWS-account that owns the resource. Use this together with ``SourceArn`` to ensure that the specified account owns the resource. It is possible for an Amazon S3 bucket to be deleted by its owner and recreated by another account.
     pub source_account: Option<Prop<String>>,
-    /// For AWS-services, the ARN of the AWS resource that invokes the function. For example, an Amazon S3 bucket or Amazon SNS topic. Note that Lambda configures the comparison using the \`\`StringLike\`\` operator.
+    /// For AWS-services, the ARN of the AWS resource that invokes the function. For example, an Amazon S3 bucket or Amazon SNS topic. Note that Lambda configures the comparison using the ``StringLike`` operator.
     pub source_arn: Option<Prop<String>>,
 }
 
@@ -1807,10 +1804,10 @@ impl Handle<Permission> {
 /// `AWS::Lambda::Url`: Resource Type definition for AWS::Lambda::Url
 #[derive(Debug, Clone, PartialEq)]
 pub struct Url {
-    /// Can be either AWS\_IAM if the requests are authorized via IAM, or NONE if no authorization is configured on the Function URL.
+    /// Can be either AWS_IAM if the requests are authorized via IAM, or NONE if no authorization is configured on the Function URL.
     pub auth_type: Prop<String>,
     pub cors: Option<Prop<UrlCors>>,
-    /// The invocation mode for the function's URL. Set to BUFFERED if you want to buffer responses before returning them to the client. Set to RESPONSE\_STREAM if you want to stream responses, allowing faster time to first byte and larger response payload sizes. If not set, defaults to BUFFERED.
+    /// The invocation mode for the function's URL. Set to BUFFERED if you want to buffer responses before returning them to the client. Set to RESPONSE_STREAM if you want to stream responses, allowing faster time to first byte and larger response payload sizes. If not set, defaults to BUFFERED.
     pub invoke_mode: Option<Prop<String>>,
     /// The alias qualifier for the target function. If TargetFunctionArn is unqualified then Qualifier must be passed.
     pub qualifier: Option<Prop<String>>,

@@ -16,7 +16,7 @@ static PATTERN_0: LazyLock<Option<Regex>> =
 static PATTERN_1: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^[.\-_/#A-Za-z0-9]{1,512}\z"));
 
-/// `AWS::Logs::LogGroup`: The \`\`AWS::Logs::LogGroup\`\` resource specifies a log group. A log group defines common properties for log streams, such as their retention and access control rules. Each log stream must belong to one log group. You can create up to 1,000,000 log groups per Region per account.
+/// `AWS::Logs::LogGroup`: The ``AWS::Logs::LogGroup`` resource specifies a log group. A log group defines common properties for log streams, such as their retention and access control rules. Each log stream must belong to one log group. You can create up to 1,000,000 log groups per Region per account.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogGroup {
     /// Indicates whether bearer token authentication is enabled for this log group. When enabled, bearer token authentication is allowed on operations until it is explicitly disabled.
@@ -24,11 +24,11 @@ pub struct LogGroup {
     pub data_protection_policy: Option<Value>,
     /// Indicates whether deletion protection is enabled for this log group. When enabled, deletion protection blocks all deletion operations until it is explicitly disabled.
     pub deletion_protection_enabled: Option<Prop<bool>>,
-    /// Creates or updates a \*field index policy\* for the specified log group. Only log groups in the Standard log class support field index policies. For more information about log classes, see \[Log classes\](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch\_Logs\_Log\_Classes.html).
+    /// Creates or updates a *field index policy* for the specified log group. Only log groups in the Standard log class support field index policies. For more information about log classes, see \[Log classes\](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch_Logs_Log_Classes.html).
     pub field_index_policies: Option<Prop<Vec<Value>>>,
     /// The Amazon Resource Name (ARN) of the KMS key to use when encrypting log data. To associate an KMS key with the log group, specify the ARN of that KMS key here. If you do so, ingested data is encrypted using this key.
     pub kms_key_id: Option<Prop<String>>,
-    /// Specifies the log group class for this log group. There are two classes: + The \`\`Standard\`\` log class supports all CWL features. + The \`\`Infrequent Access\`\` log class supports a subset of CWL features and incurs lower costs.
+    /// Specifies the log group class for this log group. There are two classes: + The ``Standard`` log class supports all CWL features. + The ``Infrequent Access`` log class supports a subset of CWL features and incurs lower costs.
     pub log_group_class: Option<Prop<String>>,
     /// The name of the log group. If you don't specify a name, CFNlong generates a unique ID for the log group.
     pub log_group_name: Option<Prop<String>>,

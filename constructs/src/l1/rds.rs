@@ -20,22 +20,22 @@ static PATTERN_3: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"^
 static PATTERN_4: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^[a-zA-Z]{1}(?:-?[a-zA-Z0-9])*$"));
 
-/// `AWS::RDS::DBInstance`: The \`\`AWS::RDS::DBInstance\`\` resource creates an Amazon DB instance. The new DB instance can be an RDS DB instance, or it can be a DB instance in an Aurora DB cluster.
+/// `AWS::RDS::DBInstance`: The ``AWS::RDS::DBInstance`` resource creates an Amazon DB instance. The new DB instance can be an RDS DB instance, or it can be a DB instance in an Aurora DB cluster.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbInstance {
     /// The additional storage volumes associated with the DB instance. RDS supports additional storage volumes for RDS for Oracle and RDS for SQL Server.
     pub additional_storage_volumes: Option<Prop<Vec<Prop<DbInstanceAdditionalStorageVolume>>>>,
-    /// The amount of storage in gibibytes (GiB) to be initially allocated for the database instance. If any value is set in the \`\`Iops\`\` parameter, \`\`AllocatedStorage\`\` must be at least 100 GiB, which corresponds to the minimum Iops value of 1,000.
+    /// The amount of storage in gibibytes (GiB) to be initially allocated for the database instance. If any value is set in the ``Iops`` parameter, ``AllocatedStorage`` must be at least 100 GiB, which corresponds to the minimum Iops value of 1,000.
     pub allocated_storage: Option<Prop<String>>,
     /// A value that indicates whether major version upgrades are allowed. Changing this parameter doesn't result in an outage and the change is asynchronously applied as soon as possible.
     pub allow_major_version_upgrade: Option<Prop<bool>>,
-    /// Specifies whether changes to the DB instance and any pending modifications are applied immediately, regardless of the \`\`PreferredMaintenanceWindow\`\` setting. If set to \`\`false\`\`, changes are applied during the next maintenance window.
+    /// Specifies whether changes to the DB instance and any pending modifications are applied immediately, regardless of the ``PreferredMaintenanceWindow`` setting. If set to ``false``, changes are applied during the next maintenance window.
     pub apply_immediately: Option<Prop<bool>>,
-    /// The IAMlong (IAM) roles associated with the DB instance. \*Amazon Aurora\* Not applicable. The associated roles are managed by the DB cluster.
-    pub associated_roles: Option<Prop<Vec<Prop<DbInstanceDbInstanceRole>>>>,
+    /// The IAMlong (IAM) roles associated with the DB instance. *Amazon Aurora* Not applicable. The associated roles are managed by the DB cluster.
+    pub associated_roles: Option<Prop<Vec<Prop<DbInstanceRole>>>>,
     /// A value that indicates whether minor engine upgrades are applied automatically to the DB instance during the maintenance window. By default, minor engine upgrades are applied automatically.
     pub auto_minor_version_upgrade: Option<Prop<bool>>,
-    /// The AWS KMS key identifier for encryption of the replicated automated backups. The KMS key ID is the Amazon Resource Name (ARN) for the KMS encryption key in the destination AWS-Region, for example, \`\`arn:aws:kms:us-east-1:123456789012:key/AKIAIOSFODNN7EXAMPLE\`\`.
+    /// The AWS KMS key identifier for encryption of the replicated automated backups. The KMS key ID is the Amazon Resource Name (ARN) for the KMS encryption key in the destination AWS-Region, for example, ``arn:aws:kms:us-east-1:123456789012:key/AKIAIOSFODNN7EXAMPLE``.
     pub automatic_backup_replication_kms_key_id: Option<Prop<String>>,
     /// The AWS-Region associated with the automated backup.
     pub automatic_backup_replication_region: Option<Prop<String>>,
@@ -43,15 +43,15 @@ pub struct DbInstance {
     pub automatic_backup_replication_retention_period: Option<Prop<i64>>,
     /// The Availability Zone (AZ) where the database will be created. For information on AWS-Regions and Availability Zones, see \[Regions and Availability Zones\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RegionsAndAvailabilityZones.html).
     pub availability_zone: Option<Prop<String>>,
-    /// The number of days for which automated backups are retained. Setting this parameter to a positive number enables backups. Setting this parameter to 0 disables automated backups. \*Amazon Aurora\* Not applicable. The retention period for automated backups is managed by the DB cluster.
+    /// The number of days for which automated backups are retained. Setting this parameter to a positive number enables backups. Setting this parameter to 0 disables automated backups. *Amazon Aurora* Not applicable. The retention period for automated backups is managed by the DB cluster.
     pub backup_retention_period: Option<Prop<i64>>,
-    /// The location for storing automated backups and manual snapshots. Valid Values: + \`\`local\`\` (Dedicated Local Zone) + \`\`outposts\`\` (AWS Outposts) + \`\`region\`\` (AWS-Region) Default: \`\`region\`\` For more information, see \[Working with Amazon RDS on...
+    /// The location for storing automated backups and manual snapshots. Valid Values: + ``local`` (Dedicated Local Zone) + ``outposts`` (AWS Outposts) + ``region`` (AWS-Region) Default: ``region`` For more information, see \[Working with Amazon RDS on...
     pub backup_target: Option<Prop<String>>,
-    /// The identifier of the CA certificate for this DB instance. For more information, see \[Using SSL/TLS to encrypt a connection to a DB instance\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the \*Amazon RDS User Guide\* and \[Using SSL/TLS to encrypt a connection to a...
+    /// The identifier of the CA certificate for this DB instance. For more information, see \[Using SSL/TLS to encrypt a connection to a DB instance\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the *Amazon RDS User Guide* and \[Using SSL/TLS to encrypt a connection to a...
     pub ca_certificate_identifier: Option<Prop<String>>,
     /// Specifies whether the DB instance is restarted when you rotate your SSL/TLS certificate. By default, the DB instance is restarted when you rotate your SSL/TLS certificate. The certificate is not updated until the DB instance is restarted.
     pub certificate_rotation_restart: Option<Prop<bool>>,
-    /// For supported engines, indicates that the DB instance should be associated with the specified character set. \*Amazon Aurora\* Not applicable. The character set is managed by the DB cluster.
+    /// For supported engines, indicates that the DB instance should be associated with the specified character set. *Amazon Aurora* Not applicable. The character set is managed by the DB cluster.
     pub character_set_name: Option<Prop<String>>,
     /// Specifies whether to copy tags from the DB instance to snapshots of the DB instance. By default, tags are not copied. This setting doesn't apply to Amazon Aurora DB instances. Copying tags to snapshots is managed by the DB cluster.
     pub copy_tags_to_snapshot: Option<Prop<bool>>,
@@ -59,13 +59,13 @@ pub struct DbInstance {
     pub custom_iam_instance_profile: Option<Prop<String>>,
     /// The identifier of the DB cluster that this DB instance will belong to. This setting doesn't apply to RDS Custom DB instances.
     pub db_cluster_identifier: Option<Prop<String>>,
-    /// The identifier for the Multi-AZ DB cluster snapshot to restore from. For more information on Multi-AZ DB clusters, see \[Multi-AZ DB cluster deployments\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-clusters-concepts.html) in the \*Amazon RDS User Guide\*.
+    /// The identifier for the Multi-AZ DB cluster snapshot to restore from. For more information on Multi-AZ DB clusters, see \[Multi-AZ DB cluster deployments\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-clusters-concepts.html) in the *Amazon RDS User Guide*.
     pub db_cluster_snapshot_identifier: Option<Prop<String>>,
-    /// The compute and memory capacity of the DB instance, for example \`\`db.m5.large\`\`. Not all DB instance classes are available in all AWS-Regions, or for all database engines.
+    /// The compute and memory capacity of the DB instance, for example ``db.m5.large``. Not all DB instance classes are available in all AWS-Regions, or for all database engines.
     pub db_instance_class: Option<Prop<String>>,
     /// A name for the DB instance. If you specify a name, AWS CloudFormation converts it to lowercase. If you don't specify a name, AWS CloudFormation generates a unique physical ID and uses that ID for the DB instance.
     pub db_instance_identifier: Option<Prop<String>>,
-    /// The meaning of this parameter differs according to the database engine you use. If you specify the \`\`DBSnapshotIdentifier\`\` property, this property only applies to RDS for Oracle. \*Amazon Aurora\* Not applicable. The database name is managed by the DB cluster.
+    /// The meaning of this parameter differs according to the database engine you use. If you specify the ``DBSnapshotIdentifier`` property, this property only applies to RDS for Oracle. *Amazon Aurora* Not applicable. The database name is managed by the DB cluster.
     pub db_name: Option<Prop<String>>,
     /// The name of an existing DB parameter group or a reference to an \[AWS::RDS::DBParameterGroup\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbparametergroup.html) resource created in the template.
     pub db_parameter_group_name: Option<Prop<String>>,
@@ -81,73 +81,73 @@ pub struct DbInstance {
     pub database_insights_mode: Option<Prop<String>>,
     /// Indicates whether the DB instance has a dedicated log volume (DLV) enabled.
     pub dedicated_log_volume: Option<Prop<bool>>,
-    /// A value that indicates whether to remove automated backups immediately after the DB instance is deleted. This parameter isn't case-sensitive. The default is to remove automated backups immediately after the DB instance is deleted. \*Amazon Aurora\* Not applicable.
+    /// A value that indicates whether to remove automated backups immediately after the DB instance is deleted. This parameter isn't case-sensitive. The default is to remove automated backups immediately after the DB instance is deleted. *Amazon Aurora* Not applicable.
     pub delete_automated_backups: Option<Prop<bool>>,
     /// Specifies whether the DB instance has deletion protection enabled. The database can't be deleted when deletion protection is enabled. By default, deletion protection isn't enabled.
     pub deletion_protection: Option<Prop<bool>>,
     /// The Active Directory directory ID to create the DB instance in. Currently, only Db2, MySQL, Microsoft SQL Server, Oracle, and PostgreSQL DB instances can be created in an Active Directory Domain.
     pub domain: Option<Prop<String>>,
-    /// The ARN for the Secrets Manager secret with the credentials for the user joining the domain. Example: \`\`arn:aws:secretsmanager:region:account-number:secret:myselfmanagedADtestsecret-123456\`\`
+    /// The ARN for the Secrets Manager secret with the credentials for the user joining the domain. Example: ``arn:aws:secretsmanager:region:account-number:secret:myselfmanagedADtestsecret-123456``
     pub domain_auth_secret_arn: Option<Prop<String>>,
     /// The IPv4 DNS IP addresses of your primary and secondary Active Directory domain controllers. Constraints: + Two IP addresses must be provided. If there isn't a secondary domain controller, use the IP address of the primary domain controller for both entries in the list.
     pub domain_dns_ips: Option<Prop<Vec<Prop<String>>>>,
-    /// The fully qualified domain name (FQDN) of an Active Directory domain. Constraints: + Can't be longer than 64 characters. Example: \`\`mymanagedADtest.mymanagedAD.mydomain\`\`
+    /// The fully qualified domain name (FQDN) of an Active Directory domain. Constraints: + Can't be longer than 64 characters. Example: ``mymanagedADtest.mymanagedAD.mydomain``
     pub domain_fqdn: Option<Prop<String>>,
     /// The name of the IAM role to use when making API calls to the Directory Service. This setting doesn't apply to the following DB instances: + Amazon Aurora (The domain is managed by the DB cluster.) + RDS Custom
     pub domain_iam_role_name: Option<Prop<String>>,
-    /// The Active Directory organizational unit for your DB instance to join. Constraints: + Must be in the distinguished name format. + Can't be longer than 64 characters. Example: \`\`OU=mymanagedADtestOU,DC=mymanagedADtest,DC=mymanagedAD,DC=mydomain\`\`
+    /// The Active Directory organizational unit for your DB instance to join. Constraints: + Must be in the distinguished name format. + Can't be longer than 64 characters. Example: ``OU=mymanagedADtestOU,DC=mymanagedADtest,DC=mymanagedAD,DC=mydomain``
     pub domain_ou: Option<Prop<String>>,
     /// The list of log types that need to be enabled for exporting to CloudWatch Logs. The values in the list depend on the DB engine being used.
     pub enable_cloudwatch_logs_exports: Option<Prop<Vec<Prop<String>>>>,
     /// A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM) accounts to database accounts. By default, mapping is disabled. This property is supported for RDS for MariaDB, RDS for MySQL, and RDS for PostgreSQL.
     pub enable_iam_database_authentication: Option<Prop<bool>>,
-    /// Specifies whether to enable Performance Insights for the DB instance. For more information, see \[Using Amazon Performance Insights\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER\_PerfInsights.html) in the \*Amazon RDS User Guide\*. This setting doesn't apply to RDS Custom DB instances.
+    /// Specifies whether to enable Performance Insights for the DB instance. For more information, see \[Using Amazon Performance Insights\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the *Amazon RDS User Guide*. This setting doesn't apply to RDS Custom DB instances.
     pub enable_performance_insights: Option<Prop<bool>>,
     /// The name of the database engine to use for this DB instance. Not every database engine is available in every AWS Region. This property is required when creating a DB instance.
     pub engine: Option<Prop<String>>,
-    /// The lifecycle type for this DB instance. By default, this value is set to \`\`open-source-rds-extended-support\`\`, which enrolls your DB instance into Amazon RDS Extended Support.
+    /// The lifecycle type for this DB instance. By default, this value is set to ``open-source-rds-extended-support``, which enrolls your DB instance into Amazon RDS Extended Support.
     pub engine_lifecycle_support: Option<Prop<String>>,
-    /// The version number of the database engine to use. For a list of valid engine versions, use the \`\`DescribeDBEngineVersions\`\` action. The following are the database engines and links to information about the major and minor versions that are available with Amazon RDS.
+    /// The version number of the database engine to use. For a list of valid engine versions, use the ``DescribeDBEngineVersions`` action. The following are the database engines and links to information about the major and minor versions that are available with Amazon RDS.
     pub engine_version: Option<Prop<String>>,
     /// The number of I/O operations per second (IOPS) that the database provisions. The value must be equal to or greater than 1000. If you specify this property, you must follow the range of allowed ratios of your requested IOPS rate to the amount of storage that you allocate (IOPS to allocated storage).
     pub iops: Option<Prop<i64>>,
-    /// The ARN of the AWS KMS key that's used to encrypt the DB instance, such as \`\`arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef\`\`. If you enable the StorageEncrypted property but don't specify this property, AWS CloudFormation uses the default KMS key.
+    /// The ARN of the AWS KMS key that's used to encrypt the DB instance, such as ``arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef``. If you enable the StorageEncrypted property but don't specify this property, AWS CloudFormation uses the default KMS key.
     pub kms_key_id: Option<Prop<String>>,
-    /// License model information for this DB instance. Valid Values: + Aurora MySQL - \`\`general-public-license\`\` + Aurora PostgreSQL - \`\`postgresql-license\`\` + RDS for Db2 - \`\`bring-your-own-license\`\`.
+    /// License model information for this DB instance. Valid Values: + Aurora MySQL - ``general-public-license`` + Aurora PostgreSQL - ``postgresql-license`` + RDS for Db2 - ``bring-your-own-license``.
     pub license_model: Option<Prop<String>>,
-    /// Specifies whether to manage the master user password with AWS Secrets Manager. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the \*Amazon RDS User Guide.\* Constraints: + Can't manage the master...
+    /// Specifies whether to manage the master user password with AWS Secrets Manager. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.* Constraints: + Can't manage the master...
     pub manage_master_user_password: Option<Prop<bool>>,
     /// Specifies the authentication type for the master user. With IAM master user authentication, you can configure the master DB user with IAM database authentication when you create a DB instance.
     pub master_user_authentication_type: Option<Prop<String>>,
-    /// The password for the master user. The password can include any printable ASCII character except "/", """, or "@". \*Amazon Aurora\* Not applicable. The password for the master user is managed by the DB cluster. \*RDS for Db2\* Must contain from 8 to 255 characters.
+    /// The password for the master user. The password can include any printable ASCII character except "/", """, or "@". *Amazon Aurora* Not applicable. The password for the master user is managed by the DB cluster. *RDS for Db2* Must contain from 8 to 255 characters.
     pub master_user_password: Option<Prop<String>>,
-    /// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the \*Amazon RDS User Guide.\*
+    /// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
     pub master_user_secret: Option<Prop<DbInstanceMasterUserSecret>>,
-    /// The master user name for the DB instance. If you specify the \`\`SourceDBInstanceIdentifier\`\` or \`\`DBSnapshotIdentifier\`\` property, don't specify this property. The value is inherited from the source DB instance or snapshot.
+    /// The master user name for the DB instance. If you specify the ``SourceDBInstanceIdentifier`` or ``DBSnapshotIdentifier`` property, don't specify this property. The value is inherited from the source DB instance or snapshot.
     pub master_username: Option<Prop<String>>,
     /// The upper limit in gibibytes (GiB) to which Amazon RDS can automatically scale the storage of the DB instance.
     pub max_allocated_storage: Option<Prop<i64>>,
-    /// The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB instance. To disable collection of Enhanced Monitoring metrics, specify \`\`0\`\`. If \`\`MonitoringRoleArn\`\` is specified, then you must set \`\`MonitoringInterval\`\` to a value other than \`\`0\`\`.
+    /// The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB instance. To disable collection of Enhanced Monitoring metrics, specify ``0``. If ``MonitoringRoleArn`` is specified, then you must set ``MonitoringInterval`` to a value other than ``0``.
     pub monitoring_interval: Option<Prop<i64>>,
-    /// The ARN for the IAM role that permits RDS to send enhanced monitoring metrics to Amazon CloudWatch Logs. For example, \`\`arn:aws:iam:123456789012:role/emaccess\`\`.
+    /// The ARN for the IAM role that permits RDS to send enhanced monitoring metrics to Amazon CloudWatch Logs. For example, ``arn:aws:iam:123456789012:role/emaccess``.
     pub monitoring_role_arn: Option<Prop<String>>,
-    /// Specifies whether the DB instance is a Multi-AZ deployment. You can't set the \`\`AvailabilityZone\`\` parameter if the DB instance is a Multi-AZ deployment. This setting doesn't apply to Amazon Aurora because the DB instance Availability Zones (AZs) are managed by the DB cluster.
+    /// Specifies whether the DB instance is a Multi-AZ deployment. You can't set the ``AvailabilityZone`` parameter if the DB instance is a Multi-AZ deployment. This setting doesn't apply to Amazon Aurora because the DB instance Availability Zones (AZs) are managed by the DB cluster.
     pub multi_az: Option<Prop<bool>>,
     /// The name of the NCHAR character set for the Oracle DB instance. This setting doesn't apply to RDS Custom DB instances.
     pub nchar_character_set_name: Option<Prop<String>>,
-    /// The network type of the DB instance. Valid values: + \`\`IPV4\`\` + \`\`DUAL\`\` The network type is determined by the \`\`DBSubnetGroup\`\` specified for the DB instance. A \`\`DBSubnetGroup\`\` can support only the IPv4 protocol or the IPv4 and IPv6 protocols (\`\`DUAL\`\`).
+    /// The network type of the DB instance. Valid values: + ``IPV4`` + ``DUAL`` The network type is determined by the ``DBSubnetGroup`` specified for the DB instance. A ``DBSubnetGroup`` can support only the IPv4 protocol or the IPv4 and IPv6 protocols (``DUAL``).
     pub network_type: Option<Prop<String>>,
     /// Indicates that the DB instance should be associated with the specified option group. Permanent options, such as the TDE option for Oracle Advanced Security TDE, can't be removed from an option group.
     pub option_group_name: Option<Prop<String>>,
-    /// The AWS KMS key identifier for encryption of Performance Insights data. The KMS key identifier is the key ARN, key ID, alias ARN, or alias name for the KMS key. If you do not specify a value for \`\`PerformanceInsightsKMSKeyId\`\`, then Amazon RDS uses your default KMS key.
+    /// The AWS KMS key identifier for encryption of Performance Insights data. The KMS key identifier is the key ARN, key ID, alias ARN, or alias name for the KMS key. If you do not specify a value for ``PerformanceInsightsKMSKeyId``, then Amazon RDS uses your default KMS key.
     pub performance_insights_kms_key_id: Option<Prop<String>>,
-    /// The number of days to retain Performance Insights data. When creating a DB instance without enabling Performance Insights, you can't specify the parameter \`\`PerformanceInsightsRetentionPeriod\`\`. This setting doesn't apply to RDS Custom DB instances.
+    /// The number of days to retain Performance Insights data. When creating a DB instance without enabling Performance Insights, you can't specify the parameter ``PerformanceInsightsRetentionPeriod``. This setting doesn't apply to RDS Custom DB instances.
     pub performance_insights_retention_period: Option<Prop<i64>>,
     /// The port number on which the database accepts connections. This setting doesn't apply to Aurora DB instances. The port number is managed by the cluster.
     pub port: Option<Prop<String>>,
-    /// The daily time range during which automated backups are created if automated backups are enabled, using the \`\`BackupRetentionPeriod\`\` parameter.
+    /// The daily time range during which automated backups are created if automated backups are enabled, using the ``BackupRetentionPeriod`` parameter.
     pub preferred_backup_window: Option<Prop<String>>,
-    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time (UTC). Format: \`\`ddd:hh24:mi-ddd:hh24:mi\`\` The default is a 30-minute window selected at random from an 8-hour block of time for each AWS Region, occurring on a random day of the week.
+    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time (UTC). Format: ``ddd:hh24:mi-ddd:hh24:mi`` The default is a 30-minute window selected at random from an 8-hour block of time for each AWS Region, occurring on a random day of the week.
     pub preferred_maintenance_window: Option<Prop<String>>,
     /// The number of CPU cores and the number of threads per core for the DB instance class of the DB instance. This setting doesn't apply to Amazon Aurora or RDS Custom DB instances.
     pub processor_features: Option<Prop<Vec<Prop<DbInstanceProcessorFeature>>>>,
@@ -155,13 +155,13 @@ pub struct DbInstance {
     pub promotion_tier: Option<Prop<i64>>,
     /// Indicates whether the DB instance is an internet-facing instance. If you specify true, AWS CloudFormation creates an instance with a publicly resolvable DNS name, which resolves to a public IP address.
     pub publicly_accessible: Option<Prop<bool>>,
-    /// The open mode of an Oracle read replica. For more information, see \[Working with Oracle Read Replicas for Amazon RDS\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the \*Amazon RDS User Guide\*. This setting is only supported in RDS for Oracle.
+    /// The open mode of an Oracle read replica. For more information, see \[Working with Oracle Read Replicas for Amazon RDS\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the *Amazon RDS User Guide*. This setting is only supported in RDS for Oracle.
     pub replica_mode: Option<Prop<String>>,
-    /// The date and time to restore from. This parameter applies to point-in-time recovery. For more information, see \[Restoring a DB instance to a specified time\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER\_PIT.html) in the in the \*Amazon RDS User Guide\*.
+    /// The date and time to restore from. This parameter applies to point-in-time recovery. For more information, see \[Restoring a DB instance to a specified time\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon RDS User Guide*.
     pub restore_time: Option<Prop<String>>,
     /// The identifier of the Multi-AZ DB cluster that will act as the source for the read replica. Each DB cluster can have up to 15 read replicas. Constraints: + Must be the identifier of an existing Multi-AZ DB cluster.
     pub source_db_cluster_identifier: Option<Prop<String>>,
-    /// The Amazon Resource Name (ARN) of the replicated automated backups from which to restore, for example, \`\`arn:aws:rds:us-east-1:123456789012:auto-backup:ab-L2IJCEXJP7XQ7HOJ4SIEXAMPLE\`\`. This setting doesn't apply to RDS Custom.
+    /// The Amazon Resource Name (ARN) of the replicated automated backups from which to restore, for example, ``arn:aws:rds:us-east-1:123456789012:auto-backup:ab-L2IJCEXJP7XQ7HOJ4SIEXAMPLE``. This setting doesn't apply to RDS Custom.
     pub source_db_instance_automated_backups_arn: Option<Prop<String>>,
     /// If you want to create a read replica DB instance, specify the ID of the source DB instance. Each DB instance can have a limited number of read replicas.
     pub source_db_instance_identifier: Option<Prop<String>>,
@@ -169,11 +169,11 @@ pub struct DbInstance {
     pub source_dbi_resource_id: Option<Prop<String>>,
     /// The ID of the region that contains the source DB instance for the read replica.
     pub source_region: Option<Prop<String>>,
-    /// A value that indicates whether the DB instance is encrypted. By default, it isn't encrypted. If you specify the \`\`KmsKeyId\`\` property, then you must enable encryption. If you specify the \`\`SourceDBInstanceIdentifier\`\` or \`\`SourceDbiResourceId\`\` property, don't specify this property.
+    /// A value that indicates whether the DB instance is encrypted. By default, it isn't encrypted. If you specify the ``KmsKeyId`` property, then you must enable encryption. If you specify the ``SourceDBInstanceIdentifier`` or ``SourceDbiResourceId`` property, don't specify this property.
     pub storage_encrypted: Option<Prop<bool>>,
-    /// Specifies the storage throughput value, in mebibyte per second (MiBps), for the DB instance. This setting applies only to the \`\`gp3\`\` storage type. This setting doesn't apply to RDS Custom or Amazon Aurora.
+    /// Specifies the storage throughput value, in mebibyte per second (MiBps), for the DB instance. This setting applies only to the ``gp3`` storage type. This setting doesn't apply to RDS Custom or Amazon Aurora.
     pub storage_throughput: Option<Prop<i64>>,
-    /// The storage type to associate with the DB instance. If you specify \`\`io1\`\`, \`\`io2\`\`, or \`\`gp3\`\`, you must also include a value for the \`\`Iops\`\` parameter. This setting doesn't apply to Amazon Aurora DB instances. Storage is managed by the DB cluster.
+    /// The storage type to associate with the DB instance. If you specify ``io1``, ``io2``, or ``gp3``, you must also include a value for the ``Iops`` parameter. This setting doesn't apply to Amazon Aurora DB instances. Storage is managed by the DB cluster.
     pub storage_type: Option<Prop<String>>,
     /// Tags to assign to the DB instance.
     pub tags: Option<Prop<Vec<Prop<DbInstanceTag>>>>,
@@ -212,10 +212,7 @@ impl DbInstance {
         self.apply_immediately = Some(v.into());
         self
     }
-    pub fn associated_roles(
-        mut self,
-        v: impl Into<Prop<Vec<Prop<DbInstanceDbInstanceRole>>>>,
-    ) -> Self {
+    pub fn associated_roles(mut self, v: impl Into<Prop<Vec<Prop<DbInstanceRole>>>>) -> Self {
         self.associated_roles = Some(v.into());
         self
     }
@@ -1120,11 +1117,11 @@ pub struct DbInstanceAdditionalStorageVolume {
     pub iops: Option<Prop<i64>>,
     /// The upper limit in gibibytes (GiB) to which RDS can automatically scale the storage of the additional storage volume.
     pub max_allocated_storage: Option<Prop<i64>>,
-    /// The storage throughput value for the additional storage volume, in mebibytes per second (MiBps). This setting applies only to the General Purpose SSD (\`\`gp3\`\`) storage type.
+    /// The storage throughput value for the additional storage volume, in mebibytes per second (MiBps). This setting applies only to the General Purpose SSD (``gp3``) storage type.
     pub storage_throughput: Option<Prop<i64>>,
-    /// The storage type for the additional storage volume. Valid Values: \`\`GP3 \| IO2\`\`
+    /// The storage type for the additional storage volume. Valid Values: ``GP3 | IO2``
     pub storage_type: Option<Prop<String>>,
-    /// The name of the additional storage volume. Valid Values: \`\`RDSDBDATA2 \| RDSDBDATA3 \| RDSDBDATA4\`\`
+    /// The name of the additional storage volume. Valid Values: ``RDSDBDATA2 | RDSDBDATA3 | RDSDBDATA4``
     pub volume_name: Option<Prop<String>>,
 }
 
@@ -1197,14 +1194,14 @@ impl Validate for DbInstanceAdditionalStorageVolume {
 
 /// Information about an AWS Identity and Access Management (IAM) role that is associated with a DB instance.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DbInstanceDbInstanceRole {
+pub struct DbInstanceRole {
     /// The name of the feature associated with the AWS Identity and Access Management (IAM) role. IAM roles that are associated with a DB instance grant permission for the DB instance to access other AWS services on your behalf.
     pub feature_name: Prop<String>,
     /// The Amazon Resource Name (ARN) of the IAM role that is associated with the DB instance.
     pub role_arn: Prop<String>,
 }
 
-impl DbInstanceDbInstanceRole {
+impl DbInstanceRole {
     pub fn new(feature_name: impl Into<Prop<String>>, role_arn: impl Into<Prop<String>>) -> Self {
         Self {
             feature_name: feature_name.into(),
@@ -1213,7 +1210,7 @@ impl DbInstanceDbInstanceRole {
     }
 }
 
-impl ToValue for DbInstanceDbInstanceRole {
+impl ToValue for DbInstanceRole {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(&mut m, "FeatureName", Some(&self.feature_name));
@@ -1222,17 +1219,17 @@ impl ToValue for DbInstanceDbInstanceRole {
     }
 }
 
-impl From<DbInstanceDbInstanceRole> for Prop<DbInstanceDbInstanceRole> {
-    fn from(v: DbInstanceDbInstanceRole) -> Self {
+impl From<DbInstanceRole> for Prop<DbInstanceRole> {
+    fn from(v: DbInstanceRole) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for DbInstanceDbInstanceRole {
+impl Validate for DbInstanceRole {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the \*Amazon RDS User Guide.\*
+/// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbInstanceMasterUserSecret {
     /// The AWS KMS key identifier that is used to encrypt the secret.
@@ -1267,10 +1264,10 @@ impl Validate for DbInstanceMasterUserSecret {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The \`\`ProcessorFeature\`\` property type specifies the processor features of a DB instance class.
+/// The ``ProcessorFeature`` property type specifies the processor features of a DB instance class.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbInstanceProcessorFeature {
-    /// The name of the processor feature. Valid names are \`\`coreCount\`\` and \`\`threadsPerCore\`\`.
+    /// The name of the processor feature. Valid names are ``coreCount`` and ``threadsPerCore``.
     pub name: Option<Prop<String>>,
     /// The value of a processor feature.
     pub value: Option<Prop<String>>,
@@ -1315,12 +1312,12 @@ impl Validate for DbInstanceProcessorFeature {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER\_Tagging.html) in the \*Amazon RDS User Guide\* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbInstanceTag {
-    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub key: Prop<String>,
-    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub value: Option<Prop<String>>,
 }
 
@@ -1365,10 +1362,10 @@ impl Validate for DbInstanceTag {
     }
 }
 
-/// `AWS::RDS::DBParameterGroup`: The \`\`AWS::RDS::DBParameterGroup\`\` resource creates a custom parameter group for an RDS database family. This type can be declared in a template and referenced in the \`\`DBParameterGroupName\`\` property of an \`\`AWS::RDS::DBInstance\`\` resource.
+/// `AWS::RDS::DBParameterGroup`: The ``AWS::RDS::DBParameterGroup`` resource creates a custom parameter group for an RDS database family. This type can be declared in a template and referenced in the ``DBParameterGroupName`` property of an ``AWS::RDS::DBInstance`` resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbParameterGroup {
-    /// The name of the DB parameter group. Constraints: + Must be 1 to 255 letters, numbers, or hyphens. + First character must be a letter + Can't end with a hyphen or contain two consecutive hyphens If you don't specify a value for \`\`DBParameterGroupName\`\` property, a name is automatically created for...
+    /// The name of the DB parameter group. Constraints: + Must be 1 to 255 letters, numbers, or hyphens. + First character must be a letter + Can't end with a hyphen or contain two consecutive hyphens If you don't specify a value for ``DBParameterGroupName`` property, a name is automatically created for...
     pub db_parameter_group_name: Option<Prop<String>>,
     /// Provides the customer-specified description for this DB parameter group.
     pub description: Prop<String>,
@@ -1451,12 +1448,12 @@ impl Handle<DbParameterGroup> {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER\_Tagging.html) in the \*Amazon RDS User Guide\* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbParameterGroupTag {
-    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub key: Prop<String>,
-    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub value: Option<Prop<String>>,
 }
 
@@ -1501,12 +1498,12 @@ impl Validate for DbParameterGroupTag {
     }
 }
 
-/// `AWS::RDS::DBSubnetGroup`: The \`\`AWS::RDS::DBSubnetGroup\`\` resource creates a database subnet group. Subnet groups must contain at least two subnets in two different Availability Zones in the same region.
+/// `AWS::RDS::DBSubnetGroup`: The ``AWS::RDS::DBSubnetGroup`` resource creates a database subnet group. Subnet groups must contain at least two subnets in two different Availability Zones in the same region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbSubnetGroup {
     /// The description for the DB subnet group.
     pub db_subnet_group_description: Prop<String>,
-    /// The name for the DB subnet group. This value is stored as a lowercase string. Constraints: + Must contain no more than 255 letters, numbers, periods, underscores, spaces, or hyphens. + Must not be default. + First character must be a letter. Example: \`\`mydbsubnetgroup\`\`
+    /// The name for the DB subnet group. This value is stored as a lowercase string. Constraints: + Must contain no more than 255 letters, numbers, periods, underscores, spaces, or hyphens. + Must not be default. + First character must be a letter. Example: ``mydbsubnetgroup``
     pub db_subnet_group_name: Option<Prop<String>>,
     /// The EC2 Subnet IDs for the DB subnet group.
     pub subnet_ids: Prop<Vec<Prop<String>>>,
@@ -1582,12 +1579,12 @@ impl Handle<DbSubnetGroup> {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER\_Tagging.html) in the \*Amazon RDS User Guide\* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbSubnetGroupTag {
-    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub key: Prop<String>,
-    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with \`\`aws:\`\` or \`\`rds:\`\`.
+    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
     pub value: Option<Prop<String>>,
 }
 

@@ -20,31 +20,31 @@ static PATTERN_1: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static PATTERN_2: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"[0-9]+"));
 
-/// `AWS::S3::Bucket`: The \`\`AWS::S3::Bucket\`\` resource creates an Amazon S3 bucket in the same AWS Region where you create the AWS CloudFormation stack. To control how AWS CloudFormation handles the bucket when the stack is deleted, you can set a deletion policy for your bucket.
+/// `AWS::S3::Bucket`: The ``AWS::S3::Bucket`` resource creates an Amazon S3 bucket in the same AWS Region where you create the AWS CloudFormation stack. To control how AWS CloudFormation handles the bucket when the stack is deleted, you can set a deletion policy for your bucket.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Bucket {
     /// The ABAC status of the general purpose bucket. When ABAC is enabled for the general purpose bucket, you can use tags to manage access to the general purpose buckets as well as for cost tracking purposes.
     pub abac_status: Option<Prop<String>>,
-    /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the \*Amazon S3 User Guide\*.
+    /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
     pub accelerate_configuration: Option<Prop<BucketAccelerateConfiguration>>,
     /// This is a legacy property, and it is not recommended for most use cases. A majority of modern use cases in Amazon S3 no longer require the use of ACLs, and we recommend that you keep ACLs disabled.
     pub access_control: Option<Prop<String>>,
     /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
     pub analytics_configurations: Option<Prop<Vec<Prop<BucketAnalyticsConfiguration>>>>,
     /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys (DSSE-KMS).
-    pub bucket_encryption: Option<Prop<BucketBucketEncryption>>,
+    pub bucket_encryption: Option<Prop<BucketEncryption>>,
     /// A name for the bucket. If you don't specify a name, AWS CloudFormation generates a unique ID and uses that ID for the bucket name.
     pub bucket_name: Option<Prop<String>>,
     pub bucket_name_prefix: Option<Prop<String>>,
     pub bucket_namespace: Option<Prop<String>>,
-    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the \*Amazon S3 User Guide\*.
+    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
     pub cors_configuration: Option<Prop<BucketCorsConfiguration>>,
     /// Defines how Amazon S3 handles Intelligent-Tiering storage.
     pub intelligent_tiering_configurations:
         Option<Prop<Vec<Prop<BucketIntelligentTieringConfiguration>>>>,
-    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the \*Amazon S3 API Reference\*.
+    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
     pub inventory_configurations: Option<Prop<Vec<Prop<BucketInventoryConfiguration>>>>,
-    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the \*Amazon S3 User Guide\*.
+    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
     pub lifecycle_configuration: Option<Prop<BucketLifecycleConfiguration>>,
     /// Settings that define where logs are stored.
     pub logging_configuration: Option<Prop<BucketLoggingConfiguration>>,
@@ -58,13 +58,13 @@ pub struct Bucket {
     pub notification_configuration: Option<Prop<BucketNotificationConfiguration>>,
     /// This operation is not supported for directory buckets. Places an Object Lock configuration on the specified bucket. The rule specified in the Object Lock configuration will be applied by default to every new object placed in the specified bucket.
     pub object_lock_configuration: Option<Prop<BucketObjectLockConfiguration>>,
-    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable \`\`ObjectLockEnabled\`\` when you apply \`\`ObjectLockConfiguration\`\` to a bucket.
+    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable ``ObjectLockEnabled`` when you apply ``ObjectLockConfiguration`` to a bucket.
     pub object_lock_enabled: Option<Prop<bool>>,
     /// Configuration that defines how Amazon S3 handles Object Ownership rules.
     pub ownership_controls: Option<Prop<BucketOwnershipControls>>,
     /// Configuration that defines how Amazon S3 handles public access.
     pub public_access_block_configuration: Option<Prop<BucketPublicAccessBlockConfiguration>>,
-    /// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable versioning by using the \`\`VersioningConfiguration\`\` property. Amazon S3 can store replicated objects in a single destination bucket or multiple destination buckets.
+    /// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable versioning by using the ``VersioningConfiguration`` property. Amazon S3 can store replicated objects in a single destination bucket or multiple destination buckets.
     pub replication_configuration: Option<Prop<BucketReplicationConfiguration>>,
     /// An arbitrary set of tags (key-value pairs) for this S3 bucket.
     pub tags: Option<Prop<Vec<Prop<BucketTag>>>>,
@@ -100,7 +100,7 @@ impl Bucket {
         self.analytics_configurations = Some(v.into());
         self
     }
-    pub fn bucket_encryption(mut self, v: impl Into<Prop<BucketBucketEncryption>>) -> Self {
+    pub fn bucket_encryption(mut self, v: impl Into<Prop<BucketEncryption>>) -> Self {
         self.bucket_encryption = Some(v.into());
         self
     }
@@ -551,7 +551,7 @@ impl Handle<Bucket> {
     }
 }
 
-/// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the \*Amazon S3 User Guide\*.
+/// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccelerateConfiguration {
     /// Specifies the transfer acceleration status of the bucket.
@@ -707,7 +707,7 @@ impl Validate for BucketStorageClassAnalysis {
 pub struct BucketDataExport {
     /// The place to store the data for an analysis.
     pub destination: Prop<BucketDestination>,
-    /// The version of the output schema to use when exporting data. Must be \`\`V\_1\`\`.
+    /// The version of the output schema to use when exporting data. Must be ``V_1``.
     pub output_schema_version: Prop<String>,
 }
 
@@ -760,7 +760,7 @@ pub struct BucketDestination {
     pub bucket_account_id: Option<Prop<String>>,
     /// The Amazon Resource Name (ARN) of the bucket to which data is exported.
     pub bucket_arn: Prop<String>,
-    /// Specifies the file format used when exporting data to Amazon S3. \*Allowed values\*: \`\`CSV\`\` \| \`\`ORC\`\` \| \`\`Parquet\`\`
+    /// Specifies the file format used when exporting data to Amazon S3. *Allowed values*: ``CSV`` | ``ORC`` | ``Parquet``
     pub format: Prop<String>,
     /// The prefix to use when exporting data. The prefix is prepended to all results.
     pub prefix: Option<Prop<String>>,
@@ -810,7 +810,7 @@ impl Validate for BucketDestination {
     }
 }
 
-/// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket. For more information, see \[Categorizing your storage using tags\](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) in the \*Amazon Simple Storage Service User Guide\*.
+/// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket. For more information, see \[Categorizing your storage using tags\](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) in the *Amazon Simple Storage Service User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTagFilter {
     /// The tag key.
@@ -849,12 +849,12 @@ impl Validate for BucketTagFilter {
 
 /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys (DSSE-KMS).
 #[derive(Debug, Clone, PartialEq)]
-pub struct BucketBucketEncryption {
+pub struct BucketEncryption {
     /// Specifies the default server-side-encryption configuration.
     pub server_side_encryption_configuration: Prop<Vec<Prop<BucketServerSideEncryptionRule>>>,
 }
 
-impl BucketBucketEncryption {
+impl BucketEncryption {
     pub fn new(
         server_side_encryption_configuration: impl Into<Prop<Vec<Prop<BucketServerSideEncryptionRule>>>>,
     ) -> Self {
@@ -864,7 +864,7 @@ impl BucketBucketEncryption {
     }
 }
 
-impl ToValue for BucketBucketEncryption {
+impl ToValue for BucketEncryption {
     fn to_value(&self) -> Value {
         let mut m = Vec::new();
         put(
@@ -876,13 +876,13 @@ impl ToValue for BucketBucketEncryption {
     }
 }
 
-impl From<BucketBucketEncryption> for Prop<BucketBucketEncryption> {
-    fn from(v: BucketBucketEncryption) -> Self {
+impl From<BucketEncryption> for Prop<BucketEncryption> {
+    fn from(v: BucketEncryption) -> Self {
         Prop::Lit(v)
     }
 }
 
-impl Validate for BucketBucketEncryption {
+impl Validate for BucketEncryption {
     fn validate(&self, c: &mut Checker) {
         c.at("ServerSideEncryptionConfiguration", |c| {
             self.server_side_encryption_configuration.validate(c);
@@ -890,12 +890,12 @@ impl Validate for BucketBucketEncryption {
     }
 }
 
-/// Specifies the default server-side encryption configuration. + \*General purpose buckets\* - If you're specifying a customer managed KMS key, we recommend using a fully qualified KMS key ARN. If you use a KMS key alias instead, then KMS resolves the key within the requester’s account.
+/// Specifies the default server-side encryption configuration. + *General purpose buckets* - If you're specifying a customer managed KMS key, we recommend using a fully qualified KMS key ARN. If you use a KMS key alias instead, then KMS resolves the key within the requester’s account.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketServerSideEncryptionRule {
     /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new objects encrypted with the specified server-side encryption type.
     pub blocked_encryption_types: Option<Prop<BucketBlockedEncryptionTypes>>,
-    /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS (SSE-KMS) for new objects in the bucket. Existing objects are not affected. Setting the \`\`BucketKeyEnabled\`\` element to \`\`true\`\` causes Amazon S3 to use an S3 Bucket Key.
+    /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS (SSE-KMS) for new objects in the bucket. Existing objects are not affected. Setting the ``BucketKeyEnabled`` element to ``true`` causes Amazon S3 to use an S3 Bucket Key.
     pub bucket_key_enabled: Option<Prop<bool>>,
     /// Specifies the default server-side encryption to apply to new objects in the bucket. If a PUT Object request doesn't specify any server-side encryption, this default encryption will be applied.
     pub server_side_encryption_by_default: Option<Prop<BucketServerSideEncryptionByDefault>>,
@@ -1014,9 +1014,9 @@ impl Validate for BucketBlockedEncryptionTypes {
 /// Specifies the default server-side encryption to apply to new objects in the bucket. If a PUT Object request doesn't specify any server-side encryption, this default encryption will be applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketServerSideEncryptionByDefault {
-    /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption. + \*General purpose buckets\* - This parameter is allowed if and only if \`\`SSEAlgorithm\`\` is set to \`\`aws:kms\`\` or \`\`aws:kms:dsse\`\`.
+    /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption. + *General purpose buckets* - This parameter is allowed if and only if ``SSEAlgorithm`` is set to ``aws:kms`` or ``aws:kms:dsse``.
     pub kms_master_key_id: Option<Prop<String>>,
-    /// Server-side encryption algorithm to use for the default encryption. For directory buckets, there are only two supported values for server-side encryption: \`\`AES256\`\` and \`\`aws:kms\`\`.
+    /// Server-side encryption algorithm to use for the default encryption. For directory buckets, there are only two supported values for server-side encryption: ``AES256`` and ``aws:kms``.
     pub sse_algorithm: Prop<String>,
 }
 
@@ -1056,7 +1056,7 @@ impl Validate for BucketServerSideEncryptionByDefault {
     }
 }
 
-/// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the \*Amazon S3 User Guide\*.
+/// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketCorsConfiguration {
     /// A set of origins and methods (cross-origin access that you want to allow). You can add up to 100 rules to the configuration.
@@ -1096,13 +1096,13 @@ impl Validate for BucketCorsConfiguration {
 /// Specifies a cross-origin access rule for an Amazon S3 bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketCorsRule {
-    /// Headers that are specified in the \`\`Access-Control-Request-Headers\`\` header. These headers are allowed in a preflight OPTIONS request. In response to any preflight OPTIONS request, Amazon S3 returns any requested headers that are allowed.
+    /// Headers that are specified in the ``Access-Control-Request-Headers`` header. These headers are allowed in a preflight OPTIONS request. In response to any preflight OPTIONS request, Amazon S3 returns any requested headers that are allowed.
     pub allowed_headers: Option<Prop<Vec<Prop<String>>>>,
-    /// An HTTP method that you allow the origin to run. \*Allowed values\*: \`\`GET\`\` \| \`\`PUT\`\` \| \`\`HEAD\`\` \| \`\`POST\`\` \| \`\`DELETE\`\`
+    /// An HTTP method that you allow the origin to run. *Allowed values*: ``GET`` | ``PUT`` | ``HEAD`` | ``POST`` | ``DELETE``
     pub allowed_methods: Prop<Vec<Prop<String>>>,
     /// One or more origins you want customers to be able to access the bucket from.
     pub allowed_origins: Prop<Vec<Prop<String>>>,
-    /// One or more headers in the response that you want customers to be able to access from their applications (for example, from a JavaScript \`\`XMLHttpRequest\`\` object).
+    /// One or more headers in the response that you want customers to be able to access from their applications (for example, from a JavaScript ``XMLHttpRequest`` object).
     pub exposed_headers: Option<Prop<Vec<Prop<String>>>>,
     /// A unique identifier for this rule. The value must be no more than 255 characters.
     pub id: Option<Prop<String>>,
@@ -1196,7 +1196,7 @@ pub struct BucketIntelligentTieringConfiguration {
     pub status: Prop<String>,
     /// A container for a key-value pair.
     pub tag_filters: Option<Prop<Vec<Prop<BucketTagFilter>>>>,
-    /// Specifies a list of S3 Intelligent-Tiering storage class tiers in the configuration. At least one tier must be defined in the list. At most, you can specify two tiers in the list, one for each available AccessTier: \`\`ARCHIVE\_ACCESS\`\` and \`\`DEEP\_ARCHIVE\_ACCESS\`\`.
+    /// Specifies a list of S3 Intelligent-Tiering storage class tiers in the configuration. At least one tier must be defined in the list. At most, you can specify two tiers in the list, one for each available AccessTier: ``ARCHIVE_ACCESS`` and ``DEEP_ARCHIVE_ACCESS``.
     pub tierings: Prop<Vec<Prop<BucketTiering>>>,
 }
 
@@ -1261,7 +1261,7 @@ impl Validate for BucketIntelligentTieringConfiguration {
 /// The S3 Intelligent-Tiering storage class is designed to optimize storage costs by automatically moving data to the most cost-effective storage access tier, without additional operational overhead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTiering {
-    /// S3 Intelligent-Tiering access tier. See \[Storage class for automatically optimizing frequently and infrequently accessed objects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html\#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
+    /// S3 Intelligent-Tiering access tier. See \[Storage class for automatically optimizing frequently and infrequently accessed objects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
     pub access_tier: Prop<String>,
     /// The number of consecutive days of no access after which an object will be eligible to be transitioned to the corresponding tier. The minimum number of days specified for Archive Access tier must be at least 90 days and Deep Archive Access tier must be at least 180 days.
     pub days: Prop<i64>,
@@ -1302,16 +1302,16 @@ impl Validate for BucketTiering {
     }
 }
 
-/// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the \*Amazon S3 API Reference\*.
+/// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketInventoryConfiguration {
     /// Contains information about where to publish the inventory results.
     pub destination: Prop<BucketDestination>,
-    /// Specifies whether the inventory is enabled or disabled. If set to \`\`True\`\`, an inventory list is generated. If set to \`\`False\`\`, no inventory list is generated.
+    /// Specifies whether the inventory is enabled or disabled. If set to ``True``, an inventory list is generated. If set to ``False``, no inventory list is generated.
     pub enabled: Prop<bool>,
     /// The ID used to identify the inventory configuration.
     pub id: Prop<String>,
-    /// Object versions to include in the inventory list. If set to \`\`All\`\`, the list includes all the object versions, which adds the version-related fields \`\`VersionId\`\`, \`\`IsLatest\`\`, and \`\`DeleteMarker\`\` to the list. If set to \`\`Current\`\`, the list does not contain these version-related fields.
+    /// Object versions to include in the inventory list. If set to ``All``, the list includes all the object versions, which adds the version-related fields ``VersionId``, ``IsLatest``, and ``DeleteMarker`` to the list. If set to ``Current``, the list does not contain these version-related fields.
     pub included_object_versions: Prop<String>,
     /// Contains the optional fields that are included in the inventory results.
     pub optional_fields: Option<Prop<Vec<Prop<String>>>>,
@@ -1421,7 +1421,7 @@ impl Validate for BucketInventoryConfiguration {
     }
 }
 
-/// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the \*Amazon S3 User Guide\*.
+/// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketLifecycleConfiguration {
     /// A lifecycle rule for individual objects in an Amazon S3 bucket.
@@ -1475,7 +1475,7 @@ impl Validate for BucketLifecycleConfiguration {
     }
 }
 
-/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see \[Put Bucket Lifecycle Configuration\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the \*Amazon S3 API Reference\*.
+/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see \[Put Bucket Lifecycle Configuration\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the *Amazon S3 API Reference*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRule {
     /// Specifies a lifecycle rule that stops incomplete multipart uploads to an Amazon S3 bucket.
@@ -1484,7 +1484,7 @@ pub struct BucketRule {
     pub expiration_date: Option<Prop<String>>,
     /// Indicates the number of days after creation when objects are deleted from Amazon S3 and Amazon S3 Glacier. If you specify an expiration and transition time, you must use the same time unit for both properties (either in days or by date).
     pub expiration_in_days: Option<Prop<i64>>,
-    /// Indicates whether Amazon S3 will remove a delete marker without any noncurrent versions. If set to true, the delete marker will be removed if there are no noncurrent versions. This cannot be specified with \`\`ExpirationInDays\`\`, \`\`ExpirationDate\`\`, or \`\`TagFilters\`\`.
+    /// Indicates whether Amazon S3 will remove a delete marker without any noncurrent versions. If set to true, the delete marker will be removed if there are no noncurrent versions. This cannot be specified with ``ExpirationInDays``, ``ExpirationDate``, or ``TagFilters``.
     pub expired_object_delete_marker: Option<Prop<bool>>,
     /// Unique identifier for the rule. The value can't be longer than 255 characters.
     pub id: Option<Prop<String>>,
@@ -1502,7 +1502,7 @@ pub struct BucketRule {
     pub object_size_less_than: Option<Prop<String>>,
     /// Object key prefix that identifies one or more objects to which this rule applies. Replacement must be made for object keys containing special characters (such as carriage returns) when using XML requests.
     pub prefix: Option<Prop<String>>,
-    /// If \`\`Enabled\`\`, the rule is currently being applied. If \`\`Disabled\`\`, the rule is not currently being applied.
+    /// If ``Enabled``, the rule is currently being applied. If ``Disabled``, the rule is not currently being applied.
     pub status: Prop<String>,
     /// Tags to use to identify a subset of objects to which the lifecycle rule applies.
     pub tag_filters: Option<Prop<Vec<Prop<BucketTagFilter>>>>,
@@ -1891,7 +1891,7 @@ pub struct BucketTransition {
     pub storage_class: Prop<String>,
     /// Indicates when objects are transitioned to the specified storage class. The date value must be in ISO 8601 format. The time is always midnight UTC.
     pub transition_date: Option<Prop<String>>,
-    /// Indicates the number of days after creation when objects are transitioned to the specified storage class. The value can be \`\`0\`\` or any positive integer.
+    /// Indicates the number of days after creation when objects are transitioned to the specified storage class. The value can be ``0`` or any positive integer.
     pub transition_in_days: Option<Prop<i64>>,
 }
 
@@ -1954,7 +1954,7 @@ impl Validate for BucketTransition {
 /// Settings that define where logs are stored.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketLoggingConfiguration {
-    /// The name of the bucket where Amazon S3 should store server access log files. You can store log files in any bucket that you own. By default, logs are stored in the bucket where the \`\`LoggingConfiguration\`\` property is defined.
+    /// The name of the bucket where Amazon S3 should store server access log files. You can store log files in any bucket that you own. By default, logs are stored in the bucket where the ``LoggingConfiguration`` property is defined.
     pub destination_bucket_name: Option<Prop<String>>,
     /// A prefix for all log object keys. If you store log files from multiple Amazon S3 buckets in a single bucket, you can use a prefix to distinguish which log files came from which bucket.
     pub log_file_prefix: Option<Prop<String>>,
@@ -2096,7 +2096,7 @@ impl Validate for BucketMetadataConfiguration {
 pub struct BucketAnnotationTableConfiguration {
     /// Specifies whether the annotation table configuration is enabled or disabled.
     pub configuration_state: Prop<String>,
-    /// The encryption configuration for the annotation table. To encrypt your annotation table with server-side encryption using AWS Key Management Service (AWS KMS) keys (SSE-KMS), set \`\`SseAlgorithm\`\` to \`\`aws:kms\`\`.
+    /// The encryption configuration for the annotation table. To encrypt your annotation table with server-side encryption using AWS Key Management Service (AWS KMS) keys (SSE-KMS), set ``SseAlgorithm`` to ``aws:kms``.
     pub encryption_configuration: Option<Prop<BucketMetadataTableEncryptionConfiguration>>,
     /// The ARN of the IAM role that grants Amazon S3 Metadata permission to read annotations from your bucket.
     pub role: Option<Prop<String>>,
@@ -2160,12 +2160,12 @@ impl Validate for BucketAnnotationTableConfiguration {
     }
 }
 
-/// The encryption configuration for the annotation table. To encrypt your annotation table with server-side encryption using AWS Key Management Service (AWS KMS) keys (SSE-KMS), set \`\`SseAlgorithm\`\` to \`\`aws:kms\`\`.
+/// The encryption configuration for the annotation table. To encrypt your annotation table with server-side encryption using AWS Key Management Service (AWS KMS) keys (SSE-KMS), set ``SseAlgorithm`` to ``aws:kms``.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketMetadataTableEncryptionConfiguration {
     /// If server-side encryption with KMSlong (KMS) keys (SSE-KMS) is specified, you must also specify the KMS key Amazon Resource Name (ARN). You must specify a customer-managed KMS key that's located in the same Region as the general purpose bucket that corresponds to the metadata table configuration.
     pub kms_key_arn: Option<Prop<String>>,
-    /// The encryption type specified for a metadata table. To specify server-side encryption with KMSlong (KMS) keys (SSE-KMS), use the \`\`aws:kms\`\` value. To specify server-side encryption with Amazon S3 managed keys (SSE-S3), use the \`\`AES256\`\` value.
+    /// The encryption type specified for a metadata table. To specify server-side encryption with KMSlong (KMS) keys (SSE-KMS), use the ``aws:kms`` value. To specify server-side encryption with Amazon S3 managed keys (SSE-S3), use the ``AES256`` value.
     pub sse_algorithm: Prop<String>,
 }
 
@@ -2328,7 +2328,7 @@ impl Validate for BucketJournalTableConfiguration {
 /// The journal table record expiration settings for the journal table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRecordExpiration {
-    /// If you enable journal table record expiration, you can set the number of days to retain your journal table records. Journal table records must be retained for a minimum of 7 days. To set this value, specify any whole number from \`\`7\`\` to \`\`2147483647\`\`.
+    /// If you enable journal table record expiration, you can set the number of days to retain your journal table records. Journal table records must be retained for a minimum of 7 days. To set this value, specify any whole number from ``7`` to ``2147483647``.
     pub days: Option<Prop<i64>>,
     /// Specifies whether journal table record expiration is enabled or disabled.
     pub expiration: Prop<String>,
@@ -2373,7 +2373,7 @@ impl Validate for BucketRecordExpiration {
 /// The metadata table configuration of an S3 general purpose bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketMetadataTableConfiguration {
-    /// The destination information for the metadata table configuration. The destination table bucket must be in the same Region and AWS-account as the general purpose bucket. The specified metadata table name must be unique within the \`\`aws\_s3\_metadata\`\` namespace in the destination table bucket.
+    /// The destination information for the metadata table configuration. The destination table bucket must be in the same Region and AWS-account as the general purpose bucket. The specified metadata table name must be unique within the ``aws_s3_metadata`` namespace in the destination table bucket.
     pub s3_tables_destination: Prop<BucketS3TablesDestination>,
 }
 
@@ -2411,12 +2411,12 @@ impl Validate for BucketMetadataTableConfiguration {
     }
 }
 
-/// The destination information for the metadata table configuration. The destination table bucket must be in the same Region and AWS-account as the general purpose bucket. The specified metadata table name must be unique within the \`\`aws\_s3\_metadata\`\` namespace in the destination table bucket.
+/// The destination information for the metadata table configuration. The destination table bucket must be in the same Region and AWS-account as the general purpose bucket. The specified metadata table name must be unique within the ``aws_s3_metadata`` namespace in the destination table bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketS3TablesDestination {
     /// The Amazon Resource Name (ARN) for the table bucket that's specified as the destination in the metadata table configuration. The destination table bucket must be in the same Region and AWS-account as the general purpose bucket.
     pub table_bucket_arn: Prop<String>,
-    /// The name for the metadata table in your metadata table configuration. The specified metadata table name must be unique within the \`\`aws\_s3\_metadata\`\` namespace in the destination table bucket.
+    /// The name for the metadata table in your metadata table configuration. The specified metadata table name must be unique within the ``aws_s3_metadata`` namespace in the destination table bucket.
     pub table_name: Prop<String>,
 }
 
@@ -2659,9 +2659,9 @@ impl Validate for BucketEventBridgeConfiguration {
 /// Describes the LAMlong functions to invoke and the events for which to invoke them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketLambdaConfiguration {
-    /// The Amazon S3 bucket event for which to invoke the LAMlong function. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the \*Amazon S3 User Guide\*.
+    /// The Amazon S3 bucket event for which to invoke the LAMlong function. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
-    /// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you can create a filter so that only image files with a \`\`.jpg\`\` extension invoke the function when they are added to the Amazon S3 bucket.
+    /// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you can create a filter so that only image files with a ``.jpg`` extension invoke the function when they are added to the Amazon S3 bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
     /// The Amazon Resource Name (ARN) of the LAMlong function that Amazon S3 invokes when the specified event type occurs.
     pub function: Prop<String>,
@@ -2707,7 +2707,7 @@ impl Validate for BucketLambdaConfiguration {
     }
 }
 
-/// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you can create a filter so that only image files with a \`\`.jpg\`\` extension invoke the function when they are added to the Amazon S3 bucket.
+/// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you can create a filter so that only image files with a ``.jpg`` extension invoke the function when they are added to the Amazon S3 bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketNotificationFilter {
     /// A container for object key name prefix and suffix filtering rules.
@@ -2825,9 +2825,9 @@ impl Validate for BucketFilterRule {
 /// Specifies the configuration for publishing messages to an Amazon Simple Queue Service (Amazon SQS) queue when Amazon S3 detects specified events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketQueueConfiguration {
-    /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the \*Amazon S3 User Guide\*.
+    /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
-    /// The filtering rules that determine which objects trigger notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a \`\`.jpg\`\` extension are added to the bucket.
+    /// The filtering rules that determine which objects trigger notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a ``.jpg`` extension are added to the bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
     /// The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message when it detects events of the specified type. FIFO queues are not allowed when enabling an SQS queue as the event notification destination.
     pub queue: Prop<String>,
@@ -2876,9 +2876,9 @@ impl Validate for BucketQueueConfiguration {
 /// A container for specifying the configuration for publication of messages to an Amazon Simple Notification Service (Amazon SNS) topic when Amazon S3 detects specified events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTopicConfiguration {
-    /// The Amazon S3 bucket event about which to send notifications. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the \*Amazon S3 User Guide\*.
+    /// The Amazon S3 bucket event about which to send notifications. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
-    /// The filtering rules that determine for which objects to send notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a \`\`.jpg\`\` extension are added to the bucket.
+    /// The filtering rules that determine for which objects to send notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a ``.jpg`` extension are added to the bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
     /// The Amazon Resource Name (ARN) of the Amazon SNS topic to which Amazon S3 publishes a message when it detects events of the specified type.
     pub topic: Prop<String>,
@@ -2927,9 +2927,9 @@ impl Validate for BucketTopicConfiguration {
 /// This operation is not supported for directory buckets. Places an Object Lock configuration on the specified bucket. The rule specified in the Object Lock configuration will be applied by default to every new object placed in the specified bucket.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketObjectLockConfiguration {
-    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable \`\`ObjectLockEnabled\`\` when you apply \`\`ObjectLockConfiguration\`\` to a bucket.
+    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable ``ObjectLockEnabled`` when you apply ``ObjectLockConfiguration`` to a bucket.
     pub object_lock_enabled: Option<Prop<String>>,
-    /// Specifies the Object Lock rule for the specified object. Enable this rule when you apply \`\`ObjectLockConfiguration\`\` to a bucket. If Object Lock is turned on, bucket settings require both \`\`Mode\`\` and a period of either \`\`Days\`\` or \`\`Years\`\`.
+    /// Specifies the Object Lock rule for the specified object. Enable this rule when you apply ``ObjectLockConfiguration`` to a bucket. If Object Lock is turned on, bucket settings require both ``Mode`` and a period of either ``Days`` or ``Years``.
     pub rule: Option<Prop<BucketObjectLockRule>>,
 }
 
@@ -2981,10 +2981,10 @@ impl Validate for BucketObjectLockConfiguration {
     }
 }
 
-/// Specifies the Object Lock rule for the specified object. Enable this rule when you apply \`\`ObjectLockConfiguration\`\` to a bucket. If Object Lock is turned on, bucket settings require both \`\`Mode\`\` and a period of either \`\`Days\`\` or \`\`Years\`\`.
+/// Specifies the Object Lock rule for the specified object. Enable this rule when you apply ``ObjectLockConfiguration`` to a bucket. If Object Lock is turned on, bucket settings require both ``Mode`` and a period of either ``Days`` or ``Years``.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketObjectLockRule {
-    /// The default Object Lock retention mode and period that you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, bucket settings require both \`\`Mode\`\` and a period of either \`\`Days\`\` or \`\`Years\`\`. You cannot specify \`\`Days\`\` and \`\`Years\`\` at the same time.
+    /// The default Object Lock retention mode and period that you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, bucket settings require both ``Mode`` and a period of either ``Days`` or ``Years``. You cannot specify ``Days`` and ``Years`` at the same time.
     pub default_retention: Option<Prop<BucketDefaultRetention>>,
 }
 
@@ -3022,16 +3022,16 @@ impl Validate for BucketObjectLockRule {
     }
 }
 
-/// The default Object Lock retention mode and period that you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, bucket settings require both \`\`Mode\`\` and a period of either \`\`Days\`\` or \`\`Years\`\`. You cannot specify \`\`Days\`\` and \`\`Years\`\` at the same time.
+/// The default Object Lock retention mode and period that you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, bucket settings require both ``Mode`` and a period of either ``Days`` or ``Years``. You cannot specify ``Days`` and ``Years`` at the same time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketDefaultRetention {
-    /// The number of days that you want to specify for the default retention period. If Object Lock is turned on, you must specify \`\`Mode\`\` and specify either \`\`Days\`\` or \`\`Years\`\`.
+    /// The number of days that you want to specify for the default retention period. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
     pub days: Option<Prop<i64>>,
     /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified bucket. When the event hold is released, Amazon S3 retains the object version for this duration.
     pub default_event_hold: Option<Prop<BucketDefaultEventHold>>,
-    /// The default Object Lock retention mode you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, you must specify \`\`Mode\`\` and specify either \`\`Days\`\` or \`\`Years\`\`.
+    /// The default Object Lock retention mode you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
     pub mode: Option<Prop<String>>,
-    /// The number of years that you want to specify for the default retention period. If Object Lock is turned on, you must specify \`\`Mode\`\` and specify either \`\`Days\`\` or \`\`Years\`\`.
+    /// The number of years that you want to specify for the default retention period. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
     pub years: Option<Prop<i64>>,
 }
 
@@ -3092,9 +3092,9 @@ impl Validate for BucketDefaultRetention {
 /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified bucket. When the event hold is released, Amazon S3 retains the object version for this duration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketDefaultEventHold {
-    /// The number of days that you want to specify for the default event hold duration. Valid values are \`\`1\`\` to \`\`36500\`\` days. You must specify either \`\`Days\`\` or \`\`Years\`\`, but not both.
+    /// The number of days that you want to specify for the default event hold duration. Valid values are ``1`` to ``36500`` days. You must specify either ``Days`` or ``Years``, but not both.
     pub days: Option<Prop<i64>>,
-    /// The number of years that you want to specify for the default event hold duration. Valid values are \`\`1\`\` to \`\`100\`\` years. You must specify either \`\`Days\`\` or \`\`Years\`\`, but not both.
+    /// The number of years that you want to specify for the default event hold duration. Valid values are ``1`` to ``100`` years. You must specify either ``Days`` or ``Years``, but not both.
     pub years: Option<Prop<i64>>,
 }
 
@@ -3219,13 +3219,13 @@ impl Validate for BucketOwnershipControlsRule {
 /// Configuration that defines how Amazon S3 handles public access.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketPublicAccessBlockConfiguration {
-    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and objects in this bucket. Setting this element to \`\`TRUE\`\` causes the following behavior: + PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
+    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and objects in this bucket. Setting this element to ``TRUE`` causes the following behavior: + PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
     pub block_public_acls: Option<Prop<bool>>,
-    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this element to \`\`TRUE\`\` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket policy allows public access. Enabling this setting doesn't affect existing bucket policies.
+    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this element to ``TRUE`` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket policy allows public access. Enabling this setting doesn't affect existing bucket policies.
     pub block_public_policy: Option<Prop<bool>>,
-    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket. Setting this element to \`\`TRUE\`\` causes Amazon S3 to ignore all public ACLs on this bucket and objects in this bucket.
+    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket. Setting this element to ``TRUE`` causes Amazon S3 to ignore all public ACLs on this bucket and objects in this bucket.
     pub ignore_public_acls: Option<Prop<bool>>,
-    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this element to \`\`TRUE\`\` restricts access to this bucket to only AWS-service principals and authorized users within this account if the bucket has a public policy.
+    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this element to ``TRUE`` restricts access to this bucket to only AWS-service principals and authorized users within this account if the bucket has a public policy.
     pub restrict_public_buckets: Option<Prop<bool>>,
 }
 
@@ -3280,10 +3280,10 @@ impl Validate for BucketPublicAccessBlockConfiguration {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable versioning by using the \`\`VersioningConfiguration\`\` property. Amazon S3 can store replicated objects in a single destination bucket or multiple destination buckets.
+/// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable versioning by using the ``VersioningConfiguration`` property. Amazon S3 can store replicated objects in a single destination bucket or multiple destination buckets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationConfiguration {
-    /// The Amazon Resource Name (ARN) of the IAMlong (IAM) role that Amazon S3 assumes when replicating objects. For more information, see \[How to Set Up Replication\](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-how-setup.html) in the \*Amazon S3 User Guide\*.
+    /// The Amazon Resource Name (ARN) of the IAMlong (IAM) role that Amazon S3 assumes when replicating objects. For more information, see \[How to Set Up Replication\](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-how-setup.html) in the *Amazon S3 User Guide*.
     pub role: Prop<String>,
     /// A container for one or more replication rules. A replication configuration must have at least one rule and can contain a maximum of 1,000 rules.
     pub rules: Prop<Vec<Prop<BucketReplicationRule>>>,
@@ -3327,11 +3327,11 @@ impl Validate for BucketReplicationConfiguration {
 /// Specifies which Amazon S3 objects to replicate and where to store the replicas.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationRule {
-    /// Specifies whether Amazon S3 replicates delete markers. If you specify a \`\`Filter\`\` in your replication configuration, you must also include a \`\`DeleteMarkerReplication\`\` element.
+    /// Specifies whether Amazon S3 replicates delete markers. If you specify a ``Filter`` in your replication configuration, you must also include a ``DeleteMarkerReplication`` element.
     pub delete_marker_replication: Option<Prop<BucketDeleteMarkerReplication>>,
     /// A container for information about the replication destination and its configurations including enabling the S3 Replication Time Control (S3 RTC).
     pub destination: Prop<BucketReplicationDestination>,
-    /// A filter that identifies the subset of objects to which the replication rule applies. A \`\`Filter\`\` must specify exactly one \`\`Prefix\`\`, \`\`TagFilter\`\`, or an \`\`And\`\` child element. The use of the filter field indicates that this is a V2 replication configuration.
+    /// A filter that identifies the subset of objects to which the replication rule applies. A ``Filter`` must specify exactly one ``Prefix``, ``TagFilter``, or an ``And`` child element. The use of the filter field indicates that this is a V2 replication configuration.
     pub filter: Option<Prop<BucketReplicationRuleFilter>>,
     /// A unique identifier for the rule. The maximum value is 255 characters. If you don't specify a value, AWS CloudFormation generates a random ID. When using a V2 replication configuration this property is capitalized as "ID".
     pub id: Option<Prop<String>>,
@@ -3458,7 +3458,7 @@ impl Validate for BucketReplicationRule {
     }
 }
 
-/// Specifies whether Amazon S3 replicates delete markers. If you specify a \`\`Filter\`\` in your replication configuration, you must also include a \`\`DeleteMarkerReplication\`\` element.
+/// Specifies whether Amazon S3 replicates delete markers. If you specify a ``Filter`` in your replication configuration, you must also include a ``DeleteMarkerReplication`` element.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketDeleteMarkerReplication {
     /// Indicates whether to replicate delete markers.
@@ -3504,7 +3504,7 @@ impl Validate for BucketDeleteMarkerReplication {
 pub struct BucketReplicationDestination {
     /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the same), and you want to change replica ownership to the AWS-account that owns the destination bucket.
     pub access_control_translation: Option<Prop<BucketAccessControlTranslation>>,
-    /// Destination bucket owner account ID. In a cross-account scenario, if you direct Amazon S3 to change replica ownership to the AWS-account that owns the destination bucket by specifying the \`\`AccessControlTranslation\`\` property, this is the account ID of the destination bucket owner.
+    /// Destination bucket owner account ID. In a cross-account scenario, if you direct Amazon S3 to change replica ownership to the AWS-account that owns the destination bucket by specifying the ``AccessControlTranslation`` property, this is the account ID of the destination bucket owner.
     pub account: Option<Prop<String>>,
     /// The Amazon Resource Name (ARN) of the bucket where you want Amazon S3 to store the results.
     pub bucket: Prop<String>,
@@ -3512,7 +3512,7 @@ pub struct BucketReplicationDestination {
     pub encryption_configuration: Option<Prop<BucketEncryptionConfiguration>>,
     /// A container specifying replication metrics-related settings enabling replication metrics and events.
     pub metrics: Option<Prop<BucketMetrics>>,
-    /// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must be specified together with a \`\`Metrics\`\` block.
+    /// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must be specified together with a ``Metrics`` block.
     pub replication_time: Option<Prop<BucketReplicationTime>>,
     /// The storage class to use when replicating objects, such as S3 Standard or reduced redundancy. By default, Amazon S3 uses the storage class of the source object to create the object replica.
     pub storage_class: Option<Prop<String>>,
@@ -3635,7 +3635,7 @@ impl Validate for BucketReplicationDestination {
 /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the same), and you want to change replica ownership to the AWS-account that owns the destination bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccessControlTranslation {
-    /// Specifies the replica ownership. For default and valid values, see \[PUT bucket replication\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the \*Amazon S3 API Reference\*.
+    /// Specifies the replica ownership. For default and valid values, see \[PUT bucket replication\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon S3 API Reference*.
     pub owner: Prop<String>,
 }
 
@@ -3705,7 +3705,7 @@ impl Validate for BucketEncryptionConfiguration {
 /// A container specifying replication metrics-related settings enabling replication metrics and events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketMetrics {
-    /// A container specifying the time threshold for emitting the \`\`s3:Replication:OperationMissedThreshold\`\` event.
+    /// A container specifying the time threshold for emitting the ``s3:Replication:OperationMissedThreshold`` event.
     pub event_threshold: Option<Prop<BucketReplicationTimeValue>>,
     /// Specifies whether the replication metrics are enabled.
     pub status: Prop<String>,
@@ -3752,7 +3752,7 @@ impl Validate for BucketMetrics {
     }
 }
 
-/// A container specifying the time threshold for emitting the \`\`s3:Replication:OperationMissedThreshold\`\` event.
+/// A container specifying the time threshold for emitting the ``s3:Replication:OperationMissedThreshold`` event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationTimeValue {
     /// Contains an integer specifying time in minutes. Valid value: 15
@@ -3785,7 +3785,7 @@ impl Validate for BucketReplicationTimeValue {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must be specified together with a \`\`Metrics\`\` block.
+/// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must be specified together with a ``Metrics`` block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationTime {
     /// Specifies whether the replication time is enabled.
@@ -3832,10 +3832,10 @@ impl Validate for BucketReplicationTime {
     }
 }
 
-/// A filter that identifies the subset of objects to which the replication rule applies. A \`\`Filter\`\` must specify exactly one \`\`Prefix\`\`, \`\`TagFilter\`\`, or an \`\`And\`\` child element. The use of the filter field indicates that this is a V2 replication configuration.
+/// A filter that identifies the subset of objects to which the replication rule applies. A ``Filter`` must specify exactly one ``Prefix``, ``TagFilter``, or an ``And`` child element. The use of the filter field indicates that this is a V2 replication configuration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketReplicationRuleFilter {
-    /// A container for specifying rule filters. The filters determine the subset of objects to which the rule applies. This element is required only if you specify more than one filter. For example: + If you specify both a \`\`Prefix\`\` and a \`\`TagFilter\`\`, wrap these filters in an \`\`And\`\` tag.
+    /// A container for specifying rule filters. The filters determine the subset of objects to which the rule applies. This element is required only if you specify more than one filter. For example: + If you specify both a ``Prefix`` and a ``TagFilter``, wrap these filters in an ``And`` tag.
     pub and: Option<Prop<BucketReplicationRuleAndOperator>>,
     /// An object key name prefix that identifies the subset of objects to which the rule applies. Replacement must be made for object keys containing special characters (such as carriage returns) when using XML requests.
     pub prefix: Option<Prop<String>>,
@@ -3892,7 +3892,7 @@ impl Validate for BucketReplicationRuleFilter {
     }
 }
 
-/// A container for specifying rule filters. The filters determine the subset of objects to which the rule applies. This element is required only if you specify more than one filter. For example: + If you specify both a \`\`Prefix\`\` and a \`\`TagFilter\`\`, wrap these filters in an \`\`And\`\` tag.
+/// A container for specifying rule filters. The filters determine the subset of objects to which the rule applies. This element is required only if you specify more than one filter. For example: + If you specify both a ``Prefix`` and a ``TagFilter``, wrap these filters in an ``And`` tag.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketReplicationRuleAndOperator {
     /// An object key name prefix that identifies the subset of objects to which the rule applies.
@@ -4007,7 +4007,7 @@ impl Validate for BucketSourceSelectionCriteria {
 /// A filter that you can specify for selection for modifications on replicas.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicaModifications {
-    /// Specifies whether Amazon S3 replicates modifications on replicas. \*Allowed values\*: \`\`Enabled\`\` \| \`\`Disabled\`\`
+    /// Specifies whether Amazon S3 replicates modifications on replicas. *Allowed values*: ``Enabled`` | ``Disabled``
     pub status: Prop<String>,
 }
 
@@ -4280,12 +4280,12 @@ impl Validate for BucketRedirectAllRequestsTo {
     }
 }
 
-/// Specifies the redirect behavior and when a redirect is applied. For more information about routing rules, see \[Configuring advanced conditional redirects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/how-to-page-redirect.html\#advanced-conditional-redirects) in the \*Amazon S3 User Guide\*.
+/// Specifies the redirect behavior and when a redirect is applied. For more information about routing rules, see \[Configuring advanced conditional redirects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/how-to-page-redirect.html#advanced-conditional-redirects) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRoutingRule {
     /// Container for redirect information. You can redirect requests to another host, to another page, or with another protocol. In the event of an error, you can specify a different error code to return.
     pub redirect_rule: Prop<BucketRedirectRule>,
-    /// A container for describing a condition that must be met for the specified redirect to apply. For example, 1. If request is for pages in the \`\`/docs\`\` folder, redirect to the \`\`/documents\`\` folder. 2.
+    /// A container for describing a condition that must be met for the specified redirect to apply. For example, 1. If request is for pages in the ``/docs`` folder, redirect to the ``/documents`` folder. 2.
     pub routing_rule_condition: Option<Prop<BucketRoutingRuleCondition>>,
 }
 
@@ -4346,9 +4346,9 @@ pub struct BucketRedirectRule {
     pub http_redirect_code: Option<Prop<String>>,
     /// Protocol to use when redirecting requests. The default is the protocol that is used in the original request.
     pub protocol: Option<Prop<String>>,
-    /// The object key prefix to use in the redirect request. For example, to redirect requests for all pages with prefix \`\`docs/\`\` (objects in the \`\`docs/\`\` folder) to \`\`documents/\`\`, you can set a condition block with \`\`KeyPrefixEquals\`\` set to \`\`docs/\`\` and in the Redirect set \`\`ReplaceKeyPrefixWith\`\`...
+    /// The object key prefix to use in the redirect request. For example, to redirect requests for all pages with prefix ``docs/`` (objects in the ``docs/`` folder) to ``documents/``, you can set a condition block with ``KeyPrefixEquals`` set to ``docs/`` and in the Redirect set ``ReplaceKeyPrefixWith``...
     pub replace_key_prefix_with: Option<Prop<String>>,
-    /// The specific object key to use in the redirect request. For example, redirect request to \`\`error.html\`\`. Not required if one of the siblings is present. Can be present only if \`\`ReplaceKeyPrefixWith\`\` is not provided.
+    /// The specific object key to use in the redirect request. For example, redirect request to ``error.html``. Not required if one of the siblings is present. Can be present only if ``ReplaceKeyPrefixWith`` is not provided.
     pub replace_key_with: Option<Prop<String>>,
 }
 
@@ -4410,12 +4410,12 @@ impl Validate for BucketRedirectRule {
     }
 }
 
-/// A container for describing a condition that must be met for the specified redirect to apply. For example, 1. If request is for pages in the \`\`/docs\`\` folder, redirect to the \`\`/documents\`\` folder. 2.
+/// A container for describing a condition that must be met for the specified redirect to apply. For example, 1. If request is for pages in the ``/docs`` folder, redirect to the ``/documents`` folder. 2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketRoutingRuleCondition {
-    /// The HTTP error code when the redirect is applied. In the event of an error, if the error code equals this value, then the specified redirect is applied. Required when parent element \`\`Condition\`\` is specified and sibling \`\`KeyPrefixEquals\`\` is not specified.
+    /// The HTTP error code when the redirect is applied. In the event of an error, if the error code equals this value, then the specified redirect is applied. Required when parent element ``Condition`` is specified and sibling ``KeyPrefixEquals`` is not specified.
     pub http_error_code_returned_equals: Option<Prop<String>>,
-    /// The object key name prefix when the redirect is applied. For example, to redirect requests for \`\`ExamplePage.html\`\`, the key prefix will be \`\`ExamplePage.html\`\`.
+    /// The object key name prefix when the redirect is applied. For example, to redirect requests for ``ExamplePage.html``, the key prefix will be ``ExamplePage.html``.
     pub key_prefix_equals: Option<Prop<String>>,
 }
 
@@ -4456,7 +4456,7 @@ impl Validate for BucketRoutingRuleCondition {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// `AWS::S3::BucketPolicy`: Applies an Amazon S3 bucket policy to an Amazon S3 bucket. If you are using an identity other than the root user of the AWS-account that owns the bucket, the calling identity must have the \`\`PutBucketPolicy\`\` permissions on the specified bucket and belong to the bucket owner's account in order to...
+/// `AWS::S3::BucketPolicy`: Applies an Amazon S3 bucket policy to an Amazon S3 bucket. If you are using an identity other than the root user of the AWS-account that owns the bucket, the calling identity must have the ``PutBucketPolicy`` permissions on the specified bucket and belong to the bucket owner's account in order to...
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketPolicy {
     /// The name of the Amazon S3 bucket to which the policy applies.

@@ -6,22 +6,22 @@ use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
 
-/// `AWS::SecretsManager::Secret`: Creates a new secret. A \*secret\* can be a password, a set of credentials such as a user name and password, an OAuth token, or other secret information that you store in an encrypted form in Secrets Manager.
+/// `AWS::SecretsManager::Secret`: Creates a new secret. A *secret* can be a password, a set of credentials such as a user name and password, an OAuth token, or other secret information that you store in an encrypted form in Secrets Manager.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Secret {
     /// The description of the secret.
     pub description: Option<Prop<String>>,
-    /// A structure that specifies how to generate a password to encrypt and store in the secret. To include a specific string in the secret, use \`\`SecretString\`\` instead. If you omit both \`\`GenerateSecretString\`\` and \`\`SecretString\`\`, you create an empty secret.
+    /// A structure that specifies how to generate a password to encrypt and store in the secret. To include a specific string in the secret, use ``SecretString`` instead. If you omit both ``GenerateSecretString`` and ``SecretString``, you create an empty secret.
     pub generate_secret_string: Option<Prop<SecretGenerateSecretString>>,
-    /// The ARN, key ID, or alias of the KMS key that Secrets Manager uses to encrypt the secret value in the secret. An alias is always prefixed by \`\`alias/\`\`, for example \`\`alias/aws/secretsmanager\`\`.
+    /// The ARN, key ID, or alias of the KMS key that Secrets Manager uses to encrypt the secret value in the secret. An alias is always prefixed by ``alias/``, for example ``alias/aws/secretsmanager``.
     pub kms_key_id: Option<Prop<String>>,
-    /// The name of the new secret. The secret name can contain ASCII letters, numbers, and the following characters: /\_+=.@- Do not end your secret name with a hyphen followed by six characters. If you do so, you risk confusion and unexpected results when searching for a secret by partial ARN.
+    /// The name of the new secret. The secret name can contain ASCII letters, numbers, and the following characters: /_+=.@- Do not end your secret name with a hyphen followed by six characters. If you do so, you risk confusion and unexpected results when searching for a secret by partial ARN.
     pub name: Option<Prop<String>>,
-    /// A custom type that specifies a \`\`Region\`\` and the \`\`KmsKeyId\`\` for a replica secret.
+    /// A custom type that specifies a ``Region`` and the ``KmsKeyId`` for a replica secret.
     pub replica_regions: Option<Prop<Vec<Prop<SecretReplicaRegion>>>>,
-    /// The text to encrypt and store in the secret. We recommend you use a JSON structure of key/value pairs for your secret value. To generate a random password, use \`\`GenerateSecretString\`\` instead. If you omit both \`\`GenerateSecretString\`\` and \`\`SecretString\`\`, you create an empty secret.
+    /// The text to encrypt and store in the secret. We recommend you use a JSON structure of key/value pairs for your secret value. To generate a random password, use ``GenerateSecretString`` instead. If you omit both ``GenerateSecretString`` and ``SecretString``, you create an empty secret.
     pub secret_string: Option<Prop<String>>,
-    /// A list of tags to attach to the secret. Each tag is a key and value pair of strings in a JSON text string, for example: \`\`\[{"Key":"CostCenter","Value":"12345"},{"Key":"environment","Value":"production"}\]\`\` Secrets Manager tag key names are case sensitive.
+    /// A list of tags to attach to the secret. Each tag is a key and value pair of strings in a JSON text string, for example: ``\[{"Key":"CostCenter","Value":"12345"},{"Key":"environment","Value":"production"}\]`` Secrets Manager tag key names are case sensitive.
     pub tags: Option<Prop<Vec<Prop<SecretTag>>>>,
     /// The exact string that identifies the third-party partner that holds the external secret. For more information, see \[Managed external secret partners\](https://docs.aws.amazon.com/secretsmanager/latest/userguide/mes-partners.html).
     pub type_: Option<Prop<String>>,
@@ -148,7 +148,7 @@ impl Handle<Secret> {
     }
 }
 
-/// A structure that specifies how to generate a password to encrypt and store in the secret. To include a specific string in the secret, use \`\`SecretString\`\` instead. If you omit both \`\`GenerateSecretString\`\` and \`\`SecretString\`\`, you create an empty secret.
+/// A structure that specifies how to generate a password to encrypt and store in the secret. To include a specific string in the secret, use ``SecretString`` instead. If you omit both ``GenerateSecretString`` and ``SecretString``, you create an empty secret.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecretGenerateSecretString {
     /// A string of the characters that you don't want in the password.
@@ -157,11 +157,11 @@ pub struct SecretGenerateSecretString {
     pub exclude_lowercase: Option<Prop<bool>>,
     /// Specifies whether to exclude numbers from the password. If you don't include this switch, the password can contain numbers.
     pub exclude_numbers: Option<Prop<bool>>,
-    /// Specifies whether to exclude the following punctuation characters from the password: \`\`! " \# $ % & ' ( ) \* + , - . / : ; \< = \> ? @ \[ \\ \] ^ \_ \` { \| } ~\`\`. If you don't include this switch, the password can contain punctuation.
+    /// Specifies whether to exclude the following punctuation characters from the password: \`\`! " # $ % & ' ( ) * + , - . / : ; \< = \> ? @ \[ \\ \] ^ _ \` { | } ~\`\`. If you don't include this switch, the password can contain punctuation.
     pub exclude_punctuation: Option<Prop<bool>>,
     /// Specifies whether to exclude uppercase letters from the password. If you don't include this switch, the password can contain uppercase letters.
     pub exclude_uppercase: Option<Prop<bool>>,
-    /// The JSON key name for the key/value pair, where the value is the generated password. This pair is added to the JSON structure specified by the \`\`SecretStringTemplate\`\` parameter. If you specify this parameter, then you must also specify \`\`SecretStringTemplate\`\`.
+    /// The JSON key name for the key/value pair, where the value is the generated password. This pair is added to the JSON structure specified by the ``SecretStringTemplate`` parameter. If you specify this parameter, then you must also specify ``SecretStringTemplate``.
     pub generate_string_key: Option<Prop<String>>,
     /// Specifies whether to include the space character. If you include this switch, the password can contain space characters.
     pub include_space: Option<Prop<bool>>,
@@ -266,12 +266,12 @@ impl Validate for SecretGenerateSecretString {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a \`\`Region\`\` and the \`\`KmsKeyId\`\` for a replica secret.
+/// Specifies a ``Region`` and the ``KmsKeyId`` for a replica secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretReplicaRegion {
-    /// The ARN, key ID, or alias of the KMS key to encrypt the secret. If you don't include this field, Secrets Manager uses \`\`aws/secretsmanager\`\`.
+    /// The ARN, key ID, or alias of the KMS key to encrypt the secret. If you don't include this field, Secrets Manager uses ``aws/secretsmanager``.
     pub kms_key_id: Option<Prop<String>>,
-    /// A string that represents a \`\`Region\`\`, for example "us-east-1".
+    /// A string that represents a ``Region``, for example "us-east-1".
     pub region: Prop<String>,
 }
 

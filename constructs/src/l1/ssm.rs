@@ -5,26 +5,26 @@ use super::put;
 use crate::template::{Checker, Handle, Prop, Resource, ResourceSpec, Tagging, Value};
 use std::collections::BTreeMap;
 
-/// `AWS::SSM::Parameter`: The \`\`AWS::SSM::Parameter\`\` resource creates an SSM parameter in SYSlong Parameter Store. To create an SSM parameter, you must have the IAMlong (IAM) permissions \`\`ssm:PutParameter\`\` and \`\`ssm:AddTagsToResource\`\`.
+/// `AWS::SSM::Parameter`: The ``AWS::SSM::Parameter`` resource creates an SSM parameter in SYSlong Parameter Store. To create an SSM parameter, you must have the IAMlong (IAM) permissions ``ssm:PutParameter`` and ``ssm:AddTagsToResource``.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {
-    /// A regular expression used to validate the parameter value. For example, for \`\`String\`\` types with values restricted to numbers, you can specify the following: \`\`AllowedPattern=^\\d+$\`\`
+    /// A regular expression used to validate the parameter value. For example, for ``String`` types with values restricted to numbers, you can specify the following: ``AllowedPattern=^\\d+$``
     pub allowed_pattern: Option<Prop<String>>,
-    /// The data type of the parameter, such as \`\`text\`\` or \`\`aws:ec2:image\`\`. The default is \`\`text\`\`.
+    /// The data type of the parameter, such as ``text`` or ``aws:ec2:image``. The default is ``text``.
     pub data_type: Option<Prop<String>>,
     /// Information about the parameter.
     pub description: Option<Prop<String>>,
     /// The name of the parameter. The reported maximum length of 2048 characters for a parameter name includes 1037 characters that are reserved for internal use by SYS. The maximum length for a parameter name that you specify is 1011 characters.
     pub name: Option<Prop<String>>,
-    /// Information about the policies assigned to a parameter. \[Assigning parameter policies\](https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-policies.html) in the \*User Guide\*.
+    /// Information about the policies assigned to a parameter. \[Assigning parameter policies\](https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-policies.html) in the *User Guide*.
     pub policies: Option<Prop<String>>,
     /// Optional metadata that you assign to a resource in the form of an arbitrary set of tags (key-value pairs). Tags enable you to categorize a resource in different ways, such as by purpose, owner, or environment.
     pub tags: Option<Prop<BTreeMap<String, Prop<String>>>>,
     /// The parameter tier.
     pub tier: Option<Prop<String>>,
-    /// The type of parameter. Parameters of type \`\`SecureString\`\` are not supported by CFNlong.
+    /// The type of parameter. Parameters of type ``SecureString`` are not supported by CFNlong.
     pub type_: Prop<String>,
-    /// The parameter value. If type is \`\`StringList\`\`, the system returns a comma-separated string with no spaces between commas in the \`\`Value\`\` field.
+    /// The parameter value. If type is ``StringList``, the system returns a comma-separated string with no spaces between commas in the ``Value`` field.
     pub value: Prop<String>,
 }
 
