@@ -472,11 +472,29 @@ impl ModGen {
         let fields = self.fields(&mut ctx, schema, "#")?;
         self.structs[idx].fields = fields;
 
-        let attributes: Vec<String> = read_only_paths
+        let mut attributes: Vec<String> = read_only_paths
             .iter()
             .filter(|p| !p.contains('*'))
             .map(|p| p.replace('/', "."))
             .collect();
+        if ALL_PROPERTIES_GETATT.contains(&type_name) {
+            let write_only = strip("writeOnlyProperties");
+            let mut more = Vec::new();
+            if let Some(props) = schema.get("properties").and_then(Json::as_object) {
+                for (name, sub) in props {
+                    property_attrs(schema, sub, name, 0, &mut more);
+                }
+            }
+            for a in more {
+                let path = a.replace('.', "/");
+                let hidden = write_only
+                    .iter()
+                    .any(|w| path == *w || path.starts_with(&format!("{w}/")));
+                if !hidden && !attributes.contains(&a) {
+                    attributes.push(a);
+                }
+            }
+        }
         let tagging = tagging(schema);
         self.resources.push(ResourceDef {
             type_name: type_name.to_owned(),
@@ -1069,6 +1087,52 @@ fn shape_any(s: &Shape, f: &dyn Fn(&Kind) -> bool) -> bool {
             Kind::List(i) | Kind::Map(i) => shape_any(i, f),
             _ => false,
         }
+}
+
+/// Types whose every property is a `Fn::GetAtt` attribute, not only the read-only ones (e.g.
+/// `Fn::GetAtt [Vpc, CidrBlock]`, `Fn::GetAtt [Param, Value]`). This is cfn-lint's list
+/// (`_all_property_types` in `cfnlint/schema/_getatts.py`, 1.58.0) restricted to the generated
+/// types; write-only properties are left out, since CloudFormation cannot read them back.
+const ALL_PROPERTIES_GETATT: &[&str] = &[
+    "AWS::EC2::Instance",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::VPC",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBParameterGroup",
+    "AWS::SSM::Parameter",
+];
+
+/// The attributes a property gives under cfn-lint's rule: itself, or for an object its
+/// properties' attributes; arrays of objects or arrays give none (GetAtt cannot index them).
+fn property_attrs(root: &Json, schema: &Json, path: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > 8 {
+        return;
+    }
+    let (s, _) = resolve(root, schema, String::new());
+    let types: Vec<&str> = match s.get("type") {
+        Some(Json::String(t)) => vec![t.as_str()],
+        Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"object") {
+        if let Some(props) = s.get("properties").and_then(Json::as_object) {
+            for (name, sub) in props {
+                property_attrs(root, sub, &format!("{path}.{name}"), depth + 1, out);
+            }
+        }
+    } else if types.contains(&"array") {
+        let item = s
+            .get("items")
+            .map(|i| resolve(root, i, String::new()).0)
+            .unwrap_or_default();
+        let item_type = item.get("type").and_then(Json::as_str);
+        if !matches!(item_type, Some("object" | "array")) {
+            out.push(path.to_owned());
+        }
+    } else {
+        out.push(path.to_owned());
+    }
 }
 
 /// The `(struct pointer, property)` a read-only path (without `/properties/`) excludes.

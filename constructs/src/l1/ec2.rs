@@ -691,6 +691,46 @@ pub static INSTANCE_SPEC: ResourceSpec = ResourceSpec {
         "PrivateDnsName",
         "VpcId",
         "State",
+        "Affinity",
+        "AvailabilityZone",
+        "CpuOptions.CoreCount",
+        "CpuOptions.ThreadsPerCore",
+        "CreditSpecification.CPUCredits",
+        "DisableApiTermination",
+        "EbsOptimized",
+        "EnclaveOptions.Enabled",
+        "HibernationOptions.Configured",
+        "HostId",
+        "HostResourceGroupArn",
+        "IamInstanceProfile",
+        "ImageId",
+        "InstanceInitiatedShutdownBehavior",
+        "InstanceType",
+        "KernelId",
+        "KeyName",
+        "LaunchTemplate.LaunchTemplateId",
+        "LaunchTemplate.LaunchTemplateName",
+        "LaunchTemplate.Version",
+        "MetadataOptions.HttpEndpoint",
+        "MetadataOptions.HttpProtocolIpv6",
+        "MetadataOptions.HttpPutResponseHopLimit",
+        "MetadataOptions.HttpTokens",
+        "MetadataOptions.InstanceMetadataTags",
+        "Monitoring",
+        "PlacementGroupName",
+        "PrivateDnsNameOptions.EnableResourceNameDnsAAAARecord",
+        "PrivateDnsNameOptions.EnableResourceNameDnsARecord",
+        "PrivateDnsNameOptions.HostnameType",
+        "PrivateIpAddress",
+        "RamdiskId",
+        "SecurityGroupIds",
+        "SecurityGroups",
+        "SourceDestCheck",
+        "State.Code",
+        "State.Name",
+        "SubnetId",
+        "Tenancy",
+        "UserData",
     ],
     write_only: &[
         "BlockDeviceMappings/*/NoDevice",
@@ -733,6 +773,166 @@ impl Handle<Instance> {
     /// `Fn::GetAtt` `State`.
     pub fn attr_state(&self) -> Value {
         self.get_att("State")
+    }
+    /// `Fn::GetAtt` `Affinity`.
+    pub fn attr_affinity(&self) -> Value {
+        self.get_att("Affinity")
+    }
+    /// `Fn::GetAtt` `AvailabilityZone`.
+    pub fn attr_availability_zone(&self) -> Value {
+        self.get_att("AvailabilityZone")
+    }
+    /// `Fn::GetAtt` `CpuOptions.CoreCount`.
+    pub fn attr_cpu_options_core_count(&self) -> Value {
+        self.get_att("CpuOptions.CoreCount")
+    }
+    /// `Fn::GetAtt` `CpuOptions.ThreadsPerCore`.
+    pub fn attr_cpu_options_threads_per_core(&self) -> Value {
+        self.get_att("CpuOptions.ThreadsPerCore")
+    }
+    /// `Fn::GetAtt` `CreditSpecification.CPUCredits`.
+    pub fn attr_credit_specification_cpu_credits(&self) -> Value {
+        self.get_att("CreditSpecification.CPUCredits")
+    }
+    /// `Fn::GetAtt` `DisableApiTermination`.
+    pub fn attr_disable_api_termination(&self) -> Value {
+        self.get_att("DisableApiTermination")
+    }
+    /// `Fn::GetAtt` `EbsOptimized`.
+    pub fn attr_ebs_optimized(&self) -> Value {
+        self.get_att("EbsOptimized")
+    }
+    /// `Fn::GetAtt` `EnclaveOptions.Enabled`.
+    pub fn attr_enclave_options_enabled(&self) -> Value {
+        self.get_att("EnclaveOptions.Enabled")
+    }
+    /// `Fn::GetAtt` `HibernationOptions.Configured`.
+    pub fn attr_hibernation_options_configured(&self) -> Value {
+        self.get_att("HibernationOptions.Configured")
+    }
+    /// `Fn::GetAtt` `HostId`.
+    pub fn attr_host_id(&self) -> Value {
+        self.get_att("HostId")
+    }
+    /// `Fn::GetAtt` `HostResourceGroupArn`.
+    pub fn attr_host_resource_group_arn(&self) -> Value {
+        self.get_att("HostResourceGroupArn")
+    }
+    /// `Fn::GetAtt` `IamInstanceProfile`.
+    pub fn attr_iam_instance_profile(&self) -> Value {
+        self.get_att("IamInstanceProfile")
+    }
+    /// `Fn::GetAtt` `ImageId`.
+    pub fn attr_image_id(&self) -> Value {
+        self.get_att("ImageId")
+    }
+    /// `Fn::GetAtt` `InstanceInitiatedShutdownBehavior`.
+    pub fn attr_instance_initiated_shutdown_behavior(&self) -> Value {
+        self.get_att("InstanceInitiatedShutdownBehavior")
+    }
+    /// `Fn::GetAtt` `InstanceType`.
+    pub fn attr_instance_type(&self) -> Value {
+        self.get_att("InstanceType")
+    }
+    /// `Fn::GetAtt` `KernelId`.
+    pub fn attr_kernel_id(&self) -> Value {
+        self.get_att("KernelId")
+    }
+    /// `Fn::GetAtt` `KeyName`.
+    pub fn attr_key_name(&self) -> Value {
+        self.get_att("KeyName")
+    }
+    /// `Fn::GetAtt` `LaunchTemplate.LaunchTemplateId`.
+    pub fn attr_launch_template_launch_template_id(&self) -> Value {
+        self.get_att("LaunchTemplate.LaunchTemplateId")
+    }
+    /// `Fn::GetAtt` `LaunchTemplate.LaunchTemplateName`.
+    pub fn attr_launch_template_launch_template_name(&self) -> Value {
+        self.get_att("LaunchTemplate.LaunchTemplateName")
+    }
+    /// `Fn::GetAtt` `LaunchTemplate.Version`.
+    pub fn attr_launch_template_version(&self) -> Value {
+        self.get_att("LaunchTemplate.Version")
+    }
+    /// `Fn::GetAtt` `MetadataOptions.HttpEndpoint`.
+    pub fn attr_metadata_options_http_endpoint(&self) -> Value {
+        self.get_att("MetadataOptions.HttpEndpoint")
+    }
+    /// `Fn::GetAtt` `MetadataOptions.HttpProtocolIpv6`.
+    pub fn attr_metadata_options_http_protocol_ipv6(&self) -> Value {
+        self.get_att("MetadataOptions.HttpProtocolIpv6")
+    }
+    /// `Fn::GetAtt` `MetadataOptions.HttpPutResponseHopLimit`.
+    pub fn attr_metadata_options_http_put_response_hop_limit(&self) -> Value {
+        self.get_att("MetadataOptions.HttpPutResponseHopLimit")
+    }
+    /// `Fn::GetAtt` `MetadataOptions.HttpTokens`.
+    pub fn attr_metadata_options_http_tokens(&self) -> Value {
+        self.get_att("MetadataOptions.HttpTokens")
+    }
+    /// `Fn::GetAtt` `MetadataOptions.InstanceMetadataTags`.
+    pub fn attr_metadata_options_instance_metadata_tags(&self) -> Value {
+        self.get_att("MetadataOptions.InstanceMetadataTags")
+    }
+    /// `Fn::GetAtt` `Monitoring`.
+    pub fn attr_monitoring(&self) -> Value {
+        self.get_att("Monitoring")
+    }
+    /// `Fn::GetAtt` `PlacementGroupName`.
+    pub fn attr_placement_group_name(&self) -> Value {
+        self.get_att("PlacementGroupName")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptions.EnableResourceNameDnsAAAARecord`.
+    pub fn attr_private_dns_name_options_enable_resource_name_dns_aaaa_record(&self) -> Value {
+        self.get_att("PrivateDnsNameOptions.EnableResourceNameDnsAAAARecord")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptions.EnableResourceNameDnsARecord`.
+    pub fn attr_private_dns_name_options_enable_resource_name_dns_a_record(&self) -> Value {
+        self.get_att("PrivateDnsNameOptions.EnableResourceNameDnsARecord")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptions.HostnameType`.
+    pub fn attr_private_dns_name_options_hostname_type(&self) -> Value {
+        self.get_att("PrivateDnsNameOptions.HostnameType")
+    }
+    /// `Fn::GetAtt` `PrivateIpAddress`.
+    pub fn attr_private_ip_address(&self) -> Value {
+        self.get_att("PrivateIpAddress")
+    }
+    /// `Fn::GetAtt` `RamdiskId`.
+    pub fn attr_ramdisk_id(&self) -> Value {
+        self.get_att("RamdiskId")
+    }
+    /// `Fn::GetAtt` `SecurityGroupIds`.
+    pub fn attr_security_group_ids(&self) -> Value {
+        self.get_att("SecurityGroupIds")
+    }
+    /// `Fn::GetAtt` `SecurityGroups`.
+    pub fn attr_security_groups(&self) -> Value {
+        self.get_att("SecurityGroups")
+    }
+    /// `Fn::GetAtt` `SourceDestCheck`.
+    pub fn attr_source_dest_check(&self) -> Value {
+        self.get_att("SourceDestCheck")
+    }
+    /// `Fn::GetAtt` `State.Code`.
+    pub fn attr_state_code(&self) -> Value {
+        self.get_att("State.Code")
+    }
+    /// `Fn::GetAtt` `State.Name`.
+    pub fn attr_state_name(&self) -> Value {
+        self.get_att("State.Name")
+    }
+    /// `Fn::GetAtt` `SubnetId`.
+    pub fn attr_subnet_id(&self) -> Value {
+        self.get_att("SubnetId")
+    }
+    /// `Fn::GetAtt` `Tenancy`.
+    pub fn attr_tenancy(&self) -> Value {
+        self.get_att("Tenancy")
+    }
+    /// `Fn::GetAtt` `UserData`.
+    pub fn attr_user_data(&self) -> Value {
+        self.get_att("UserData")
     }
 }
 
@@ -6185,7 +6385,7 @@ pub static SECURITY_GROUP_SPEC: ResourceSpec = ResourceSpec {
     type_name: "AWS::EC2::SecurityGroup",
     create_only: &["GroupDescription", "GroupName", "VpcId"],
     conditional_create_only: &[],
-    attributes: &["Id", "GroupId"],
+    attributes: &["Id", "GroupId", "GroupDescription", "GroupName", "VpcId"],
     write_only: &["SecurityGroupIngress/*/SourceSecurityGroupName"],
     required: &["GroupDescription"],
     tagging: Tagging::List("Tags"),
@@ -6199,6 +6399,18 @@ impl Handle<SecurityGroup> {
     /// `Fn::GetAtt` `GroupId`.
     pub fn attr_group_id(&self) -> Value {
         self.get_att("GroupId")
+    }
+    /// `Fn::GetAtt` `GroupDescription`.
+    pub fn attr_group_description(&self) -> Value {
+        self.get_att("GroupDescription")
+    }
+    /// `Fn::GetAtt` `GroupName`.
+    pub fn attr_group_name(&self) -> Value {
+        self.get_att("GroupName")
+    }
+    /// `Fn::GetAtt` `VpcId`.
+    pub fn attr_vpc_id(&self) -> Value {
+        self.get_att("VpcId")
     }
 }
 
@@ -6973,6 +7185,20 @@ pub static SUBNET_SPEC: ResourceSpec = ResourceSpec {
         "SubnetId",
         "Ipv6CidrBlocks",
         "BlockPublicAccessStates",
+        "AssignIpv6AddressOnCreation",
+        "AvailabilityZone",
+        "AvailabilityZoneId",
+        "BlockPublicAccessStates.InternetGatewayBlockMode",
+        "CidrBlock",
+        "EnableDns64",
+        "Ipv6CidrBlock",
+        "Ipv6Native",
+        "MapPublicIpOnLaunch",
+        "OutpostArn",
+        "PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord",
+        "PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord",
+        "PrivateDnsNameOptionsOnLaunch.HostnameType",
+        "VpcId",
     ],
     write_only: &[
         "EnableLniAtDeviceIndex",
@@ -7001,6 +7227,66 @@ impl Handle<Subnet> {
     /// `Fn::GetAtt` `BlockPublicAccessStates`.
     pub fn attr_block_public_access_states(&self) -> Value {
         self.get_att("BlockPublicAccessStates")
+    }
+    /// `Fn::GetAtt` `AssignIpv6AddressOnCreation`.
+    pub fn attr_assign_ipv6_address_on_creation(&self) -> Value {
+        self.get_att("AssignIpv6AddressOnCreation")
+    }
+    /// `Fn::GetAtt` `AvailabilityZone`.
+    pub fn attr_availability_zone(&self) -> Value {
+        self.get_att("AvailabilityZone")
+    }
+    /// `Fn::GetAtt` `AvailabilityZoneId`.
+    pub fn attr_availability_zone_id(&self) -> Value {
+        self.get_att("AvailabilityZoneId")
+    }
+    /// `Fn::GetAtt` `BlockPublicAccessStates.InternetGatewayBlockMode`.
+    pub fn attr_block_public_access_states_internet_gateway_block_mode(&self) -> Value {
+        self.get_att("BlockPublicAccessStates.InternetGatewayBlockMode")
+    }
+    /// `Fn::GetAtt` `CidrBlock`.
+    pub fn attr_cidr_block(&self) -> Value {
+        self.get_att("CidrBlock")
+    }
+    /// `Fn::GetAtt` `EnableDns64`.
+    pub fn attr_enable_dns64(&self) -> Value {
+        self.get_att("EnableDns64")
+    }
+    /// `Fn::GetAtt` `Ipv6CidrBlock`.
+    pub fn attr_ipv6_cidr_block(&self) -> Value {
+        self.get_att("Ipv6CidrBlock")
+    }
+    /// `Fn::GetAtt` `Ipv6Native`.
+    pub fn attr_ipv6_native(&self) -> Value {
+        self.get_att("Ipv6Native")
+    }
+    /// `Fn::GetAtt` `MapPublicIpOnLaunch`.
+    pub fn attr_map_public_ip_on_launch(&self) -> Value {
+        self.get_att("MapPublicIpOnLaunch")
+    }
+    /// `Fn::GetAtt` `OutpostArn`.
+    pub fn attr_outpost_arn(&self) -> Value {
+        self.get_att("OutpostArn")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord`.
+    pub fn attr_private_dns_name_options_on_launch_enable_resource_name_dns_aaaa_record(
+        &self,
+    ) -> Value {
+        self.get_att("PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord`.
+    pub fn attr_private_dns_name_options_on_launch_enable_resource_name_dns_a_record(
+        &self,
+    ) -> Value {
+        self.get_att("PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord")
+    }
+    /// `Fn::GetAtt` `PrivateDnsNameOptionsOnLaunch.HostnameType`.
+    pub fn attr_private_dns_name_options_on_launch_hostname_type(&self) -> Value {
+        self.get_att("PrivateDnsNameOptionsOnLaunch.HostnameType")
+    }
+    /// `Fn::GetAtt` `VpcId`.
+    pub fn attr_vpc_id(&self) -> Value {
+        self.get_att("VpcId")
     }
 }
 
@@ -7294,6 +7580,11 @@ pub static VPC_SPEC: ResourceSpec = ResourceSpec {
         "VpcEncryptionControl.ResourceExclusions.ElasticFileSystem",
         "VpcEncryptionControl.ResourceExclusions.ElasticFileSystem.State",
         "VpcEncryptionControl.ResourceExclusions.ElasticFileSystem.StateMessage",
+        "CidrBlock",
+        "EnableDnsHostnames",
+        "EnableDnsSupport",
+        "InstanceTenancy",
+        "VpcEncryptionControl.Mode",
     ],
     write_only: &[
         "Ipv4IpamPoolId",
@@ -7471,6 +7762,26 @@ impl Handle<Vpc> {
         &self,
     ) -> Value {
         self.get_att("VpcEncryptionControl.ResourceExclusions.ElasticFileSystem.StateMessage")
+    }
+    /// `Fn::GetAtt` `CidrBlock`.
+    pub fn attr_cidr_block(&self) -> Value {
+        self.get_att("CidrBlock")
+    }
+    /// `Fn::GetAtt` `EnableDnsHostnames`.
+    pub fn attr_enable_dns_hostnames(&self) -> Value {
+        self.get_att("EnableDnsHostnames")
+    }
+    /// `Fn::GetAtt` `EnableDnsSupport`.
+    pub fn attr_enable_dns_support(&self) -> Value {
+        self.get_att("EnableDnsSupport")
+    }
+    /// `Fn::GetAtt` `InstanceTenancy`.
+    pub fn attr_instance_tenancy(&self) -> Value {
+        self.get_att("InstanceTenancy")
+    }
+    /// `Fn::GetAtt` `VpcEncryptionControl.Mode`.
+    pub fn attr_vpc_encryption_control_mode(&self) -> Value {
+        self.get_att("VpcEncryptionControl.Mode")
     }
 }
 

@@ -974,6 +974,69 @@ pub static DB_INSTANCE_SPEC: ResourceSpec = ResourceSpec {
         "StatusInfos",
         "StorageOperationStatus",
         "StorageOperationPercentProgress",
+        "AllocatedStorage",
+        "AutoMinorVersionUpgrade",
+        "AutomaticBackupReplicationRegion",
+        "AutomaticBackupReplicationRetentionPeriod",
+        "AvailabilityZone",
+        "BackupRetentionPeriod",
+        "BackupTarget",
+        "CACertificateIdentifier",
+        "CharacterSetName",
+        "CopyTagsToSnapshot",
+        "CustomIAMInstanceProfile",
+        "DBClusterIdentifier",
+        "DBClusterSnapshotIdentifier",
+        "DBInstanceClass",
+        "DBInstanceIdentifier",
+        "DBName",
+        "DBParameterGroupName",
+        "DBSecurityGroups",
+        "DBSubnetGroupName",
+        "DBSystemId",
+        "DatabaseInsightsMode",
+        "DedicatedLogVolume",
+        "DeletionProtection",
+        "Domain",
+        "DomainAuthSecretArn",
+        "DomainDnsIps",
+        "DomainFqdn",
+        "DomainIAMRoleName",
+        "DomainOu",
+        "EnableCloudwatchLogsExports",
+        "EnableIAMDatabaseAuthentication",
+        "EnablePerformanceInsights",
+        "Engine",
+        "EngineLifecycleSupport",
+        "EngineVersion",
+        "Iops",
+        "KmsKeyId",
+        "LicenseModel",
+        "ManageMasterUserPassword",
+        "MasterUserSecret.KmsKeyId",
+        "MasterUsername",
+        "MaxAllocatedStorage",
+        "MonitoringInterval",
+        "MonitoringRoleArn",
+        "MultiAZ",
+        "NcharCharacterSetName",
+        "NetworkType",
+        "OptionGroupName",
+        "PerformanceInsightsKMSKeyId",
+        "PerformanceInsightsRetentionPeriod",
+        "Port",
+        "PreferredBackupWindow",
+        "PreferredMaintenanceWindow",
+        "PromotionTier",
+        "PubliclyAccessible",
+        "ReplicaMode",
+        "SourceDBClusterIdentifier",
+        "StorageEncrypted",
+        "StorageThroughput",
+        "StorageType",
+        "TdeCredentialArn",
+        "Timezone",
+        "VPCSecurityGroups",
     ],
     write_only: &[
         "AllowMajorVersionUpgrade",
@@ -1105,6 +1168,258 @@ impl Handle<DbInstance> {
     /// `Fn::GetAtt` `StorageOperationPercentProgress`.
     pub fn attr_storage_operation_percent_progress(&self) -> Value {
         self.get_att("StorageOperationPercentProgress")
+    }
+    /// `Fn::GetAtt` `AllocatedStorage`.
+    pub fn attr_allocated_storage(&self) -> Value {
+        self.get_att("AllocatedStorage")
+    }
+    /// `Fn::GetAtt` `AutoMinorVersionUpgrade`.
+    pub fn attr_auto_minor_version_upgrade(&self) -> Value {
+        self.get_att("AutoMinorVersionUpgrade")
+    }
+    /// `Fn::GetAtt` `AutomaticBackupReplicationRegion`.
+    pub fn attr_automatic_backup_replication_region(&self) -> Value {
+        self.get_att("AutomaticBackupReplicationRegion")
+    }
+    /// `Fn::GetAtt` `AutomaticBackupReplicationRetentionPeriod`.
+    pub fn attr_automatic_backup_replication_retention_period(&self) -> Value {
+        self.get_att("AutomaticBackupReplicationRetentionPeriod")
+    }
+    /// `Fn::GetAtt` `AvailabilityZone`.
+    pub fn attr_availability_zone(&self) -> Value {
+        self.get_att("AvailabilityZone")
+    }
+    /// `Fn::GetAtt` `BackupRetentionPeriod`.
+    pub fn attr_backup_retention_period(&self) -> Value {
+        self.get_att("BackupRetentionPeriod")
+    }
+    /// `Fn::GetAtt` `BackupTarget`.
+    pub fn attr_backup_target(&self) -> Value {
+        self.get_att("BackupTarget")
+    }
+    /// `Fn::GetAtt` `CACertificateIdentifier`.
+    pub fn attr_ca_certificate_identifier(&self) -> Value {
+        self.get_att("CACertificateIdentifier")
+    }
+    /// `Fn::GetAtt` `CharacterSetName`.
+    pub fn attr_character_set_name(&self) -> Value {
+        self.get_att("CharacterSetName")
+    }
+    /// `Fn::GetAtt` `CopyTagsToSnapshot`.
+    pub fn attr_copy_tags_to_snapshot(&self) -> Value {
+        self.get_att("CopyTagsToSnapshot")
+    }
+    /// `Fn::GetAtt` `CustomIAMInstanceProfile`.
+    pub fn attr_custom_iam_instance_profile(&self) -> Value {
+        self.get_att("CustomIAMInstanceProfile")
+    }
+    /// `Fn::GetAtt` `DBClusterIdentifier`.
+    pub fn attr_db_cluster_identifier(&self) -> Value {
+        self.get_att("DBClusterIdentifier")
+    }
+    /// `Fn::GetAtt` `DBClusterSnapshotIdentifier`.
+    pub fn attr_db_cluster_snapshot_identifier(&self) -> Value {
+        self.get_att("DBClusterSnapshotIdentifier")
+    }
+    /// `Fn::GetAtt` `DBInstanceClass`.
+    pub fn attr_db_instance_class(&self) -> Value {
+        self.get_att("DBInstanceClass")
+    }
+    /// `Fn::GetAtt` `DBInstanceIdentifier`.
+    pub fn attr_db_instance_identifier(&self) -> Value {
+        self.get_att("DBInstanceIdentifier")
+    }
+    /// `Fn::GetAtt` `DBName`.
+    pub fn attr_db_name(&self) -> Value {
+        self.get_att("DBName")
+    }
+    /// `Fn::GetAtt` `DBParameterGroupName`.
+    pub fn attr_db_parameter_group_name(&self) -> Value {
+        self.get_att("DBParameterGroupName")
+    }
+    /// `Fn::GetAtt` `DBSecurityGroups`.
+    pub fn attr_db_security_groups(&self) -> Value {
+        self.get_att("DBSecurityGroups")
+    }
+    /// `Fn::GetAtt` `DBSubnetGroupName`.
+    pub fn attr_db_subnet_group_name(&self) -> Value {
+        self.get_att("DBSubnetGroupName")
+    }
+    /// `Fn::GetAtt` `DBSystemId`.
+    pub fn attr_db_system_id(&self) -> Value {
+        self.get_att("DBSystemId")
+    }
+    /// `Fn::GetAtt` `DatabaseInsightsMode`.
+    pub fn attr_database_insights_mode(&self) -> Value {
+        self.get_att("DatabaseInsightsMode")
+    }
+    /// `Fn::GetAtt` `DedicatedLogVolume`.
+    pub fn attr_dedicated_log_volume(&self) -> Value {
+        self.get_att("DedicatedLogVolume")
+    }
+    /// `Fn::GetAtt` `DeletionProtection`.
+    pub fn attr_deletion_protection(&self) -> Value {
+        self.get_att("DeletionProtection")
+    }
+    /// `Fn::GetAtt` `Domain`.
+    pub fn attr_domain(&self) -> Value {
+        self.get_att("Domain")
+    }
+    /// `Fn::GetAtt` `DomainAuthSecretArn`.
+    pub fn attr_domain_auth_secret_arn(&self) -> Value {
+        self.get_att("DomainAuthSecretArn")
+    }
+    /// `Fn::GetAtt` `DomainDnsIps`.
+    pub fn attr_domain_dns_ips(&self) -> Value {
+        self.get_att("DomainDnsIps")
+    }
+    /// `Fn::GetAtt` `DomainFqdn`.
+    pub fn attr_domain_fqdn(&self) -> Value {
+        self.get_att("DomainFqdn")
+    }
+    /// `Fn::GetAtt` `DomainIAMRoleName`.
+    pub fn attr_domain_iam_role_name(&self) -> Value {
+        self.get_att("DomainIAMRoleName")
+    }
+    /// `Fn::GetAtt` `DomainOu`.
+    pub fn attr_domain_ou(&self) -> Value {
+        self.get_att("DomainOu")
+    }
+    /// `Fn::GetAtt` `EnableCloudwatchLogsExports`.
+    pub fn attr_enable_cloudwatch_logs_exports(&self) -> Value {
+        self.get_att("EnableCloudwatchLogsExports")
+    }
+    /// `Fn::GetAtt` `EnableIAMDatabaseAuthentication`.
+    pub fn attr_enable_iam_database_authentication(&self) -> Value {
+        self.get_att("EnableIAMDatabaseAuthentication")
+    }
+    /// `Fn::GetAtt` `EnablePerformanceInsights`.
+    pub fn attr_enable_performance_insights(&self) -> Value {
+        self.get_att("EnablePerformanceInsights")
+    }
+    /// `Fn::GetAtt` `Engine`.
+    pub fn attr_engine(&self) -> Value {
+        self.get_att("Engine")
+    }
+    /// `Fn::GetAtt` `EngineLifecycleSupport`.
+    pub fn attr_engine_lifecycle_support(&self) -> Value {
+        self.get_att("EngineLifecycleSupport")
+    }
+    /// `Fn::GetAtt` `EngineVersion`.
+    pub fn attr_engine_version(&self) -> Value {
+        self.get_att("EngineVersion")
+    }
+    /// `Fn::GetAtt` `Iops`.
+    pub fn attr_iops(&self) -> Value {
+        self.get_att("Iops")
+    }
+    /// `Fn::GetAtt` `KmsKeyId`.
+    pub fn attr_kms_key_id(&self) -> Value {
+        self.get_att("KmsKeyId")
+    }
+    /// `Fn::GetAtt` `LicenseModel`.
+    pub fn attr_license_model(&self) -> Value {
+        self.get_att("LicenseModel")
+    }
+    /// `Fn::GetAtt` `ManageMasterUserPassword`.
+    pub fn attr_manage_master_user_password(&self) -> Value {
+        self.get_att("ManageMasterUserPassword")
+    }
+    /// `Fn::GetAtt` `MasterUserSecret.KmsKeyId`.
+    pub fn attr_master_user_secret_kms_key_id(&self) -> Value {
+        self.get_att("MasterUserSecret.KmsKeyId")
+    }
+    /// `Fn::GetAtt` `MasterUsername`.
+    pub fn attr_master_username(&self) -> Value {
+        self.get_att("MasterUsername")
+    }
+    /// `Fn::GetAtt` `MaxAllocatedStorage`.
+    pub fn attr_max_allocated_storage(&self) -> Value {
+        self.get_att("MaxAllocatedStorage")
+    }
+    /// `Fn::GetAtt` `MonitoringInterval`.
+    pub fn attr_monitoring_interval(&self) -> Value {
+        self.get_att("MonitoringInterval")
+    }
+    /// `Fn::GetAtt` `MonitoringRoleArn`.
+    pub fn attr_monitoring_role_arn(&self) -> Value {
+        self.get_att("MonitoringRoleArn")
+    }
+    /// `Fn::GetAtt` `MultiAZ`.
+    pub fn attr_multi_az(&self) -> Value {
+        self.get_att("MultiAZ")
+    }
+    /// `Fn::GetAtt` `NcharCharacterSetName`.
+    pub fn attr_nchar_character_set_name(&self) -> Value {
+        self.get_att("NcharCharacterSetName")
+    }
+    /// `Fn::GetAtt` `NetworkType`.
+    pub fn attr_network_type(&self) -> Value {
+        self.get_att("NetworkType")
+    }
+    /// `Fn::GetAtt` `OptionGroupName`.
+    pub fn attr_option_group_name(&self) -> Value {
+        self.get_att("OptionGroupName")
+    }
+    /// `Fn::GetAtt` `PerformanceInsightsKMSKeyId`.
+    pub fn attr_performance_insights_kms_key_id(&self) -> Value {
+        self.get_att("PerformanceInsightsKMSKeyId")
+    }
+    /// `Fn::GetAtt` `PerformanceInsightsRetentionPeriod`.
+    pub fn attr_performance_insights_retention_period(&self) -> Value {
+        self.get_att("PerformanceInsightsRetentionPeriod")
+    }
+    /// `Fn::GetAtt` `Port`.
+    pub fn attr_port(&self) -> Value {
+        self.get_att("Port")
+    }
+    /// `Fn::GetAtt` `PreferredBackupWindow`.
+    pub fn attr_preferred_backup_window(&self) -> Value {
+        self.get_att("PreferredBackupWindow")
+    }
+    /// `Fn::GetAtt` `PreferredMaintenanceWindow`.
+    pub fn attr_preferred_maintenance_window(&self) -> Value {
+        self.get_att("PreferredMaintenanceWindow")
+    }
+    /// `Fn::GetAtt` `PromotionTier`.
+    pub fn attr_promotion_tier(&self) -> Value {
+        self.get_att("PromotionTier")
+    }
+    /// `Fn::GetAtt` `PubliclyAccessible`.
+    pub fn attr_publicly_accessible(&self) -> Value {
+        self.get_att("PubliclyAccessible")
+    }
+    /// `Fn::GetAtt` `ReplicaMode`.
+    pub fn attr_replica_mode(&self) -> Value {
+        self.get_att("ReplicaMode")
+    }
+    /// `Fn::GetAtt` `SourceDBClusterIdentifier`.
+    pub fn attr_source_db_cluster_identifier(&self) -> Value {
+        self.get_att("SourceDBClusterIdentifier")
+    }
+    /// `Fn::GetAtt` `StorageEncrypted`.
+    pub fn attr_storage_encrypted(&self) -> Value {
+        self.get_att("StorageEncrypted")
+    }
+    /// `Fn::GetAtt` `StorageThroughput`.
+    pub fn attr_storage_throughput(&self) -> Value {
+        self.get_att("StorageThroughput")
+    }
+    /// `Fn::GetAtt` `StorageType`.
+    pub fn attr_storage_type(&self) -> Value {
+        self.get_att("StorageType")
+    }
+    /// `Fn::GetAtt` `TdeCredentialArn`.
+    pub fn attr_tde_credential_arn(&self) -> Value {
+        self.get_att("TdeCredentialArn")
+    }
+    /// `Fn::GetAtt` `Timezone`.
+    pub fn attr_timezone(&self) -> Value {
+        self.get_att("Timezone")
+    }
+    /// `Fn::GetAtt` `VPCSecurityGroups`.
+    pub fn attr_vpc_security_groups(&self) -> Value {
+        self.get_att("VPCSecurityGroups")
     }
 }
 
@@ -1435,7 +1750,12 @@ pub static DB_PARAMETER_GROUP_SPEC: ResourceSpec = ResourceSpec {
     type_name: "AWS::RDS::DBParameterGroup",
     create_only: &["DBParameterGroupName", "Description", "Family"],
     conditional_create_only: &[],
-    attributes: &["DBParameterGroupArn"],
+    attributes: &[
+        "DBParameterGroupArn",
+        "DBParameterGroupName",
+        "Description",
+        "Family",
+    ],
     write_only: &[],
     required: &["Family", "Description"],
     tagging: Tagging::List("Tags"),
@@ -1445,6 +1765,18 @@ impl Handle<DbParameterGroup> {
     /// `Fn::GetAtt` `DBParameterGroupArn`.
     pub fn attr_db_parameter_group_arn(&self) -> Value {
         self.get_att("DBParameterGroupArn")
+    }
+    /// `Fn::GetAtt` `DBParameterGroupName`.
+    pub fn attr_db_parameter_group_name(&self) -> Value {
+        self.get_att("DBParameterGroupName")
+    }
+    /// `Fn::GetAtt` `Description`.
+    pub fn attr_description(&self) -> Value {
+        self.get_att("Description")
+    }
+    /// `Fn::GetAtt` `Family`.
+    pub fn attr_family(&self) -> Value {
+        self.get_att("Family")
     }
 }
 

@@ -130,7 +130,7 @@ pub static PARAMETER_SPEC: ResourceSpec = ResourceSpec {
     type_name: "AWS::SSM::Parameter",
     create_only: &["Name"],
     conditional_create_only: &[],
-    attributes: &["Arn"],
+    attributes: &["Arn", "DataType", "Name", "Type", "Value"],
     write_only: &["Description", "Tier", "AllowedPattern", "Policies"],
     required: &["Value", "Type"],
     tagging: Tagging::Map("Tags"),
@@ -140,5 +140,21 @@ impl Handle<Parameter> {
     /// `Fn::GetAtt` `Arn`.
     pub fn attr_arn(&self) -> Value {
         self.get_att("Arn")
+    }
+    /// `Fn::GetAtt` `DataType`.
+    pub fn attr_data_type(&self) -> Value {
+        self.get_att("DataType")
+    }
+    /// `Fn::GetAtt` `Name`.
+    pub fn attr_name(&self) -> Value {
+        self.get_att("Name")
+    }
+    /// `Fn::GetAtt` `Type`.
+    pub fn attr_type(&self) -> Value {
+        self.get_att("Type")
+    }
+    /// `Fn::GetAtt` `Value`.
+    pub fn attr_value(&self) -> Value {
+        self.get_att("Value")
     }
 }
