@@ -8,27 +8,36 @@
 //! # What is generated
 //!
 //! For each resource type, a struct named after the type ([`names`] has the naming rule), with
-//! one field per settable property (read-only properties are attributes, not fields):
-//! required properties are plain fields set by `new(..)` (in schema property order), optional ones
-//! are `Option`s set by chainable setters. Field types:
+//! one field per settable property. Read-only properties are attributes, not fields: a property
+//! is left out when it is read-only or all its sub-properties are. Required properties are plain
+//! fields, arguments of `new(..)` in schema property order; optional ones are `Option`s with
+//! chainable setters. Field types:
 //!
-//! | schema                                    | Rust                              |
-//! |-------------------------------------------|-----------------------------------|
-//! | `string` / `integer` / `number` / `boolean` | `Prop<String>` / `Prop<i64>` / `Prop<f64>` / `Prop<bool>` |
-//! | `array` of X                              | `Prop<Vec<X'>>`                   |
-//! | object with `properties` (inline or `$ref`) | `Prop<NestedStruct>`            |
-//! | map (`patternProperties` / `additionalProperties` schema) | `Prop<BTreeMap<String, X'>>` |
-//! | anything else (free-form JSON, several types, `oneOf`/`anyOf` without a type, recursion) | `Value` |
+//! - `string` / `integer` / `number` / `boolean`: `Prop<String>` / `Prop<i64>` / `Prop<f64>` /
+//!   `Prop<bool>`;
+//! - `array` of X: `Prop<Vec<X'>>`, X' being X's type;
+//! - object with `properties` (inline or through `$ref`): `Prop<NestedStruct>`;
+//! - map (`patternProperties` / `additionalProperties` with a schema): `Prop<BTreeMap<String, X'>>`;
+//! - anything else (free-form JSON such as policy documents, several types, `oneOf`/`anyOf`
+//!   without a type, a recursive occurrence of a definition): `Value`.
+//!
+//! Literal checks (`validate`): string `enum`/`const`, `pattern`, `minLength`/`maxLength`;
+//! integer `minimum`/`maximum` and `enum`; array `minItems`/`maxItems`; recursively into items,
+//! map values and nested structs. Patterns are translated to the `regex` crate's syntax
+//! ([`translate_pattern`]); those it still cannot compile (look-around) are not checked and are
+//! listed by `cargo run -p snowcdk-codegen`.
 //!
 //! # Nested types
 //!
 //! Nested structs live at module level and are named `<Resource><Definition>` for `$ref`'d
 //! definitions (`SecurityGroup` + `Tag` -> `SecurityGroupTag`) and `<Resource><Property>` for
 //! inline objects; a definition whose name already starts with the resource's name is not
-//! prefixed again (`Bucket` + `BucketEncryption` -> `BucketEncryption`). When that name is already taken in the module (by a resource struct, e.g.
-//! EC2 `SecurityGroup` + `Ingress` vs. the `SecurityGroupIngress` resource, or by an earlier
-//! nested type) `Property` is appended, then a number if still taken. Only definitions reachable
-//! from settable properties are generated.
+//! prefixed again (`Bucket` + `BucketEncryption` -> `BucketEncryption`). When the name is
+//! already taken in the module (by a resource struct, e.g. EC2 `SecurityGroup` + `Ingress` vs.
+//! the `SecurityGroupIngress` resource, or by an earlier nested type) `Property` is appended,
+//! then a number if still taken. Names are given in a fixed order (resources sorted by type
+//! name, properties in schema order, depth first), so they are stable. Only definitions
+//! reachable from settable properties are generated.
 
 pub mod names;
 
@@ -169,7 +178,7 @@ pub fn generate_with_notes(schema_dir: &Path) -> Result<(BTreeMap<PathBuf, Strin
     let mut specs = Vec::new();
     for (module, resources) in &mut services {
         resources.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut g = ModGen::new(module, resources);
+        let mut g = ModGen::new(resources);
         for (type_name, schema) in resources.iter() {
             g.resource(type_name, schema)?;
         }
@@ -336,7 +345,6 @@ struct ResourceDef {
 
 /// Generates one service module.
 struct ModGen {
-    module: String,
     structs: Vec<StructDef>,
     resources: Vec<ResourceDef>,
     taken: BTreeSet<String>,
@@ -398,13 +406,12 @@ fn resolve(root: &Json, schema: &Json, ptr: String) -> (Json, String) {
 }
 
 impl ModGen {
-    fn new(module: &str, resources: &[(String, Json)]) -> Self {
+    fn new(resources: &[(String, Json)]) -> Self {
         let taken = resources
             .iter()
             .map(|(t, _)| names::camel(t.rsplit("::").next().unwrap_or(t)))
             .collect();
         Self {
-            module: module.to_owned(),
             structs: Vec::new(),
             resources: Vec::new(),
             taken,
@@ -788,11 +795,19 @@ impl ModGen {
             writeln!(o, "#![allow({})]", allows.join(", ")).unwrap();
         }
         o.push('\n');
+        let mut std_uses = Vec::new();
         if uses_map {
-            o.push_str("use std::collections::BTreeMap;\n");
+            std_uses.push("use std::collections::BTreeMap;\n");
         }
         if !self.patterns.is_empty() {
-            o.push_str("use std::sync::LazyLock;\n\nuse regex::Regex;\n\n");
+            std_uses.push("use std::sync::LazyLock;\n");
+        }
+        if !std_uses.is_empty() {
+            o.push_str(&std_uses.concat());
+            o.push('\n');
+        }
+        if !self.patterns.is_empty() {
+            o.push_str("use regex::Regex;\n\n");
             o.push_str("use crate::template::check::compile_pattern;\n");
         }
         let mut imports = vec!["Checker", "Resource", "ResourceSpec", "Tagging", "Value"];
@@ -807,7 +822,7 @@ impl ModGen {
             imports.push("Validate");
         }
         imports.sort();
-        writeln!(o, "use crate::template::{{{}}};", imports.join(", ")).unwrap();
+        writeln!(o, "use crate::template::{{{}}};\n", imports.join(", ")).unwrap();
         let mut sup = vec!["put"];
         if self.uses_int_enum {
             sup.push("int_enum");
@@ -828,7 +843,6 @@ impl ModGen {
                 self.render_nested(&mut o, n);
             }
         }
-        let _ = &self.module;
         o
     }
 
@@ -1163,7 +1177,7 @@ fn read_only_key(root: &Json, path: &str) -> Option<(String, String)> {
 /// Translates a schema pattern (ECMAScript / Python flavour) to the `regex` crate's syntax:
 /// `\Z` (end of input) becomes `\z`, and a `[` inside a character class, literal there in
 /// ECMAScript, is escaped (the regex crate reads it as a nested class).
-fn translate_pattern(p: &str) -> String {
+pub fn translate_pattern(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     let mut chars = p.chars();
     let mut in_class = false;
@@ -1184,7 +1198,7 @@ fn translate_pattern(p: &str) -> String {
             '[' => {
                 in_class = true;
                 out.push('[');
-                // A leading `]` or `^]` is literal; keep it inside the class.
+                // Keep a negation with the class.
                 let rest = chars.as_str();
                 if let Some(r) = rest.strip_prefix('^') {
                     out.push('^');
@@ -1243,24 +1257,50 @@ fn doc_text(d: Option<&Json>) -> Option<String> {
             },
         };
     }
-    let mut out = String::with_capacity(text.len());
     let ticks = text.matches('`').count();
+    let escape_ticks = ticks % 2 == 1 || text.contains("```");
+    // Markdown links are kept; bare URLs are made autolinks; everything else is escaped.
+    static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"\[[^\[\]]*\]\(https?://[^()\s]*\)|https?://[^\s<>\[\]()`'"]*[^\s<>\[\]()`'".,;:]"#,
+        )
+        .expect("valid regex")
+    });
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    for m in LINK.find_iter(&text) {
+        escape_md(&mut out, &text[last..m.start()], last == 0, escape_ticks);
+        if m.as_str().starts_with('[') {
+            let close = m.as_str().find("](").unwrap_or(0);
+            out.push('[');
+            escape_md(&mut out, &m.as_str()[1..close], false, escape_ticks);
+            out.push_str(&m.as_str()[close..]);
+        } else {
+            write!(out, "<{}>", m.as_str()).unwrap();
+        }
+        last = m.end();
+    }
+    escape_md(&mut out, &text[last..], last == 0, escape_ticks);
+    Some(out)
+}
+
+/// Appends `text` with the characters rustdoc would interpret escaped.
+fn escape_md(out: &mut String, text: &str, at_start: bool, escape_ticks: bool) {
     for (i, ch) in text.chars().enumerate() {
         match ch {
             '[' | ']' | '<' | '>' | '\\' => {
                 out.push('\\');
                 out.push(ch);
             }
-            '#' | '-' | '+' | '=' if i == 0 => {
+            '#' | '-' | '+' | '=' if i == 0 && at_start => {
                 out.push('\\');
                 out.push(ch);
             }
-            '`' if ticks % 2 == 1 || text.contains("```") => out.push_str("\\`"),
+            '`' if escape_ticks => out.push_str("\\`"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
-    Some(out)
 }
 
 fn doc(o: &mut String, text: &str) {
@@ -1366,4 +1406,72 @@ fn int_enum(c: &mut Checker, v: &Prop<i64>, allowed: &[i64]) {
 "#,
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patterns_are_translated_to_regex_crate_syntax() {
+        assert_eq!(translate_pattern(r"^[a-z]{1,512}\Z"), r"^[a-z]{1,512}\z");
+        assert_eq!(
+            translate_pattern(r"^([a-z,@[\]+=])*$"),
+            r"^([a-z,@\[\]+=])*$"
+        );
+        assert_eq!(translate_pattern(r"^[^\[a]+$"), r"^[^\[a]+$");
+        assert!(regex::Regex::new(&translate_pattern(r"^([a-z,@[\]+=&;\{\}!$*])*$")).is_ok());
+    }
+
+    #[test]
+    fn docs_are_one_escaped_paragraph() {
+        let d =
+            json!("Uses <b>tags</b> [see](https://x.example/a) or https://y.example/b.\n\nMore.");
+        assert_eq!(
+            doc_text(Some(&d)).unwrap(),
+            r"Uses \<b\>tags\</b\> [see](https://x.example/a) or <https://y.example/b>."
+        );
+        let long = json!("word ".repeat(100));
+        let t = doc_text(Some(&long)).unwrap();
+        assert!(t.len() <= DOC_MAX + 3 && t.ends_with("..."), "{t}");
+        assert_eq!(
+            doc_text(Some(&json!("# x ``code`` y"))).unwrap(),
+            r"\# x ``code`` y"
+        );
+    }
+
+    #[test]
+    fn tagging_follows_the_tag_property_shape() {
+        let list =
+            json!({"tagging": {"taggable": true}, "properties": {"Tags": {"type": "array"}}});
+        let map = json!({"tagging": {"taggable": true, "tagProperty": "/properties/Labels"},
+            "properties": {"Labels": {"type": "object"}}});
+        let none =
+            json!({"tagging": {"taggable": false}, "properties": {"Tags": {"type": "array"}}});
+        assert_eq!(tagging(&list), r#"Tagging::List("Tags")"#);
+        assert_eq!(tagging(&map), r#"Tagging::Map("Labels")"#);
+        assert_eq!(tagging(&none), "Tagging::None");
+        assert_eq!(tagging(&json!({"properties": {}})), "Tagging::None");
+    }
+
+    #[test]
+    fn read_only_paths_resolve_through_refs_and_lists() {
+        let root = json!({
+            "definitions": {"E": {"type": "object", "properties": {"Address": {"type": "string"}}}},
+            "properties": {
+                "Endpoint": {"$ref": "#/definitions/E"},
+                "Vols": {"type": "array", "items": {"type": "object", "properties": {"S": {"type": "string"}}}}
+            }
+        });
+        assert_eq!(
+            read_only_key(&root, "Endpoint/Address"),
+            Some(("#/definitions/E".into(), "Address".into()))
+        );
+        assert_eq!(
+            read_only_key(&root, "Vols/*/S"),
+            Some(("#/properties/Vols/items".into(), "S".into()))
+        );
+        assert_eq!(read_only_key(&root, "Id"), Some(("#".into(), "Id".into())));
+    }
 }

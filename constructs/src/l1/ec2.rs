@@ -6,11 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::put;
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::put;
 
 static PATTERN_0: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^[a-zA-Z0-9\.\*\-]+$"));
@@ -26,7 +27,7 @@ pub struct Eip {
     pub domain: Option<Prop<String>>,
     /// The ID of the instance. Updates to the ``InstanceId`` property may require *some interruptions*. Updates on an EIP reassociates the address on its associated resource.
     pub instance_id: Option<Prop<String>>,
-    /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it. For more information, see \[Allocate sequential Elastic IP addresses from an IPAM pool\](https://docs.aws.amazon.com/vpc/latest/ipam/tutorials-eip-pool.html) in the *Amazon VPC IPAM User Guide*.
+    /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it. For more information, see [Allocate sequential Elastic IP addresses from an IPAM pool](https://docs.aws.amazon.com/vpc/latest/ipam/tutorials-eip-pool.html) in the *Amazon VPC IPAM User Guide*.
     pub ipam_pool_id: Option<Prop<String>>,
     /// A unique set of Availability Zones, Local Zones, or Wavelength Zones from which AWS advertises IP addresses. Use this parameter to limit the IP address to this location. IP addresses cannot move between network border groups.
     pub network_border_group: Option<Prop<String>>,
@@ -34,7 +35,7 @@ pub struct Eip {
     pub public_ipv4_pool: Option<Prop<String>>,
     /// Any tags assigned to the Elastic IP address. Updates to the ``Tags`` property may require *some interruptions*. Updates on an EIP reassociates the address on its associated resource.
     pub tags: Option<Prop<Vec<Prop<EipTag>>>>,
-    /// The Elastic IP address you are accepting for transfer. You can only accept one transferred address. For more information on Elastic IP address transfers, see \[Transfer Elastic IP addresses\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#transfer-EIPs-intro) in the *Amazon Virtual...
+    /// The Elastic IP address you are accepting for transfer. You can only accept one transferred address. For more information on Elastic IP address transfers, see [Transfer Elastic IP addresses](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#transfer-EIPs-intro) in the *Amazon Virtual...
     pub transfer_address: Option<Prop<String>>,
 }
 
@@ -130,7 +131,7 @@ impl Handle<Eip> {
     }
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EipTag {
     /// The tag key.
@@ -2115,7 +2116,7 @@ impl Handle<InternetGateway> {
     }
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InternetGatewayTag {
     /// The tag key.
@@ -2283,19 +2284,19 @@ pub struct LaunchTemplateData {
     /// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to ``open``, which enables it to run in any open Capacity Reservation that has matching attributes (instance type, platform, Availability Zone).
     pub capacity_reservation_specification:
         Option<Prop<LaunchTemplateCapacityReservationSpecification>>,
-    /// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
+    /// The CPU options for the instance. For more information, see [CPU options for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
     pub cpu_options: Option<Prop<LaunchTemplateCpuOptions>>,
     /// The credit option for CPU usage of the instance. Valid only for T instances.
     pub credit_specification: Option<Prop<LaunchTemplateCreditSpecification>>,
-    /// Indicates whether to enable the instance for stop protection. For more information, see \[Enable stop protection for your EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the *Amazon EC2 User Guide*.
+    /// Indicates whether to enable the instance for stop protection. For more information, see [Enable stop protection for your EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the *Amazon EC2 User Guide*.
     pub disable_api_stop: Option<Prop<bool>>,
     /// Indicates whether termination protection is enabled for the instance. The default is ``false``, which means that you can terminate the instance using the Amazon EC2 console, command line tools, or API.
     pub disable_api_termination: Option<Prop<bool>>,
     /// Indicates whether the instance is optimized for Amazon EBS I/O. This optimization provides dedicated throughput to Amazon EBS and an optimized configuration stack to provide optimal Amazon EBS I/O performance. This optimization isn't available with all instance types.
     pub ebs_optimized: Option<Prop<bool>>,
-    /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
+    /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see [What is Nitro Enclaves?](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
     pub enclave_options: Option<Prop<LaunchTemplateEnclaveOptions>>,
-    /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the \[hibernation prerequisites\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
+    /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the [hibernation prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
     pub hibernation_options: Option<Prop<LaunchTemplateHibernationOptions>>,
     /// The name or Amazon Resource Name (ARN) of an IAM instance profile.
     pub iam_instance_profile: Option<Prop<LaunchTemplateIamInstanceProfile>>,
@@ -2307,35 +2308,35 @@ pub struct LaunchTemplateData {
     pub instance_market_options: Option<Prop<LaunchTemplateInstanceMarketOptions>>,
     /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify ``VCpuCount`` and ``MemoryMiB``. All other attributes are optional. Any unspecified optional attribute is set to its default.
     pub instance_requirements: Option<Prop<LaunchTemplateInstanceRequirements>>,
-    /// The instance type. For more information, see \[Amazon EC2 instance types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2 User Guide*. If you specify ``InstanceType``, you can't specify ``InstanceRequirements``.
+    /// The instance type. For more information, see [Amazon EC2 instance types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2 User Guide*. If you specify ``InstanceType``, you can't specify ``InstanceRequirements``.
     pub instance_type: Option<Prop<String>>,
-    /// The ID of the kernel. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User Provided Kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
+    /// The ID of the kernel. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see [User Provided Kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
     pub kernel_id: Option<Prop<String>>,
-    /// The name of the key pair. You can create a key pair using \[CreateKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html) or \[ImportKeyPair\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportKeyPair.html).
+    /// The name of the key pair. You can create a key pair using [CreateKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html) or [ImportKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportKeyPair.html).
     pub key_name: Option<Prop<String>>,
     /// The license configurations.
     pub license_specifications: Option<Prop<Vec<Prop<LaunchTemplateLicenseSpecification>>>>,
     /// The maintenance options of your instance.
     pub maintenance_options: Option<Prop<LaunchTemplateMaintenanceOptions>>,
-    /// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
+    /// The metadata options for the instance. For more information, see [Configure the Instance Metadata Service options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
     pub metadata_options: Option<Prop<LaunchTemplateMetadataOptions>>,
     /// The monitoring for the instance.
     pub monitoring: Option<Prop<LaunchTemplateMonitoring>>,
     /// The network interfaces for the instance.
     pub network_interfaces: Option<Prop<Vec<Prop<LaunchTemplateNetworkInterface>>>>,
-    /// The settings for the network performance options for the instance. For more information, see \[EC2 instance bandwidth weighting configuration\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configure-bandwidth-weighting.html).
+    /// The settings for the network performance options for the instance. For more information, see [EC2 instance bandwidth weighting configuration](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configure-bandwidth-weighting.html).
     pub network_performance_options: Option<Prop<LaunchTemplateNetworkPerformanceOptions>>,
     /// The placement for the instance.
     pub placement: Option<Prop<LaunchTemplatePlacement>>,
-    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
     pub private_dns_name_options: Option<Prop<LaunchTemplatePrivateDnsNameOptions>>,
-    /// The ID of the RAM disk. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see \[User provided kernels\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
+    /// The ID of the RAM disk. We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see [User provided kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon EC2 User Guide*.
     pub ram_disk_id: Option<Prop<String>>,
     /// The IDs of the security groups. You can specify the IDs of existing security groups and references to resources created by the stack template. If you specify a network interface, you must specify any security groups as part of the network interface instead.
     pub security_group_ids: Option<Prop<Vec<Prop<String>>>>,
     /// The names of the security groups. For a nondefault VPC, you must use security group IDs instead. If you specify a network interface, you must specify any security groups as part of the network interface instead of using this parameter.
     pub security_groups: Option<Prop<Vec<Prop<String>>>>,
-    /// The tags to apply to resources that are created during instance launch. To tag the launch template itself, use \[TagSpecifications\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#cfn-ec2-launchtemplate-tagspecifications).
+    /// The tags to apply to resources that are created during instance launch. To tag the launch template itself, use [TagSpecifications](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#cfn-ec2-launchtemplate-tagspecifications).
     pub tag_specifications: Option<Prop<Vec<Prop<LaunchTemplateTagSpecification>>>>,
     /// The user data to make available to the instance. You must provide base64-encoded text. User data is limited to 16 KB.
     pub user_data: Option<Prop<String>>,
@@ -2791,7 +2792,7 @@ pub struct LaunchTemplateEbs {
     pub volume_initialization_rate: Option<Prop<i64>>,
     /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The following are the supported volumes sizes for each volume type: + ``gp2``: 1 - 16,384 GiB + ``gp3``: 1 - 65,536 GiB + ``io1``: 4 - 16,384 GiB + ``io2``: 4 - 65,536 GiB + ``st1`` and ``sc1``: 125 - 16,384...
     pub volume_size: Option<Prop<i64>>,
-    /// The volume type. For more information, see \[Amazon EBS volume types\](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
+    /// The volume type. For more information, see [Amazon EBS volume types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
     pub volume_type: Option<Prop<String>>,
 }
 
@@ -3000,10 +3001,10 @@ impl Validate for LaunchTemplateCapacityReservationTarget {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The CPU options for the instance. For more information, see \[CPU options for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
+/// The CPU options for the instance. For more information, see [CPU options for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCpuOptions {
-    /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see \[AMD SEV-SNP for Amazon EC2 instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
+    /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see [AMD SEV-SNP for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
     pub amd_sev_snp: Option<Prop<String>>,
     /// The number of CPU cores for the instance.
     pub core_count: Option<Prop<i64>>,
@@ -3106,7 +3107,7 @@ impl Validate for LaunchTemplateCreditSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see \[What is Nitro Enclaves?\](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
+/// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see [What is Nitro Enclaves?](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*. You can't enable AWS Nitro Enclaves and hibernation on the same instance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateEnclaveOptions {
     /// If this parameter is set to ``true``, the instance is enabled for AWS Nitro Enclaves; otherwise, it is not enabled for AWS Nitro Enclaves.
@@ -3141,7 +3142,7 @@ impl Validate for LaunchTemplateEnclaveOptions {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the \[hibernation prerequisites\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
+/// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the [hibernation prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateHibernationOptions {
     /// If you set this parameter to ``true``, the instance is enabled for hibernation. Default: ``false``
@@ -3378,11 +3379,11 @@ pub struct LaunchTemplateInstanceRequirements {
     pub allowed_instance_types: Option<Prop<Vec<Prop<String>>>>,
     /// Indicates whether bare metal instance types must be included, excluded, or required. + To include bare metal instance types, specify ``included``. + To require only bare metal instance types, specify ``required``. + To exclude bare metal instance types, specify ``excluded``. Default: ``excluded``
     pub bare_metal: Option<Prop<String>>,
-    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Prop<LaunchTemplateBaselineEbsBandwidthMbps>>,
     /// The baseline performance to consider, using an instance family as a baseline reference. The instance family establishes the lowest acceptable level of performance.
     pub baseline_performance_factors: Option<Prop<LaunchTemplateBaselinePerformanceFactors>>,
-    /// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see \[Burstable performance instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
+    /// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see [Burstable performance instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
     pub burstable_performance: Option<Prop<String>>,
     /// The CPU manufacturers to include. + For instance types with Intel CPUs, specify ``intel``. + For instance types with AMD CPUs, specify ``amd``. + For instance types with AWS CPUs, specify ``amazon-web-services``. + For instance types with Apple CPUs, specify ``apple``.
     pub cpu_manufacturers: Option<Prop<Vec<Prop<String>>>>,
@@ -3390,7 +3391,7 @@ pub struct LaunchTemplateInstanceRequirements {
     pub excluded_instance_types: Option<Prop<Vec<Prop<String>>>>,
     /// Indicates whether current or previous generation instance types are included. The current generation instance types are recommended for use. Current generation instance types are typically the latest two to three generations in each instance family.
     pub instance_generations: Option<Prop<Vec<Prop<String>>>>,
-    /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, \[Amazon EC2 instance store\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
+    /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, [Amazon EC2 instance store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
     pub local_storage: Option<Prop<String>>,
     /// The type of local storage that is required. + For instance types with hard disk drive (HDD) storage, specify ``hdd``. + For instance types with solid state drive (SSD) storage, specify ``ssd``. Default: ``hdd`` and ``ssd``
     pub local_storage_types: Option<Prop<Vec<Prop<String>>>>,
@@ -3406,7 +3407,7 @@ pub struct LaunchTemplateInstanceRequirements {
     pub network_interface_count: Option<Prop<LaunchTemplateNetworkInterfaceCount>>,
     /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price. The identified On-Demand price is the price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub on_demand_max_price_percentage_over_lowest_price: Option<Prop<i64>>,
-    /// Indicates whether instance types must support hibernation for On-Demand Instances. This parameter is not supported for \[GetSpotPlacementScores\](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html). Default: ``false``
+    /// Indicates whether instance types must support hibernation for On-Demand Instances. This parameter is not supported for [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html). Default: ``false``
     pub require_hibernate_support: Option<Prop<bool>>,
     /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than an identified Spot price. The identified Spot price is the Spot price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub spot_max_price_percentage_over_lowest_price: Option<Prop<i64>>,
@@ -3931,7 +3932,7 @@ impl Validate for LaunchTemplateAcceleratorTotalMemoryMiB {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see \[Amazon EBS–optimized instances\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
+/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateBaselineEbsBandwidthMbps {
     /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
@@ -4344,7 +4345,7 @@ impl Validate for LaunchTemplateVCpuCount {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a license configuration for an instance. ``LicenseSpecification`` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
+/// Specifies a license configuration for an instance. ``LicenseSpecification`` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateLicenseSpecification {
     /// The Amazon Resource Name (ARN) of the license configuration.
@@ -4424,7 +4425,7 @@ impl Validate for LaunchTemplateMaintenanceOptions {
     }
 }
 
-/// The metadata options for the instance. For more information, see \[Configure the Instance Metadata Service options\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
+/// The metadata options for the instance. For more information, see [Configure the Instance Metadata Service options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateMetadataOptions {
     /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is ``enabled``. If you specify a value of ``disabled``, you will not be able to access your instance metadata.
@@ -4551,7 +4552,7 @@ impl Validate for LaunchTemplateMonitoring {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies the parameters for a network interface. ``NetworkInterface`` is a property of \[AWS::EC2::LaunchTemplate LaunchTemplateData\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
+/// Specifies the parameters for a network interface. ``NetworkInterface`` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateNetworkInterface {
     /// Associates a Carrier IP address with eth0 for a new network interface. Use this option when you launch an instance in a Wavelength Zone and want to associate a Carrier IP address with the network interface.
@@ -4573,7 +4574,7 @@ pub struct LaunchTemplateNetworkInterface {
     pub ena_srd_specification: Option<Prop<LaunchTemplateEnaSrdSpecification>>,
     /// The IDs of one or more security groups.
     pub groups: Option<Prop<Vec<Prop<String>>>>,
-    /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify ``efa`` or ``efa``. For more information, see \[Elastic Fabric Adapter for AI/ML and HPC workloads on Amazon EC2\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html) in the *Amazon EC2 User Guide*.
+    /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify ``efa`` or ``efa``. For more information, see [Elastic Fabric Adapter for AI/ML and HPC workloads on Amazon EC2](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html) in the *Amazon EC2 User Guide*.
     pub interface_type: Option<Prop<String>>,
     /// The number of IPv4 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the ``Ipv4Prefix`` option.
     pub ipv4_prefix_count: Option<Prop<i64>>,
@@ -4968,10 +4969,10 @@ impl Validate for LaunchTemplateEnaSrdUdpSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv4 prefix for a network interface. ``Ipv4PrefixSpecification`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv4 prefix for a network interface. ``Ipv4PrefixSpecification`` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv4PrefixSpecification {
-    /// The IPv4 prefix. For information, see \[Assigning prefixes to network interfaces\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon EC2 User Guide*.
+    /// The IPv4 prefix. For information, see [Assigning prefixes to network interfaces](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon EC2 User Guide*.
     pub ipv4_prefix: Option<Prop<String>>,
 }
 
@@ -5003,7 +5004,7 @@ impl Validate for LaunchTemplateIpv4PrefixSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv6 address in an Amazon EC2 launch template. ``Ipv6Add`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv6 address in an Amazon EC2 launch template. ``Ipv6Add`` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv6Add {
     /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use this option if you're specifying a number of IPv6 addresses.
@@ -5038,7 +5039,7 @@ impl Validate for LaunchTemplateIpv6Add {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies an IPv6 prefix for a network interface. ``Ipv6PrefixSpecification`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies an IPv6 prefix for a network interface. ``Ipv6PrefixSpecification`` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateIpv6PrefixSpecification {
     /// The IPv6 prefix.
@@ -5073,7 +5074,7 @@ impl Validate for LaunchTemplateIpv6PrefixSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a secondary private IPv4 address for a network interface. ``PrivateIpAdd`` is a property of \[AWS::EC2::LaunchTemplate NetworkInterface\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
+/// Specifies a secondary private IPv4 address for a network interface. ``PrivateIpAdd`` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplatePrivateIpAdd {
     /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4 address can be designated as primary.
@@ -5115,7 +5116,7 @@ impl Validate for LaunchTemplatePrivateIpAdd {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The settings for the network performance options for the instance. For more information, see \[EC2 instance bandwidth weighting configuration\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configure-bandwidth-weighting.html).
+/// The settings for the network performance options for the instance. For more information, see [EC2 instance bandwidth weighting configuration](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configure-bandwidth-weighting.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateNetworkPerformanceOptions {
     /// Specify the bandwidth weighting option to boost the associated type of baseline bandwidth, as follows: + default This option uses the standard bandwidth configuration for your instance type. + vpc-1 This option boosts your networking baseline bandwidth and reduces your EBS baseline bandwidth.
@@ -5263,7 +5264,7 @@ impl Validate for LaunchTemplatePlacement {
     }
 }
 
-/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplatePrivateDnsNameOptions {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
@@ -5495,7 +5496,7 @@ impl Validate for LaunchTemplateTagSpecification {
     }
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaunchTemplateTag {
     /// The tag key.
@@ -5716,11 +5717,11 @@ pub struct NatGateway {
     pub max_drain_duration_seconds: Option<Prop<i64>>,
     /// The private IPv4 address to assign to the NAT gateway. If you don't provide an address, a private IPv4 address will be automatically assigned.
     pub private_ip_address: Option<Prop<String>>,
-    /// Secondary EIP allocation IDs. For more information, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html) in the *Amazon VPC User Guide*.
+    /// Secondary EIP allocation IDs. For more information, see [Create a NAT gateway](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html) in the *Amazon VPC User Guide*.
     pub secondary_allocation_ids: Option<Prop<Vec<Prop<String>>>>,
     /// \[Private NAT gateway only\] The number of secondary private IPv4 addresses you want to assign to the NAT gateway.
     pub secondary_private_ip_address_count: Option<Prop<i64>>,
-    /// Secondary private IPv4 addresses. For more information about secondary addresses, see \[Create a NAT gateway\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html#nat-gateway-creating) in the *Amazon Virtual Private Cloud User Guide*.
+    /// Secondary private IPv4 addresses. For more information about secondary addresses, see [Create a NAT gateway](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html#nat-gateway-creating) in the *Amazon Virtual Private Cloud User Guide*.
     pub secondary_private_ip_addresses: Option<Prop<Vec<Prop<String>>>>,
     /// The ID of the subnet in which the NAT gateway is located.
     pub subnet_id: Option<Prop<String>>,
@@ -5954,7 +5955,7 @@ impl Validate for NatGatewayAvailabilityZoneAddress {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NatGatewayTag {
     /// The tag key.
@@ -5991,7 +5992,7 @@ impl Validate for NatGatewayTag {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// `AWS::EC2::Route`: Specifies a route in a route table. For more information, see \[Routes\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#route-table-routes) in the *Amazon VPC User Guide*. You must specify either a destination CIDR block or prefix list ID.
+/// `AWS::EC2::Route`: Specifies a route in a route table. For more information, see [Routes](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#route-table-routes) in the *Amazon VPC User Guide*. You must specify either a destination CIDR block or prefix list ID.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     /// The ID of the carrier gateway. You can only use this option when the VPC contains a subnet which is associated with a Wavelength Zone.
@@ -6183,7 +6184,7 @@ impl Handle<Route> {
     }
 }
 
-/// `AWS::EC2::RouteTable`: Specifies a route table for the specified VPC. After you create a route table, you can add routes and associate the table with a subnet. For more information, see \[Route tables\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html) in the *Amazon VPC User Guide*.
+/// `AWS::EC2::RouteTable`: Specifies a route table for the specified VPC. After you create a route table, you can add routes and associate the table with a subnet. For more information, see [Route tables](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html) in the *Amazon VPC User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteTable {
     /// Any tags assigned to the route table.
@@ -6240,7 +6241,7 @@ impl Handle<RouteTable> {
     }
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteTableTag {
     /// The tag key.
@@ -6685,7 +6686,7 @@ pub struct SecurityGroupEgress {
     pub from_port: Option<Prop<i64>>,
     /// The ID of the security group. You must specify either the security group ID or the security group name in the request. For security groups in a nondefault VPC, you must specify the security group ID.
     pub group_id: Prop<String>,
-    /// The IP protocol name (``tcp``, ``udp``, ``icmp``, ``icmpv6``) or number (see \[Protocol Numbers\](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)). Use ``-1`` to specify all protocols.
+    /// The IP protocol name (``tcp``, ``udp``, ``icmp``, ``icmpv6``) or number (see [Protocol Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)). Use ``-1`` to specify all protocols.
     pub ip_protocol: Prop<String>,
     /// If the protocol is TCP or UDP, this is the end of the port range. If the protocol is ICMP or ICMPv6, this is the ICMP code or -1 (all ICMP codes). If the start port is -1 (all ICMP types), then the end port must be -1 (all ICMP codes).
     pub to_port: Option<Prop<i64>>,
@@ -6992,7 +6993,7 @@ pub struct Subnet {
     pub ipv6_cidr_block: Option<Prop<String>>,
     /// An IPv6 IPAM pool ID for the subnet.
     pub ipv6_ipam_pool_id: Option<Prop<String>>,
-    /// Indicates whether this is an IPv6 only subnet. For more information, see \[Subnet basics\](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html#subnet-basics) in the *User Guide*.
+    /// Indicates whether this is an IPv6 only subnet. For more information, see [Subnet basics](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html#subnet-basics) in the *User Guide*.
     pub ipv6_native: Option<Prop<bool>>,
     /// An IPv6 netmask length for the subnet.
     pub ipv6_netmask_length: Option<Prop<i64>>,
@@ -7000,7 +7001,7 @@ pub struct Subnet {
     pub map_public_ip_on_launch: Option<Prop<bool>>,
     /// The Amazon Resource Name (ARN) of the Outpost.
     pub outpost_arn: Option<Prop<String>>,
-    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
     pub private_dns_name_options_on_launch: Option<Prop<SubnetPrivateDnsNameOptionsOnLaunch>>,
     /// Any tags assigned to the subnet.
     pub tags: Option<Prop<Vec<Prop<SubnetTag>>>>,
@@ -7290,7 +7291,7 @@ impl Handle<Subnet> {
     }
 }
 
-/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see \[Amazon EC2 instance hostname types\](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubnetPrivateDnsNameOptionsOnLaunch {
     pub enable_resource_name_dns_aaaa_record: Option<Prop<bool>>,
@@ -7344,7 +7345,7 @@ impl Validate for SubnetPrivateDnsNameOptionsOnLaunch {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubnetTag {
     /// The tag key.
@@ -7442,13 +7443,13 @@ pub struct Vpc {
     pub enable_dns_support: Option<Prop<bool>>,
     /// The allowed tenancy of instances launched into the VPC. + ``default``: An instance launched into the VPC runs on shared hardware by default, unless you explicitly specify a different tenancy during instance launch.
     pub instance_tenancy: Option<Prop<String>>,
-    /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*. You must specify either``CidrBlock`` or ``Ipv4IpamPoolId``.
+    /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information, see [What is IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*. You must specify either``CidrBlock`` or ``Ipv4IpamPoolId``.
     pub ipv4_ipam_pool_id: Option<Prop<String>>,
-    /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address Manager (IPAM) pool. For more information about IPAM, see \[What is IPAM?\](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*.
+    /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address Manager (IPAM) pool. For more information about IPAM, see [What is IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*.
     pub ipv4_netmask_length: Option<Prop<i64>>,
     /// The tags for the VPC.
     pub tags: Option<Prop<Vec<Prop<VpcTag>>>>,
-    /// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
+    /// Describes the configuration and state of VPC encryption controls. For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
     pub vpc_encryption_control: Option<Prop<VpcEncryptionControl>>,
 }
 
@@ -7785,7 +7786,7 @@ impl Handle<Vpc> {
     }
 }
 
-/// Specifies a tag. For more information, see \[Resource tags\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+/// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VpcTag {
     /// The tag key.
@@ -7822,7 +7823,7 @@ impl Validate for VpcTag {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// Describes the configuration and state of VPC encryption controls. For more information, see \[Enforce VPC encryption in transit\](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
+/// Describes the configuration and state of VPC encryption controls. For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VpcEncryptionControl {
     pub egress_only_internet_gateway_exclusion: Option<Prop<String>>,

@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::put;
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::put;
 
 static PATTERN_0: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"^([\w+=,.@-]+)?$"));
 static PATTERN_1: LazyLock<Option<Regex>> =
@@ -29,12 +30,12 @@ static PATTERN_7: LazyLock<Option<Regex>> =
 static PATTERN_8: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$"));
 
-/// `AWS::IAM::InstanceProfile`: Creates a new instance profile. For information about instance profiles, see \[Using instance profiles\](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html).
+/// `AWS::IAM::InstanceProfile`: Creates a new instance profile. For information about instance profiles, see [Using instance profiles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceProfile {
-    /// The name of the instance profile to create. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name of the instance profile to create. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub instance_profile_name: Option<Prop<String>>,
-    /// The path to the instance profile. For more information about paths, see \[IAM Identifiers\](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
+    /// The path to the instance profile. For more information about paths, see [IAM Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
     pub path: Option<Prop<String>>,
     /// The name of the role to associate with the instance profile. Only one role can be assigned to an EC2 instance at a time, and all applications on the instance share the same role and permissions.
     pub roles: Prop<Vec<Prop<String>>>,
@@ -120,16 +121,16 @@ impl Handle<InstanceProfile> {
 pub struct ManagedPolicy {
     /// A friendly description of the policy. Typically used to store information about the permissions defined in the policy. For example, "Grants access to production DynamoDB tables." The policy description is immutable. After a value is assigned, it cannot be changed.
     pub description: Option<Prop<String>>,
-    /// The name (friendly name, not ARN) of the group to attach the policy to. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name (friendly name, not ARN) of the group to attach the policy to. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub groups: Option<Prop<Vec<Prop<String>>>>,
     /// The friendly name of the policy. If you specify a name, you cannot perform updates that require replacement of this resource. You can perform updates that require no or some interruption. If you must replace the resource, specify a new name.
     pub managed_policy_name: Option<Prop<String>>,
-    /// The path for the policy. For more information about paths, see \[IAM identifiers\](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
+    /// The path for the policy. For more information about paths, see [IAM identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
     pub path: Option<Prop<String>>,
     pub policy_document: Value,
-    /// The name (friendly name, not ARN) of the role to attach the policy to. This parameter allows (per its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name (friendly name, not ARN) of the role to attach the policy to. This parameter allows (per its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub roles: Option<Prop<Vec<Prop<String>>>>,
-    /// The name (friendly name, not ARN) of the IAM user to attach the policy to. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name (friendly name, not ARN) of the IAM user to attach the policy to. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub users: Option<Prop<Vec<Prop<String>>>>,
 }
 
@@ -261,15 +262,15 @@ impl Handle<ManagedPolicy> {
 /// `AWS::IAM::Policy`: Adds or updates an inline policy document that is embedded in the specified IAM group, user or role. An IAM user can also have a managed policy attached to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    /// The name of the group to associate the policy with. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name of the group to associate the policy with. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub groups: Option<Prop<Vec<Prop<String>>>>,
     /// The policy document. You must provide policies in JSON format in IAM. However, for CFN templates formatted in YAML, you can provide the policy in JSON or YAML format. CFN always converts a YAML policy to JSON format before submitting it to IAM.
     pub policy_document: Value,
-    /// The name of the policy document. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name of the policy document. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub policy_name: Prop<String>,
-    /// The name of the role to associate the policy with. This parameter allows (per its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name of the role to associate the policy with. This parameter allows (per its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub roles: Option<Prop<Vec<Prop<String>>>>,
-    /// The name of the user to associate the policy with. This parameter allows (through its \[regex pattern\](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
+    /// The name of the user to associate the policy with. This parameter allows (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub users: Option<Prop<Vec<Prop<String>>>>,
 }
 
@@ -334,26 +335,26 @@ impl Handle<Policy> {
     }
 }
 
-/// `AWS::IAM::Role`: Creates a new role for your AWS-account. For more information about roles, see \[IAM roles\](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *IAM User Guide*.
+/// `AWS::IAM::Role`: Creates a new role for your AWS-account. For more information about roles, see [IAM roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *IAM User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
     /// The trust policy that is associated with this role. Trust policies define which entities can assume the role. You can associate only one trust policy with a role.
     pub assume_role_policy_document: Value,
     /// A description of the role that you provide.
     pub description: Option<Prop<String>>,
-    /// A list of Amazon Resource Names (ARNs) of the IAM managed policies that you want to attach to the role. For more information about ARNs, see \[Amazon Resource Names (ARNs) and Service Namespaces\](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *General Reference*.
+    /// A list of Amazon Resource Names (ARNs) of the IAM managed policies that you want to attach to the role. For more information about ARNs, see [Amazon Resource Names (ARNs) and Service Namespaces](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *General Reference*.
     pub managed_policy_arns: Option<Prop<Vec<Prop<String>>>>,
     /// The maximum session duration (in seconds) that you want to set for the specified role. If you do not specify a value for this setting, the default value of one hour is applied. This setting can have a value from 1 hour to 12 hours.
     pub max_session_duration: Option<Prop<i64>>,
-    /// The path to the role. For more information about paths, see \[IAM Identifiers\](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
+    /// The path to the role. For more information about paths, see [IAM Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
     pub path: Option<Prop<String>>,
-    /// The ARN of the policy used to set the permissions boundary for the role. For more information about permissions boundaries, see \[Permissions boundaries for IAM identities\](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM User Guide*.
+    /// The ARN of the policy used to set the permissions boundary for the role. For more information about permissions boundaries, see [Permissions boundaries for IAM identities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM User Guide*.
     pub permissions_boundary: Option<Prop<String>>,
     /// Adds or updates an inline policy document that is embedded in the specified IAM role. When you embed an inline policy in a role, the inline policy is used as part of the role's access (permissions) policy. The role's trust policy is created at the same time as the role.
     pub policies: Option<Prop<Vec<Prop<RolePolicy>>>>,
-    /// A name for the IAM role, up to 64 characters in length. For valid values, see the ``RoleName`` parameter for the \[CreateRole\](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html) action in the *User Guide*.
+    /// A name for the IAM role, up to 64 characters in length. For valid values, see the ``RoleName`` parameter for the [CreateRole](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html) action in the *User Guide*.
     pub role_name: Option<Prop<String>>,
-    /// A list of tags that are attached to the role. For more information about tagging, see \[Tagging IAM resources\](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide*.
+    /// A list of tags that are attached to the role. For more information about tagging, see [Tagging IAM resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide*.
     pub tags: Option<Prop<Vec<Prop<RoleTag>>>>,
 }
 
@@ -511,7 +512,7 @@ impl Handle<Role> {
 /// Contains information about an attached policy. An attached policy is a managed policy that has been attached to a user, group, or role.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RolePolicy {
-    /// The entire contents of the policy that defines permissions. For more information, see \[Overview of JSON policies\](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policies-json).
+    /// The entire contents of the policy that defines permissions. For more information, see [Overview of JSON policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policies-json).
     pub policy_document: Value,
     /// The friendly name (not ARN) identifying the policy.
     pub policy_name: Prop<String>,
@@ -545,7 +546,7 @@ impl Validate for RolePolicy {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// A structure that represents user-provided metadata that can be associated with an IAM resource. For more information about tagging, see \[Tagging IAM resources\](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide*.
+/// A structure that represents user-provided metadata that can be associated with an IAM resource. For more information about tagging, see [Tagging IAM resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleTag {
     /// The key name that can be used to look up or retrieve the associated value. For example, ``Department`` or ``Cost Center`` are common choices.

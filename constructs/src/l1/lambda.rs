@@ -6,11 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::put;
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::put;
 
 static PATTERN_0: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile_pattern(
@@ -70,7 +71,7 @@ static PATTERN_18: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// `AWS::Lambda::Function`: The ``AWS::Lambda::Function`` resource creates a Lambda function. To create a function, you need a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and an \[execution role\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+/// `AWS::Lambda::Function`: The ``AWS::Lambda::Function`` resource creates a Lambda function. To create a function, you need a [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and an [execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     /// The instruction set architecture that the function supports. Enter a string array with one of the valid values (arm64 or x86_64). The default value is ``x86_64``.
@@ -81,11 +82,11 @@ pub struct Function {
     pub code: Prop<FunctionCode>,
     /// To enable code signing for this function, specify the ARN of a code-signing configuration. A code-signing configuration includes a set of signing profiles, which define the trusted publishers for this function.
     pub code_signing_config_arn: Option<Prop<String>>,
-    /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
+    /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see [Dead-letter queues](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
     pub dead_letter_config: Option<Prop<FunctionDeadLetterConfig>>,
     /// A description of the function.
     pub description: Option<Prop<String>>,
-    /// Configuration settings for \[durable functions\](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's...
+    /// Configuration settings for [durable functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's...
     pub durable_config: Option<Prop<FunctionDurableConfig>>,
     /// Environment variables that are accessible from function code during execution.
     pub environment: Option<Prop<FunctionEnvironment>>,
@@ -99,15 +100,15 @@ pub struct Function {
     pub function_scaling_config: Option<Prop<FunctionScalingConfig>>,
     /// The name of the method within your code that Lambda calls to run your function. Handler is required if the deployment package is a .zip file archive. The format includes the file name. It can also include namespaces and other qualifiers, depending on the runtime.
     pub handler: Option<Prop<String>>,
-    /// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
+    /// Configuration values that override the container image Dockerfile settings. For more information, see [Container image settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
     pub image_config: Option<Prop<FunctionImageConfig>>,
-    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt the following resources: + The function's \[environment variables\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-encryption).
+    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt the following resources: + The function's [environment variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-encryption).
     pub kms_key_arn: Option<Prop<String>>,
-    /// A list of \[function layers\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) to add to the function's execution environment. Specify each layer by its ARN, including the version.
+    /// A list of [function layers](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) to add to the function's execution environment. Specify each layer by its ARN, including the version.
     pub layers: Option<Prop<Vec<Prop<String>>>>,
     /// The function's Amazon CloudWatch Logs configuration settings.
     pub logging_config: Option<Prop<FunctionLoggingConfig>>,
-    /// The amount of \[memory available to the function\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console) at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128 MB.
+    /// The amount of [memory available to the function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console) at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128 MB.
     pub memory_size: Option<Prop<i64>>,
     /// The type of deployment package. Set to ``Image`` for container image and set ``Zip`` for .zip file archive.
     pub package_type: Option<Prop<String>>,
@@ -118,19 +119,19 @@ pub struct Function {
     pub reserved_concurrent_executions: Option<Prop<i64>>,
     /// The Amazon Resource Name (ARN) of the function's execution role.
     pub role: Prop<String>,
-    /// The identifier of the function's \[runtime\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Runtime is required if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're deploying a function using a container image.
+    /// The identifier of the function's [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Runtime is required if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're deploying a function using a container image.
     pub runtime: Option<Prop<String>>,
-    /// Sets the runtime management configuration for a function's version. For more information, see \[Runtime updates\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
+    /// Sets the runtime management configuration for a function's version. For more information, see [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
     pub runtime_management_config: Option<Prop<FunctionRuntimeManagementConfig>>,
-    /// The function's \[SnapStart\](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
+    /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
     pub snap_start: Option<Prop<FunctionSnapStart>>,
-    /// A list of \[tags\](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function. You must have the ``lambda:TagResource``, ``lambda:UntagResource``, and ``lambda:ListTags`` permissions for your...
+    /// A list of [tags](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function. You must have the ``lambda:TagResource``, ``lambda:UntagResource``, and ``lambda:ListTags`` permissions for your...
     pub tags: Option<Prop<Vec<Prop<FunctionTag>>>>,
     /// The function's tenant isolation configuration settings. Determines whether the Lambda function runs on a shared or dedicated infrastructure per unique tenant.
     pub tenancy_config: Option<Prop<FunctionTenancyConfig>>,
     /// The amount of time (in seconds) that Lambda allows a function to run before stopping it. The default is 3 seconds, and the maximum allowed value is 900 seconds.
     pub timeout: Option<Prop<i64>>,
-    /// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
+    /// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
     pub tracing_config: Option<Prop<FunctionTracingConfig>>,
     /// For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in the VPC. When you connect a function to a VPC, it can access resources and the internet only through that VPC.
     pub vpc_config: Option<Prop<FunctionVpcConfig>>,
@@ -745,7 +746,7 @@ impl Validate for FunctionLambdaManagedInstancesCapacityProviderConfig {
 /// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the ``S3Bucket``, ``S3Key``, and ``S3ObjectVersion`` properties.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionCode {
-    /// URI of a \[container image\](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the Amazon ECR registry.
+    /// URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the Amazon ECR registry.
     pub image_uri: Option<Prop<String>>,
     /// An Amazon S3 bucket in the same AWS-Region as your function. The bucket can be in a different AWS-account.
     pub s3_bucket: Option<Prop<String>>,
@@ -755,9 +756,9 @@ pub struct FunctionCode {
     pub s3_object_storage_mode: Option<Prop<String>>,
     /// For versioned objects, the version of the deployment package object to use.
     pub s3_object_version: Option<Prop<String>>,
-    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt your function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an \[owned key\](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk).
+    /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt your function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an [owned key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk).
     pub source_kms_key_arn: Option<Prop<String>>,
-    /// (Node.js and Python) The source code of your Lambda function. If you include your function source inline with this parameter, CFN places it in a file named ``index`` and zips it to create a \[deployment package\](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html).
+    /// (Node.js and Python) The source code of your Lambda function. If you include your function source inline with this parameter, CFN places it in a file named ``index`` and zips it to create a [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html).
     pub zip_file: Option<Prop<String>>,
 }
 
@@ -850,7 +851,7 @@ impl Validate for FunctionCode {
     }
 }
 
-/// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see \[Dead-letter queues\](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
+/// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing. For more information, see [Dead-letter queues](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionDeadLetterConfig {
     /// The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
@@ -892,7 +893,7 @@ impl Validate for FunctionDeadLetterConfig {
     }
 }
 
-/// Configuration settings for \[durable functions\](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's...
+/// Configuration settings for [durable functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's...
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionDurableConfig {
     /// The maximum time (in seconds) that a durable execution can run before timing out. This timeout applies to the entire durable execution, not individual function invocations.
@@ -963,7 +964,7 @@ impl Validate for FunctionDurableConfig {
 /// Environment variables that are accessible from function code during execution.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionEnvironment {
-    /// Environment variable key-value pairs. For more information, see \[Using Lambda environment variables\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). If the value of the environment variable is a time or a duration, enclose the value in quotes.
+    /// Environment variable key-value pairs. For more information, see [Using Lambda environment variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). If the value of the environment variable is a time or a duration, enclose the value in quotes.
     pub variables: Option<Prop<BTreeMap<String, Value>>>,
 }
 
@@ -1030,7 +1031,7 @@ impl Validate for FunctionEphemeralStorage {
     }
 }
 
-/// Details about the connection between a Lambda function and an \[Amazon EFS file system\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) or an \[Amazon S3 file system\](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html).
+/// Details about the connection between a Lambda function and an [Amazon EFS file system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) or an [Amazon S3 file system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionFileSystemConfig {
     /// The Amazon Resource Name (ARN) of the Amazon EFS or Amazon S3 Files access point that provides access to the file system.
@@ -1192,7 +1193,7 @@ impl Validate for FunctionScalingConfig {
     }
 }
 
-/// Configuration values that override the container image Dockerfile settings. For more information, see \[Container image settings\](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
+/// Configuration values that override the container image Dockerfile settings. For more information, see [Container image settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionImageConfig {
     /// Specifies parameters that you want to pass in with ENTRYPOINT. You can specify a maximum of 1,500 parameters in the list.
@@ -1339,12 +1340,12 @@ impl Validate for FunctionLoggingConfig {
     }
 }
 
-/// Sets the runtime management configuration for a function's version. For more information, see \[Runtime updates\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
+/// Sets the runtime management configuration for a function's version. For more information, see [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionRuntimeManagementConfig {
     /// The ARN of the runtime version you want the function to use. This is only required if you're using the *Manual* runtime update mode.
     pub runtime_version_arn: Option<Prop<String>>,
-    /// Specify the runtime update mode. + *Auto (default)* - Automatically update to the most recent and secure runtime version using a \[Two-phase runtime version rollout\](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase).
+    /// Specify the runtime update mode. + *Auto (default)* - Automatically update to the most recent and secure runtime version using a [Two-phase runtime version rollout](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase).
     pub update_runtime_on: Prop<String>,
 }
 
@@ -1391,7 +1392,7 @@ impl Validate for FunctionRuntimeManagementConfig {
     }
 }
 
-/// The function's \[SnapStart\](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
+/// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSnapStart {
     /// Set ``ApplyOn`` to ``PublishedVersions`` to create a snapshot of the initialized execution environment when you publish a function version.
@@ -1428,7 +1429,7 @@ impl Validate for FunctionSnapStart {
     }
 }
 
-/// A \[tag\](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function.
+/// A [tag](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionTag {
     /// The key for this tag.
@@ -1519,7 +1520,7 @@ impl Validate for FunctionTenancyConfig {
     }
 }
 
-/// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with \[X-Ray\](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
+/// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionTracingConfig {
     /// The tracing mode.

@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{int_enum, put};
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::{int_enum, put};
 
 static PATTERN_0: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^arn:[a-z0-9-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+\z"));
@@ -24,7 +25,7 @@ pub struct LogGroup {
     pub data_protection_policy: Option<Value>,
     /// Indicates whether deletion protection is enabled for this log group. When enabled, deletion protection blocks all deletion operations until it is explicitly disabled.
     pub deletion_protection_enabled: Option<Prop<bool>>,
-    /// Creates or updates a *field index policy* for the specified log group. Only log groups in the Standard log class support field index policies. For more information about log classes, see \[Log classes\](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch_Logs_Log_Classes.html).
+    /// Creates or updates a *field index policy* for the specified log group. Only log groups in the Standard log class support field index policies. For more information about log classes, see [Log classes](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch_Logs_Log_Classes.html).
     pub field_index_policies: Option<Prop<Vec<Value>>>,
     /// The Amazon Resource Name (ARN) of the KMS key to use when encrypting log data. To associate an KMS key with the log group, specify the ARN of that KMS key here. If you do so, ingested data is encrypted using this key.
     pub kms_key_id: Option<Prop<String>>,
@@ -36,7 +37,7 @@ pub struct LogGroup {
     pub resource_policy_document: Option<Value>,
     /// The number of days to retain the log events in the specified log group. Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and 3653. To set a log group so that its log events do not expire, do not specify this property.
     pub retention_in_days: Option<Prop<i64>>,
-    /// An array of key-value pairs to apply to the log group. For more information, see \[Tag\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+    /// An array of key-value pairs to apply to the log group. For more information, see [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
     pub tags: Option<Prop<Vec<Prop<LogGroupTag>>>>,
 }
 

@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{int_enum, put};
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::{int_enum, put};
 
 static PATTERN_0: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"^[0-9]*$"));
 static PATTERN_1: LazyLock<Option<Regex>> =
@@ -41,13 +42,13 @@ pub struct DbInstance {
     pub automatic_backup_replication_region: Option<Prop<String>>,
     /// The retention period for automated backups in a different AWS Region. Use this parameter to set a unique retention period that only applies to cross-Region automated backups.
     pub automatic_backup_replication_retention_period: Option<Prop<i64>>,
-    /// The Availability Zone (AZ) where the database will be created. For information on AWS-Regions and Availability Zones, see \[Regions and Availability Zones\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RegionsAndAvailabilityZones.html).
+    /// The Availability Zone (AZ) where the database will be created. For information on AWS-Regions and Availability Zones, see [Regions and Availability Zones](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RegionsAndAvailabilityZones.html).
     pub availability_zone: Option<Prop<String>>,
     /// The number of days for which automated backups are retained. Setting this parameter to a positive number enables backups. Setting this parameter to 0 disables automated backups. *Amazon Aurora* Not applicable. The retention period for automated backups is managed by the DB cluster.
     pub backup_retention_period: Option<Prop<i64>>,
     /// The location for storing automated backups and manual snapshots. Valid Values: + ``local`` (Dedicated Local Zone) + ``outposts`` (AWS Outposts) + ``region`` (AWS-Region) Default: ``region`` For more information, see \[Working with Amazon RDS on...
     pub backup_target: Option<Prop<String>>,
-    /// The identifier of the CA certificate for this DB instance. For more information, see \[Using SSL/TLS to encrypt a connection to a DB instance\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the *Amazon RDS User Guide* and \[Using SSL/TLS to encrypt a connection to a...
+    /// The identifier of the CA certificate for this DB instance. For more information, see [Using SSL/TLS to encrypt a connection to a DB instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the *Amazon RDS User Guide* and \[Using SSL/TLS to encrypt a connection to a...
     pub ca_certificate_identifier: Option<Prop<String>>,
     /// Specifies whether the DB instance is restarted when you rotate your SSL/TLS certificate. By default, the DB instance is restarted when you rotate your SSL/TLS certificate. The certificate is not updated until the DB instance is restarted.
     pub certificate_rotation_restart: Option<Prop<bool>>,
@@ -59,7 +60,7 @@ pub struct DbInstance {
     pub custom_iam_instance_profile: Option<Prop<String>>,
     /// The identifier of the DB cluster that this DB instance will belong to. This setting doesn't apply to RDS Custom DB instances.
     pub db_cluster_identifier: Option<Prop<String>>,
-    /// The identifier for the Multi-AZ DB cluster snapshot to restore from. For more information on Multi-AZ DB clusters, see \[Multi-AZ DB cluster deployments\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-clusters-concepts.html) in the *Amazon RDS User Guide*.
+    /// The identifier for the Multi-AZ DB cluster snapshot to restore from. For more information on Multi-AZ DB clusters, see [Multi-AZ DB cluster deployments](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-clusters-concepts.html) in the *Amazon RDS User Guide*.
     pub db_cluster_snapshot_identifier: Option<Prop<String>>,
     /// The compute and memory capacity of the DB instance, for example ``db.m5.large``. Not all DB instance classes are available in all AWS-Regions, or for all database engines.
     pub db_instance_class: Option<Prop<String>>,
@@ -67,7 +68,7 @@ pub struct DbInstance {
     pub db_instance_identifier: Option<Prop<String>>,
     /// The meaning of this parameter differs according to the database engine you use. If you specify the ``DBSnapshotIdentifier`` property, this property only applies to RDS for Oracle. *Amazon Aurora* Not applicable. The database name is managed by the DB cluster.
     pub db_name: Option<Prop<String>>,
-    /// The name of an existing DB parameter group or a reference to an \[AWS::RDS::DBParameterGroup\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbparametergroup.html) resource created in the template.
+    /// The name of an existing DB parameter group or a reference to an [AWS::RDS::DBParameterGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbparametergroup.html) resource created in the template.
     pub db_parameter_group_name: Option<Prop<String>>,
     /// A list of the DB security groups to assign to the DB instance. The list can include both the name of existing DB security groups or references to AWS::RDS::DBSecurityGroup resources created in the template. If you set DBSecurityGroups, you must not set VPCSecurityGroups, and vice versa.
     pub db_security_groups: Option<Prop<Vec<Prop<String>>>>,
@@ -101,7 +102,7 @@ pub struct DbInstance {
     pub enable_cloudwatch_logs_exports: Option<Prop<Vec<Prop<String>>>>,
     /// A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM) accounts to database accounts. By default, mapping is disabled. This property is supported for RDS for MariaDB, RDS for MySQL, and RDS for PostgreSQL.
     pub enable_iam_database_authentication: Option<Prop<bool>>,
-    /// Specifies whether to enable Performance Insights for the DB instance. For more information, see \[Using Amazon Performance Insights\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the *Amazon RDS User Guide*. This setting doesn't apply to RDS Custom DB instances.
+    /// Specifies whether to enable Performance Insights for the DB instance. For more information, see [Using Amazon Performance Insights](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the *Amazon RDS User Guide*. This setting doesn't apply to RDS Custom DB instances.
     pub enable_performance_insights: Option<Prop<bool>>,
     /// The name of the database engine to use for this DB instance. Not every database engine is available in every AWS Region. This property is required when creating a DB instance.
     pub engine: Option<Prop<String>>,
@@ -115,13 +116,13 @@ pub struct DbInstance {
     pub kms_key_id: Option<Prop<String>>,
     /// License model information for this DB instance. Valid Values: + Aurora MySQL - ``general-public-license`` + Aurora PostgreSQL - ``postgresql-license`` + RDS for Db2 - ``bring-your-own-license``.
     pub license_model: Option<Prop<String>>,
-    /// Specifies whether to manage the master user password with AWS Secrets Manager. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.* Constraints: + Can't manage the master...
+    /// Specifies whether to manage the master user password with AWS Secrets Manager. For more information, see [Password management with Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.* Constraints: + Can't manage the master...
     pub manage_master_user_password: Option<Prop<bool>>,
     /// Specifies the authentication type for the master user. With IAM master user authentication, you can configure the master DB user with IAM database authentication when you create a DB instance.
     pub master_user_authentication_type: Option<Prop<String>>,
     /// The password for the master user. The password can include any printable ASCII character except "/", """, or "@". *Amazon Aurora* Not applicable. The password for the master user is managed by the DB cluster. *RDS for Db2* Must contain from 8 to 255 characters.
     pub master_user_password: Option<Prop<String>>,
-    /// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
+    /// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see [Password management with Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
     pub master_user_secret: Option<Prop<DbInstanceMasterUserSecret>>,
     /// The master user name for the DB instance. If you specify the ``SourceDBInstanceIdentifier`` or ``DBSnapshotIdentifier`` property, don't specify this property. The value is inherited from the source DB instance or snapshot.
     pub master_username: Option<Prop<String>>,
@@ -155,9 +156,9 @@ pub struct DbInstance {
     pub promotion_tier: Option<Prop<i64>>,
     /// Indicates whether the DB instance is an internet-facing instance. If you specify true, AWS CloudFormation creates an instance with a publicly resolvable DNS name, which resolves to a public IP address.
     pub publicly_accessible: Option<Prop<bool>>,
-    /// The open mode of an Oracle read replica. For more information, see \[Working with Oracle Read Replicas for Amazon RDS\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the *Amazon RDS User Guide*. This setting is only supported in RDS for Oracle.
+    /// The open mode of an Oracle read replica. For more information, see [Working with Oracle Read Replicas for Amazon RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the *Amazon RDS User Guide*. This setting is only supported in RDS for Oracle.
     pub replica_mode: Option<Prop<String>>,
-    /// The date and time to restore from. This parameter applies to point-in-time recovery. For more information, see \[Restoring a DB instance to a specified time\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon RDS User Guide*.
+    /// The date and time to restore from. This parameter applies to point-in-time recovery. For more information, see [Restoring a DB instance to a specified time](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon RDS User Guide*.
     pub restore_time: Option<Prop<String>>,
     /// The identifier of the Multi-AZ DB cluster that will act as the source for the read replica. Each DB cluster can have up to 15 read replicas. Constraints: + Must be the identifier of an existing Multi-AZ DB cluster.
     pub source_db_cluster_identifier: Option<Prop<String>>,
@@ -179,13 +180,13 @@ pub struct DbInstance {
     pub tags: Option<Prop<Vec<Prop<DbInstanceTag>>>>,
     pub tde_credential_arn: Option<Prop<String>>,
     pub tde_credential_password: Option<Prop<String>>,
-    /// The time zone of the DB instance. The time zone parameter is currently supported only by \[RDS for Db2\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-time-zone) and \[RDS for SQL...
+    /// The time zone of the DB instance. The time zone parameter is currently supported only by [RDS for Db2](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-time-zone) and \[RDS for SQL...
     pub timezone: Option<Prop<String>>,
     /// Specifies whether the DB instance class of the DB instance uses its default processor features. This setting doesn't apply to RDS Custom DB instances.
     pub use_default_processor_features: Option<Prop<bool>>,
     /// Specifies whether the DB instance is restored from the latest backup time. By default, the DB instance isn't restored from the latest backup time. This parameter applies to point-in-time recovery.
     pub use_latest_restorable_time: Option<Prop<bool>>,
-    /// A list of the VPC security group IDs to assign to the DB instance. The list can include both the physical IDs of existing VPC security groups and references to \[AWS::EC2::SecurityGroup\](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group.html) resources...
+    /// A list of the VPC security group IDs to assign to the DB instance. The list can include both the physical IDs of existing VPC security groups and references to [AWS::EC2::SecurityGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group.html) resources...
     pub vpc_security_groups: Option<Prop<Vec<Prop<String>>>>,
 }
 
@@ -1544,7 +1545,7 @@ impl Validate for DbInstanceRole {
     fn validate(&self, _c: &mut Checker) {}
 }
 
-/// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see \[Password management with Secrets Manager\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
+/// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see [Password management with Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbInstanceMasterUserSecret {
     /// The AWS KMS key identifier that is used to encrypt the secret.
@@ -1627,7 +1628,7 @@ impl Validate for DbInstanceProcessorFeature {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see [Tagging Amazon RDS resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbInstanceTag {
     /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
@@ -1780,7 +1781,7 @@ impl Handle<DbParameterGroup> {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see [Tagging Amazon RDS resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbParameterGroupTag {
     /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.
@@ -1911,7 +1912,7 @@ impl Handle<DbSubnetGroup> {
     }
 }
 
-/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see \[Tagging Amazon RDS resources\](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair. For more information, see [Tagging Amazon RDS resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon RDS User Guide* or \[Tagging Amazon Aurora and Amazon RDS...
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbSubnetGroupTag {
     /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in length and can't be prefixed with ``aws:`` or ``rds:``.

@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::put;
 use crate::template::check::compile_pattern;
 use crate::template::{
     Checker, Handle, Prop, Resource, ResourceSpec, Tagging, ToValue, Validate, Value,
 };
+
+use super::put;
 
 static PATTERN_0: LazyLock<Option<Regex>> =
     LazyLock::new(|| compile_pattern(r"^([a-z0-9][a-z0-9.-]*[a-z0-9])?$"));
@@ -25,7 +26,7 @@ static PATTERN_2: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"[
 pub struct Bucket {
     /// The ABAC status of the general purpose bucket. When ABAC is enabled for the general purpose bucket, you can use tags to manage access to the general purpose buckets as well as for cost tracking purposes.
     pub abac_status: Option<Prop<String>>,
-    /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
+    /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see [Amazon S3 Transfer Acceleration](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
     pub accelerate_configuration: Option<Prop<BucketAccelerateConfiguration>>,
     /// This is a legacy property, and it is not recommended for most use cases. A majority of modern use cases in Amazon S3 no longer require the use of ACLs, and we recommend that you keep ACLs disabled.
     pub access_control: Option<Prop<String>>,
@@ -37,14 +38,14 @@ pub struct Bucket {
     pub bucket_name: Option<Prop<String>>,
     pub bucket_name_prefix: Option<Prop<String>>,
     pub bucket_namespace: Option<Prop<String>>,
-    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
+    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see [Enabling Cross-Origin Resource Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
     pub cors_configuration: Option<Prop<BucketCorsConfiguration>>,
     /// Defines how Amazon S3 handles Intelligent-Tiering storage.
     pub intelligent_tiering_configurations:
         Option<Prop<Vec<Prop<BucketIntelligentTieringConfiguration>>>>,
-    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
+    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see [GET Bucket inventory](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
     pub inventory_configurations: Option<Prop<Vec<Prop<BucketInventoryConfiguration>>>>,
-    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
+    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see [Object Lifecycle Management](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
     pub lifecycle_configuration: Option<Prop<BucketLifecycleConfiguration>>,
     /// Settings that define where logs are stored.
     pub logging_configuration: Option<Prop<BucketLoggingConfiguration>>,
@@ -70,7 +71,7 @@ pub struct Bucket {
     pub tags: Option<Prop<Vec<Prop<BucketTag>>>>,
     /// Enables multiple versions of all objects in this bucket. You might enable versioning to prevent objects from being deleted or overwritten by mistake or to archive objects so that you can retrieve previous versions of them.
     pub versioning_configuration: Option<Prop<BucketVersioningConfiguration>>,
-    /// Information used to configure the bucket as a static website. For more information, see \[Hosting Websites on Amazon S3\](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html).
+    /// Information used to configure the bucket as a static website. For more information, see [Hosting Websites on Amazon S3](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html).
     pub website_configuration: Option<Prop<BucketWebsiteConfiguration>>,
 }
 
@@ -551,7 +552,7 @@ impl Handle<Bucket> {
     }
 }
 
-/// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see \[Amazon S3 Transfer Acceleration\](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
+/// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see [Amazon S3 Transfer Acceleration](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccelerateConfiguration {
     /// Specifies the transfer acceleration status of the bucket.
@@ -810,7 +811,7 @@ impl Validate for BucketDestination {
     }
 }
 
-/// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket. For more information, see \[Categorizing your storage using tags\](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) in the *Amazon Simple Storage Service User Guide*.
+/// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket. For more information, see [Categorizing your storage using tags](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) in the *Amazon Simple Storage Service User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTagFilter {
     /// The tag key.
@@ -1056,7 +1057,7 @@ impl Validate for BucketServerSideEncryptionByDefault {
     }
 }
 
-/// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see \[Enabling Cross-Origin Resource Sharing\](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
+/// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see [Enabling Cross-Origin Resource Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketCorsConfiguration {
     /// A set of origins and methods (cross-origin access that you want to allow). You can add up to 100 rules to the configuration.
@@ -1261,7 +1262,7 @@ impl Validate for BucketIntelligentTieringConfiguration {
 /// The S3 Intelligent-Tiering storage class is designed to optimize storage costs by automatically moving data to the most cost-effective storage access tier, without additional operational overhead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTiering {
-    /// S3 Intelligent-Tiering access tier. See \[Storage class for automatically optimizing frequently and infrequently accessed objects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
+    /// S3 Intelligent-Tiering access tier. See [Storage class for automatically optimizing frequently and infrequently accessed objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
     pub access_tier: Prop<String>,
     /// The number of consecutive days of no access after which an object will be eligible to be transitioned to the corresponding tier. The minimum number of days specified for Archive Access tier must be at least 90 days and Deep Archive Access tier must be at least 180 days.
     pub days: Prop<i64>,
@@ -1302,7 +1303,7 @@ impl Validate for BucketTiering {
     }
 }
 
-/// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see \[GET Bucket inventory\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
+/// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see [GET Bucket inventory](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html) in the *Amazon S3 API Reference*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketInventoryConfiguration {
     /// Contains information about where to publish the inventory results.
@@ -1421,7 +1422,7 @@ impl Validate for BucketInventoryConfiguration {
     }
 }
 
-/// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see \[Object Lifecycle Management\](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
+/// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see [Object Lifecycle Management](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketLifecycleConfiguration {
     /// A lifecycle rule for individual objects in an Amazon S3 bucket.
@@ -1475,7 +1476,7 @@ impl Validate for BucketLifecycleConfiguration {
     }
 }
 
-/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see \[Put Bucket Lifecycle Configuration\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the *Amazon S3 API Reference*.
+/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see [Put Bucket Lifecycle Configuration](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the *Amazon S3 API Reference*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRule {
     /// Specifies a lifecycle rule that stops incomplete multipart uploads to an Amazon S3 bucket.
@@ -2659,7 +2660,7 @@ impl Validate for BucketEventBridgeConfiguration {
 /// Describes the LAMlong functions to invoke and the events for which to invoke them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketLambdaConfiguration {
-    /// The Amazon S3 bucket event for which to invoke the LAMlong function. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
+    /// The Amazon S3 bucket event for which to invoke the LAMlong function. For more information, see [Supported Event Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
     /// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you can create a filter so that only image files with a ``.jpg`` extension invoke the function when they are added to the Amazon S3 bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
@@ -2825,7 +2826,7 @@ impl Validate for BucketFilterRule {
 /// Specifies the configuration for publishing messages to an Amazon Simple Queue Service (Amazon SQS) queue when Amazon S3 detects specified events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketQueueConfiguration {
-    /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
+    /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more information, see [Supported Event Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
     /// The filtering rules that determine which objects trigger notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a ``.jpg`` extension are added to the bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
@@ -2876,7 +2877,7 @@ impl Validate for BucketQueueConfiguration {
 /// A container for specifying the configuration for publication of messages to an Amazon Simple Notification Service (Amazon SNS) topic when Amazon S3 detects specified events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTopicConfiguration {
-    /// The Amazon S3 bucket event about which to send notifications. For more information, see \[Supported Event Types\](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
+    /// The Amazon S3 bucket event about which to send notifications. For more information, see [Supported Event Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3 User Guide*.
     pub event: Prop<String>,
     /// The filtering rules that determine for which objects to send notifications. For example, you can create a filter so that Amazon S3 sends notifications only when image files with a ``.jpg`` extension are added to the bucket.
     pub filter: Option<Prop<BucketNotificationFilter>>,
@@ -3283,7 +3284,7 @@ impl Validate for BucketPublicAccessBlockConfiguration {
 /// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable versioning by using the ``VersioningConfiguration`` property. Amazon S3 can store replicated objects in a single destination bucket or multiple destination buckets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationConfiguration {
-    /// The Amazon Resource Name (ARN) of the IAMlong (IAM) role that Amazon S3 assumes when replicating objects. For more information, see \[How to Set Up Replication\](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-how-setup.html) in the *Amazon S3 User Guide*.
+    /// The Amazon Resource Name (ARN) of the IAMlong (IAM) role that Amazon S3 assumes when replicating objects. For more information, see [How to Set Up Replication](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-how-setup.html) in the *Amazon S3 User Guide*.
     pub role: Prop<String>,
     /// A container for one or more replication rules. A replication configuration must have at least one rule and can contain a maximum of 1,000 rules.
     pub rules: Prop<Vec<Prop<BucketReplicationRule>>>,
@@ -3635,7 +3636,7 @@ impl Validate for BucketReplicationDestination {
 /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the same), and you want to change replica ownership to the AWS-account that owns the destination bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccessControlTranslation {
-    /// Specifies the replica ownership. For default and valid values, see \[PUT bucket replication\](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon S3 API Reference*.
+    /// Specifies the replica ownership. For default and valid values, see [PUT bucket replication](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon S3 API Reference*.
     pub owner: Prop<String>,
 }
 
@@ -4159,7 +4160,7 @@ impl Validate for BucketVersioningConfiguration {
     }
 }
 
-/// Information used to configure the bucket as a static website. For more information, see \[Hosting Websites on Amazon S3\](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html).
+/// Information used to configure the bucket as a static website. For more information, see [Hosting Websites on Amazon S3](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketWebsiteConfiguration {
     /// The name of the error document for the website.
@@ -4280,7 +4281,7 @@ impl Validate for BucketRedirectAllRequestsTo {
     }
 }
 
-/// Specifies the redirect behavior and when a redirect is applied. For more information about routing rules, see \[Configuring advanced conditional redirects\](https://docs.aws.amazon.com/AmazonS3/latest/dev/how-to-page-redirect.html#advanced-conditional-redirects) in the *Amazon S3 User Guide*.
+/// Specifies the redirect behavior and when a redirect is applied. For more information about routing rules, see [Configuring advanced conditional redirects](https://docs.aws.amazon.com/AmazonS3/latest/dev/how-to-page-redirect.html#advanced-conditional-redirects) in the *Amazon S3 User Guide*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRoutingRule {
     /// Container for redirect information. You can redirect requests to another host, to another page, or with another protocol. In the event of an error, you can specify a different error code to return.
