@@ -645,6 +645,8 @@ impl ModGen {
         }
         if ctx.in_progress.contains(ptr) {
             // A recursive definition: the inner occurrence is free-form.
+            self.notes
+                .push(format!("{}: recursive {ptr} typed as Value", ctx.type_name));
             return Ok(Some(Kind::Json));
         }
         let props = s.get("properties").and_then(Json::as_object);
