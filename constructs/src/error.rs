@@ -64,6 +64,16 @@ pub enum SynthError {
     },
     #[error("{path}: {message}")]
     Construct { path: String, message: String },
+    /// A built-in rule with severity error (`snowcdk validate` explains it; `rules::suppress`
+    /// switches it off for one resource, with a reason).
+    #[error(
+        "{path}: [{rule}] {message} (`snowcdk validate` explains the rule; suppress it with rules::suppress and a reason)"
+    )]
+    Rule {
+        path: String,
+        rule: String,
+        message: String,
+    },
 }
 
 /// All the reasons a synth failed, so the user can fix them in one pass.

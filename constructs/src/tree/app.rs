@@ -98,6 +98,28 @@ pub fn synth_stack(s: &Stack) -> Result<SynthesizedStack, Vec<SynthError>> {
     errors.extend(crate::rules::structure::check(s, &template));
     let body = template.render(TemplateFormat::Json);
     let mut warnings = Vec::new();
+    let report = crate::rules::check(&template);
+    for f in &report.findings {
+        let message = if f.property.is_empty() {
+            f.message.clone()
+        } else {
+            format!("{}: {}", f.property, f.message)
+        };
+        match f.severity {
+            crate::rules::Severity::Error => errors.push(SynthError::Rule {
+                path: f.path.clone(),
+                rule: f.rule.to_owned(),
+                message,
+            }),
+            crate::rules::Severity::Warning => warnings.push(f.to_string()),
+        }
+    }
+    for u in report.unused() {
+        warnings.push(format!(
+            "{}: the suppression of {} matches no finding; remove it",
+            u.path, u.rule
+        ));
+    }
     if let Err(e) = crate::rules::structure::check_size(&s.name, body.len()) {
         errors.push(e);
     } else if body.len() > crate::rules::structure::MAX_BODY_BYTES {
