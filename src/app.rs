@@ -1,11 +1,20 @@
 //! The SnowEx app: reads one stage and builds its stack from the constructs, top to bottom like
 //! the seed's architecture overview.
 
-use snowcdk_constructs::l2::{NatGateway, NatGatewayProps, Vpc, VpcProps};
-use snowcdk_constructs::tree::{App, Stack};
-use snowcdk_constructs::{SynthError, SynthErrors, SynthesizedStack};
+use std::collections::BTreeMap;
 
-use crate::config::{Config, StageConfig};
+use snowcdk_constructs::l2::{
+    Architecture, Connectable, FunctionUrlAuth, LambdaCode, NatGateway, NatGatewayProps,
+    PostgresRds, PostgresRdsProps, SsmBastion, SsmBastionProps, Vpc, VpcLambda, VpcLambdaProps,
+    VpcProps, vpc_lambda,
+};
+use snowcdk_constructs::template::ParamType;
+use snowcdk_constructs::tree::{App, Stack};
+use snowcdk_constructs::{
+    Output, Parameter, Pseudo, SynthError, SynthErrors, SynthesizedStack, Value,
+};
+
+use crate::config::{Config, LambdaArchitecture, LambdaConfig, StageConfig, UrlAuth};
 
 /// A synthesized stack and the stage it belongs to.
 #[derive(Debug, Clone)]
@@ -14,6 +23,10 @@ pub struct StageStack {
     pub config: StageConfig,
     pub synthesized: SynthesizedStack,
 }
+
+/// The template parameter that carries the Lambda's container image URI. Its default is the
+/// stage's `lambda.image_uri`; a deploy may override it to roll out a new image tag.
+pub const LAMBDA_IMAGE_PARAMETER: &str = "LambdaImageUri";
 
 /// Builds the SnowEx stack for one stage.
 pub fn build_stack(config: &Config, stage: &str, s: &StageConfig) -> Result<Stack, SynthError> {
@@ -50,7 +63,160 @@ pub fn build_stack(config: &Config, stage: &str, s: &StageConfig) -> Result<Stac
         },
     );
 
+    // Amazon RDS (PostgreSQL) in the private subnets, not exposed publicly; its credentials in
+    // a generated Secrets Manager secret.
+    let db = &s.database;
+    let database = PostgresRds::new(
+        &mut root,
+        "Database",
+        &network,
+        &PostgresRdsProps {
+            engine_version: db.engine_version.clone(),
+            instance_class: db.instance_class.clone(),
+            allocated_storage_gb: db.allocated_storage_gb,
+            max_allocated_storage_gb: db.max_allocated_storage_gb,
+            backup_retention_days: db.backup_retention_days,
+            deletion_protection: db.deletion_protection,
+            multi_az: db.multi_az,
+            database_name: db.db_name.clone(),
+            master_username: db.master_username.clone(),
+            allow_all_outbound: db.allow_all_outbound,
+            ..PostgresRdsProps::default()
+        },
+    )?;
+
+    // AWS Lambda, also in the private subnets: the public API, behind a Function URL. It reads
+    // the database credentials from the secret at start.
+    let code = lambda_code(root.stack(), &s.lambda);
+    let api = VpcLambda::new(
+        &mut root,
+        "Api",
+        &network,
+        &VpcLambdaProps {
+            description: "SnowEx public API".into(),
+            memory_mb: s.lambda.memory_mb,
+            timeout_seconds: s.lambda.timeout_seconds,
+            architecture: match s.lambda.architecture {
+                LambdaArchitecture::X86_64 => Architecture::X86_64,
+                LambdaArchitecture::Arm64 => Architecture::Arm64,
+            },
+            environment: BTreeMap::from([
+                ("DB_SECRET_NAME".to_owned(), database.secret_arn()),
+                ("DB_AWS_REGION".to_owned(), Value::pseudo(Pseudo::Region)),
+            ]),
+            readable_secrets: vec![database.secret_arn()],
+            log_retention_days: s.lambda.log_retention_days,
+            url: Some(match s.lambda.url_auth {
+                UrlAuth::None => FunctionUrlAuth::Public,
+                UrlAuth::AwsIam => FunctionUrlAuth::AwsIam,
+            }),
+            reserved_concurrency: s.lambda.reserved_concurrency,
+            ..VpcLambdaProps::new(code)
+        },
+    )?;
+    // The function starts once the secret holds host and port, not just the password.
+    root.depends_on(&api.function, &database.secret_attachment);
+
+    // The EC2 admin host in the private subnet, managed through Session Manager only.
+    let bastion = SsmBastion::new(
+        &mut root,
+        "Bastion",
+        &network,
+        &SsmBastionProps {
+            instance_type: s.bastion.instance_type.clone(),
+            root_volume_gb: s.bastion.root_volume_gb,
+            ..SsmBastionProps::default()
+        },
+    )?;
+
+    // Security groups & rules: PostgreSQL (TCP 5432) into the database from the Lambda and the
+    // EC2 host only; each client gets the matching outbound rule (their only other one is HTTPS).
+    database.connections().allow_default_port_from(
+        &mut root,
+        &api,
+        "PostgreSQL, Lambda API to database",
+    )?;
+    database.connections().allow_default_port_from(
+        &mut root,
+        &bastion,
+        "PostgreSQL, SSM bastion to database (Session Manager port forwarding)",
+    )?;
+
+    // Outputs: what `snowcdk outputs` and `snowcdk tunnel` read. The names are an interface.
+    let out = root.stack();
+    out.add_output(
+        "VpcId",
+        Output::new(network.vpc.ref_()).description("The VPC"),
+    );
+    out.add_output(
+        "DbEndpointAddress",
+        Output::new(database.endpoint_address()).description("PostgreSQL host name (private)"),
+    );
+    out.add_output(
+        "DbEndpointPort",
+        Output::new(database.endpoint_port()).description("PostgreSQL port"),
+    );
+    out.add_output(
+        "DbSecretArn",
+        Output::new(database.secret_arn())
+            .description("Secrets Manager secret with username, password, host, port and dbname"),
+    );
+    if let Some(url) = api.function_url() {
+        out.add_output(
+            "FunctionUrl",
+            Output::new(url).description("The public API (Lambda Function URL)"),
+        );
+    }
+    out.add_output(
+        "BastionInstanceId",
+        Output::new(bastion.instance_id()).description("The SSM admin host"),
+    );
+    out.add_output(
+        "TunnelCommand",
+        Output::new(Value::sub_with(
+            "aws ssm start-session --target ${Bastion} --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '{\"portNumber\":[\"${Port}\"],\"localPortNumber\":[\"5432\"],\"host\":[\"${Host}\"]}' --region ${AWS::Region}",
+            [
+                ("Bastion", bastion.instance_id()),
+                ("Port", database.endpoint_port()),
+                ("Host", database.endpoint_address()),
+            ],
+        ))
+        .description(
+            "Forwards localhost:5432 to the database through the bastion; then psql -h localhost",
+        ),
+    );
+
     Ok(stack)
+}
+
+/// The Lambda's code from the stage config (validated by `Config::load`): a container image
+/// through the `LambdaImageUri` parameter, or a zip package in S3.
+fn lambda_code(stack: &mut Stack, l: &LambdaConfig) -> LambdaCode {
+    match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
+        (Some(uri), _, _) => {
+            let mut p = Parameter::new(ParamType::String)
+                .description(
+                    "Container image of the SnowEx API: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>); the default is the stage config's lambda.image_uri",
+                )
+                .default(uri.as_str())
+                .allowed_pattern(vpc_lambda::ECR_IMAGE_URI_PATTERN);
+            p.constraint_description =
+                Some("an ECR image URI with a tag or a sha256 digest".into());
+            LambdaCode::Image {
+                uri: stack.add_parameter(LAMBDA_IMAGE_PARAMETER, p),
+            }
+        }
+        (None, Some(bucket), Some(key)) => LambdaCode::S3 {
+            bucket: Value::str(bucket),
+            key: Value::str(key),
+            runtime: l.runtime.clone().unwrap_or_default(),
+            handler: l.handler.clone().unwrap_or_default(),
+        },
+        // Unreachable after validation; an empty URI fails the construct's own check.
+        _ => LambdaCode::Image {
+            uri: Value::str(""),
+        },
+    }
 }
 
 /// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order.

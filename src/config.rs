@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
+use snowcdk_constructs::l2::{postgres_rds, ssm_bastion, vpc_lambda};
 
 /// A config error: which file, which stage and key, what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,13 @@ pub struct StageConfig {
     /// The network tier.
     #[serde(default)]
     pub network: NetworkConfig,
+    /// The PostgreSQL database (required: at least its instance class).
+    pub database: DatabaseConfig,
+    /// The Lambda API (required: at least where its code comes from).
+    pub lambda: LambdaConfig,
+    /// The SSM admin host.
+    #[serde(default)]
+    pub bastion: BastionConfig,
 }
 
 /// The VPC and its subnets.
@@ -94,6 +102,167 @@ pub struct NetworkConfig {
     /// One NAT gateway per AZ (resilient) or one shared (cheaper).
     #[serde(default)]
     pub nat_per_az: bool,
+}
+
+/// The RDS PostgreSQL instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `db.<family>.<size>`, e.g. `db.t4g.micro`.
+    pub instance_class: String,
+    /// Initial gp3 storage in GiB (20 to 65536).
+    #[serde(default = "default_allocated_storage")]
+    pub allocated_storage_gb: u32,
+    /// Storage autoscaling limit in GiB; absent: no autoscaling.
+    #[serde(default)]
+    pub max_allocated_storage_gb: Option<u32>,
+    /// PostgreSQL version, e.g. `"17.11"` (minor upgrades then come automatically); the
+    /// parameter group family follows the major.
+    #[serde(default = "default_engine_version")]
+    pub engine_version: String,
+    /// Days of automated backups (1 to 35).
+    #[serde(default = "default_backup_retention")]
+    pub backup_retention_days: u32,
+    /// Refuse to delete the instance (on unless a stage turns it off).
+    #[serde(default = "default_true")]
+    pub deletion_protection: bool,
+    /// A standby in a second AZ.
+    #[serde(default)]
+    pub multi_az: bool,
+    /// The database created on the instance (`dbname` in the secret).
+    #[serde(default = "default_db_name")]
+    pub db_name: String,
+    /// The master user (`username` in the secret).
+    #[serde(default = "default_master_username")]
+    pub master_username: String,
+    /// The database security group's outbound policy: the seed's "Default (allow all)" as an
+    /// explicit rule (`true`), or nothing outbound (`false`).
+    #[serde(default = "default_true")]
+    pub allow_all_outbound: bool,
+}
+
+/// Lambda CPU architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum LambdaArchitecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+/// Function URL auth type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum UrlAuth {
+    /// Public: no AWS credentials needed (the SnowEx API).
+    #[default]
+    #[serde(rename = "NONE")]
+    None,
+    /// SigV4-signed requests from IAM principals only.
+    #[serde(rename = "AWS_IAM")]
+    AwsIam,
+}
+
+/// The Lambda function. Code: `image_uri` (a container image in ECR, what SnowEx ships), or
+/// `s3_bucket` + `s3_key` + `runtime` + `handler` (a zip package).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaConfig {
+    /// `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` (or `@sha256:<digest>`).
+    /// Becomes the default of the template parameter `LambdaImageUri`, which a deploy can
+    /// override to roll out a new image without a code change.
+    #[serde(default)]
+    pub image_uri: Option<String>,
+    #[serde(default)]
+    pub s3_bucket: Option<String>,
+    #[serde(default)]
+    pub s3_key: Option<String>,
+    /// Runtime of a zip package, e.g. `python3.13`.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Handler of a zip package, e.g. `app.handler`.
+    #[serde(default)]
+    pub handler: Option<String>,
+    #[serde(default = "default_memory")]
+    pub memory_mb: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u32,
+    #[serde(default)]
+    pub architecture: LambdaArchitecture,
+    /// `"NONE"` (public, the default) or `"AWS_IAM"`.
+    #[serde(default)]
+    pub url_auth: UrlAuth,
+    /// Days the function's log group keeps logs (a value CloudWatch Logs accepts).
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+    /// Caps concurrent executions (and so database connections); absent: unreserved.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// The SSM bastion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BastionConfig {
+    /// `<family>.<size>`; a Graviton type (`t4g.micro`) gets the arm64 AMI.
+    #[serde(default = "default_bastion_type")]
+    pub instance_type: String,
+    /// Root volume size in GiB.
+    #[serde(default = "default_root_volume")]
+    pub root_volume_gb: u32,
+}
+
+impl Default for BastionConfig {
+    fn default() -> Self {
+        Self {
+            instance_type: default_bastion_type(),
+            root_volume_gb: default_root_volume(),
+        }
+    }
+}
+
+fn default_allocated_storage() -> u32 {
+    20
+}
+
+fn default_engine_version() -> String {
+    "17.11".into()
+}
+
+fn default_backup_retention() -> u32 {
+    7
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_db_name() -> String {
+    "snowex".into()
+}
+
+fn default_master_username() -> String {
+    "snowex_admin".into()
+}
+
+fn default_memory() -> u32 {
+    1024
+}
+
+fn default_timeout() -> u32 {
+    30
+}
+
+fn default_log_retention() -> u32 {
+    30
+}
+
+fn default_bastion_type() -> String {
+    "t4g.micro".into()
+}
+
+fn default_root_volume() -> u32 {
+    8
 }
 
 fn default_cidr() -> String {
@@ -222,6 +391,203 @@ impl Config {
                 }
             }
             self.validate_network(name, &s.network)?;
+            self.validate_database(name, &s.database)?;
+            self.validate_lambda(name, &s.lambda)?;
+            self.validate_bastion(name, &s.bastion)?;
+        }
+        Ok(())
+    }
+
+    fn validate_database(&self, stage: &str, d: &DatabaseConfig) -> Result<(), ConfigError> {
+        let bad =
+            |key: &str, message: String| self.invalid(stage, &format!("database.{key}"), message);
+        if !postgres_rds::is_db_instance_class(&d.instance_class) {
+            return Err(bad(
+                "instance_class",
+                format!(
+                    "{:?} is not an RDS instance class of the form db.<family>.<size>, such as \"db.t4g.micro\"",
+                    d.instance_class
+                ),
+            ));
+        }
+        if !(20..=65536).contains(&d.allocated_storage_gb) {
+            return Err(bad(
+                "allocated_storage_gb",
+                format!(
+                    "{} GiB: gp3 storage is 20 to 65536 GiB",
+                    d.allocated_storage_gb
+                ),
+            ));
+        }
+        if let Some(max) = d.max_allocated_storage_gb
+            && (max <= d.allocated_storage_gb || max > 65536)
+        {
+            return Err(bad(
+                "max_allocated_storage_gb",
+                format!(
+                    "{max} GiB: the autoscaling limit must be above allocated_storage_gb ({}) and at most 65536",
+                    d.allocated_storage_gb
+                ),
+            ));
+        }
+        postgres_rds::parse_engine_version(&d.engine_version)
+            .map_err(|e| bad("engine_version", e))?;
+        if !(1..=35).contains(&d.backup_retention_days) {
+            return Err(bad(
+                "backup_retention_days",
+                format!(
+                    "{} days: use 1 to 35 (0 would turn automated backups off)",
+                    d.backup_retention_days
+                ),
+            ));
+        }
+        for (key, v) in [
+            ("db_name", &d.db_name),
+            ("master_username", &d.master_username),
+        ] {
+            let ok = (1..=63).contains(&v.len())
+                && v.starts_with(|c: char| c.is_ascii_alphabetic())
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !(key == "master_username" && v.starts_with("rds"));
+            if !ok {
+                return Err(bad(
+                    key,
+                    format!(
+                        "{v:?}: use 1-63 letters, digits and underscores, starting with a letter{}",
+                        if key == "master_username" {
+                            " (not \"rds\")"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_lambda(&self, stage: &str, l: &LambdaConfig) -> Result<(), ConfigError> {
+        let bad =
+            |key: &str, message: String| self.invalid(stage, &format!("lambda.{key}"), message);
+        match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
+            (Some(uri), None, None) => {
+                if !vpc_lambda::is_ecr_image_uri(uri) {
+                    return Err(bad(
+                        "image_uri",
+                        format!(
+                            "{uri:?} is not an ECR image URI such as \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1\" (a tag, or @sha256:<digest>)"
+                        ),
+                    ));
+                }
+                for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                    if v.is_some() {
+                        return Err(bad(
+                            key,
+                            "a container image brings its own runtime and handler; remove this key"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            (None, Some(bucket), Some(key)) => {
+                if !is_bucket_name(bucket) {
+                    return Err(bad(
+                        "s3_bucket",
+                        format!(
+                            "{bucket:?} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"
+                        ),
+                    ));
+                }
+                if key.is_empty() || key.len() > 1024 {
+                    return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
+                }
+                for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                    if v.as_deref().is_none_or(str::is_empty) {
+                        return Err(bad(
+                            k,
+                            "missing: a zip package in S3 needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
+                        ));
+                    }
+                }
+            }
+            (None, None, Some(_)) => {
+                return Err(bad(
+                    "s3_bucket",
+                    "missing: s3_key is set, so is s3_bucket".into(),
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(bad(
+                    "s3_key",
+                    "missing: s3_bucket is set, so is s3_key".into(),
+                ));
+            }
+            (None, None, None) => {
+                return Err(bad(
+                    "image_uri",
+                    "missing: give the function's code as image_uri, or as s3_bucket and s3_key"
+                        .into(),
+                ));
+            }
+            (Some(_), _, _) => {
+                return Err(bad(
+                    "image_uri",
+                    "give either image_uri or s3_bucket/s3_key, not both".into(),
+                ));
+            }
+        }
+        if !(128..=10240).contains(&l.memory_mb) {
+            return Err(bad(
+                "memory_mb",
+                format!("{} MB: Lambda allows 128 to 10240", l.memory_mb),
+            ));
+        }
+        if !(1..=900).contains(&l.timeout_seconds) {
+            return Err(bad(
+                "timeout_seconds",
+                format!("{} s: Lambda allows 1 to 900", l.timeout_seconds),
+            ));
+        }
+        if !vpc_lambda::LOG_RETENTION_DAYS.contains(&l.log_retention_days) {
+            return Err(bad(
+                "log_retention_days",
+                format!(
+                    "{} is not a retention CloudWatch Logs accepts: {:?}",
+                    l.log_retention_days,
+                    vpc_lambda::LOG_RETENTION_DAYS
+                ),
+            ));
+        }
+        if l.reserved_concurrency == Some(0) {
+            return Err(bad(
+                "reserved_concurrency",
+                "0 would stop the function from ever running; remove the key for no reservation"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_bastion(&self, stage: &str, b: &BastionConfig) -> Result<(), ConfigError> {
+        if !ssm_bastion::is_instance_type(&b.instance_type) {
+            return Err(self.invalid(
+                stage,
+                "bastion.instance_type",
+                format!(
+                    "{:?} is not an EC2 instance type of the form <family>.<size>, such as \"t4g.micro\"",
+                    b.instance_type
+                ),
+            ));
+        }
+        if !(8..=16384).contains(&b.root_volume_gb) {
+            return Err(self.invalid(
+                stage,
+                "bastion.root_volume_gb",
+                format!(
+                    "{} GiB: at least the AMI's 8 GiB, at most 16384",
+                    b.root_volume_gb
+                ),
+            ));
         }
         Ok(())
     }
@@ -293,6 +659,16 @@ impl Config {
     }
 }
 
+/// S3's bucket naming rule (without the reserved prefixes and suffixes).
+fn is_bucket_name(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && !b.contains("..")
+}
+
 /// A loose check of an AWS region name (`us-west-2`, `eu-central-1`, `us-gov-west-1`).
 fn is_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
@@ -307,19 +683,69 @@ fn is_region(r: &str) -> bool {
             .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// toml's message names the offending key; add the line and the table it sits in.
+/// toml's message, with where it is: the stage and the key (relative to the stage, e.g.
+/// `database.instance_class`) when the error is inside a stage, and the line.
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_owned();
     let Some(span) = e.span() else { return msg };
-    let before = &text[..span.start.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let table = before
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')))
-        .map(|t| format!(" in [{t}]"))
-        .unwrap_or_default();
-    format!("line {line}{table}: {msg}")
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    let header = |l: &str| {
+        let l = l.trim();
+        l.strip_prefix('[')
+            .and_then(|l| l.split(']').next())
+            .map(|t| t.trim_matches(|c| c == '[' || c == ' ').to_owned())
+    };
+    // The table the error is in: the line itself when it is a header (missing fields, unknown
+    // tables), else the last header above it.
+    let (mut table, on_header) = match header(line) {
+        Some(t) => (t, true),
+        None => (
+            text[..line_start]
+                .lines()
+                .rev()
+                .find_map(header)
+                .unwrap_or_default(),
+            false,
+        ),
+    };
+    let field = msg
+        .split('`')
+        .nth(1)
+        .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
+        .map(str::to_owned);
+    let key = match (&field, on_header) {
+        (Some(f), true) => {
+            // `[stages.dev.lambdas]`: the unknown field is the table's own last segment.
+            if table.rsplit('.').next() == Some(f.as_str()) {
+                table = table
+                    .rsplit_once('.')
+                    .map_or(String::new(), |(p, _)| p.to_owned());
+            }
+            f.clone()
+        }
+        (Some(f), false) => f.clone(),
+        (None, _) => line
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+            .unwrap_or_default(),
+    };
+    let mut segments = table.split('.').filter(|s| !s.is_empty());
+    match (segments.next(), segments.next()) {
+        (Some("stages"), Some(stage)) => {
+            let section: Vec<&str> = segments.collect();
+            let full = section
+                .into_iter()
+                .chain((!key.is_empty()).then_some(key.as_str()))
+                .collect::<Vec<_>>()
+                .join(".");
+            format!("stage {stage}: {full}: {msg} (line {line_no})")
+        }
+        _ if !table.is_empty() => format!("[{table}] {key}: {msg} (line {line_no})"),
+        _ => format!("line {line_no}: {msg}"),
+    }
 }
 
 #[cfg(test)]
@@ -333,6 +759,12 @@ name = "snowex"
 [stages.dev]
 stack_name = "snowex-dev"
 region = "us-west-2"
+
+[stages.dev.database]
+instance_class = "db.t4g.micro"
+
+[stages.dev.lambda]
+image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
 "#;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -340,43 +772,127 @@ region = "us-west-2"
     }
 
     #[test]
-    fn defaults_fill_the_network() {
+    fn defaults_fill_the_optional_sections() {
         let c = parse(GOOD).expect("valid config");
         let dev = c.stage("dev").expect("dev stage");
         assert_eq!(dev.network.vpc_cidr, "10.0.0.0/16");
         assert_eq!(dev.network.az_count, 2);
+        assert_eq!(dev.database.engine_version, "17.11");
+        assert!(dev.database.deletion_protection);
+        assert!(dev.database.allow_all_outbound);
+        assert_eq!(dev.database.backup_retention_days, 7);
+        assert_eq!(dev.lambda.memory_mb, 1024);
+        assert_eq!(dev.lambda.timeout_seconds, 30);
+        assert_eq!(dev.lambda.url_auth, UrlAuth::None);
+        assert_eq!(dev.lambda.architecture, LambdaArchitecture::X86_64);
+        assert_eq!(dev.bastion.instance_type, "t4g.micro");
     }
 
     #[test]
     fn bad_values_name_file_stage_and_key() {
         let cases = [
-            ("vpc_cidr = \"10.0.0.0/33\"", "network.vpc_cidr"),
-            ("vpc_cidr = \"10.0.0.1/16\"", "host bits"),
-            ("az_count = 1", "network.az_count"),
-            ("subnet_prefix = 30", "network.subnet_prefix"),
-            ("colour = \"blue\"", "unknown field `colour`"),
-            ("az_count = \"two\"", "invalid type"),
+            (
+                "network",
+                "vpc_cidr = \"10.0.0.0/33\"",
+                "stage dev: network.vpc_cidr",
+            ),
+            ("network", "vpc_cidr = \"10.0.0.1/16\"", "host bits"),
+            ("network", "az_count = 1", "stage dev: network.az_count"),
+            (
+                "network",
+                "subnet_prefix = 30",
+                "stage dev: network.subnet_prefix",
+            ),
+            (
+                "network",
+                "colour = \"blue\"",
+                "stage dev: network.colour: unknown field `colour`",
+            ),
+            (
+                "network",
+                "az_count = \"two\"",
+                "stage dev: network.az_count: invalid type",
+            ),
+            (
+                "bastion",
+                "instance_type = \"micro\"",
+                "stage dev: bastion.instance_type",
+            ),
+            (
+                "bastion",
+                "root_volume_gb = 4",
+                "stage dev: bastion.root_volume_gb",
+            ),
         ];
-        for (line, want) in cases {
-            let text = format!("{GOOD}\n[stages.dev.network]\n{line}\n");
+        for (table, line, want) in cases {
+            let text = format!("{GOOD}\n[stages.dev.{table}]\n{line}\n");
             let err = parse(&text).expect_err(line).to_string();
-            assert!(err.contains("snowcdk.toml"), "{err}");
+            assert!(err.starts_with("snowcdk.toml: "), "{err}");
             assert!(err.contains(want), "{line}: {err}");
         }
-        let err = parse(&GOOD.replace("us-west-2", "uswest2"))
+        let db_cases = [
+            ("db.t4g", "database.instance_class"),
+            ("t4g.micro", "database.instance_class"),
+        ];
+        for (class, want) in db_cases {
+            let text = GOOD.replace("db.t4g.micro", class);
+            let err = parse(&text).expect_err(class).to_string();
+            assert!(err.contains(&format!("stage dev: {want}")), "{err}");
+        }
+        let err = parse(&GOOD.replace("us-west-2\"\n", "uswest2\"\n"))
             .expect_err("bad region")
             .to_string();
         assert!(err.contains("stage dev: region"), "{err}");
         let err = parse("[project]\nname = \"x\"\n[stages.dev]\nregion = \"us-west-2\"\n")
             .expect_err("missing stack_name")
             .to_string();
-        assert!(err.contains("missing field `stack_name`"), "{err}");
+        assert!(
+            err.contains("stage dev: stack_name: missing field `stack_name`"),
+            "{err}"
+        );
         let c = parse(GOOD).expect("valid");
         assert!(
             c.stage("qa")
                 .expect_err("no qa")
                 .to_string()
                 .contains("dev")
+        );
+    }
+
+    #[test]
+    fn lambda_code_is_one_of_image_or_s3() {
+        let s3 = GOOD.replace(
+            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
+            "s3_bucket = \"snowex-artifacts\"\ns3_key = \"api/v1.zip\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"",
+        );
+        let c = parse(&s3).expect("s3 code is valid");
+        assert_eq!(
+            c.stage("dev").expect("dev").lambda.s3_key.as_deref(),
+            Some("api/v1.zip")
+        );
+        let err = parse(&s3.replace("handler = \"app.handler\"", ""))
+            .expect_err("no handler")
+            .to_string();
+        assert!(err.contains("stage dev: lambda.handler: missing"), "{err}");
+        let err = parse(&s3.replace(
+            "s3_bucket = \"snowex-artifacts\"",
+            "s3_bucket = \"Snowex_Artifacts\"",
+        ))
+        .expect_err("bad bucket")
+        .to_string();
+        assert!(err.contains("stage dev: lambda.s3_bucket"), "{err}");
+        let err = parse(&GOOD.replace(":latest", ""))
+            .expect_err("untagged image")
+            .to_string();
+        assert!(err.contains("stage dev: lambda.image_uri"), "{err}");
+        let none = GOOD.replace(
+            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
+            "memory_mb = 512",
+        );
+        let err = parse(&none).expect_err("no code").to_string();
+        assert!(
+            err.contains("stage dev: lambda.image_uri: missing"),
+            "{err}"
         );
     }
 }
