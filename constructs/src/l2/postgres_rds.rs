@@ -205,7 +205,9 @@ impl PostgresRds {
             instance = instance.max_allocated_storage(i64::from(max));
         }
         if !props.multi_az {
-            // The AZ of the first private subnet (the same expression the Vpc uses).
+            // The AZ of the first private subnet (the same expression the Vpc uses), where the
+            // bastion goes. AvailabilityZone may replace the instance when it changes, so
+            // turning multi_az on later (which drops it) must be reviewed in the diff.
             instance = instance.availability_zone(Value::select(0, Value::azs()));
         }
         let instance = s.add("Resource", instance);

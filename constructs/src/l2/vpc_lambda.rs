@@ -342,11 +342,6 @@ fn code(c: &LambdaCode) -> lambda::FunctionCode {
     }
 }
 
-/// A `Value` that is a literal string, for the checks that can only look at literals.
-fn literal(v: &Value) -> Option<&str> {
-    v.as_str()
-}
-
 fn validate(p: &VpcLambdaProps, function_name_len: usize) -> Result<(), String> {
     if function_name_len > 64 {
         return Err(format!(
@@ -370,7 +365,8 @@ fn validate(p: &VpcLambdaProps, function_name_len: usize) -> Result<(), String> 
     }
     match &p.code {
         LambdaCode::Image { uri } => {
-            if let Some(u) = literal(uri)
+            // Only a literal can be checked; a parameter is checked by its AllowedPattern.
+            if let Some(u) = uri.as_str()
                 && !is_ecr_image_uri(u)
             {
                 return Err(format!(
