@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use snowcdk_constructs::l2::{
     Architecture, Connectable, FunctionUrlAuth, LambdaCode, NatGateway, NatGatewayProps,
     PostgresRds, PostgresRdsProps, SsmBastion, SsmBastionProps, Vpc, VpcLambda, VpcLambdaProps,
-    VpcProps, vpc_lambda,
+    VpcProps, checkov_skip, vpc_lambda,
 };
 use snowcdk_constructs::template::ParamType;
 use snowcdk_constructs::tree::{App, Stack};
@@ -116,6 +116,12 @@ pub fn build_stack(config: &Config, stage: &str, s: &StageConfig) -> Result<Stac
     )?;
     // The function starts once the secret holds host and port, not just the password.
     root.depends_on(&api.function, &database.secret_attachment);
+    checkov_skip(
+        &mut root,
+        &api.function,
+        "CKV_AWS_173",
+        "The environment holds only the secret's ARN and the region, no secret values; the credentials stay in Secrets Manager",
+    );
 
     // The EC2 admin host in the private subnet, managed through Session Manager only.
     let bastion = SsmBastion::new(

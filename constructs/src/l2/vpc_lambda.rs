@@ -266,12 +266,6 @@ impl VpcLambda {
             "CKV_AWS_116",
             "No dead-letter queue: the function is only invoked synchronously through its Function URL, where the caller sees every error; DLQs apply to asynchronous invocations",
         );
-        checkov_skip(
-            &mut s,
-            &function,
-            "CKV_AWS_173",
-            "The environment holds only the secret's ARN and the region, no secret values; the credentials stay in Secrets Manager",
-        );
         if props.reserved_concurrency.is_none() {
             checkov_skip(
                 &mut s,
