@@ -257,7 +257,8 @@ fn synth_a_small_network() {
             .vpc_id(vpc.attr_vpc_id())
             .security_group_ingress(vec![
                 ec2::SecurityGroupIngressProperty::new("tcp")
-                    .cidr_ip("0.0.0.0/0")
+                    .cidr_ip("10.0.0.0/16")
+                    .description("HTTPS from inside the VPC")
                     .from_port(443)
                     .to_port(443),
             ]),
@@ -286,7 +287,7 @@ fn synth_a_small_network() {
     );
     assert_eq!(
         r["Web"]["Properties"]["SecurityGroupIngress"],
-        json!([{"CidrIp": "0.0.0.0/0", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}])
+        json!([{"CidrIp": "10.0.0.0/16", "Description": "HTTPS from inside the VPC", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}])
     );
     assert_eq!(
         r["Web"]["Properties"]["VpcId"],
