@@ -6,6 +6,7 @@
 //! -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
 
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod config;

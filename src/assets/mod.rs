@@ -1,0 +1,28 @@
+//! Assets: Lambda code from a local directory or zip file, packaged reproducibly, named by its
+//! content hash, written next to the templates and uploaded to the staging bucket; and checks of
+//! container image URIs.
+//!
+//! The flow:
+//! 1. [`package()`]: a directory or `.zip` -> a deterministic zip ([`PackagedAsset`]): same input,
+//!    same bytes, same [`AssetHash`] (rules in [`package`](mod@package)).
+//! 2. The app puts the asset's bucket and key (`snowcdk/assets/<sha256>.zip`) in the template, so
+//!    the template changes exactly when the code does.
+//! 3. `synth`: [`write_assets`] writes `<out>/assets/<sha256>.zip` (git-ignored) and returns the
+//!    [`AssetManifest`] that `manifest.json` lists.
+//! 4. `deploy`: [`upload_missing`] puts the assets the staging bucket lacks (HEAD by key), before
+//!    the change set is created.
+//!
+//! The staging bucket comes from `snowcdk bootstrap` (the `StagingBucket` construct) or the
+//! stage's `staging_bucket`.
+
+pub mod error;
+pub mod hash;
+pub mod image;
+pub mod manifest;
+pub mod package;
+
+pub use error::AssetError;
+pub use hash::{ASSETS_DIR, AssetHash, S3_ASSET_PREFIX};
+pub use image::{EcrImageUri, ImageReference, ImageUriError, validate_image_uri};
+pub use manifest::{AssetEntry, AssetManifest, prune_assets, write_assets};
+pub use package::{PackagedAsset, PackagedEntry, package};
