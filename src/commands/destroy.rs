@@ -1,11 +1,49 @@
-//! `snowcdk destroy` (being built; see the issue tracker).
+//! `snowcdk destroy`: delete a deployed stack, showing first what is deleted and what is retained
+//! (see `crate::deploy::destroy`).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use crate::config::Config;
+use crate::deploy::destroy::{DestroyRequest, destroy_stack};
+use crate::deploy::{Clients, Console, Timing};
 
-pub fn run(_config_path: &Path, _args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`snowcdk destroy` is not implemented yet")
+use super::deploy::{AwsArgs, finish, runtime, select_one};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The stack, by stack name or stage name (default: the only stage).
+    #[arg(value_name = "STACK")]
+    pub stack: Option<String>,
+    /// The stage whose stack to delete.
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Delete without asking (required when there is no terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print a machine-readable result on stdout (human text goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let (stage, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut console = Console::terminal(args.json);
+        let clients = Clients::connect(&args.aws.target(s)).await;
+        let req = DestroyRequest {
+            stack_name: s.stack_name.clone(),
+            stage: Some(stage.clone()),
+            yes: args.yes,
+            timing: Timing::default(),
+        };
+        match destroy_stack(&clients, &req, &mut console).await {
+            Ok(r) => finish(args.json, vec![r], None),
+            Err(e) => finish(args.json, Vec::new(), Some(e.into())),
+        }
+    })
 }

@@ -1,0 +1,438 @@
+//! The change table: one row per resource change of a change set, classified as destructive
+//! (data may be lost) or security-widening (IAM, network exposure), and rendered as text.
+//!
+//! Classification is pure and unit-tested: it takes the change set's rows plus the old and new
+//! templates' facts, nothing else.
+
+use serde::Serialize;
+
+use super::template::TemplateFacts;
+
+/// Resource types that hold data: removing or replacing one loses it.
+pub const STATEFUL_TYPES: &[&str] = &[
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
+    "AWS::SecretsManager::Secret",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::DynamoDB::Table",
+    "AWS::EC2::Volume",
+    "AWS::EFS::FileSystem",
+    "AWS::KMS::Key",
+];
+
+/// Resource types whose addition or modification can widen access (like
+/// `cdk deploy --require-approval broadening`, at resource granularity).
+pub const SECURITY_TYPES: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::AccessKey",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::NetworkAclEntry",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::Url",
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+];
+
+/// What happens to a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Action {
+    Add,
+    Modify,
+    Remove,
+    Import,
+    Dynamic,
+    /// An action this code does not know (CloudFormation added one).
+    Other(String),
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Action {
+        match s {
+            "Add" => Action::Add,
+            "Modify" => Action::Modify,
+            "Remove" => Action::Remove,
+            "Import" => Action::Import,
+            "Dynamic" => Action::Dynamic,
+            o => Action::Other(o.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::Add => "Add",
+            Action::Modify => "Modify",
+            Action::Remove => "Remove",
+            Action::Import => "Import",
+            Action::Dynamic => "Dynamic",
+            Action::Other(s) => s,
+        }
+    }
+}
+
+/// Whether a `Modify` replaces the resource (a new physical resource; the old one is deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Replacement {
+    True,
+    Conditional,
+    False,
+}
+
+impl Replacement {
+    pub fn parse(s: &str) -> Option<Replacement> {
+        match s {
+            "True" => Some(Replacement::True),
+            "Conditional" => Some(Replacement::Conditional),
+            "False" => Some(Replacement::False),
+            _ => None,
+        }
+    }
+
+    /// True or Conditional: the resource may be replaced.
+    pub fn may_replace(self) -> bool {
+        !matches!(self, Replacement::False)
+    }
+}
+
+/// One row of the change table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub action: Action,
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    /// Only for `Modify`.
+    pub replacement: Option<Replacement>,
+    /// The properties that cause the replacement (when it may replace), else the properties that
+    /// change.
+    pub causes: Vec<String>,
+}
+
+/// Why a change needs more than a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Risk {
+    /// Data may be lost: removing or replacing a stateful resource. The text says why.
+    pub destructive: Option<String>,
+    /// Access may widen: an IAM, security group or resource-policy change.
+    pub broadening: bool,
+}
+
+/// A change and its risk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassifiedChange {
+    #[serde(flatten)]
+    pub change: Change,
+    #[serde(flatten)]
+    pub risk: Risk,
+}
+
+impl ClassifiedChange {
+    pub fn is_destructive(&self) -> bool {
+        self.risk.destructive.is_some()
+    }
+}
+
+/// Classifies one change. `old` is the deployed template (absent on create), `new` ours.
+pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFacts) -> Risk {
+    let id = &change.logical_id;
+    let stateful_type = STATEFUL_TYPES.contains(&change.resource_type.as_str());
+    let policy_keeps = |f: Option<&TemplateFacts>| {
+        f.and_then(|f| f.resources.get(id))
+            .is_some_and(|r| r.keeps_data())
+    };
+    let keeps = policy_keeps(old) || policy_keeps(Some(new));
+    let why_stateful = if stateful_type {
+        Some(format!("{} holds data", change.resource_type))
+    } else if keeps {
+        Some("its DeletionPolicy/UpdateReplacePolicy marks it as holding data".to_owned())
+    } else {
+        None
+    };
+    let destructive = match (&change.action, change.replacement) {
+        (Action::Remove, _) => why_stateful.map(|w| format!("removed from the stack: {w}")),
+        (Action::Modify, Some(r)) if r.may_replace() => {
+            let how = if r == Replacement::True {
+                "replaced"
+            } else {
+                "may be replaced"
+            };
+            let by = if change.causes.is_empty() {
+                String::new()
+            } else {
+                format!(" (because of {})", change.causes.join(", "))
+            };
+            why_stateful.map(|w| format!("{how}{by}: {w}; the old one is deleted"))
+        }
+        _ => None,
+    };
+    let broadening = SECURITY_TYPES.contains(&change.resource_type.as_str())
+        && matches!(
+            change.action,
+            Action::Add | Action::Modify | Action::Import | Action::Dynamic | Action::Other(_)
+        );
+    Risk {
+        destructive,
+        broadening,
+    }
+}
+
+/// Classifies every change.
+pub fn classify_all(
+    changes: &[Change],
+    old: Option<&TemplateFacts>,
+    new: &TemplateFacts,
+) -> Vec<ClassifiedChange> {
+    changes
+        .iter()
+        .map(|c| ClassifiedChange {
+            change: c.clone(),
+            risk: classify(c, old, new),
+        })
+        .collect()
+}
+
+/// True when the old template is needed to classify these changes (a removal or replacement,
+/// whose deletion policy may only be in the deployed template).
+pub fn needs_old_template(changes: &[Change]) -> bool {
+    changes
+        .iter()
+        .any(|c| c.action == Action::Remove || c.replacement.is_some_and(Replacement::may_replace))
+}
+
+/// Text styling for the table: plain, or ANSI colours on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Color,
+}
+
+/// Wraps text in an ANSI colour when `style` allows (31 red, 33 yellow, 1 bold).
+pub fn paint(style: Style, code: &str, text: &str) -> String {
+    match style {
+        Style::Plain => text.to_owned(),
+        Style::Color => format!("\x1b[{code}m{text}\x1b[0m"),
+    }
+}
+
+/// Renders the change table (without a trailing newline). Destructive rows are marked `!!` (and
+/// red), security-widening rows `+!` (and yellow), with a legend under the table.
+pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
+    let headers = [
+        "",
+        "Action",
+        "Logical ID",
+        "Type",
+        "Replacement",
+        "Caused by",
+    ];
+    let rows: Vec<[String; 6]> = changes
+        .iter()
+        .map(|c| {
+            let mark = if c.is_destructive() {
+                "!!"
+            } else if c.risk.broadening {
+                "+!"
+            } else {
+                ""
+            };
+            [
+                mark.to_owned(),
+                c.change.action.as_str().to_owned(),
+                c.change.logical_id.clone(),
+                c.change.resource_type.clone(),
+                match c.change.replacement {
+                    Some(Replacement::True) => "True".into(),
+                    Some(Replacement::Conditional) => "Conditional".into(),
+                    Some(Replacement::False) => "False".into(),
+                    None => "-".into(),
+                },
+                if c.change.causes.is_empty() {
+                    "-".into()
+                } else {
+                    c.change.causes.join(", ")
+                },
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 6]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    let mut out = vec![line(&headers.map(str::to_owned))];
+    for (r, c) in rows.iter().zip(changes) {
+        let text = line(r);
+        out.push(if c.is_destructive() {
+            paint(style, "1;31", &text)
+        } else if c.risk.broadening {
+            paint(style, "33", &text)
+        } else {
+            text
+        });
+    }
+    let destructive: Vec<&ClassifiedChange> =
+        changes.iter().filter(|c| c.is_destructive()).collect();
+    for c in &destructive {
+        out.push(paint(
+            style,
+            "1;31",
+            &format!(
+                "!! {} ({}) is {}",
+                c.change.logical_id,
+                c.change.resource_type,
+                c.risk.destructive.as_deref().unwrap_or("destructive")
+            ),
+        ));
+    }
+    if changes
+        .iter()
+        .any(|c| c.risk.broadening && !c.is_destructive())
+    {
+        out.push(paint(
+            style,
+            "33",
+            "+! security-sensitive: IAM, security group or resource-policy changes that may widen access",
+        ));
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(action: Action, id: &str, ty: &str, repl: Option<Replacement>) -> Change {
+        Change {
+            action,
+            logical_id: id.into(),
+            physical_id: None,
+            resource_type: ty.into(),
+            replacement: repl,
+            causes: vec!["Engine".into()],
+        }
+    }
+
+    fn facts(body: &str) -> TemplateFacts {
+        TemplateFacts::parse(body).expect("template")
+    }
+
+    const EMPTY: &str = r#"{"Resources":{}}"#;
+
+    #[test]
+    fn replacing_or_removing_a_database_is_destructive() {
+        let new = facts(EMPTY);
+        for r in [Replacement::True, Replacement::Conditional] {
+            let c = change(Action::Modify, "Db", "AWS::RDS::DBInstance", Some(r));
+            let risk = classify(&c, None, &new);
+            let why = risk.destructive.expect("destructive");
+            assert!(why.contains("Engine"), "{why}");
+        }
+        let c = change(Action::Remove, "Db", "AWS::RDS::DBInstance", None);
+        assert!(classify(&c, None, &new).destructive.is_some());
+        let c = change(
+            Action::Modify,
+            "Db",
+            "AWS::RDS::DBInstance",
+            Some(Replacement::False),
+        );
+        assert!(classify(&c, None, &new).destructive.is_none());
+        let c = change(Action::Add, "Db", "AWS::RDS::DBInstance", None);
+        assert!(classify(&c, None, &new).destructive.is_none());
+    }
+
+    #[test]
+    fn retain_or_snapshot_policies_make_any_type_stateful() {
+        let old = facts(
+            r#"{"Resources":{"P":{"Type":"AWS::SSM::Parameter","DeletionPolicy":"Retain"}}}"#,
+        );
+        let new = facts(EMPTY);
+        let c = change(Action::Remove, "P", "AWS::SSM::Parameter", None);
+        assert!(classify(&c, Some(&old), &new).destructive.is_some());
+        assert!(classify(&c, None, &new).destructive.is_none());
+        let new = facts(
+            r#"{"Resources":{"P":{"Type":"AWS::SSM::Parameter","UpdateReplacePolicy":"Snapshot"}}}"#,
+        );
+        let c = change(
+            Action::Modify,
+            "P",
+            "AWS::SSM::Parameter",
+            Some(Replacement::True),
+        );
+        assert!(classify(&c, None, &new).destructive.is_some());
+    }
+
+    #[test]
+    fn security_changes_are_broadening_but_removals_are_not() {
+        let new = facts(EMPTY);
+        for ty in [
+            "AWS::IAM::Role",
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::Lambda::Url",
+        ] {
+            let c = change(Action::Add, "X", ty, None);
+            assert!(classify(&c, None, &new).broadening, "{ty}");
+            let c = change(Action::Remove, "X", ty, None);
+            assert!(!classify(&c, None, &new).broadening, "{ty}");
+        }
+        let c = change(Action::Add, "X", "AWS::SSM::Parameter", None);
+        assert!(!classify(&c, None, &new).broadening);
+    }
+
+    #[test]
+    fn table_marks_and_legend() {
+        let new = facts(EMPTY);
+        let changes = classify_all(
+            &[
+                change(
+                    Action::Modify,
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    Some(Replacement::True),
+                ),
+                change(Action::Add, "Role", "AWS::IAM::Role", None),
+                change(Action::Add, "P", "AWS::SSM::Parameter", None),
+            ],
+            None,
+            &new,
+        );
+        let t = render_table(&changes, Style::Plain);
+        assert!(t.contains("!!  Modify  Db"), "{t}");
+        assert!(t.contains("+!  Add     Role"), "{t}");
+        assert!(
+            t.contains("!! Db (AWS::RDS::DBInstance) is replaced"),
+            "{t}"
+        );
+        assert!(!t.contains('\x1b'));
+        assert!(render_table(&changes, Style::Color).contains("\x1b[1;31m"));
+        assert!(needs_old_template(&[change(
+            Action::Remove,
+            "P",
+            "AWS::SSM::Parameter",
+            None
+        )]));
+    }
+}

@@ -1,0 +1,251 @@
+//! Deleting a stack: show what is deleted and what is retained (from the deployed template's
+//! `DeletionPolicy`), ask, delete, follow the events, and explain `DELETE_FAILED`.
+
+use serde::Serialize;
+
+use super::changes::{STATEFUL_TYPES, paint};
+use super::outcome::{StackResult, Status};
+use super::stack::{self, DeployedResource};
+use super::template::TemplateFacts;
+use super::ui::{Answer, Console};
+use super::watch::{self, Operation};
+use super::{Clients, DeployError, Timing, client};
+
+/// What happens to one resource when the stack is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    Deleted,
+    /// Deleted after a final snapshot (`DeletionPolicy: Snapshot`).
+    Snapshot,
+    /// Kept, and no longer managed by CloudFormation (`Retain`, `RetainExceptOnCreate`).
+    Retained,
+}
+
+/// The fate of a deletion policy.
+pub fn fate(deletion_policy: &str) -> Fate {
+    match deletion_policy {
+        "Retain" | "RetainExceptOnCreate" => Fate::Retained,
+        "Snapshot" => Fate::Snapshot,
+        _ => Fate::Deleted,
+    }
+}
+
+/// One row of destroy's table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestroyRow {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+    pub fate: Fate,
+    /// A stateful type deleted outright: its data is lost.
+    pub data_loss: bool,
+}
+
+/// Joins the deployed resources with the deployed template's policies (pure).
+pub fn rows(resources: &[DeployedResource], template: &TemplateFacts) -> Vec<DestroyRow> {
+    resources
+        .iter()
+        .filter(|r| r.status != "DELETE_COMPLETE")
+        .map(|r| {
+            let f = template
+                .resources
+                .get(&r.logical_id)
+                .map(|t| fate(&t.deletion_policy))
+                .unwrap_or(Fate::Deleted);
+            DestroyRow {
+                logical_id: r.logical_id.clone(),
+                resource_type: r.type_name.clone(),
+                physical_id: r.physical_id.clone(),
+                fate: f,
+                data_loss: f == Fate::Deleted && STATEFUL_TYPES.contains(&r.type_name.as_str()),
+            }
+        })
+        .collect()
+}
+
+/// What to destroy and how.
+#[derive(Debug, Clone)]
+pub struct DestroyRequest {
+    pub stack_name: String,
+    pub stage: Option<String>,
+    /// `--yes`: do not ask.
+    pub yes: bool,
+    pub timing: Timing,
+}
+
+/// Deletes one stack (see the module docs).
+pub async fn destroy_stack(
+    clients: &Clients,
+    req: &DestroyRequest,
+    console: &mut Console,
+) -> Result<StackResult, DeployError> {
+    let name = req.stack_name.as_str();
+    let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
+    let Some(info) = stack::describe_stack(clients, name).await? else {
+        let msg = format!(
+            "stack {name} does not exist in {}; nothing to delete",
+            clients.region
+        );
+        console.line(&msg);
+        return Ok(result.finish(Status::NotFound, Some(msg)));
+    };
+    result.stack_status = Some(info.status.clone());
+    if info.status.ends_with("_IN_PROGRESS") && info.status != "REVIEW_IN_PROGRESS" {
+        let msg = format!(
+            "stack {name} is {}: wait for the running operation to end and run destroy again",
+            info.status
+        );
+        console.danger(format!("refused: {msg}"));
+        return Ok(result.finish(Status::Refused, Some(msg)));
+    }
+    if info.termination_protection {
+        let msg = format!(
+            "stack {name} has termination protection; if it really should go, turn it off with `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}{}` and run destroy again",
+            clients.aws_cli_flags()
+        );
+        console.danger(format!("refused: {msg}"));
+        return Ok(result.finish(Status::Refused, Some(msg)));
+    }
+    let template = stack::deployed_template(clients, &info.id).await?;
+    let resources = stack::list_resources(clients, &info.id).await?;
+    let table = rows(&resources, &template);
+    show(console, name, &info.status, &table);
+
+    if !req.yes {
+        let question = format!("Type the stack name ({name}) to delete it:");
+        match console.ask(&question, name).await {
+            Answer::Yes => {}
+            other => {
+                let msg = match other {
+                    Answer::NotInteractive => {
+                        "deleting needs approval but there is no terminal to ask on; run again with --yes".to_owned()
+                    }
+                    Answer::Interrupted => "interrupted at the prompt".to_owned(),
+                    _ => "not approved".to_owned(),
+                };
+                console.danger(format!("refused: {msg}; nothing was deleted"));
+                return Ok(result.finish(Status::Refused, Some(msg)));
+            }
+        }
+    }
+
+    let baseline = watch::latest_event_id(clients, &info.id).await?;
+    client::retry_throttled(|| clients.cfn.delete_stack().stack_name(&info.id).send())
+        .await
+        .map_err(|e| client::describe(&format!("delete stack {name}"), &e, clients))?;
+    console.line(format!("{name}: deleting"));
+    let end = watch::watch(
+        clients,
+        console,
+        watch::Watch {
+            stack_name: name,
+            stack_id: &info.id,
+            baseline,
+            total: table.len(),
+            op: Operation::Delete,
+        },
+        &req.timing,
+    )
+    .await?;
+    result.stack_status = Some(end.status.clone());
+    if end.interrupted {
+        let msg = format!(
+            "stopped watching; the delete of {name} was NOT cancelled and goes on in CloudFormation. Watch it with `aws cloudformation describe-stack-events --stack-name {}{}`",
+            info.id,
+            clients.aws_cli_flags()
+        );
+        console.warn(&msg);
+        return Ok(result.finish(Status::Interrupted, Some(msg)));
+    }
+    if end.status == "DELETE_COMPLETE" {
+        console.line(format!("{name}: DELETE_COMPLETE"));
+        let kept: Vec<&DestroyRow> = table.iter().filter(|r| r.fate == Fate::Retained).collect();
+        if !kept.is_empty() {
+            console
+                .line("Retained (no longer managed by CloudFormation; delete by hand when done):");
+            for r in kept {
+                console.line(format!(
+                    "  {} ({}) {}",
+                    r.logical_id,
+                    r.resource_type,
+                    r.physical_id.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        return Ok(result.finish(Status::Destroyed, None));
+    }
+    result.failure = end.failure.clone();
+    let msg = match &end.failure {
+        Some(f) => format!(
+            "{name}: {}: the delete failed. First failure: {} ({}): {}. Fix the cause and run destroy again, or keep that resource with `aws cloudformation delete-stack --stack-name {name} --retain-resources {}{}`",
+            end.status,
+            f.logical_id,
+            f.resource_type,
+            f.reason,
+            f.logical_id,
+            clients.aws_cli_flags()
+        ),
+        None => format!("{name}: {}: the delete failed", end.status),
+    };
+    console.danger(&msg);
+    Ok(result.finish(Status::Failed, Some(msg)))
+}
+
+/// Prints what will be deleted and what is retained.
+fn show(console: &mut Console, name: &str, status: &str, table: &[DestroyRow]) {
+    console.line(format!("{name} ({status}): {} resource(s)", table.len()));
+    let style = console.style();
+    for r in table {
+        let (label, code) = match (r.fate, r.data_loss) {
+            (Fate::Retained, _) => ("retained", "32"),
+            (Fate::Snapshot, _) => ("deleted after a final snapshot", "33"),
+            (Fate::Deleted, true) => ("DELETED WITH ITS DATA", "1;31"),
+            (Fate::Deleted, false) => ("deleted", ""),
+        };
+        let line = format!("  {:<32} {:<36} {}", r.logical_id, r.resource_type, label);
+        console.line(if code.is_empty() {
+            line
+        } else {
+            paint(style, code, &line)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fates_from_policies() {
+        let t = TemplateFacts::parse(
+            r#"{"Resources":{
+                "Db":{"Type":"AWS::RDS::DBInstance","DeletionPolicy":"Snapshot"},
+                "Logs":{"Type":"AWS::Logs::LogGroup"},
+                "Bucket":{"Type":"AWS::S3::Bucket","DeletionPolicy":"Retain"},
+                "P":{"Type":"AWS::SSM::Parameter"}}}"#,
+        )
+        .expect("template");
+        let res = |id: &str, ty: &str| DeployedResource {
+            logical_id: id.into(),
+            physical_id: None,
+            type_name: ty.into(),
+            status: "CREATE_COMPLETE".into(),
+        };
+        let r = rows(
+            &[
+                res("Db", "AWS::RDS::DBInstance"),
+                res("Logs", "AWS::Logs::LogGroup"),
+                res("Bucket", "AWS::S3::Bucket"),
+                res("P", "AWS::SSM::Parameter"),
+            ],
+            &t,
+        );
+        assert_eq!(r[0].fate, Fate::Snapshot);
+        assert!(!r[0].data_loss);
+        assert!(r[1].data_loss);
+        assert_eq!(r[2].fate, Fate::Retained);
+        assert_eq!(r[3].fate, Fate::Deleted);
+        assert!(!r[3].data_loss);
+    }
+}

@@ -1,0 +1,180 @@
+//! The result of deploying or destroying one stack: the exit code it maps to and the
+//! machine-readable form printed by `--json`.
+
+use serde::Serialize;
+
+use super::changes::ClassifiedChange;
+use crate::exit;
+
+/// How an operation on one stack ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The change set was executed and the stack reached `*_COMPLETE`.
+    Deployed,
+    /// The template matches the deployed stack; the empty change set was deleted.
+    NoChanges,
+    /// `--no-execute`: the change set waits for review.
+    NotExecuted,
+    /// A guard refused (destructive change, no approval, stack busy); nothing was changed.
+    Refused,
+    /// CloudFormation failed and the stack is not usable as it was (failed create,
+    /// `DELETE_FAILED`, a failed rollback).
+    Failed,
+    /// The update failed and CloudFormation rolled it back.
+    RolledBack,
+    /// Ctrl-C (or the time bound) while waiting: the operation goes on in CloudFormation.
+    Interrupted,
+    /// The stack was deleted.
+    Destroyed,
+    /// There was no stack to delete.
+    NotFound,
+}
+
+impl Status {
+    /// The process exit code (see `src/exit.rs`).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Deployed
+            | Status::NoChanges
+            | Status::NotExecuted
+            | Status::Destroyed
+            | Status::NotFound => exit::OK,
+            Status::Refused => exit::REFUSED,
+            Status::Failed => exit::FAILED,
+            Status::RolledBack => exit::ROLLED_BACK,
+            Status::Interrupted => exit::ERROR,
+        }
+    }
+}
+
+/// The change set a deploy made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeSetRef {
+    pub name: String,
+    /// The change set ARN.
+    pub id: String,
+    /// `CREATE` or `UPDATE`.
+    #[serde(rename = "type")]
+    pub change_set_type: String,
+    /// False once deleted (no changes) or executed.
+    pub exists: bool,
+}
+
+/// The first resource that failed, with CloudFormation's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+}
+
+/// One stack output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputValue {
+    pub key: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<String>,
+}
+
+/// The whole result for one stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackResult {
+    pub stack: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    pub region: String,
+    pub status: Status,
+    pub exit_code: u8,
+    /// The stack status CloudFormation reported last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_set: Option<ChangeSetRef>,
+    pub changes: Vec<ClassifiedChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    pub outputs: Vec<OutputValue>,
+    /// One sentence for a person: why it was refused, what is still running, what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl StackResult {
+    /// A result with only the status set; the engine fills in the rest as it goes.
+    pub fn new(stack: &str, stage: Option<&str>, region: &str) -> StackResult {
+        StackResult {
+            stack: stack.to_owned(),
+            stage: stage.map(str::to_owned),
+            region: region.to_owned(),
+            status: Status::Refused,
+            exit_code: exit::REFUSED,
+            stack_status: None,
+            change_set: None,
+            changes: Vec::new(),
+            failure: None,
+            outputs: Vec::new(),
+            message: None,
+        }
+    }
+
+    /// Sets the final status (and with it the exit code).
+    pub fn finish(mut self, status: Status, message: Option<String>) -> StackResult {
+        self.status = status;
+        self.exit_code = status.exit_code();
+        if message.is_some() {
+            self.message = message;
+        }
+        self
+    }
+}
+
+/// The `--json` document for a whole command run: every stack it touched and the exit code.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub stacks: Vec<StackResult>,
+    pub exit_code: u8,
+    /// Set when the command stopped on an error (unreachable endpoint, bad template...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RunResult {
+    /// The first non-zero stack exit code (stacks are processed in order and processing stops at
+    /// the first that did not succeed), or OK.
+    pub fn from_stacks(stacks: Vec<StackResult>) -> RunResult {
+        let exit_code = stacks
+            .iter()
+            .map(|s| s.exit_code)
+            .find(|c| *c != exit::OK)
+            .unwrap_or(exit::OK);
+        RunResult {
+            stacks,
+            exit_code,
+            error: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Status::NoChanges.exit_code(), exit::OK);
+        assert_eq!(Status::Refused.exit_code(), exit::REFUSED);
+        assert_eq!(Status::Failed.exit_code(), exit::FAILED);
+        assert_eq!(Status::RolledBack.exit_code(), exit::ROLLED_BACK);
+        assert_ne!(Status::Interrupted.exit_code(), exit::OK);
+        let r = StackResult::new("s", Some("dev"), "us-east-1").finish(Status::RolledBack, None);
+        let run = RunResult::from_stacks(vec![r]);
+        assert_eq!(run.exit_code, exit::ROLLED_BACK);
+        let json = serde_json::to_value(&run).expect("json");
+        assert_eq!(json["stacks"][0]["status"], "rolled_back");
+    }
+}

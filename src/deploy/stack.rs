@@ -1,0 +1,142 @@
+//! Reading a deployed stack: its status, parameters, outputs and template.
+
+use super::DeployError;
+use super::client::{Clients, describe, error_code, error_message, retry_throttled};
+use super::outcome::OutputValue;
+use super::template::TemplateFacts;
+
+/// What deploy, destroy and outputs need to know about a deployed stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackInfo {
+    /// The stack ARN.
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// Names of the parameters the stack was deployed with.
+    pub parameters: Vec<String>,
+    pub outputs: Vec<OutputValue>,
+    pub termination_protection: bool,
+}
+
+/// True for CloudFormation's answer to a stack that does not exist.
+pub fn is_missing_stack<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata,
+{
+    error_code(err) == Some("ValidationError")
+        && error_message(err).is_some_and(|m| m.contains("does not exist"))
+}
+
+/// Describes a stack by name or ARN; `None` when it does not exist.
+pub async fn describe_stack(
+    clients: &Clients,
+    stack: &str,
+) -> Result<Option<StackInfo>, DeployError> {
+    let res = retry_throttled(|| clients.cfn.describe_stacks().stack_name(stack).send()).await;
+    let out = match res {
+        Ok(out) => out,
+        Err(e) if is_missing_stack(&e) => return Ok(None),
+        Err(e) => return Err(describe(&format!("describe stack {stack}"), &e, clients).into()),
+    };
+    let Some(s) = out.stacks().first() else {
+        return Ok(None);
+    };
+    let status = s
+        .stack_status()
+        .map(|st| st.as_str().to_owned())
+        .unwrap_or_default();
+    Ok(Some(StackInfo {
+        id: s.stack_id().unwrap_or(stack).to_owned(),
+        name: s.stack_name().unwrap_or(stack).to_owned(),
+        status,
+        status_reason: s.stack_status_reason().map(str::to_owned),
+        parameters: s
+            .parameters()
+            .iter()
+            .filter_map(|p| p.parameter_key().map(str::to_owned))
+            .collect(),
+        outputs: s
+            .outputs()
+            .iter()
+            .map(|o| OutputValue {
+                key: o.output_key().unwrap_or_default().to_owned(),
+                value: o.output_value().unwrap_or_default().to_owned(),
+                description: o.description().map(str::to_owned),
+                export: o.export_name().map(str::to_owned),
+            })
+            .collect(),
+        termination_protection: s.enable_termination_protection().unwrap_or(false),
+    }))
+}
+
+/// The deployed template's facts (`GetTemplate`, the original template as submitted).
+pub async fn deployed_template(
+    clients: &Clients,
+    stack: &str,
+) -> Result<TemplateFacts, DeployError> {
+    let out = retry_throttled(|| {
+        clients
+            .cfn
+            .get_template()
+            .stack_name(stack)
+            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+            .send()
+    })
+    .await
+    .map_err(|e| {
+        describe(
+            &format!("get the deployed template of {stack}"),
+            &e,
+            clients,
+        )
+    })?;
+    let body = out.template_body().unwrap_or("{}");
+    Ok(TemplateFacts::parse(body)?)
+}
+
+/// One deployed resource, for destroy's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedResource {
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub type_name: String,
+    pub status: String,
+}
+
+/// Every resource of a deployed stack (`ListStackResources`, all pages).
+pub async fn list_resources(
+    clients: &Clients,
+    stack: &str,
+) -> Result<Vec<DeployedResource>, DeployError> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = retry_throttled(|| {
+            clients
+                .cfn
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await
+        .map_err(|e| describe(&format!("list the resources of {stack}"), &e, clients))?;
+        for r in out.stack_resource_summaries() {
+            all.push(DeployedResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+                physical_id: r.physical_resource_id().map(str::to_owned),
+                type_name: r.resource_type().unwrap_or_default().to_owned(),
+                status: r
+                    .resource_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            });
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(all)
+}
