@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 pub const ASSETS_DIR: &str = "assets";
 
 /// The prefix of asset keys in the staging bucket (next to the deploy engine's
-/// `snowcdk/templates/`).
-pub const S3_ASSET_PREFIX: &str = "snowcdk/assets/";
+/// `snowcdk/templates/`; the bootstrap stack's lifecycle rules know both).
+pub const S3_ASSET_PREFIX: &str = snowcdk_constructs::l2::staging_bucket::ASSET_PREFIX;
 
 /// A SHA-256 digest as 64 lower-case hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod nat_gateway;
 pub mod postgres_rds;
 pub mod ssm_bastion;
+pub mod staging_bucket;
 pub mod vpc;
 pub mod vpc_lambda;
 
@@ -17,6 +18,7 @@ pub use connections::{
 pub use nat_gateway::{NatGateway, NatGatewayProps};
 pub use postgres_rds::{PostgresRds, PostgresRdsProps};
 pub use ssm_bastion::{SsmBastion, SsmBastionProps};
+pub use staging_bucket::{StagingBucket, StagingBucketProps, bootstrap_stack};
 pub use vpc::{SubnetKind, Vpc, VpcProps, VpcSubnet};
 pub use vpc_lambda::{Architecture, FunctionUrlAuth, LambdaCode, VpcLambda, VpcLambdaProps};
 
