@@ -1,0 +1,791 @@
+//! The CloudFormation semantics moto lacks, replayed with `aws-smithy-mocks`: asynchronous change
+//! sets, replacement details, rollbacks with reasons, ROLLBACK_COMPLETE recovery, throttling,
+//! busy stacks, the three no-change forms, Ctrl-C, expired tokens. One test per case; tokio's
+//! clock is paused, so the engine's real poll intervals and backoffs cost no wall time.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
+use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
+use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
+use aws_sdk_cloudformation::types::{
+    Change, ChangeAction, ChangeSetStatus, ChangeType, Output, Replacement, RequiresRecreation,
+    ResourceAttribute, ResourceChange, ResourceChangeDetail, ResourceStatus,
+    ResourceTargetDefinition, Stack, StackEvent, StackStatus,
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use snowcdk::deploy::client::AwsErrorKind;
+use snowcdk::deploy::ui::Prompter;
+use snowcdk::deploy::{Clients, Console, DeployError, DeployRequest, Status, deploy_stack};
+
+const STACK: &str = "snowex-dev";
+const ARN: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/snowex-dev/abc";
+const CS_ARN: &str = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/snowcdk-1/def";
+
+/// A template with a database (no Retain policy: its type alone makes it stateful) and a role.
+const TEMPLATE: &str = r#"{"Resources":{
+  "Db":{"Type":"AWS::RDS::DBInstance","Properties":{"Engine":"postgres"}},
+  "Param":{"Type":"AWS::SSM::Parameter","Properties":{"Type":"String","Value":"v"}}}}"#;
+
+/// The wire form of a CloudFormation error.
+fn err_xml(code: &str, message: &str) -> String {
+    format!(
+        r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>req-1</RequestId></ErrorResponse>"#
+    )
+}
+
+fn missing() -> String {
+    err_xml(
+        "ValidationError",
+        &format!("Stack with id {STACK} does not exist"),
+    )
+}
+
+fn stack(status: &str) -> DescribeStacksOutput {
+    DescribeStacksOutput::builder()
+        .stacks(
+            Stack::builder()
+                .stack_name(STACK)
+                .stack_id(ARN)
+                .stack_status(StackStatus::from(status))
+                .outputs(
+                    Output::builder()
+                        .output_key("DbEndpointAddress")
+                        .output_value("db.example.internal")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn event(id: &str, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {
+    let physical = if ty == "AWS::CloudFormation::Stack" {
+        ARN
+    } else {
+        "phys"
+    };
+    StackEvent::builder()
+        .event_id(id)
+        .stack_id(ARN)
+        .stack_name(STACK)
+        .logical_resource_id(logical)
+        .physical_resource_id(physical)
+        .resource_type(ty)
+        .resource_status(ResourceStatus::from(status))
+        .set_resource_status_reason(reason.map(str::to_owned))
+        .timestamp(aws_sdk_cloudformation::primitives::DateTime::from_secs(
+            1_700_000_000,
+        ))
+        .build()
+}
+
+/// Events, newest first, as DescribeStackEvents returns them.
+fn events(evs: Vec<StackEvent>) -> DescribeStackEventsOutput {
+    let mut evs = evs;
+    evs.reverse();
+    DescribeStackEventsOutput::builder()
+        .set_stack_events(Some(evs))
+        .build()
+}
+
+fn stack_event(id: &str, status: &str, reason: Option<&str>) -> StackEvent {
+    event(id, STACK, "AWS::CloudFormation::Stack", status, reason)
+}
+
+fn change(
+    action: &str,
+    id: &str,
+    ty: &str,
+    replacement: Option<&str>,
+    causes: &[(&str, RequiresRecreation)],
+) -> Change {
+    let mut rc = ResourceChange::builder()
+        .action(ChangeAction::from(action))
+        .logical_resource_id(id)
+        .resource_type(ty);
+    if let Some(r) = replacement {
+        rc = rc.replacement(Replacement::from(r));
+    }
+    for (name, rr) in causes {
+        rc = rc.details(
+            ResourceChangeDetail::builder()
+                .target(
+                    ResourceTargetDefinition::builder()
+                        .attribute(ResourceAttribute::Properties)
+                        .name(*name)
+                        .requires_recreation(rr.clone())
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    Change::builder()
+        .r#type(ChangeType::Resource)
+        .resource_change(rc.build())
+        .build()
+}
+
+fn change_set(status: &str, changes: Vec<Change>) -> DescribeChangeSetOutput {
+    DescribeChangeSetOutput::builder()
+        .change_set_id(CS_ARN)
+        .stack_id(ARN)
+        .status(ChangeSetStatus::from(status))
+        .set_changes(Some(changes))
+        .build()
+}
+
+fn created() -> Rule {
+    mock!(Client::create_change_set).then_output(|| {
+        CreateChangeSetOutput::builder()
+            .id(CS_ARN)
+            .stack_id(ARN)
+            .build()
+    })
+}
+
+fn executed() -> Rule {
+    mock!(Client::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build())
+}
+
+fn deleted_change_set() -> Rule {
+    mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build())
+}
+
+/// DescribeStacks by name (planning, outputs at the end): the given responses in order, the last
+/// repeated.
+fn by_name(first_missing: bool, then: &'static str) -> Rule {
+    let r = mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .sequence();
+    let r = if first_missing {
+        r.http_status(400, Some(missing()))
+    } else {
+        r
+    };
+    r.output(move || stack(then)).repeatedly().build()
+}
+
+/// DescribeStacks by ARN (watching): statuses in order, the last repeated.
+fn by_arn(statuses: &'static [&'static str]) -> Rule {
+    let mut r = mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(ARN))
+        .sequence();
+    for s in statuses {
+        r = r.output(move || stack(s));
+    }
+    r.repeatedly().build()
+}
+
+/// The current deployed template (for UPDATE classification).
+fn deployed_template() -> Rule {
+    mock!(Client::get_template)
+        .then_output(|| GetTemplateOutput::builder().template_body(TEMPLATE).build())
+}
+
+fn clients(rules: &[&Rule]) -> Clients {
+    let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules);
+    Clients::from_cfn(client)
+}
+
+fn request(yes: bool, allow: &[&str]) -> DeployRequest {
+    let mut r = DeployRequest::new(STACK, TEMPLATE);
+    r.approval.yes = yes;
+    r.approval.allow_replacement = allow.iter().map(|s| s.to_string()).collect();
+    r
+}
+
+fn console(answer: Option<&'static str>) -> (Console, Arc<Mutex<Vec<u8>>>) {
+    let prompter: Option<Prompter> =
+        answer.map(|a| Arc::new(move |_q: &str| Some(format!("{a}\n"))) as Prompter);
+    let (c, buf, _) = Console::capture(prompter);
+    (c, buf)
+}
+
+fn text(buf: &Arc<Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buf.lock().expect("buffer")).into_owned()
+}
+
+/// A successful update's events after the baseline.
+fn update_events_ok() -> Rule {
+    mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "CREATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "CREATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event("e2", "Db", "AWS::RDS::DBInstance", "UPDATE_COMPLETE", None),
+                stack_event("e3", "UPDATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_waits_through_pending_change_set_and_in_progress_stack() {
+    let describe_cs = mock!(Client::describe_change_set)
+        .sequence()
+        .output(|| change_set("CREATE_PENDING", vec![]))
+        .output(|| change_set("CREATE_IN_PROGRESS", vec![]))
+        .output(|| {
+            change_set(
+                "CREATE_COMPLETE",
+                vec![
+                    change("Add", "Db", "AWS::RDS::DBInstance", None, &[]),
+                    change("Add", "Param", "AWS::SSM::Parameter", None, &[]),
+                ],
+            )
+        })
+        .build();
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "REVIEW_IN_PROGRESS", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "REVIEW_IN_PROGRESS", None),
+                stack_event("e1", "CREATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "CREATE_IN_PROGRESS",
+                    None,
+                ),
+            ])
+        })
+        .output(|| {
+            events(vec![
+                stack_event("e0", "REVIEW_IN_PROGRESS", None),
+                stack_event("e1", "CREATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "CREATE_IN_PROGRESS",
+                    None,
+                ),
+                event("e3", "Db", "AWS::RDS::DBInstance", "CREATE_COMPLETE", None),
+                event(
+                    "e4",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "CREATE_COMPLETE",
+                    None,
+                ),
+                stack_event("e5", "CREATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(true, "CREATE_COMPLETE");
+    let arn = by_arn(&[
+        "CREATE_IN_PROGRESS",
+        "CREATE_IN_PROGRESS",
+        "CREATE_COMPLETE",
+    ]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &describe_cs, &evs, &exec]);
+    let (mut con, buf) = console(None);
+    let start = tokio::time::Instant::now();
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    assert_eq!(r.stack_status.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(describe_cs.num_calls(), 3, "polled until CREATE_COMPLETE");
+    assert_eq!(exec.num_calls(), 1);
+    assert_eq!(r.outputs[0].key, "DbEndpointAddress");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("CREATE_COMPLETE") && l.contains("Db (AWS::RDS::DBInstance)")),
+        "{out}"
+    );
+    assert!(
+        out.contains("DbEndpointAddress = db.example.internal"),
+        "{out}"
+    );
+    // Adaptive polling: 0 s, 1 s, 1.5 s for the change set; 0, 1, 1 s for the stack.
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn replacing_the_database_is_refused_without_allow_replacement() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Db",
+                "AWS::RDS::DBInstance",
+                Some("True"),
+                &[("Engine", RequiresRecreation::Always)],
+            )],
+        )
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec, del, tpl) = (
+        created(),
+        executed(),
+        deleted_change_set(),
+        deployed_template(),
+    );
+    let c = clients(&[&name, &create, &cs, &exec, &del, &tpl]);
+    // --yes alone is not enough.
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(r.exit_code, 3);
+    assert_eq!(exec.num_calls(), 0, "nothing executed");
+    assert_eq!(del.num_calls(), 1, "the refused change set is deleted");
+    assert!(out.contains("!!  Modify  Db"), "{out}");
+    assert!(out.contains("True"), "{out}");
+    assert!(out.contains("Engine"), "{out}");
+    assert!(
+        out.contains("--allow-replacement AWS::RDS::DBInstance"),
+        "{out}"
+    );
+    assert!(r.changes[0].is_destructive());
+}
+
+#[tokio::test(start_paused = true)]
+async fn conditional_replacement_needs_the_allowance_and_the_typed_stack_name() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Db",
+                "AWS::RDS::DBInstance",
+                Some("Conditional"),
+                &[
+                    ("DBInstanceClass", RequiresRecreation::Never),
+                    ("StorageType", RequiresRecreation::Conditionally),
+                ],
+            )],
+        )
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let (create, exec, del, tpl, evs) = (
+        created(),
+        executed(),
+        deleted_change_set(),
+        deployed_template(),
+        update_events_ok(),
+    );
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &del, &tpl, &evs]);
+
+    // Allowed, but answered "y" instead of the stack name: refused.
+    let (mut con, buf) = console(Some("y"));
+    let r = deploy_stack(&c, &request(false, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    assert_eq!(r.status, Status::Refused, "{}", text(&buf));
+    assert_eq!(exec.num_calls(), 0);
+
+    // Allowed and confirmed with the stack name: executed.
+    let (mut con, buf) = console(Some(STACK));
+    let r = deploy_stack(&c, &request(false, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    assert_eq!(exec.num_calls(), 1);
+    assert!(out.contains("Conditional"), "{out}");
+    assert!(
+        out.contains("StorageType"),
+        "only the recreating property: {out}"
+    );
+    assert!(!out.contains("DBInstanceClass"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rolled_back_update_reports_the_first_failing_resource() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Param",
+                "AWS::SSM::Parameter",
+                Some("False"),
+                &[("Value", RequiresRecreation::Never)],
+            )],
+        )
+    });
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "UPDATE_IN_PROGRESS",
+                    None,
+                ),
+                event(
+                    "e3",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "UPDATE_FAILED",
+                    Some("Parameter value exceeds the 4096 character limit"),
+                ),
+                event(
+                    "e4",
+                    "Other",
+                    "AWS::EC2::SecurityGroup",
+                    "UPDATE_FAILED",
+                    Some("Resource update cancelled"),
+                ),
+                stack_event(
+                    "e5",
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    Some("The following resource(s) failed to update: [Param]."),
+                ),
+                stack_event("e6", "UPDATE_ROLLBACK_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_ROLLBACK_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::RolledBack, "{out}");
+    assert_eq!(r.exit_code, 5);
+    let f = r.failure.expect("failure");
+    assert_eq!(f.logical_id, "Param");
+    assert_eq!(f.reason, "Parameter value exceeds the 4096 character limit");
+    assert!(
+        out.contains(
+            "First failure: Param (AWS::SSM::Parameter) UPDATE_FAILED: Parameter value exceeds"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_create_is_failed_with_its_reason() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change("Add", "Param", "AWS::SSM::Parameter", None, &[])],
+        )
+    });
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "REVIEW_IN_PROGRESS", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "REVIEW_IN_PROGRESS", None),
+                stack_event("e1", "CREATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "CREATE_FAILED",
+                    Some("Access denied for ssm:PutParameter"),
+                ),
+                stack_event("e3", "ROLLBACK_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(true, "ROLLBACK_COMPLETE");
+    let arn = by_arn(&["ROLLBACK_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Failed, "{out}");
+    assert_eq!(r.exit_code, 4);
+    assert!(out.contains("Access denied for ssm:PutParameter"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_complete_stack_is_deleted_and_recreated_with_yes() {
+    // By name: ROLLBACK_COMPLETE first, then (after the delete) missing, then created.
+    let name = mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .sequence()
+        .output(|| stack("ROLLBACK_COMPLETE"))
+        .output(|| stack("CREATE_COMPLETE"))
+        .repeatedly()
+        .build();
+    // By ARN: the delete (in progress, then gone), then the create.
+    let arn = mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(ARN))
+        .sequence()
+        .output(|| stack("DELETE_IN_PROGRESS"))
+        .output(|| stack("DELETE_COMPLETE"))
+        .output(|| stack("CREATE_IN_PROGRESS"))
+        .output(|| stack("CREATE_COMPLETE"))
+        .repeatedly()
+        .build();
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "ROLLBACK_COMPLETE", None)]));
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change("Add", "Param", "AWS::SSM::Parameter", None, &[])],
+        )
+    });
+    let create = mock!(Client::create_change_set)
+        .match_requests(|r| {
+            r.change_set_type() == Some(&aws_sdk_cloudformation::types::ChangeSetType::Create)
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CS_ARN)
+                .stack_id(ARN)
+                .build()
+        });
+    let exec = executed();
+    let c = clients(&[&name, &arn, &evs, &delete, &cs, &create, &exec]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert!(
+        out.contains("ROLLBACK_COMPLETE: its first create failed"),
+        "{out}"
+    );
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(
+        create.num_calls(),
+        1,
+        "a CREATE change set after the delete"
+    );
+    assert_eq!(r.status, Status::Deployed, "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_complete_stack_without_yes_in_ci_is_refused() {
+    let name = by_name(false, "ROLLBACK_COMPLETE");
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &delete]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(false, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(delete.num_calls(), 0);
+    assert!(out.contains("run again with --yes"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_retried_by_the_sdk_and_then_by_our_backoff() {
+    // Six throttles: more than the SDK's own attempts, so our backoff has to step in too.
+    let throttled = mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .sequence()
+        .http_status(400, Some(err_xml("Throttling", "Rate exceeded")))
+        .times(6)
+        .output(|| stack("UPDATE_COMPLETE"))
+        .repeatedly()
+        .build();
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let (create, del) = (created(), deleted_change_set());
+    let c = clients(&[&throttled, &create, &cs, &del]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy despite throttling");
+    assert_eq!(r.status, Status::NoChanges, "{}", text(&buf));
+    assert!(throttled.num_calls() >= 7, "{}", throttled.num_calls());
+}
+
+#[tokio::test(start_paused = true)]
+async fn busy_stack_is_refused() {
+    let name = by_name(false, "UPDATE_IN_PROGRESS");
+    let create = created();
+    let c = clients(&[&name, &create]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(r.exit_code, 3);
+    assert_eq!(create.num_calls(), 0);
+    assert!(out.contains("is UPDATE_IN_PROGRESS"), "{out}");
+    assert!(out.contains("describe-stack-events"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_changes_from_a_failed_change_set() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        DescribeChangeSetOutput::builder()
+            .status(ChangeSetStatus::Failed)
+            .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
+            .build()
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, del, exec) = (created(), deleted_change_set(), executed());
+    let c = clients(&[&name, &create, &cs, &del, &exec]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(false, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::NoChanges, "{out}");
+    assert_eq!(r.exit_code, 0);
+    assert_eq!(del.num_calls(), 1, "the empty change set is deleted");
+    assert_eq!(exec.num_calls(), 0);
+    assert!(out.contains("no changes"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_changes_from_a_validation_error() {
+    let create = mock!(Client::create_change_set)
+        .sequence()
+        .http_status(
+            400,
+            Some(err_xml(
+                "ValidationError",
+                "No updates are to be performed.",
+            )),
+        )
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let c = clients(&[&name, &create]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(false, &[]), &mut con)
+        .await
+        .expect("deploy");
+    assert_eq!(r.status, Status::NoChanges, "{}", text(&buf));
+    assert_eq!(r.exit_code, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_changes_from_an_empty_change_set() {
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, del, exec) = (created(), deleted_change_set(), executed());
+    let c = clients(&[&name, &create, &cs, &del, &exec]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(false, &[]), &mut con)
+        .await
+        .expect("deploy");
+    assert_eq!(r.status, Status::NoChanges, "{}", text(&buf));
+    assert_eq!(del.num_calls(), 1);
+    assert_eq!(exec.num_calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_executing_says_what_runs_and_how_to_roll_back() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Db",
+                "AWS::RDS::DBInstance",
+                Some("False"),
+                &[],
+            )],
+        )
+    });
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "UPDATE_IN_PROGRESS",
+                    None,
+                ),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS"]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs]);
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    let trigger = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        ctrl_c.trigger();
+    });
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    trigger.await.expect("trigger");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_ne!(r.exit_code, 0);
+    assert_eq!(exec.num_calls(), 1);
+    assert!(out.contains("was NOT cancelled"), "{out}");
+    assert!(out.contains("Still in progress: Db"), "{out}");
+    assert!(
+        out.contains("aws cloudformation cancel-update-stack --stack-name snowex-dev"),
+        "{out}"
+    );
+    assert!(
+        out.contains("aws cloudformation describe-stack-events --stack-name snowex-dev"),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn expired_token_is_one_sentence_with_the_fix() {
+    let name = mock!(Client::describe_stacks)
+        .sequence()
+        .http_status(
+            403,
+            Some(err_xml(
+                "ExpiredToken",
+                "The security token included in the request is expired",
+            )),
+        )
+        .build();
+    let c = clients(&[&name]);
+    let (mut con, _) = console(None);
+    let err = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect_err("expired");
+    let DeployError::Aws(aws) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(aws.kind, AwsErrorKind::ExpiredToken);
+    let msg = err.to_string();
+    assert!(msg.contains("has expired"), "{msg}");
+    assert!(msg.contains("aws sso login"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+}
