@@ -1,1 +1,73 @@
-//! Template diff and its text / markdown / json renderings.
+//! Template diff and its text / markdown / json renderings (`snowcdk diff`).
+//!
+//! - [`base`]: the base templates (a directory, or `templates_out/` at a git revision).
+//! - [`compute`]: resources (added / removed / modified, replacement predicted offline from the
+//!   schema's create-only properties and propagated through references), parameters,
+//!   conditions, mappings, outputs, and who-can-reach-what (security group rules, IAM grants).
+//! - [`model`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
+
+pub mod base;
+pub mod compute;
+pub mod deployed;
+pub mod model;
+pub mod render_json;
+pub mod render_markdown;
+pub mod render_text;
+pub mod replacement;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+pub use compute::{Context, STATEFUL_TYPES, diff_stack};
+pub use model::{DiffReport, StackDiff};
+
+/// A current template to compare: the stack name, its JSON, and its construct paths.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub stack: String,
+    pub template: Json,
+    pub paths: BTreeMap<String, String>,
+}
+
+/// Compares the current templates with the base ones. Stacks are matched by name; a base stack
+/// with no current counterpart is reported as no longer synthesized only when `all_stacks`
+/// (no `--stage` filter narrowed the synth).
+pub fn diff(
+    base: &base::BaseTemplates,
+    current: &[Current],
+    all_stacks: bool,
+    allow_destroy: &[String],
+) -> DiffReport {
+    let mut stacks = Vec::new();
+    let mut seen = BTreeSet::new();
+    for c in current {
+        seen.insert(c.stack.as_str());
+        let cx = Context {
+            paths: Some(&c.paths),
+            allow_destroy,
+        };
+        stacks.push(diff_stack(
+            &c.stack,
+            base.stacks.get(&c.stack),
+            Some(&c.template),
+            &cx,
+        ));
+    }
+    if all_stacks {
+        for (name, t) in &base.stacks {
+            if !seen.contains(name.as_str()) {
+                let cx = Context {
+                    paths: None,
+                    allow_destroy,
+                };
+                stacks.push(diff_stack(name, Some(t), None, &cx));
+            }
+        }
+    }
+    DiffReport {
+        base: base.description.clone(),
+        notes: base.notes.clone(),
+        stacks,
+    }
+}

@@ -1,0 +1,87 @@
+//! `snowcdk diff --deployed`: the templates CloudFormation holds for the stacks (GetTemplate,
+//! original stage), through the deploy engine's clients (profile, region, endpoint, retries,
+//! readable errors). This is the base `cdk diff` uses by default; it needs credentials.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use aws_sdk_cloudformation::types::TemplateStage;
+use serde_json::Value as Json;
+
+use crate::app::StageStack;
+use crate::deploy::client::{AwsTarget, Clients, describe, retry_throttled};
+use crate::deploy::stack::is_missing_stack;
+use crate::diff::base::BaseTemplates;
+
+/// The deployed template of one stack; `None` when the stack does not exist.
+pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Option<Json>> {
+    let got = retry_throttled(|| {
+        clients
+            .cfn
+            .get_template()
+            .stack_name(stack)
+            .template_stage(TemplateStage::Original)
+            .send()
+    })
+    .await;
+    match got {
+        Ok(t) => {
+            let body = t.template_body().unwrap_or_default();
+            let json = serde_json::from_str(body)
+                .or_else(|_| serde_yaml_ng::from_str(body))
+                .with_context(|| {
+                    format!("the deployed template of {stack} is neither JSON nor long-form YAML")
+                })?;
+            Ok(Some(json))
+        }
+        Err(e) if is_missing_stack(&e) => Ok(None),
+        Err(e) => Err(anyhow::anyhow!(
+            "{}",
+            describe(
+                &format!("get the deployed template of {stack}"),
+                &e,
+                clients
+            )
+        )),
+    }
+}
+
+/// Reads the deployed template of every stack, each in its stage's region.
+pub fn load(
+    stacks: &[StageStack],
+    profile: Option<&str>,
+    endpoint_url: Option<&str>,
+) -> anyhow::Result<BaseTemplates> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let mut out = BaseTemplates {
+            description: "the deployed stacks (CloudFormation GetTemplate)".into(),
+            ..BaseTemplates::default()
+        };
+        let mut by_region: BTreeMap<String, Clients> = BTreeMap::new();
+        for s in stacks {
+            let region = s.config.region.clone();
+            if !by_region.contains_key(&region) {
+                let target = AwsTarget {
+                    profile: profile.map(str::to_owned),
+                    region: region.clone(),
+                    endpoint_url: endpoint_url.map(str::to_owned),
+                };
+                by_region.insert(region.clone(), Clients::connect(&target).await);
+            }
+            let name = &s.synthesized.name;
+            match fetch(&by_region[&region], name).await? {
+                Some(t) => {
+                    out.stacks.insert(name.clone(), t);
+                }
+                None => out.notes.push(format!(
+                    "{name} is not deployed in {region}: every resource is new"
+                )),
+            }
+        }
+        Ok(out)
+    })
+}

@@ -1,0 +1,132 @@
+//! `snowcdk diff` end to end: the SnowEx app against `templates_out/` committed in a temporary
+//! git repository, the destructive-change gate and its exit code, the three formats.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value as Json, json};
+
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snowcdk.toml");
+
+fn snowcdk(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snowcdk"))
+        .args(args)
+        .args(["--config", CONFIG])
+        .current_dir(dir)
+        .output()
+        .expect("snowcdk runs")
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn diff_against_a_git_ref_and_the_destructive_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let synth = snowcdk(repo, &["synth"]);
+    assert!(synth.status.success(), "{synth:?}");
+    git(repo, &["add", "templates_out"]);
+    git(repo, &["commit", "-q", "-m", "templates"]);
+
+    // Same code, same templates: no changes, against the default base (HEAD) and a branch.
+    for args in [&["diff"][..], &["diff", "--base", "main"]] {
+        let out = snowcdk(repo, args);
+        assert!(out.status.success(), "{out:?}");
+        let text = stdout(&out);
+        assert!(
+            text.starts_with("Comparing with templates_out/ at "),
+            "{text}"
+        );
+        assert!(text.contains("Stack snowex-dev: no changes"), "{text}");
+    }
+
+    // The committed template has a bucket and a log group the code no longer makes: removing
+    // them destroys data.
+    let file = repo.join("templates_out/snowex-dev.template.json");
+    let mut t: Json = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    let resources = t["Resources"].as_object_mut().unwrap();
+    resources.insert(
+        "Uploads".into(),
+        json!({"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"}),
+    );
+    resources.insert(
+        "OldLogs".into(),
+        json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}),
+    );
+    fs::write(&file, serde_json::to_string_pretty(&t).unwrap()).unwrap();
+    git(repo, &["commit", "-q", "-am", "a bucket"]);
+    git(repo, &["checkout", "-q", "-b", "feature"]);
+
+    let out = snowcdk(repo, &["diff", "--base", "main", "--fail-on-destructive"]);
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "[-] AWS::S3::Bucket Uploads: remove\n      DESTRUCTIVE: removed: kept in AWS but no longer managed by the stack"
+        ),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 destructive changes not allowed"));
+
+    // Without the flag the diff only reports.
+    let out = snowcdk(repo, &["diff", "--base", "main"]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // Allowing the types (repeatable, comma-separated, wildcards) passes the gate.
+    let out = snowcdk(
+        repo,
+        &[
+            "diff",
+            "--base",
+            "main",
+            "--fail-on-destructive",
+            "--allow-destroy",
+            "AWS::S3::Bucket,AWS::Logs::*",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    let out = snowcdk(repo, &["diff", "--base", "main", "--format", "markdown"]);
+    let md = stdout(&out);
+    assert!(md.starts_with("<!-- snowcdk-diff -->\n"), "{md}");
+    assert!(md.contains("**2 destructive changes**"), "{md}");
+
+    let out = snowcdk(
+        repo,
+        &[
+            "diff", "--base", "main", "--format", "json", "--stage", "dev",
+        ],
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["stacks"].as_array().unwrap().len(), 1);
+    assert_eq!(j["stacks"][0]["stack"], "snowex-dev");
+
+    // A directory base.
+    let out = snowcdk(repo, &["diff", "--base", "templates_out"]);
+    assert!(stdout(&out).starts_with("Comparing with templates_out/\n"));
+
+    let out = snowcdk(repo, &["diff", "--base", "no-such-ref"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("neither a directory nor a git revision")
+    );
+}
