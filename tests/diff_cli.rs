@@ -105,6 +105,36 @@ fn diff_against_a_git_ref_and_the_destructive_gate() {
     );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 
+    let out = snowcdk(
+        repo,
+        &[
+            "diff",
+            "--allow-destroy",
+            "AWS::S3::Bucket",
+            "AWS::Logs::LogGroup",
+            "--fail-on-destructive",
+            "--base",
+            "main",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = snowcdk(
+        repo,
+        &[
+            "diff",
+            "--base",
+            "main",
+            "--fail-on-destructive",
+            "--allow-destroy",
+            "AWS::S3::Bucket",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "the log group is still not allowed"
+    );
+
     let out = snowcdk(repo, &["diff", "--base", "main", "--format", "markdown"]);
     let md = stdout(&out);
     assert!(md.starts_with("<!-- snowcdk-diff -->\n"), "{md}");

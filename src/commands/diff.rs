@@ -54,9 +54,14 @@ pub struct Args {
     /// its type is not allowed by --allow-destroy.
     #[arg(long)]
     pub fail_on_destructive: bool,
-    /// Resource types whose destruction is accepted (repeatable or comma-separated; `*`
-    /// wildcards, e.g. AWS::Logs::*).
-    #[arg(long = "allow-destroy", value_name = "TYPE", value_delimiter = ',')]
+    /// Resource types whose destruction is accepted (several after one flag, repeated, or
+    /// comma-separated; `*` wildcards, e.g. AWS::Logs::*).
+    #[arg(
+        long = "allow-destroy",
+        value_name = "TYPE",
+        value_delimiter = ',',
+        num_args = 1..
+    )]
     pub allow_destroy: Vec<String>,
     /// AWS profile for --deployed.
     #[arg(long, requires = "deployed")]

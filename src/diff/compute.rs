@@ -197,8 +197,8 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
     }
     propagate(&n, &mut changes, cx);
     for c in changes.values_mut() {
-        let body = o.get(&c.logical_id).or_else(|| n.get(&c.logical_id));
-        c.destructive = destruction(c, body).map(|reason| Destruction {
+        let (old_body, new_body) = (o.get(&c.logical_id), n.get(&c.logical_id));
+        c.destructive = destruction(c, old_body, new_body).map(|reason| Destruction {
             allowed: cx
                 .allow_destroy
                 .iter()
@@ -616,9 +616,17 @@ fn policy(body: Option<&Json>, key: &str) -> Option<String> {
 }
 
 /// Why a change destroys data, if it does.
-fn destruction(c: &ResourceChange, old_body: Option<&Json>) -> Option<String> {
+///
+/// A removed resource meets the `DeletionPolicy` it was deployed with; a replaced one the
+/// `UpdateReplacePolicy` of the template being deployed. A resource counts as holding data when
+/// its type does, or when either template gives it a Retain/Snapshot policy.
+fn destruction(
+    c: &ResourceChange,
+    old_body: Option<&Json>,
+    new_body: Option<&Json>,
+) -> Option<String> {
     let deletion = policy(old_body, "DeletionPolicy");
-    let replace_policy = policy(old_body, "UpdateReplacePolicy");
+    let replace_policy = policy(new_body.or(old_body), "UpdateReplacePolicy");
     let keeps = |p: &Option<String>| {
         matches!(
             p.as_deref(),
@@ -626,8 +634,9 @@ fn destruction(c: &ResourceChange, old_body: Option<&Json>) -> Option<String> {
         )
     };
     let stateful = STATEFUL_TYPES.contains(&c.type_name.as_str())
-        || keeps(&deletion)
-        || keeps(&replace_policy);
+        || [old_body, new_body].into_iter().any(|b| {
+            keeps(&policy(b, "DeletionPolicy")) || keeps(&policy(b, "UpdateReplacePolicy"))
+        });
     if !stateful {
         return None;
     }
