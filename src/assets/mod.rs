@@ -20,9 +20,13 @@ pub mod hash;
 pub mod image;
 pub mod manifest;
 pub mod package;
+pub mod staging;
+pub mod upload;
 
 pub use error::AssetError;
 pub use hash::{ASSETS_DIR, AssetHash, S3_ASSET_PREFIX};
 pub use image::{EcrImageUri, ImageReference, ImageUriError, validate_image_uri};
 pub use manifest::{AssetEntry, AssetManifest, prune_assets, write_assets};
 pub use package::{PackagedAsset, PackagedEntry, package};
+pub use staging::resolve_staging_bucket;
+pub use upload::{UploadOptions, UploadReport, upload_missing, upload_missing_with};
