@@ -410,3 +410,21 @@ fn list_items_added_or_removed_are_shown_one_by_one() {
         ]
     );
 }
+
+#[test]
+fn reordered_lists_are_one_change_marked_as_such() {
+    let fun = |subnets: Json| {
+        t(
+            json!({"Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Role": "arn:aws:iam::1:role/r", "VpcConfig": {"SubnetIds": subnets}}}}),
+        )
+    };
+    let d = diff(
+        &fun(json!([{"Ref": "A"}, {"Ref": "B"}])),
+        &fun(json!([{"Ref": "B"}, {"Ref": "A"}])),
+    );
+    let c = &d.resources[0].changes;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].path, "Properties.VpcConfig.SubnetIds");
+    assert_eq!(c[0].note.as_deref(), Some("same items, reordered"));
+}

@@ -244,14 +244,22 @@ fn modified(id: &str, old: &Json, new: &Json, path: Option<String>) -> ResourceC
         replacement = Replacement::Always;
     }
     for attr in RESOURCE_ATTRIBUTES {
-        let (a, b) = (old.get(*attr), new.get(*attr));
-        if a != b {
+        // Metadata and update policies are objects: show the keys that changed inside.
+        let mut leaves = Vec::new();
+        diff_values(
+            attr,
+            &mut Vec::new(),
+            old.get(*attr),
+            new.get(*attr),
+            &mut leaves,
+        );
+        for (path, _, a, b) in leaves {
             changes.push(PropertyChange {
-                path: (*attr).to_owned(),
-                old: a.cloned(),
-                new: b.cloned(),
+                path,
+                note: reorder_note(&a, &b),
+                old: a,
+                new: b,
                 replacement: Replacement::Never,
-                note: None,
             });
         }
     }
@@ -273,10 +281,10 @@ fn modified(id: &str, old: &Json, new: &Json, path: Option<String>) -> ResourceC
         replacement = replacement.max(r);
         changes.push(PropertyChange {
             path,
+            note: reorder_note(&a, &b),
             old: a,
             new: b,
             replacement: r,
-            note: None,
         });
     }
     ResourceChange {
@@ -292,6 +300,32 @@ fn modified(id: &str, old: &Json, new: &Json, path: Option<String>) -> ResourceC
 }
 
 type Leaf = (String, Vec<String>, Option<Json>, Option<Json>);
+
+/// Whether two lists hold the same items in a different order.
+fn same_items(a: &[Json], b: &[Json]) -> bool {
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let mut used = vec![false; b.len()];
+    a.iter()
+        .all(|x| match (0..b.len()).find(|&j| !used[j] && &b[j] == x) {
+            Some(j) => {
+                used[j] = true;
+                true
+            }
+            None => false,
+        })
+}
+
+/// `same items, reordered` for a change that only reorders a list.
+fn reorder_note(a: &Option<Json>, b: &Option<Json>) -> Option<String> {
+    match (a, b) {
+        (Some(Json::Array(x)), Some(Json::Array(y))) if same_items(x, y) => {
+            Some("same items, reordered".into())
+        }
+        _ => None,
+    }
+}
 
 fn is_plain_object(v: Option<&Json>) -> bool {
     v.is_some_and(|v| v.is_object() && intrinsic(v).is_none())
@@ -356,6 +390,11 @@ fn diff_values(
                 }
             }
             schema.pop();
+            return;
+        }
+        if same_items(a, b) {
+            // Same items in another order: one change, not one per position.
+            out.push((path.to_owned(), schema.clone(), old.cloned(), new.cloned()));
             return;
         }
         schema.push("*".into());
