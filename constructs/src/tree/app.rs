@@ -96,9 +96,16 @@ pub fn synth_stack(s: &Stack) -> Result<SynthesizedStack, Vec<SynthError>> {
         outputs: s.outputs.clone(),
     };
     errors.extend(crate::rules::structure::check(s, &template));
-    let body = template.render(TemplateFormat::Json);
+    // Render the JSON tree once: the body and the rules both read it.
+    let json = template.to_json();
+    let body = crate::template::document::render_json_value(&json, TemplateFormat::Json);
     let mut warnings = Vec::new();
-    let report = crate::rules::check(&template);
+    let paths = template
+        .resources
+        .iter()
+        .map(|r| (r.logical_id.clone(), r.path.clone()))
+        .collect();
+    let report = crate::rules::check_json(&json, &paths);
     for f in &report.findings {
         let message = if f.property.is_empty() {
             f.message.clone()
