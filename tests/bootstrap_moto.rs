@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use snowcdk::assets::{
-    AssetHash, PackagedAsset, UploadOptions, package, resolve_staging_bucket, upload_missing,
-    upload_missing_with,
+    AssetHash, PackagedAsset, UploadOptions, package, resolve_staging_bucket, stage_for_deploy,
+    upload_missing, upload_missing_with,
 };
 use snowcdk::deploy::{Clients, Console, DeployRequest, Status, Timing, deploy_stack};
 use snowcdk_constructs::l2::staging_bucket::{
@@ -413,4 +413,51 @@ async fn a_missing_bucket_is_a_clear_error() {
     let msg = e.to_string();
     assert!(msg.contains("snowcdk-no-such-bucket"), "{msg}");
     assert!(msg.contains("snowcdk bootstrap"), "{msg}");
+}
+
+#[tokio::test]
+async fn stage_for_deploy_uploads_and_names_the_bucket_only_when_needed() {
+    let clients = moto_clients(moto(), REGION).await;
+
+    // No assets, a small template: no bucket needed, no call made.
+    let s = stage_for_deploy(&clients, None, Some("prep"), &[], 1_000)
+        .await
+        .expect("nothing to stage");
+    assert_eq!(s.bucket, None);
+    assert_eq!(s.report, None);
+
+    // A large template and no bootstrap: the error says what to run.
+    let e = stage_for_deploy(&clients, None, Some("prep"), &[], 60_000)
+        .await
+        .expect_err("no bucket");
+    assert!(
+        e.to_string().contains("snowcdk bootstrap --qualifier prep"),
+        "{e}"
+    );
+
+    // Assets: uploaded to the (configured) bucket, once.
+    let bucket = bootstrap(&clients, "prep").await;
+    let src = tempfile::tempdir().unwrap();
+    let asset = lambda_dir(src.path(), "prep");
+    let s = stage_for_deploy(
+        &clients,
+        Some(&bucket),
+        Some("prep"),
+        std::slice::from_ref(&asset),
+        1_000,
+    )
+    .await
+    .expect("stage");
+    assert_eq!(s.bucket.as_deref(), Some(bucket.as_str()));
+    let report = s.report.expect("report");
+    assert_eq!(report.uploaded, vec![asset.s3_key()]);
+    assert!(
+        report.summary().starts_with("assets: 1 uploaded"),
+        "{}",
+        report.summary()
+    );
+    let s = stage_for_deploy(&clients, Some(&bucket), Some("prep"), &[asset], 1_000)
+        .await
+        .expect("again");
+    assert_eq!(s.report.expect("report").uploaded.len(), 0);
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
     #[error(
-        "{path}: the asset source does not exist; point the Lambda code at a directory or a .zip file (relative paths are from the directory snowcdk runs in)"
+        "{path}: the asset source does not exist; point the Lambda code at a directory or a .zip file"
     )]
     Missing { path: PathBuf },
     #[error("{path}: cannot {action}: {source}")]

@@ -1,11 +1,13 @@
 //! Container image URIs for Lambda: the shape of an ECR image reference, checked before a deploy
 //! so a typo fails in `synth` with a sentence, not minutes later in CloudFormation.
 //!
-//! Accepted: `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>` followed by
-//! `:<tag>`, `@sha256:<64 hex>`, or nothing (Lambda then resolves `latest`). The account is 12
-//! digits; the region looks like `us-west-2` (and `.com.cn` goes with the `cn-` regions only); the
-//! repository is ECR's (lower case, `/`-separated parts of letters and digits joined by `.`, `_`
-//! or `-`, 2 to 256 characters); a tag is Docker's (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
+//! Accepted: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>` followed by `:<tag>` or
+//! `@sha256:<64 hex>` (Lambda needs one of them). The account is 12 digits; the region looks like
+//! `us-west-2` (and `.com.cn` goes with the `cn-` regions only); the repository is ECR's (lower
+//! case, `/`-separated parts of letters and digits joined by `.`, `_` or `-`, 2 to 256
+//! characters); a tag is Docker's (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`). Everything accepted
+//! here also matches the template parameter's `AllowedPattern`
+//! (`snowcdk_constructs::l2::vpc_lambda::ECR_IMAGE_URI_PATTERN`), which a test checks.
 //!
 //! A tag or digest that changes with every build (a commit SHA tag, or the digest) is what makes
 //! CloudFormation update the function: re-pushing `:latest` changes nothing in the template.
@@ -16,8 +18,6 @@ use std::str::FromStr;
 /// What follows the repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageReference {
-    /// No tag or digest: Lambda uses `latest`.
-    Latest,
     /// `:<tag>`.
     Tag(String),
     /// `@sha256:<64 lower-case hex>` (the hex only).
@@ -29,8 +29,6 @@ pub enum ImageReference {
 pub struct EcrImageUri {
     pub account: String,
     pub region: String,
-    /// Whether the registry host is the FIPS endpoint (`dkr.ecr-fips`).
-    pub fips: bool,
     pub repository: String,
     pub reference: ImageReference,
 }
@@ -38,7 +36,7 @@ pub struct EcrImageUri {
 /// Why a string is not an ECR image URI: the string, the part that is wrong, and the shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{uri:?} is not an ECR image URI: {problem}; expected <12-digit account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>|@sha256:<64 hex>]"
+    "{uri:?} is not an ECR image URI: {problem}; expected <12-digit account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<64 hex>)"
 )]
 pub struct ImageUriError {
     pub uri: String,
@@ -61,7 +59,7 @@ impl EcrImageUri {
         let (host, rest) = uri
             .split_once('/')
             .ok_or_else(|| fail("there is no /<repository> after the registry".into()))?;
-        let (account, region, fips) = parse_host(host).map_err(fail)?;
+        let (account, region) = parse_host(host).map_err(fail)?;
 
         let (repository, reference) = if let Some((repo, digest)) = rest.split_once('@') {
             let hex = digest
@@ -81,7 +79,9 @@ impl EcrImageUri {
             }
             (repo, ImageReference::Tag(tag.to_owned()))
         } else {
-            (rest, ImageReference::Latest)
+            return Err(fail(
+                "there is no :<tag> or @sha256:<digest>; Lambda needs one (a tag that changes with every build, or the digest)".into(),
+            ));
         };
         if !is_repository(repository) {
             return Err(fail(format!(
@@ -91,7 +91,6 @@ impl EcrImageUri {
         Ok(EcrImageUri {
             account,
             region,
-            fips,
             repository: repository.to_owned(),
             reference,
         })
@@ -104,8 +103,7 @@ impl EcrImageUri {
         } else {
             "amazonaws.com"
         };
-        let ecr = if self.fips { "ecr-fips" } else { "ecr" };
-        format!("{}.dkr.{ecr}.{}.{suffix}", self.account, self.region)
+        format!("{}.dkr.ecr.{}.{suffix}", self.account, self.region)
     }
 }
 
@@ -120,7 +118,6 @@ impl fmt::Display for EcrImageUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.registry(), self.repository)?;
         match &self.reference {
-            ImageReference::Latest => Ok(()),
             ImageReference::Tag(t) => write!(f, ":{t}"),
             ImageReference::Digest(d) => write!(f, "@sha256:{d}"),
         }
@@ -132,8 +129,8 @@ pub fn validate_image_uri(uri: &str) -> Result<(), ImageUriError> {
     EcrImageUri::parse(uri).map(|_| ())
 }
 
-/// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` -> (account, region, fips).
-fn parse_host(host: &str) -> Result<(String, String, bool), String> {
+/// `<account>.dkr.ecr.<region>.amazonaws.com[.cn]` -> (account, region).
+fn parse_host(host: &str) -> Result<(String, String), String> {
     let labels: Vec<&str> = host.split('.').collect();
     let (account, ecr, region, domain) = match labels.as_slice() {
         [account, "dkr", ecr, region, domain @ ..] => (*account, *ecr, *region, domain),
@@ -146,11 +143,9 @@ fn parse_host(host: &str) -> Result<(String, String, bool), String> {
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("account {account:?} is not 12 digits"));
     }
-    let fips = match ecr {
-        "ecr" => false,
-        "ecr-fips" => true,
-        other => return Err(format!("{other:?} in the registry should be ecr")),
-    };
+    if ecr != "ecr" {
+        return Err(format!("{ecr:?} in the registry should be ecr"));
+    }
     if !is_region(region) {
         return Err(format!(
             "region {region:?} is not a region name such as us-west-2"
@@ -170,11 +165,11 @@ fn parse_host(host: &str) -> Result<(String, String, bool), String> {
             ));
         }
     }
-    Ok((account.to_owned(), region.to_owned(), fips))
+    Ok((account.to_owned(), region.to_owned()))
 }
 
 /// `us-west-2`, `us-gov-east-1`, `ap-southeast-5`, `cn-north-1`: letters in 2 to 4 dash-separated
-/// parts, then a number.
+/// parts, then one digit.
 fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let Some((number, names)) = parts.split_last() else {
@@ -185,8 +180,7 @@ fn is_region(s: &str) -> bool {
         && names
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.len() <= 2
+        && number.len() == 1
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -223,7 +217,7 @@ mod tests {
     const DIGEST: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn accepts_tags_digests_and_bare_repositories() {
+    fn accepts_tags_and_digests() {
         let u =
             EcrImageUri::parse("123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex/api:v1.2.3")
                 .unwrap();
@@ -237,14 +231,10 @@ mod tests {
         assert_eq!(u.reference, ImageReference::Digest(DIGEST.into()));
         assert_eq!(u.to_string(), d);
 
-        let u =
-            EcrImageUri::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/my_repo.x-y").unwrap();
-        assert_eq!(u.reference, ImageReference::Latest);
-
         for ok in [
             "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/api:abc123",
             "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/api:1",
-            "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/api:_x",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/my_repo.x-y:_x",
             "123456789012.dkr.ecr.ap-southeast-5.amazonaws.com/a/b/c:T.ag-1",
         ] {
             let u = EcrImageUri::parse(ok).unwrap_or_else(|e| panic!("{e}"));
@@ -277,6 +267,18 @@ mod tests {
                 "should be ecr",
             ),
             ("docker.io/library/python:3.12", "registry"),
+            (
+                "123456789012.dkr.ecr.us-west-2.amazonaws.com/api",
+                "no :<tag>",
+            ),
+            (
+                "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/api:1",
+                "should be ecr",
+            ),
+            (
+                "123456789012.dkr.ecr.us-west-12.amazonaws.com/api:1",
+                "region",
+            ),
             (
                 "123456789012.dkr.ecr.us-west-2.amazonaws.com",
                 "no /<repository>",
@@ -333,5 +335,28 @@ mod tests {
             DIGEST.to_uppercase()
         );
         assert!(validate_image_uri(&upper_digest).is_err());
+    }
+
+    /// What this validator accepts, the template parameter's AllowedPattern accepts too (so a
+    /// URI that passes here never fails in CloudFormation on the pattern).
+    #[test]
+    fn accepted_uris_match_the_template_pattern() {
+        use snowcdk_constructs::l2::vpc_lambda::is_ecr_image_uri;
+        let accepted = [
+            "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest".to_owned(),
+            "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/team/api:v1.2.3".to_owned(),
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/api:1".to_owned(),
+            "123456789012.dkr.ecr.ap-southeast-5.amazonaws.com/a/b/c:T.ag-1".to_owned(),
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/my_repo.x-y:_x".to_owned(),
+            format!("123456789012.dkr.ecr.eu-central-1.amazonaws.com/api@sha256:{DIGEST}"),
+            format!(
+                "123456789012.dkr.ecr.us-west-2.amazonaws.com/api:{}",
+                "a".repeat(128)
+            ),
+        ];
+        for uri in &accepted {
+            assert!(validate_image_uri(uri).is_ok(), "{uri}");
+            assert!(is_ecr_image_uri(uri), "the template pattern refuses {uri}");
+        }
     }
 }
