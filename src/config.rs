@@ -177,6 +177,10 @@ pub struct LambdaConfig {
     pub s3_bucket: Option<String>,
     #[serde(default)]
     pub s3_key: Option<String>,
+    /// A local directory or .zip file (relative to the config file): packaged by synth into a
+    /// deterministic zip named by its content hash, uploaded by deploy to the staging bucket.
+    #[serde(default)]
+    pub code_path: Option<std::path::PathBuf>,
     /// Runtime of a zip package, e.g. `python3.13`.
     #[serde(default)]
     pub runtime: Option<String>,
@@ -469,71 +473,94 @@ impl Config {
     fn validate_lambda(&self, stage: &str, l: &LambdaConfig) -> Result<(), ConfigError> {
         let bad =
             |key: &str, message: String| self.invalid(stage, &format!("lambda.{key}"), message);
-        match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
-            (Some(uri), None, None) => {
-                if !vpc_lambda::is_ecr_image_uri(uri) {
+        if let Some(path) = &l.code_path {
+            if l.image_uri.is_some() || l.s3_bucket.is_some() || l.s3_key.is_some() {
+                return Err(bad(
+                    "code_path",
+                    "give one code source: code_path, image_uri, or s3_bucket/s3_key".into(),
+                ));
+            }
+            if path.as_os_str().is_empty() {
+                return Err(bad(
+                    "code_path",
+                    "empty: give a directory or .zip file relative to the config file".into(),
+                ));
+            }
+            for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                if v.as_deref().is_none_or(str::is_empty) {
                     return Err(bad(
-                        "image_uri",
-                        format!(
-                            "{uri:?} is not an ECR image URI such as \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1\" (a tag, or @sha256:<digest>)"
-                        ),
+                        k,
+                        "missing: a zip package needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
                     ));
                 }
-                for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
-                    if v.is_some() {
+            }
+        } else {
+            match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
+                (Some(uri), None, None) => {
+                    if !vpc_lambda::is_ecr_image_uri(uri) {
                         return Err(bad(
+                            "image_uri",
+                            format!(
+                                "{uri:?} is not an ECR image URI such as \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1\" (a tag, or @sha256:<digest>)"
+                            ),
+                        ));
+                    }
+                    for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                        if v.is_some() {
+                            return Err(bad(
                             key,
                             "a container image brings its own runtime and handler; remove this key"
                                 .into(),
                         ));
+                        }
                     }
                 }
-            }
-            (None, Some(bucket), Some(key)) => {
-                if !is_bucket_name(bucket) {
-                    return Err(bad(
-                        "s3_bucket",
-                        format!(
-                            "{bucket:?} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"
-                        ),
-                    ));
-                }
-                if key.is_empty() || key.len() > 1024 {
-                    return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
-                }
-                for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
-                    if v.as_deref().is_none_or(str::is_empty) {
+                (None, Some(bucket), Some(key)) => {
+                    if !is_bucket_name(bucket) {
                         return Err(bad(
+                            "s3_bucket",
+                            format!(
+                                "{bucket:?} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"
+                            ),
+                        ));
+                    }
+                    if key.is_empty() || key.len() > 1024 {
+                        return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
+                    }
+                    for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                        if v.as_deref().is_none_or(str::is_empty) {
+                            return Err(bad(
                             k,
                             "missing: a zip package in S3 needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
                         ));
+                        }
                     }
                 }
-            }
-            (None, None, Some(_)) => {
-                return Err(bad(
-                    "s3_bucket",
-                    "missing: s3_key is set, so is s3_bucket".into(),
-                ));
-            }
-            (None, Some(_), None) => {
-                return Err(bad(
-                    "s3_key",
-                    "missing: s3_bucket is set, so is s3_key".into(),
-                ));
-            }
-            (None, None, None) => {
-                return Err(bad(
+                (None, None, Some(_)) => {
+                    return Err(bad(
+                        "s3_bucket",
+                        "missing: s3_key is set, so is s3_bucket".into(),
+                    ));
+                }
+                (None, Some(_), None) => {
+                    return Err(bad(
+                        "s3_key",
+                        "missing: s3_bucket is set, so is s3_key".into(),
+                    ));
+                }
+                (None, None, None) => {
+                    return Err(bad(
                     "image_uri",
-                    "missing: give the function's code as image_uri, or as s3_bucket and s3_key"
+                    "missing: give the function's code as image_uri, as s3_bucket and s3_key, or as code_path"
                         .into(),
                 ));
-            }
-            (Some(_), _, _) => {
-                return Err(bad(
-                    "image_uri",
-                    "give either image_uri or s3_bucket/s3_key, not both".into(),
-                ));
+                }
+                (Some(_), _, _) => {
+                    return Err(bad(
+                        "image_uri",
+                        "give either image_uri or s3_bucket/s3_key, not both".into(),
+                    ));
+                }
             }
         }
         if !(128..=10240).contains(&l.memory_mb) {

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use snowcdk_constructs::template::{TemplateFormat, document::render_json_value};
 
 use crate::app::StageStack;
+use crate::assets::{AssetManifest, PackagedAsset};
 
 /// The name of the manifest file in the output directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -58,16 +59,39 @@ pub fn render(stacks: &[StageStack], format: TemplateFormat) -> Vec<OutFile> {
         }));
         files.push(OutFile { name, contents });
     }
-    let manifest = json!({
+    let mut manifest = json!({
         "generator": "snowcdk",
         "manifest_version": 1,
         "stacks": entries,
     });
+    let assets = all_assets(stacks);
+    if !assets.is_empty() {
+        manifest["assets"] = AssetManifest::from_packages(&assets).to_json();
+    }
     files.push(OutFile {
         name: MANIFEST.into(),
         contents: render_json_value(&manifest, TemplateFormat::Json),
     });
     files
+}
+
+/// Every stack's packaged assets, in stack order.
+pub fn all_assets(stacks: &[StageStack]) -> Vec<PackagedAsset> {
+    stacks
+        .iter()
+        .flat_map(|s| s.assets.iter().cloned())
+        .collect()
+}
+
+/// Writes the assets next to the templates (`<out>/assets/<sha256>.zip`, not committed); when
+/// every stage was synthesized, removes assets no stage references any more.
+pub fn write_assets(out: &Path, stacks: &[StageStack], all_stages: bool) -> anyhow::Result<()> {
+    let assets = all_assets(stacks);
+    let manifest = crate::assets::write_assets(out, &assets)?;
+    if all_stages {
+        crate::assets::prune_assets(out, &manifest)?;
+    }
+    Ok(())
 }
 
 /// Writes the files as the whole content of `out`, atomically.

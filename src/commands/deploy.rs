@@ -193,12 +193,12 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
         let mut results = Vec::new();
-        let mut error = None;
+        let mut error: Option<anyhow::Error> = None;
         for s in &stacks {
             for w in &s.synthesized.warnings {
                 console.warn(format!("warning: {w}"));
             }
-            let req = DeployRequest {
+            let mut req = DeployRequest {
                 stack_name: s.synthesized.name.clone(),
                 stage: Some(s.stage.clone()),
                 template_body: s.synthesized.body.clone(),
@@ -214,6 +214,28 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 timing: Timing::default(),
             };
             let clients = Clients::connect(&args.aws.target(&s.config)).await;
+            // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
+            // same bucket takes templates over the inline limit.
+            match crate::assets::stage_for_deploy(
+                &clients,
+                s.config.staging_bucket.as_deref(),
+                None,
+                &s.assets,
+                s.synthesized.body.len(),
+            )
+            .await
+            {
+                Ok(staged) => {
+                    if let Some(r) = &staged.report {
+                        console.line(r.summary());
+                    }
+                    req.staging_bucket = staged.bucket;
+                }
+                Err(e) => {
+                    error = Some(e.into());
+                    break;
+                }
+            }
             match deploy_stack(&clients, &req, &mut console).await {
                 Ok(r) => {
                     let ok = r.exit_code == exit::OK;
@@ -223,12 +245,12 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                     }
                 }
                 Err(e) => {
-                    error = Some(e);
+                    error = Some(e.into());
                     break;
                 }
             }
         }
-        finish(args.json, results, error.map(anyhow::Error::from))
+        finish(args.json, results, error)
     })
 }
 

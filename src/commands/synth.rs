@@ -68,6 +68,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(exit::code(exit::ERROR));
     }
     writer::write_atomic(&args.out, &files)?;
+    writer::write_assets(&args.out, &stacks, args.stages.is_empty())?;
     for s in &stacks {
         println!(
             "{}: {} resources -> {}",

@@ -56,7 +56,8 @@ pub struct StackReport {
 /// Runs the rules over one stage's stack.
 pub fn check_stage(config: &Config, stage: &str) -> anyhow::Result<StackReport> {
     let s = config.stage(stage)?;
-    let stack = app::build_stack(config, stage, s).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (stack, _assets) =
+        app::build_stack(config, stage, s).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (report, synth_errors) = match synth_stack(&stack) {
         Ok(out) => (rules::check(&out.template), Vec::new()),
         Err(errors) => (
