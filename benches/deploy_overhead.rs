@@ -1,2 +1,264 @@
-//! placeholder
-fn main() {}
+//! Deploy overhead against moto: how long `snowcdk deploy` takes from process start to its first
+//! API call, and from the moment CloudFormation first reports the terminal stack status to process
+//! exit. The same figures for `aws cloudformation deploy` on the same template when the AWS CLI is
+//! installed (`SNOWCDK_AWS_CLI`, `<workspace>/.venv/bin/aws`, or `aws` on PATH).
+//!
+//! A timestamping TCP proxy sits between the client and moto: it notes the first request byte and
+//! the first response that carries `<StackStatus>CREATE_COMPLETE</StackStatus>`.
+//!
+//! Run with `cargo bench --bench deploy_overhead` (needs moto like the tests; `BENCH_RUNS` sets
+//! the number of runs per tool, default 5). Nothing here can reach AWS: every call goes to
+//! loopback with dummy credentials.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{Moto, repo_config_dir, snowcdk};
+
+const REGION: &str = "us-west-1";
+const TERMINAL: &[u8] = b"<StackStatus>CREATE_COMPLETE</StackStatus>";
+
+/// What the proxy saw during one run.
+#[derive(Debug, Default, Clone, Copy)]
+struct Marks {
+    first_request: Option<Instant>,
+    terminal: Option<Instant>,
+}
+
+type Shared = Arc<Mutex<Marks>>;
+
+fn mark(shared: &Shared, f: impl FnOnce(&mut Marks)) {
+    let mut m = match shared.lock() {
+        Ok(m) => m,
+        Err(p) => p.into_inner(),
+    };
+    f(&mut m);
+}
+
+/// Starts the proxy on a free loopback port; returns its port.
+fn proxy(upstream: SocketAddr, marks: Shared) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().expect("addr").port();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let marks = marks.clone();
+            thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    return;
+                };
+                let (mut c_read, mut s_write) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                let up_marks = marks.clone();
+                let up = thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = c_read.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let now = Instant::now();
+                        mark(&up_marks, |m| {
+                            m.first_request.get_or_insert(now);
+                        });
+                        if s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_write.shutdown(Shutdown::Write);
+                });
+                let (mut s_read, mut c_write) = (server, client);
+                let mut buf = [0u8; 65536];
+                while let Ok(n) = s_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if buf[..n].windows(TERMINAL.len()).any(|w| w == TERMINAL) {
+                        let now = Instant::now();
+                        mark(&marks, |m| {
+                            m.terminal.get_or_insert(now);
+                        });
+                    }
+                    if c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_write.shutdown(Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    port
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    to_first_call: Duration,
+    terminal_to_exit: Option<Duration>,
+    total: Duration,
+    ok: bool,
+}
+
+fn measure(mut cmd: Command, marks: &Shared) -> (Run, String) {
+    mark(marks, |m| *m = Marks::default());
+    let start = Instant::now();
+    let out = cmd.output().expect("run the deploy command");
+    let end = Instant::now();
+    let m = match marks.lock() {
+        Ok(m) => *m,
+        Err(p) => *p.into_inner(),
+    };
+    let run = Run {
+        to_first_call: m.first_request.map(|t| t - start).unwrap_or_default(),
+        terminal_to_exit: m.terminal.map(|t| end - t),
+        total: end - start,
+        ok: out.status.success(),
+    };
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (run, log)
+}
+
+fn median(mut v: Vec<Duration>) -> Option<Duration> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort();
+    Some(v[v.len() / 2])
+}
+
+fn report(tool: &str, runs: &[Run]) {
+    let ms = |d: Option<Duration>| {
+        d.map(|d| format!("{:>8.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "       n/a".into())
+    };
+    let ok = runs.iter().filter(|r| r.ok).count();
+    println!(
+        "{tool:<28} start->first call {}   terminal->exit {}   total {}   ({ok}/{} ok, medians)",
+        ms(median(runs.iter().map(|r| r.to_first_call).collect())),
+        ms(median(
+            runs.iter().filter_map(|r| r.terminal_to_exit).collect()
+        )),
+        ms(median(runs.iter().map(|r| r.total).collect())),
+        runs.len()
+    );
+}
+
+fn aws_cli() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SNOWCDK_AWS_CLI") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("aws"))
+        .find(|p| p.is_file())
+}
+
+fn main() {
+    // `cargo test --benches` runs benches with --bench absent; stay quick there.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let moto = Moto::start();
+    let marks: Shared = Arc::default();
+    let port = proxy(([127, 0, 0, 1], moto.port).into(), marks.clone());
+    let endpoint = format!("http://127.0.0.1:{port}");
+    println!(
+        "moto at {}, proxy at {endpoint}; {runs} runs per tool",
+        moto.url
+    );
+
+    // The same template for the AWS CLI: what synth writes for this config.
+    let synth_dir = repo_config_dir("bench-awscli", REGION);
+    let out = snowcdk(synth_dir.path())
+        .args(["synth", "--out", "out"])
+        .output()
+        .expect("synth");
+    assert!(out.status.success(), "synth failed");
+    let template = synth_dir.path().join("out/bench-awscli.template.json");
+
+    let mut ours = Vec::new();
+    for i in 0..runs {
+        let dir = repo_config_dir(&format!("bench-snowcdk-{i}"), REGION);
+        let mut c = snowcdk(dir.path());
+        c.args(["deploy", "--yes", "--endpoint-url", &endpoint]);
+        let (run, log) = measure(c, &marks);
+        if !run.ok {
+            println!("snowcdk deploy failed on moto:\n{log}");
+        }
+        ours.push(run);
+    }
+    report("snowcdk deploy", &ours);
+
+    match aws_cli() {
+        Some(aws) => {
+            let (dir, file) = (&synth_dir, &template);
+            let mut theirs = Vec::new();
+            for i in 0..runs {
+                let mut c = Command::new(&aws);
+                c.current_dir(dir.path())
+                    .env("AWS_ACCESS_KEY_ID", "testing")
+                    .env("AWS_SECRET_ACCESS_KEY", "testing")
+                    .env("AWS_EC2_METADATA_DISABLED", "true")
+                    .env("AWS_CONFIG_FILE", dir.path().join("none"))
+                    .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+                    .env_remove("AWS_PROFILE")
+                    .env_remove("AWS_ENDPOINT_URL")
+                    .args(["cloudformation", "deploy", "--template-file"])
+                    .arg(file)
+                    .args([
+                        "--stack-name",
+                        &format!("bench-awscli-{i}"),
+                        "--capabilities",
+                        "CAPABILITY_IAM",
+                        "CAPABILITY_NAMED_IAM",
+                        "--region",
+                        REGION,
+                        "--endpoint-url",
+                        &endpoint,
+                    ]);
+                let (run, log) = measure(c, &marks);
+                if !run.ok {
+                    println!("aws cloudformation deploy failed on moto:\n{log}");
+                }
+                theirs.push(run);
+            }
+            let version = Command::new(&aws)
+                .arg("--version")
+                .output()
+                .map(|o| {
+                    format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    )
+                })
+                .unwrap_or_default();
+            report("aws cloudformation deploy", &theirs);
+            println!("  ({})", version.trim());
+        }
+        None => println!(
+            "aws cloudformation deploy: the AWS CLI is not installed (pip install awscli into .venv, or set SNOWCDK_AWS_CLI)"
+        ),
+    }
+}

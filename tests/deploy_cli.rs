@@ -6,13 +6,13 @@
 mod support;
 
 use aws_sdk_cloudformation::types::Capability;
-use support::{config_dir, free_port, moto, moto_clients, run, snowcdk, unique};
+use support::{free_port, moto, moto_clients, repo_config_dir, run, snowcdk, unique};
 
 const REGION: &str = "us-east-2";
 
 #[test]
 fn unreachable_endpoint_is_exit_1_with_one_readable_sentence() {
-    let dir = config_dir("snowex-unreachable", REGION, "");
+    let dir = repo_config_dir("snowex-unreachable", REGION);
     let url = format!("http://127.0.0.1:{}", free_port());
     let mut c = snowcdk(dir.path());
     c.args(["deploy", "--yes", "--endpoint-url", &url]);
@@ -26,7 +26,7 @@ fn unreachable_endpoint_is_exit_1_with_one_readable_sentence() {
 #[test]
 fn missing_credentials_name_the_fix() {
     let m = moto();
-    let dir = config_dir("snowex-nocreds", REGION, "");
+    let dir = repo_config_dir("snowex-nocreds", REGION);
     let mut c = snowcdk(dir.path());
     c.env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
@@ -42,7 +42,7 @@ fn missing_credentials_name_the_fix() {
 fn deploy_no_execute_of_the_snowex_stack_prints_the_change_set_as_json() {
     let m = moto();
     let stack = unique("snowex-cli");
-    let dir = config_dir(&stack, REGION, "");
+    let dir = repo_config_dir(&stack, REGION);
     let mut c = snowcdk(dir.path());
     c.args(["deploy", "--no-execute", "--json", "--endpoint-url", &m.url]);
     let (out, stdout, stderr) = run(c);
@@ -96,7 +96,7 @@ fn outputs_prints_the_deployed_outputs() {
             .await
             .expect("create stack");
     });
-    let dir = config_dir(&stack, REGION, "");
+    let dir = repo_config_dir(&stack, REGION);
 
     let mut c = snowcdk(dir.path());
     c.args(["outputs", "--json", "--endpoint-url", &m.url]);
@@ -124,8 +124,21 @@ fn outputs_prints_the_deployed_outputs() {
     ]);
     let (out, stdout, stderr) = run(c);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let printed = stdout.trim().to_owned();
+
+    // Without the AWS CLI on PATH, running it says what to install.
+    let mut c = snowcdk(dir.path());
+    c.env("PATH", dir.path())
+        .args(["tunnel", "--endpoint-url", &m.url]);
+    let (out, _, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the AWS CLI (`aws`) is not on PATH; install AWS CLI v2"),
+        "{stderr}"
+    );
+
     assert_eq!(
-        stdout.trim(),
+        printed,
         format!(
             "aws ssm start-session --target i-0123456789abcdef0 --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=db.example.internal,portNumber=5432,localPortNumber=15432 --region {REGION}"
         )
@@ -135,7 +148,7 @@ fn outputs_prints_the_deployed_outputs() {
 #[test]
 fn destroy_of_a_missing_stack_is_a_success() {
     let m = moto();
-    let dir = config_dir(&unique("never-deployed"), REGION, "");
+    let dir = repo_config_dir(&unique("never-deployed"), REGION);
     let mut c = snowcdk(dir.path());
     c.args(["destroy", "--endpoint-url", &m.url]);
     let (out, stdout, stderr) = run(c);
@@ -146,7 +159,7 @@ fn destroy_of_a_missing_stack_is_a_success() {
 #[test]
 fn outputs_of_a_missing_stack_says_deploy_first() {
     let m = moto();
-    let dir = config_dir(&unique("not-there"), REGION, "");
+    let dir = repo_config_dir(&unique("not-there"), REGION);
     let mut c = snowcdk(dir.path());
     c.args(["outputs", "--endpoint-url", &m.url]);
     let (out, _, stderr) = run(c);

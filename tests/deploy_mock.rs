@@ -614,8 +614,9 @@ async fn throttling_is_retried_by_the_sdk_and_then_by_our_backoff() {
         .build();
     let cs =
         mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let arn = by_arn(&["UPDATE_COMPLETE"]);
     let (create, del) = (created(), deleted_change_set());
-    let c = clients(&[&throttled, &create, &cs, &del]);
+    let c = clients(&[&throttled, &arn, &create, &cs, &del]);
     let (mut con, buf) = console(None);
     let r = deploy_stack(&c, &request(true, &[]), &mut con)
         .await
@@ -650,8 +651,9 @@ async fn no_changes_from_a_failed_change_set() {
             .build()
     });
     let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_COMPLETE"]);
     let (create, del, exec) = (created(), deleted_change_set(), executed());
-    let c = clients(&[&name, &create, &cs, &del, &exec]);
+    let c = clients(&[&name, &arn, &create, &cs, &del, &exec]);
     let (mut con, buf) = console(None);
     let r = deploy_stack(&c, &request(false, &[]), &mut con)
         .await
@@ -691,8 +693,9 @@ async fn no_changes_from_an_empty_change_set() {
     let cs =
         mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
     let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_COMPLETE"]);
     let (create, del, exec) = (created(), deleted_change_set(), executed());
-    let c = clients(&[&name, &create, &cs, &del, &exec]);
+    let c = clients(&[&name, &arn, &create, &cs, &del, &exec]);
     let (mut con, buf) = console(None);
     let r = deploy_stack(&c, &request(false, &[]), &mut con)
         .await
@@ -788,4 +791,68 @@ async fn expired_token_is_one_sentence_with_the_fix() {
     assert!(msg.contains("has expired"), "{msg}");
     assert!(msg.contains("aws sso login"), "{msg}");
     assert!(!msg.contains('\n'), "{msg}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_delete_failed_names_the_resource_and_the_way_out() {
+    use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
+    use aws_sdk_cloudformation::types::StackResourceSummary;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+
+    let name = by_name(false, "CREATE_COMPLETE");
+    let arn = by_arn(&["DELETE_IN_PROGRESS", "DELETE_FAILED"]);
+    let tpl = deployed_template();
+    let list = mock!(Client::list_stack_resources).then_output(|| {
+        ListStackResourcesOutput::builder()
+            .stack_resource_summaries(
+                StackResourceSummary::builder()
+                    .logical_resource_id("Db")
+                    .physical_resource_id("snowex-db")
+                    .resource_type("AWS::RDS::DBInstance")
+                    .resource_status(ResourceStatus::CreateComplete)
+                    .last_updated_timestamp(
+                        aws_sdk_cloudformation::primitives::DateTime::from_secs(0),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "CREATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "CREATE_COMPLETE", None),
+                stack_event("e1", "DELETE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "DELETE_FAILED",
+                    Some("Cannot delete protected DB Instance, please disable deletion protection and try again."),
+                ),
+                stack_event("e3", "DELETE_FAILED", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &arn, &tpl, &list, &evs, &delete]);
+    let (mut con, buf) = console(None);
+    let req = DestroyRequest {
+        stack_name: STACK.into(),
+        stage: None,
+        yes: true,
+        timing: Default::default(),
+    };
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Failed, "{out}");
+    assert_eq!(r.exit_code, 4);
+    assert!(
+        out.contains("DELETED WITH ITS DATA"),
+        "the database row is flagged: {out}"
+    );
+    assert!(out.contains("Cannot delete protected DB Instance"), "{out}");
+    assert!(out.contains("--retain-resources Db"), "{out}");
 }

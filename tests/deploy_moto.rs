@@ -192,6 +192,7 @@ async fn no_execute_leaves_the_change_set_and_a_later_deploy_creates() {
     .await
     .expect("deploy after review");
     assert_eq!(r.status, Status::Deployed, "{}", text(&buf));
+    assert_eq!(r.stack_status.as_deref(), Some("CREATE_COMPLETE"));
     assert_eq!(r.change_set.expect("cs").change_set_type, "CREATE");
 }
 
@@ -334,4 +335,26 @@ async fn large_templates_go_through_the_staging_bucket() {
         .await
         .expect("list");
     assert_eq!(objects.contents().len(), 1);
+}
+
+#[tokio::test]
+async fn credentials_for_another_account_are_refused_before_anything_changes() {
+    let clients = moto_clients(moto(), REGION).await;
+    let stack = unique("account");
+    let mut req = request(&stack, small_template(&stack, "a"));
+    req.account = Some("000000000000".into());
+    req.stage = Some("dev".into());
+    let (mut console, _) = ci_console();
+    let err = deploy_stack(&clients, &req, &mut console)
+        .await
+        .expect_err("wrong account");
+    assert!(matches!(err, DeployError::WrongAccount { .. }), "{err}");
+    assert!(err.to_string().contains("123456789012"), "{err}");
+    let gone = clients
+        .cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await;
+    assert!(gone.is_err(), "no stack was made");
 }

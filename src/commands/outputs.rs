@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::Config;
+use crate::deploy::Clients;
 use crate::deploy::outcome::OutputValue;
 use crate::deploy::stack::describe_stack;
-use crate::deploy::{Clients, DeployError};
 use crate::exit;
 
 use super::deploy::{AwsArgs, print_json, runtime, select_one};
@@ -36,7 +36,6 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Vec<OutputV
             "stack {stack} does not exist in {}; deploy it first (`snowcdk deploy {stack}`)",
             clients.region
         ),
-        Err(e @ DeployError::Aws(_)) => Err(e.into()),
         Err(e) => Err(e.into()),
     }
 }

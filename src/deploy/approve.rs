@@ -44,8 +44,7 @@ pub struct ApprovalPolicy {
 pub enum Decision {
     /// Execute without asking.
     Proceed,
-    /// Ask first. `confirm_with` is what the user must type: `y` for ordinary approval, the stack
-    /// name for destructive changes.
+    /// Ask first. For `destructive` changes the user must type the stack name; otherwise `y`.
     Ask { reason: String, destructive: bool },
     /// Do not execute. The reason says how to proceed if this was intended.
     Refuse { reason: String },

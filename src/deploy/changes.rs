@@ -162,6 +162,10 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
     };
     let destructive = match (&change.action, change.replacement) {
         (Action::Remove, _) => why_stateful.map(|w| format!("removed from the stack: {w}")),
+        // No replacement information (emulators) or an action this code does not know: a
+        // stateful resource may be replaced, so treat it as if it were.
+        (Action::Modify, None) | (Action::Dynamic | Action::Other(_), _) => why_stateful
+            .map(|w| format!("changed and CloudFormation did not say whether it is replaced: {w}")),
         (Action::Modify, Some(r)) if r.may_replace() => {
             let how = if r == Replacement::True {
                 "replaced"
@@ -206,9 +210,11 @@ pub fn classify_all(
 /// True when the old template is needed to classify these changes (a removal or replacement,
 /// whose deletion policy may only be in the deployed template).
 pub fn needs_old_template(changes: &[Change]) -> bool {
-    changes
-        .iter()
-        .any(|c| c.action == Action::Remove || c.replacement.is_some_and(Replacement::may_replace))
+    changes.iter().any(|c| match c.action {
+        Action::Add | Action::Import => false,
+        Action::Modify => c.replacement != Some(Replacement::False),
+        Action::Remove | Action::Dynamic | Action::Other(_) => true,
+    })
 }
 
 /// Text styling for the table: plain, or ANSI colours on a terminal.
@@ -361,6 +367,11 @@ mod tests {
         );
         assert!(classify(&c, None, &new).destructive.is_none());
         let c = change(Action::Add, "Db", "AWS::RDS::DBInstance", None);
+        assert!(classify(&c, None, &new).destructive.is_none());
+        // No replacement information: assume the worst for stateful types only.
+        let c = change(Action::Modify, "Db", "AWS::RDS::DBInstance", None);
+        assert!(classify(&c, None, &new).destructive.is_some());
+        let c = change(Action::Modify, "P", "AWS::SSM::Parameter", None);
         assert!(classify(&c, None, &new).destructive.is_none());
     }
 

@@ -180,7 +180,7 @@ pub async fn create(clients: &Clients, req: &CreateRequest<'_>) -> Result<Create
             }
             if error_code(&e) == Some("ValidationError")
                 && (msg.contains("_IN_PROGRESS state")
-                    || msg.contains("is in ") && msg.contains("state and can not be updated"))
+                    || (msg.contains("is in ") && msg.contains("can not be updated")))
             {
                 return Ok(Created::Busy {
                     reason: msg.to_owned(),

@@ -264,7 +264,7 @@ pub async fn deploy_stack(
         Created::Pending { id, stack_id } => (id, stack_id),
         Created::NoChanges => {
             console.line(format!("{name}: no changes"));
-            return Ok(with_outputs(clients, result, console, Status::NoChanges).await);
+            return Ok(with_outputs(clients, result, console, Status::NoChanges, name).await);
         }
         Created::Busy { reason } => {
             let msg = format!("stack {name} is busy: {reason}; wait for it and deploy again");
@@ -291,7 +291,7 @@ pub async fn deploy_stack(
                 cs_ref.exists = false;
             }
             result.change_set = Some(cs_ref);
-            return Ok(with_outputs(clients, result, console, Status::NoChanges).await);
+            return Ok(with_outputs(clients, result, console, Status::NoChanges, &stack_id).await);
         }
         Ready::Failed { reason } => {
             return Err(DeployError::ChangeSetFailed {
@@ -432,7 +432,7 @@ pub async fn deploy_stack(
         return Ok(result.finish(status, Some(msg)));
     }
     console.line(format!("{name}: {}", end.status));
-    Ok(with_outputs(clients, result, console, Status::Deployed).await)
+    Ok(with_outputs(clients, result, console, Status::Deployed, &stack_id).await)
 }
 
 /// `ROLLBACK_COMPLETE`: explain, ask (or `--yes`), delete the empty stack and wait. `None` means
@@ -444,8 +444,7 @@ async fn recreate(
     info: &stack::StackInfo,
 ) -> Result<Option<StackResult>, DeployError> {
     let name = req.stack_name.as_str();
-    let result = StackResult::new(name, req.stage.as_deref(), &clients.region);
-    let mut result = result;
+    let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
     result.stack_status = Some(info.status.clone());
     console.warn(format!(
         "stack {name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; it must be deleted before it can be created again{}",
@@ -531,15 +530,17 @@ async fn discard(
     }
 }
 
-/// Reads and prints the stack outputs, then finishes the result with `status`. Outputs that cannot
-/// be read are a warning, not a failure: the deploy itself is done.
+/// Reads and prints the stack outputs (of `stack`, the ARN when known: a name may also match an
+/// older stack in review), then finishes the result with `status`. Outputs that cannot be read
+/// are a warning, not a failure: the deploy itself is done.
 async fn with_outputs(
     clients: &Clients,
     mut result: StackResult,
     console: &mut Console,
     status: Status,
+    stack: &str,
 ) -> StackResult {
-    match stack::describe_stack(clients, &result.stack).await {
+    match stack::describe_stack(clients, stack).await {
         Ok(Some(info)) => {
             result.stack_status = Some(info.status);
             if !info.outputs.is_empty() {

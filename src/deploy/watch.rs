@@ -235,9 +235,14 @@ impl Progress {
                 if !is_stack && e.status.ends_with("_IN_PROGRESS") {
                     bar.set_message(format!("{} {}", e.status, e.logical_id));
                 }
-                if failed {
-                    bar.suspend(|| console.danger(&line));
-                }
+                // Every event stays on screen above the bar, failures highlighted.
+                bar.suspend(|| {
+                    if failed {
+                        console.danger(&line)
+                    } else {
+                        console.line(&line)
+                    }
+                });
             }
             None if failed => console.danger(&line),
             None => console.line(&line),

@@ -154,7 +154,8 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// A temp directory holding a `snowcdk.toml` with one stage `dev` deploying `stack` to `region`.
+/// A temp directory holding a `snowcdk.toml` with one stage `dev` deploying `stack` to `region`,
+/// with `extra` (TOML) appended after the stage's keys.
 pub fn config_dir(stack: &str, region: &str, extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut f = std::fs::File::create(dir.path().join("snowcdk.toml")).expect("config");
@@ -163,6 +164,32 @@ pub fn config_dir(stack: &str, region: &str, extra: &str) -> tempfile::TempDir {
         "[project]\nname = \"snowex\"\n\n[stages.dev]\nstack_name = \"{stack}\"\nregion = \"{region}\"\n{extra}"
     )
     .expect("write config");
+    dir
+}
+
+/// A temp directory holding a `snowcdk.toml` with one stage `dev`: the repository's own dev stage
+/// (so the test follows the real config schema) with its stack name and region replaced.
+pub fn repo_config_dir(stack: &str, region: &str) -> tempfile::TempDir {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("snowcdk.toml");
+    let text = std::fs::read_to_string(&repo).expect("the repository's snowcdk.toml");
+    let mut doc: toml::Table = text.parse().expect("snowcdk.toml is TOML");
+    let stages = doc
+        .get_mut("stages")
+        .and_then(toml::Value::as_table_mut)
+        .expect("[stages]");
+    let mut dev = stages
+        .get("dev")
+        .and_then(toml::Value::as_table)
+        .cloned()
+        .expect("[stages.dev]");
+    dev.insert("stack_name".into(), stack.into());
+    dev.insert("region".into(), region.into());
+    stages.clear();
+    stages.insert("dev".into(), toml::Value::Table(dev));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut f = std::fs::File::create(dir.path().join("snowcdk.toml")).expect("config");
+    f.write_all(doc.to_string().as_bytes())
+        .expect("write config");
     dir
 }
 
