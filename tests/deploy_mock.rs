@@ -856,3 +856,38 @@ async fn destroy_delete_failed_names_the_resource_and_the_way_out() {
     assert!(out.contains("Cannot delete protected DB Instance"), "{out}");
     assert!(out.contains("--retain-resources Db"), "{out}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_the_change_set_is_computed_leaves_it_and_says_how_to_clean_up() {
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_IN_PROGRESS", vec![]));
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &create, &cs, &exec]);
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    ctrl_c.trigger();
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_eq!(exec.num_calls(), 0, "nothing executed");
+    assert!(out.contains("nothing was executed"), "{out}");
+    assert!(
+        out.contains("aws cloudformation delete-change-set"),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_parameters_are_an_error_before_any_call() {
+    let c = clients(&[]);
+    let mut req = request(true, &[]);
+    req.parameters = vec![("LambdaImageUrl".into(), "x".into())];
+    let (mut con, _) = console(None);
+    let err = deploy_stack(&c, &req, &mut con)
+        .await
+        .expect_err("unknown parameter");
+    assert!(matches!(err, DeployError::UnknownParameter { .. }), "{err}");
+    assert!(err.to_string().contains("LambdaImageUrl"), "{err}");
+}

@@ -274,3 +274,45 @@ pub fn finish(
         None => Ok(exit::code(run.exit_code)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The repository's own config: stages dev (snowex-dev) and prod (snowex-prod).
+    fn config() -> Config {
+        Config::parse(
+            Path::new("snowcdk.toml"),
+            include_str!("../../snowcdk.toml"),
+        )
+        .expect("config")
+    }
+
+    #[test]
+    fn several_stages_need_a_choice() {
+        let c = config();
+        let err = select_stages(&c, &[], &[]).expect_err("ambiguous");
+        assert!(
+            err.to_string().contains("snowex-prod (stage prod)"),
+            "{err}"
+        );
+        let by_stack = select_stages(&c, &["snowex-prod".into()], &[]).expect("by stack");
+        assert_eq!(by_stack[0].0, "prod");
+        let by_stage = select_stages(&c, &[], &["dev".into()]).expect("by stage");
+        assert_eq!(by_stage[0].1.stack_name, "snowex-dev");
+        assert!(select_stages(&c, &["nope".into()], &[]).is_err());
+        assert!(select_one(&c, Some(&"dev".into()), Some(&"prod".into())).is_err());
+    }
+
+    #[test]
+    fn flags_are_typed() {
+        assert!(parse_resource_type("AWS::RDS::DBInstance").is_ok());
+        assert!(parse_resource_type("AWS::RDS::*").is_err());
+        assert!(parse_resource_type("rds").is_err());
+        assert_eq!(
+            parse_parameter("K=a=b"),
+            Ok(("K".to_owned(), "a=b".to_owned()))
+        );
+        assert!(parse_parameter("=v").is_err());
+    }
+}
