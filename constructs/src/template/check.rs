@@ -102,7 +102,51 @@ impl Checker {
 /// Compiles a schema pattern for a generated `LazyLock`. Schema patterns are ECMAScript; the few
 /// the `regex` crate cannot compile (look-around) are skipped rather than failing synth.
 pub fn compile_pattern(pattern: &str) -> Option<Regex> {
-    Regex::new(pattern).ok()
+    Regex::new(&ecmascript_classes(pattern)).ok()
+}
+
+/// Gives `\d` and `\w` their ECMAScript meaning (ASCII only: `[0-9]`, `[0-9A-Za-z_]`). The
+/// `regex` crate reads them as Unicode classes, which is both wrong for schema patterns and
+/// expensive: compiling the Unicode `\d{12}` of every ARN pattern was most of a synth process's
+/// time.
+fn ecmascript_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut in_class = false;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('d') if in_class => out.push_str("0-9"),
+                Some('d') => out.push_str("[0-9]"),
+                Some('w') if in_class => out.push_str("0-9A-Za-z_"),
+                Some('w') => out.push_str("[0-9A-Za-z_]"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal, not the end of the class.
+                if chars.clone().next() == Some('^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.clone().next() == Some(']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Validation of a generated type's literals against its schema.
@@ -131,6 +175,21 @@ mod tests {
     use super::*;
 
     static RE: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern("^sg-[a-z0-9]+$"));
+
+    #[test]
+    fn digit_and_word_classes_are_ascii_as_in_ecmascript() {
+        assert_eq!(ecmascript_classes(r"^\d{12}$"), "^[0-9]{12}$");
+        assert_eq!(
+            ecmascript_classes(r"^[\w.\-]+:\\d$"),
+            r"^[0-9A-Za-z_.\-]+:\\d$"
+        );
+        assert_eq!(ecmascript_classes(r"[^\d]\s"), r"[^0-9]\s");
+        assert_eq!(ecmascript_classes(r"[]\d]"), "[]0-9]");
+        let re = compile_pattern(r"^\d{12}$").expect("compiles");
+        assert!(re.is_match("123456789012"));
+        // Arabic-Indic digits are Unicode \d, but not ECMAScript \d.
+        assert!(!re.is_match("١٢٣٤٥٦٧٨٩٠١٢"));
+    }
 
     #[test]
     fn literals_are_checked_expressions_are_not() {
