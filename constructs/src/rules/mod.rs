@@ -138,16 +138,7 @@ pub fn check(template: &Template) -> Report {
 /// rule errors would stop synth can still be reported in full by `snowcdk validate`). Tags are
 /// not applied: no rule reads them.
 pub fn check_stack(stack: &Stack) -> Report {
-    let template = Template {
-        description: stack.description.clone(),
-        metadata: stack.metadata.clone(),
-        parameters: stack.parameters.clone(),
-        mappings: stack.mappings.clone(),
-        conditions: stack.conditions.clone(),
-        resources: stack.resources().map(|r| r.entry.clone()).collect(),
-        outputs: stack.outputs.clone(),
-    };
-    check(&template)
+    check(&stack.untagged_template())
 }
 
 #[cfg(test)]

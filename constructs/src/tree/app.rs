@@ -76,25 +76,11 @@ impl App {
 /// Builds one stack's template: applies tags, checks it, renders it.
 pub fn synth_stack(s: &Stack) -> Result<SynthesizedStack, Vec<SynthError>> {
     let mut errors = s.errors.clone();
-    let resources = s
-        .resources
-        .iter()
-        .map(|r| {
-            let mut entry = r.entry.clone();
-            let inherited = tags::inherited(&s.tags, &entry.path);
-            tags::apply(&mut entry.properties, r.spec.tagging, &inherited);
-            entry
-        })
-        .collect();
-    let template = Template {
-        description: s.description.clone(),
-        metadata: s.metadata.clone(),
-        parameters: s.parameters.clone(),
-        mappings: s.mappings.clone(),
-        conditions: s.conditions.clone(),
-        resources,
-        outputs: s.outputs.clone(),
-    };
+    let mut template = s.untagged_template();
+    for (entry, r) in template.resources.iter_mut().zip(&s.resources) {
+        let inherited = tags::inherited(&s.tags, &entry.path);
+        tags::apply(&mut entry.properties, r.spec.tagging, &inherited);
+    }
     errors.extend(crate::rules::structure::check(s, &template));
     // Render the JSON tree once: the body and the rules both read it.
     let json = template.to_json();

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::error::SynthError;
-use crate::template::{Checker, Output, Parameter, Resource, ResourceEntry, ResourceSpec, Value};
+use crate::template::{
+    Checker, Output, Parameter, Resource, ResourceEntry, ResourceSpec, Template, Value,
+};
 
 use super::scope::Scope;
 
@@ -118,6 +120,19 @@ impl Stack {
     /// Adds template-level metadata.
     pub fn add_metadata(&mut self, key: impl Into<String>, v: Value) {
         self.metadata.push((key.into(), v));
+    }
+
+    /// The stack as a template, tags not yet applied (synth applies them; the rules read none).
+    pub fn untagged_template(&self) -> Template {
+        Template {
+            description: self.description.clone(),
+            metadata: self.metadata.clone(),
+            parameters: self.parameters.clone(),
+            mappings: self.mappings.clone(),
+            conditions: self.conditions.clone(),
+            resources: self.resources.iter().map(|r| r.entry.clone()).collect(),
+            outputs: self.outputs.clone(),
+        }
     }
 
     /// The resources added so far, in order.
