@@ -19,6 +19,10 @@ pub const ROLLED_BACK: u8 = 5;
 /// `diff --fail-on-destructive` found a destructive change that is not allowed.
 pub const DESTRUCTIVE: u8 = 6;
 
+/// Interrupted (Ctrl-C, SIGTERM, SIGHUP) before anything was changed: 128 + SIGINT, as shells
+/// report it.
+pub const INTERRUPTED: u8 = 130;
+
 /// Converts one of the constants above into a process exit code.
 pub fn code(c: u8) -> ExitCode {
     ExitCode::from(c)

@@ -8,7 +8,7 @@ use std::io::{Cursor, Read, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use snowcdk::assets::{AssetError, AssetManifest, package, prune_assets, write_assets};
+use snowcdk::assets::{AssetError, AssetManifest, package};
 
 /// Files of a small Lambda: (path, content, mode).
 const FILES: &[(&str, &str, u32)] = &[
@@ -369,7 +369,7 @@ fn zip_inputs_with_unsafe_names_or_junk_are_refused() {
 }
 
 #[test]
-fn write_assets_names_files_by_hash_and_lists_them() {
+fn the_asset_manifest_names_files_by_hash_and_lists_each_content_once() {
     let src = tempfile::tempdir().unwrap();
     let d1 = src.path().join("api");
     let d2 = src.path().join("worker");
@@ -382,8 +382,7 @@ fn write_assets_names_files_by_hash_and_lists_them() {
         package(&d1).unwrap(),
         package(&d3).unwrap(),
     ];
-    let out = tempfile::tempdir().unwrap();
-    let manifest = write_assets(out.path(), &packages).unwrap();
+    let manifest = AssetManifest::from_packages(&packages);
     assert_eq!(manifest.assets.len(), 2, "same content once");
     let mut hashes: Vec<String> = vec![packages[0].hash.to_string(), packages[1].hash.to_string()];
     hashes.sort();
@@ -397,14 +396,17 @@ fn write_assets_names_files_by_hash_and_lists_them() {
         "sorted by hash"
     );
     for a in &manifest.assets {
-        let bytes = fs::read(out.path().join(&a.file)).unwrap();
+        let p = packages
+            .iter()
+            .find(|p| p.hash.as_str() == a.sha256)
+            .unwrap();
         assert_eq!(
-            snowcdk::assets::AssetHash::of_bytes(&bytes).as_str(),
+            snowcdk::assets::AssetHash::of_bytes(&p.bytes).as_str(),
             a.sha256
         );
         assert_eq!(a.file, format!("assets/{}.zip", a.sha256));
         assert_eq!(a.s3_key, format!("snowcdk/assets/{}.zip", a.sha256));
-        assert_eq!(a.bytes, bytes.len() as u64);
+        assert_eq!(a.bytes, p.bytes.len() as u64);
     }
     let api = manifest
         .assets
@@ -422,20 +424,6 @@ fn write_assets_names_files_by_hash_and_lists_them() {
             .unwrap()
             .is_empty()
     );
-
-    // Writing again is a no-op; pruning keeps listed assets and removes stale ones.
-    write_assets(out.path(), &packages).unwrap();
-    let stale = out
-        .path()
-        .join("assets")
-        .join(format!("{}.zip", "0".repeat(64)));
-    fs::write(&stale, b"old").unwrap();
-    fs::write(out.path().join("assets/README"), b"kept").unwrap();
-    let removed = prune_assets(out.path(), &manifest).unwrap();
-    assert_eq!(removed, vec![stale.clone()]);
-    assert!(!stale.exists());
-    assert!(out.path().join("assets/README").exists());
-    assert_eq!(fs::read_dir(out.path().join("assets")).unwrap().count(), 3);
 }
 
 /// The hash of a fixed tree, pinned: if this changes, every user's assets get new names and are

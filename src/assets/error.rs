@@ -11,11 +11,13 @@ pub enum AssetError {
         "{path}: the asset source does not exist; point the Lambda code at a directory or a .zip file"
     )]
     Missing { path: PathBuf },
-    #[error("{path}: cannot {action}: {source}")]
+    /// (The OS error is in the message and deliberately not a `source`: a report that prints the
+    /// chain would otherwise say it twice.)
+    #[error("{path}: cannot {action}: {err}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: io::Error,
+        err: io::Error,
     },
     #[error(
         "{path}: an asset source is a directory or a .zip file; put this file in a directory and point the Lambda code at the directory"
@@ -73,11 +75,11 @@ pub enum AssetError {
 
 impl AssetError {
     /// An I/O error on `path` while doing `action` ("read", "write", ...).
-    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> AssetError {
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, err: io::Error) -> AssetError {
         AssetError::Io {
             path: path.into(),
             action,
-            source,
+            err,
         }
     }
 }

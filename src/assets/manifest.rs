@@ -12,14 +12,11 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::error::AssetError;
-use super::hash::{ASSETS_DIR, AssetHash};
+use super::hash::AssetHash;
 use super::package::PackagedAsset;
 
 /// One asset as the manifest lists it.
@@ -93,67 +90,4 @@ impl AssetManifest {
     pub fn is_empty(&self) -> bool {
         self.assets.is_empty()
     }
-}
-
-/// Writes each package as `<out_dir>/assets/<sha256>.zip` (once per hash; an existing file of
-/// the right size is kept, since its name is its content) and returns the manifest entries.
-/// Each file is written to a temporary name and renamed, so a reader never sees half a zip.
-pub fn write_assets(out_dir: &Path, assets: &[PackagedAsset]) -> Result<AssetManifest, AssetError> {
-    let dir = out_dir.join(ASSETS_DIR);
-    if !assets.is_empty() {
-        fs::create_dir_all(&dir).map_err(|e| AssetError::io(&dir, "create the directory", e))?;
-    }
-    let mut written = std::collections::BTreeSet::new();
-    for a in assets {
-        if !written.insert(&a.hash) {
-            continue;
-        }
-        let path = dir.join(a.hash.file_name());
-        if fs::metadata(&path).is_ok_and(|m| m.len() == a.bytes.len() as u64) {
-            continue;
-        }
-        write_file_atomic(&dir, &path, &a.bytes)?;
-    }
-    Ok(AssetManifest::from_packages(assets))
-}
-
-fn write_file_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), AssetError> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".asset-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| AssetError::io(dir, "create a temporary file in", e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| AssetError::io(tmp.path().to_owned(), "write", e))?;
-    tmp.persist(path)
-        .map_err(|e| AssetError::io(path, "write", e.error))?;
-    Ok(())
-}
-
-/// Removes `<out_dir>/assets/<sha256>.zip` files that `keep` does not list (left by earlier
-/// synths), and returns their paths. Files with other names are left alone. Call it only after a
-/// synth of every stage, or it removes the other stages' assets.
-pub fn prune_assets(out_dir: &Path, keep: &AssetManifest) -> Result<Vec<PathBuf>, AssetError> {
-    let dir = out_dir.join(ASSETS_DIR);
-    let listing = match fs::read_dir(&dir) {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(AssetError::io(&dir, "list", e)),
-    };
-    let mut removed = Vec::new();
-    for item in listing {
-        let item = item.map_err(|e| AssetError::io(&dir, "list", e))?;
-        let name = item.file_name().to_string_lossy().into_owned();
-        let Some(hash) = name.strip_suffix(".zip").and_then(AssetHash::parse) else {
-            continue;
-        };
-        if keep.assets.iter().any(|a| a.sha256 == hash.as_str()) {
-            continue;
-        }
-        fs::remove_file(item.path()).map_err(|e| AssetError::io(item.path(), "remove", e))?;
-        removed.push(item.path());
-    }
-    removed.sort();
-    Ok(removed)
 }

@@ -8,8 +8,8 @@
 //! 2. The app calls [`lambda_code_from_path`] with [`staging_bucket_ref`]: the template reads the
 //!    code from the staging bucket at `snowcdk/assets/<sha256>.zip`, so it changes exactly when
 //!    the code does.
-//! 3. `synth`: [`write_assets`] writes `<out>/assets/<sha256>.zip` (git-ignored) and returns the
-//!    [`AssetManifest`] that `manifest.json` lists.
+//! 3. `synth` (the [`writer`](crate::writer)) writes `<out>/assets/<sha256>.zip` (git-ignored)
+//!    before the templates and the `manifest.json` that list them ([`AssetManifest`]).
 //! 4. `deploy`: [`stage_for_deploy`] (or [`upload_missing`] directly) puts the assets the staging
 //!    bucket lacks (HEAD by key) before the change set is created, and names the bucket for
 //!    templates over the inline limit.
@@ -31,7 +31,7 @@ pub use error::AssetError;
 pub use hash::{ASSETS_DIR, AssetHash, S3_ASSET_PREFIX};
 pub use image::{EcrImageUri, ImageReference, ImageUriError, validate_image_uri};
 pub use lambda::{lambda_code_from_path, staging_bucket_ref};
-pub use manifest::{AssetEntry, AssetManifest, prune_assets, write_assets};
+pub use manifest::{AssetEntry, AssetManifest};
 pub use package::{PackagedAsset, PackagedEntry, package};
 pub use prepare::{Staged, stage_for_deploy};
 pub use staging::resolve_staging_bucket;

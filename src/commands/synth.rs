@@ -1,14 +1,18 @@
-//! `snowcdk synth`: build every stage's stack and write the templates and manifest to
-//! `templates_out/` (or check that they are current with `--check`).
+//! `snowcdk synth`: build every stage's stack and write the templates, `manifest.json` and
+//! asset zips to `templates_out/` next to the config (or check that they are current with
+//! `--check`). What synth may write where, and how, is the [`writer`]'s business.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use clap::ValueEnum;
 use snowcdk_constructs::template::TemplateFormat;
 
 use crate::config::Config;
-use crate::{app, exit, writer};
+use crate::writer::{self, Protected, WriteError};
+use crate::{app, exit};
 
 /// Output format of the templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -27,14 +31,18 @@ impl From<Format> for TemplateFormat {
     }
 }
 
+/// The default output directory's name, next to the config file.
+pub const DEFAULT_OUT: &str = "templates_out";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Only this stage (repeatable); all stages by default.
+    /// Only this stage (repeatable); all stages by default. Only its files and manifest entries
+    /// are rewritten.
     #[arg(long = "stage", value_name = "NAME")]
     pub stages: Vec<String>,
-    /// The output directory.
-    #[arg(long, default_value = "templates_out", value_name = "DIR")]
-    pub out: PathBuf,
+    /// The output directory [default: templates_out/ next to the config file].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Template format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -43,42 +51,112 @@ pub struct Args {
     pub check: bool,
 }
 
+/// The output directory: `--out` as given (relative to the current directory), else
+/// `templates_out/` in the config file's directory, as `code_path` is resolved.
+pub fn output_dir(config_path: &Path, out: Option<&Path>) -> PathBuf {
+    match out {
+        Some(o) => o.to_owned(),
+        None => match config_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join(DEFAULT_OUT),
+            _ => PathBuf::from(DEFAULT_OUT),
+        },
+    }
+}
+
+/// The directories synth output must stay clear of, for this config.
+fn protected(config: &Config, config_path: &Path) -> anyhow::Result<Protected> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
+    let config_dir = config_path.parent().unwrap_or_else(|| Path::new(""));
+    Ok(Protected {
+        cwd,
+        config_file: config_path.to_owned(),
+        code_paths: config
+            .stages
+            .values()
+            .filter_map(|s| s.lambda.code_path.as_ref())
+            .map(|p| config_dir.join(p))
+            .collect(),
+    })
+}
+
+/// Sets the flag on Ctrl-C, SIGTERM and SIGHUP, so the writer can clean up and stop before it
+/// changes anything (instead of the process dying with temporary files behind).
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut signals = vec![signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    #[cfg(unix)]
+    signals.push(signal_hook::consts::SIGHUP);
+    for s in signals {
+        // If a handler cannot be installed the signal keeps its default action, which is
+        // still safe: nothing is visible until the renames.
+        let _ = signal_hook::flag::register(s, Arc::clone(&flag));
+    }
+    flag
+}
+
 pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
+    let out = output_dir(config_path, args.out.as_deref());
+    let format: TemplateFormat = args.format.into();
+    if !args.check {
+        // Refused before the (possibly slow) build, and before anything is touched.
+        writer::check_output_dir(&out, &protected(&config, config_path)?)?;
+    }
     let stacks = app::synth(&config, &args.stages)?;
     for s in &stacks {
         for w in &s.synthesized.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let files = writer::render(&stacks, args.format.into());
     if args.check {
-        let stale = writer::check(&args.out, &files);
+        let stale = writer::check(&out, &stacks, format, &args.stages)?;
         if stale.is_current() {
-            println!("{} is current", args.out.display());
+            println!("{} is current", out.display());
             return Ok(exit::code(exit::OK));
         }
         eprintln!(
             "{} is stale; run `snowcdk synth` and commit the result:",
-            args.out.display()
+            out.display()
         );
         for l in &stale.lines {
             eprintln!("  {l}");
         }
         return Ok(exit::code(exit::ERROR));
     }
-    writer::write_atomic(&args.out, &files)?;
-    writer::write_assets(&args.out, &stacks, args.stages.is_empty())?;
+    let interrupt = interrupt_flag();
+    let waiting = || {
+        eprintln!(
+            "waiting for another snowcdk synth writing {} to finish...",
+            out.display()
+        )
+    };
+    let report = match writer::write(&out, &stacks, format, &args.stages, &interrupt, &waiting) {
+        Ok((_, report)) => report,
+        Err(e @ WriteError::Interrupted { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(exit::code(exit::INTERRUPTED));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for p in &report.cleaned {
+        eprintln!("removed {} (left by an interrupted synth)", p.display());
+    }
+    for n in &report.notes {
+        eprintln!("note: {n}");
+    }
+    for f in &report.removed {
+        eprintln!(
+            "removed {} (no longer synthesized)",
+            out.join(f).display()
+        );
+    }
     for s in &stacks {
         println!(
             "{}: {} resources -> {}",
             s.synthesized.name,
             s.synthesized.template.resources.len(),
-            args.out
-                .join(writer::template_file_name(
-                    &s.synthesized.name,
-                    args.format.into()
-                ))
+            out.join(writer::template_file_name(&s.synthesized.name, format))
                 .display()
         );
     }
