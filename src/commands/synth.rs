@@ -146,10 +146,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("note: {n}");
     }
     for f in &report.removed {
-        eprintln!(
-            "removed {} (no longer synthesized)",
-            out.join(f).display()
-        );
+        eprintln!("removed {} (no longer synthesized)", out.join(f).display());
     }
     for s in &stacks {
         println!(

@@ -235,11 +235,7 @@ struct Pending {
 /// Writes `plan` into `out` (see the module comment for the order). `interrupt` is polled
 /// between files while staging; once it is set, the temporary files are removed and
 /// [`WriteError::Interrupted`] returned with nothing changed.
-pub fn write(
-    out: &Path,
-    plan: &Plan,
-    interrupt: &AtomicBool,
-) -> Result<WriteReport, WriteError> {
+pub fn write(out: &Path, plan: &Plan, interrupt: &AtomicBool) -> Result<WriteReport, WriteError> {
     let mut report = WriteReport::default();
     clean_temporaries(out, &mut report)?;
     clean_legacy_staging(out, &mut report);

@@ -84,7 +84,10 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
         .unwrap_or_else(|| cwd.clone());
     let mut roots: Vec<(PathBuf, &str)> = vec![
         (cwd.clone(), "the current directory"),
-        (config_dir.clone(), "the project root (the config file's directory)"),
+        (
+            config_dir.clone(),
+            "the project root (the config file's directory)",
+        ),
     ];
     if let Some(g) = git_root(&config_dir) {
         roots.push((g, "the project's git work tree"));
@@ -92,15 +95,12 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
     if let Some(g) = git_root(&cwd) {
         roots.push((g, "the git work tree of the current directory"));
     }
+    if let Some((_, what)) = roots.iter().find(|(root, _)| root == &real) {
+        return Err(refuse(format!("it is {what}")));
+    }
     for (root, what) in &roots {
-        if &real == root {
-            return Err(refuse(format!("it is {what}")));
-        }
         if root.starts_with(&real) {
-            return Err(refuse(format!(
-                "it contains {what} ({})",
-                root.display()
-            )));
+            return Err(refuse(format!("it contains {what} ({})", root.display())));
         }
     }
     for code in &p.code_paths {
@@ -122,7 +122,11 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
         Ok(m) if m.is_dir() => {}
         Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(out) {
             Ok(t) if t.is_dir() => {}
-            Ok(_) => return Err(refuse("it is a symlink to something that is not a directory".into())),
+            Ok(_) => {
+                return Err(refuse(
+                    "it is a symlink to something that is not a directory".into(),
+                ));
+            }
             Err(_) => return Err(refuse("it is a broken symlink".into())),
         },
         Ok(_) => return Err(refuse("it exists and is not a directory".into())),
@@ -141,6 +145,9 @@ mod tests {
         let t = tempfile::tempdir().expect("tempdir");
         let base = t.path().canonicalize().expect("canonical");
         assert_eq!(resolve(&base, Path::new("a/b/../c")), base.join("a/c"));
-        assert_eq!(resolve(&base, Path::new("..")), base.parent().expect("parent"));
+        assert_eq!(
+            resolve(&base, Path::new("..")),
+            base.parent().expect("parent")
+        );
     }
 }

@@ -337,6 +337,9 @@ mod tests {
             "assets": [],
         });
         let owned = Previous::Ours(doc).owned_files();
-        assert_eq!(owned.into_iter().collect::<Vec<_>>(), vec!["c.template.json"]);
+        assert_eq!(
+            owned.into_iter().collect::<Vec<_>>(),
+            vec!["c.template.json"]
+        );
     }
 }
