@@ -29,6 +29,28 @@ fn project() -> tempfile::TempDir {
     t
 }
 
+/// The repository's config with the dev Lambda packaged from `code_path` (an asset).
+fn config_with_code_path(code_path: &str) -> String {
+    let config = repo_config();
+    let start = config.find("[stages.dev.lambda]").expect("dev lambda");
+    let end = config.find("[stages.dev.bastion]").expect("dev bastion");
+    let section: String = config[start..end]
+        .lines()
+        .filter(|l| !l.starts_with("image_uri"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replacen(
+            "[stages.dev.lambda]\n",
+            &format!("[stages.dev.lambda]\ncode_path = \"{code_path}\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"\n"),
+            1,
+        );
+    format!("{}{}{}", &config[..start], section, &config[end..]).replacen(
+        "stack_name = \"snowex-dev\"\n",
+        "stack_name = \"snowex-dev\"\nstaging_bucket = \"snowex-staging-test\"\n",
+        1,
+    )
+}
+
 /// The dev stage with another memory size: a second, different output.
 fn variant(config: &str) -> String {
     config.replacen("memory_mb = 1024", "memory_mb = 2048", 1)
@@ -122,24 +144,7 @@ fn synth_refuses_an_output_dir_that_holds_the_project_and_touches_nothing() {
 fn synth_refuses_an_output_dir_that_holds_or_is_inside_a_code_path() {
     let t = project();
     let p = t.path();
-    let config = repo_config();
-    let start = config.find("[stages.dev.lambda]").expect("dev lambda");
-    let end = config.find("[stages.dev.bastion]").expect("dev bastion");
-    let section: String = config[start..end]
-        .lines()
-        .filter(|l| !l.starts_with("image_uri"))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replacen(
-            "[stages.dev.lambda]\n",
-            "[stages.dev.lambda]\ncode_path = \"code/api\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"\n",
-            1,
-        );
-    let config = format!("{}{}{}", &config[..start], section, &config[end..]).replacen(
-        "stack_name = \"snowex-dev\"\n",
-        "stack_name = \"snowex-dev\"\nstaging_bucket = \"snowex-staging-test\"\n",
-        1,
-    );
+    let config = config_with_code_path("code/api");
     fs::write(p.join("snowcdk.toml"), config).expect("config");
     fs::create_dir_all(p.join("code/api")).expect("code");
     fs::write(p.join("code/api/app.py"), "x = 1\n").expect("code");
@@ -358,24 +363,7 @@ fn synth_writes_through_a_symlinked_output_dir() {
 /// The dev stage packaged from `lambda/` (an asset), prod as in the repository.
 fn project_with_asset(code: &[u8]) -> tempfile::TempDir {
     let t = project();
-    let config = repo_config();
-    let start = config.find("[stages.dev.lambda]").expect("dev lambda");
-    let end = config.find("[stages.dev.bastion]").expect("dev bastion");
-    let section: String = config[start..end]
-        .lines()
-        .filter(|l| !l.starts_with("image_uri"))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replacen(
-            "[stages.dev.lambda]\n",
-            "[stages.dev.lambda]\ncode_path = \"lambda\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"\n",
-            1,
-        );
-    let config = format!("{}{}{}", &config[..start], section, &config[end..]).replacen(
-        "stack_name = \"snowex-dev\"\n",
-        "stack_name = \"snowex-dev\"\nstaging_bucket = \"snowex-staging-test\"\n",
-        1,
-    );
+    let config = config_with_code_path("lambda");
     fs::write(t.path().join("snowcdk.toml"), config).expect("config");
     fs::create_dir_all(t.path().join("lambda")).expect("code dir");
     fs::write(t.path().join("lambda/app.py"), code).expect("code");
