@@ -42,7 +42,8 @@ fn diff_against_a_git_ref_and_the_destructive_gate() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
     git(repo, &["init", "-q", "-b", "main"]);
-    let synth = snowcdk(repo, &["synth"]);
+    // The templates go into this repository, not next to the config (the default).
+    let synth = snowcdk(repo, &["synth", "--out", "templates_out"]);
     assert!(synth.status.success(), "{synth:?}");
     git(repo, &["add", "templates_out"]);
     git(repo, &["commit", "-q", "-m", "templates"]);
