@@ -104,7 +104,11 @@ impl TemplateFacts {
     }
 
     /// Reads an already parsed template document.
+    ///
+    /// `Fn::ForEach` loops over literal lists are expanded first (the deployed template is the
+    /// original one), so a looped resource's policy is found under its expanded logical id.
     pub fn from_json(doc: &Value) -> TemplateFacts {
+        let doc = &crate::diff::foreach::expand_template(doc);
         let mut facts = TemplateFacts::default();
         let mut iam = false;
         let mut named = false;
@@ -172,6 +176,14 @@ mod tests {
             TemplateFacts::parse(named).unwrap().capabilities,
             vec![Capability::Iam, Capability::NamedIam]
         );
+    }
+
+    #[test]
+    fn policies_inside_for_each_loops_are_found_by_expanded_id() {
+        let t = r#"{"Transform":"AWS::LanguageExtensions","Resources":{"Fn::ForEach::T":["N",["A","B"],
+            {"${N}Table":{"Type":"AWS::DynamoDB::Table","DeletionPolicy":"Retain"}}]}}"#;
+        let f = TemplateFacts::parse(t).unwrap();
+        assert_eq!(f.resources["BTable"].deletion_policy, "Retain");
     }
 
     #[test]
