@@ -849,8 +849,9 @@ async fn destroy_delete_failed_names_the_resource_and_the_way_out() {
     let out = text(&buf);
     assert_eq!(r.status, Status::Failed, "{out}");
     assert_eq!(r.exit_code, 4);
+    // No DeletionPolicy on a stand-alone instance: CloudFormation's default is Snapshot.
     assert!(
-        out.contains("DELETED WITH ITS DATA"),
+        out.contains("deleted after a final snapshot"),
         "the database row is flagged: {out}"
     );
     assert!(out.contains("Cannot delete protected DB Instance"), "{out}");

@@ -61,12 +61,13 @@ fn diff_against_a_git_ref_and_the_destructive_gate() {
     }
 
     // The committed template has a bucket and a log group the code no longer makes: removing
-    // them destroys data.
+    // them destroys data. A retained bucket is kept in AWS: reported, not destructive.
     let file = repo.join("templates_out/snowex-dev.template.json");
     let mut t: Json = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
     let resources = t["Resources"].as_object_mut().unwrap();
+    resources.insert("Uploads".into(), json!({"Type": "AWS::S3::Bucket"}));
     resources.insert(
-        "Uploads".into(),
+        "Archive".into(),
         json!({"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"}),
     );
     resources.insert(
@@ -82,7 +83,13 @@ fn diff_against_a_git_ref_and_the_destructive_gate() {
     let text = stdout(&out);
     assert!(
         text.contains(
-            "[-] AWS::S3::Bucket Uploads: remove\n      DESTRUCTIVE: removed: kept in AWS but no longer managed by the stack"
+            "[-] AWS::S3::Bucket Uploads: remove\n      DESTRUCTIVE: removed: deleted with the objects"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "[-] AWS::S3::Bucket Archive: kept, no longer managed\n      NOTE: kept in AWS, no longer managed by the stack (DeletionPolicy Retain)"
         ),
         "{text}"
     );

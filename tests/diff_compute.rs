@@ -155,16 +155,18 @@ fn removing_stateful_resources_is_destructive_and_says_what_happens_to_the_data(
                 "Db",
                 Some(("removed: deleted after a final snapshot", false))
             ),
-            (
-                "Kept",
-                Some((
-                    "removed: kept in AWS but no longer managed by the stack",
-                    false
-                ))
-            ),
-            ("Logs", Some(("removed: deleted with its data", true))),
+            ("Logs", Some(("removed: deleted with the log events", true))),
+            ("Kept", None),
             ("Sg", None),
         ]
+    );
+    // A retained resource is kept in AWS: shown as such, not destructive.
+    let kept = d.resources.iter().find(|r| r.logical_id == "Kept").unwrap();
+    assert!(kept.kept);
+    assert_eq!(kept.action(), "kept, no longer managed");
+    assert_eq!(
+        kept.notes,
+        ["kept in AWS, no longer managed by the stack (DeletionPolicy Retain)"]
     );
 }
 

@@ -127,6 +127,7 @@ mod tests {
             },
             risk: Risk {
                 destructive: destructive.then(|| "replaced".to_owned()),
+                kept: None,
                 broadening,
             },
         }

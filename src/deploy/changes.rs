@@ -7,19 +7,7 @@
 use serde::Serialize;
 
 use super::template::TemplateFacts;
-
-/// Resource types that hold data: removing or replacing one loses it.
-pub const STATEFUL_TYPES: &[&str] = &[
-    "AWS::RDS::DBInstance",
-    "AWS::RDS::DBCluster",
-    "AWS::SecretsManager::Secret",
-    "AWS::S3::Bucket",
-    "AWS::Logs::LogGroup",
-    "AWS::DynamoDB::Table",
-    "AWS::EC2::Volume",
-    "AWS::EFS::FileSystem",
-    "AWS::KMS::Key",
-];
+use crate::risk::{self, Fate, Policy};
 
 /// Resource types whose addition or modification can widen access (like
 /// `cdk deploy --require-approval broadening`, at resource granularity).
@@ -121,12 +109,15 @@ pub struct Change {
 }
 
 /// Why a change needs more than a glance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Risk {
     /// Data may be lost: removing or replacing a stateful resource. The text says why.
     pub destructive: Option<String>,
     /// Access may widen: an IAM, security group or resource-policy change.
     pub broadening: bool,
+    /// A removal whose `DeletionPolicy` keeps the resource: it stays in AWS, no longer managed
+    /// by the stack. Not destructive; the text says so.
+    pub kept: Option<String>,
 }
 
 /// A change and its risk.
@@ -145,23 +136,43 @@ impl ClassifiedChange {
 }
 
 /// Classifies one change. `old` is the deployed template (absent on create), `new` ours.
+///
+/// What holds data and what a deletion policy does come from [`crate::risk`], the same
+/// judgement `diff` and `destroy` make.
 pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFacts) -> Risk {
     let id = &change.logical_id;
-    let stateful_type = STATEFUL_TYPES.contains(&change.resource_type.as_str());
-    let policy_keeps = |f: Option<&TemplateFacts>| {
-        f.and_then(|f| f.resources.get(id))
-            .is_some_and(|r| r.keeps_data())
-    };
-    let keeps = policy_keeps(old) || policy_keeps(Some(new));
-    let why_stateful = if stateful_type {
-        Some(format!("{} holds data", change.resource_type))
-    } else if keeps {
-        Some("its DeletionPolicy/UpdateReplacePolicy marks it as holding data".to_owned())
-    } else {
-        None
-    };
+    let ty = change.resource_type.as_str();
+    let old_r = old.and_then(|f| f.resources.get(id));
+    let new_r = new.resources.get(id);
+    let policies: Vec<Policy> = [old_r, new_r]
+        .into_iter()
+        .flatten()
+        .flat_map(|r| {
+            [
+                Policy::parse(Some(&r.deletion_policy)),
+                Policy::parse(Some(&r.update_replace_policy)),
+            ]
+        })
+        .collect();
+    let why_stateful = risk::why_stateful(ty, &policies);
+    let mut kept = None;
     let destructive = match (&change.action, change.replacement) {
-        (Action::Remove, _) => why_stateful.map(|w| format!("removed from the stack: {w}")),
+        (Action::Remove, _) => {
+            // The deployed template's policy decides; without it, assume the worst (Delete).
+            let policy = old_r
+                .map(|r| Policy::parse(Some(&r.deletion_policy)))
+                .unwrap_or(Policy::Delete);
+            let removal = risk::removal(ty, policy);
+            if removal.fate == Fate::Retained {
+                kept = Some(format!(
+                    "removed from the stack but {}",
+                    removal.description
+                ));
+            }
+            removal
+                .destructive
+                .then(|| format!("removed from the stack: {}", removal.description))
+        }
         // No replacement information (emulators) or an action this code does not know: a
         // stateful resource may be replaced, so treat it as if it were.
         (Action::Modify, None) | (Action::Dynamic | Action::Other(_), _) => why_stateful
@@ -177,7 +188,16 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
             } else {
                 format!(" (because of {})", change.causes.join(", "))
             };
-            why_stateful.map(|w| format!("{how}{by}: {w}; the old one is deleted"))
+            let replace_policy = new_r
+                .or(old_r)
+                .map(|r| Policy::parse(Some(&r.update_replace_policy)))
+                .unwrap_or(Policy::Delete);
+            why_stateful.map(|w| {
+                format!(
+                    "{how}{by}: {w}; CloudFormation creates a new, empty one and {}",
+                    risk::policy::replaced_old(ty, replace_policy)
+                )
+            })
         }
         _ => None,
     };
@@ -189,6 +209,7 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
     Risk {
         destructive,
         broadening,
+        kept,
     }
 }
 
@@ -233,7 +254,8 @@ pub fn paint(style: Style, code: &str, text: &str) -> String {
 }
 
 /// Renders the change table (without a trailing newline). Destructive rows are marked `!!` (and
-/// red), security-widening rows `+!` (and yellow), with a legend under the table.
+/// red), security-widening rows `+!` (and yellow), removals a deletion policy keeps `--`, with a
+/// legend under the table.
 pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
     let headers = [
         "",
@@ -250,6 +272,8 @@ pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
                 "!!"
             } else if c.risk.broadening {
                 "+!"
+            } else if c.risk.kept.is_some() {
+                "--"
             } else {
                 ""
             };
@@ -313,6 +337,14 @@ pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
                 c.risk.destructive.as_deref().unwrap_or("destructive")
             ),
         ));
+    }
+    for c in changes {
+        if let Some(kept) = &c.risk.kept {
+            out.push(format!(
+                "-- {} ({}) is {kept}",
+                c.change.logical_id, c.change.resource_type
+            ));
+        }
     }
     if changes
         .iter()
@@ -378,10 +410,12 @@ mod tests {
     #[test]
     fn retain_or_snapshot_policies_make_any_type_stateful() {
         let old = facts(
-            r#"{"Resources":{"P":{"Type":"AWS::SSM::Parameter","DeletionPolicy":"Retain"}}}"#,
+            r#"{"Resources":{"P":{"Type":"AWS::SSM::Parameter","DeletionPolicy":"Snapshot"}}}"#,
         );
         let new = facts(EMPTY);
         let c = change(Action::Remove, "P", "AWS::SSM::Parameter", None);
+        // Snapshot on a type CloudFormation cannot snapshot: deleted, and the policy says it
+        // held data.
         assert!(classify(&c, Some(&old), &new).destructive.is_some());
         assert!(classify(&c, None, &new).destructive.is_none());
         let new = facts(
@@ -394,6 +428,37 @@ mod tests {
             Some(Replacement::True),
         );
         assert!(classify(&c, None, &new).destructive.is_some());
+    }
+
+    #[test]
+    fn removing_a_retained_resource_is_kept_not_destructive() {
+        for policy in ["Retain", "RetainExceptOnCreate"] {
+            let old = facts(&format!(
+                r#"{{"Resources":{{"Table":{{"Type":"AWS::DynamoDB::Table","DeletionPolicy":"{policy}"}}}}}}"#
+            ));
+            let c = change(Action::Remove, "Table", "AWS::DynamoDB::Table", None);
+            let risk = classify(&c, Some(&old), &facts(EMPTY));
+            assert_eq!(risk.destructive, None, "{policy}");
+            let kept = risk.kept.expect("kept");
+            assert!(kept.contains("kept in AWS, no longer managed"), "{kept}");
+            let t = render_table(
+                &[ClassifiedChange {
+                    change: c.clone(),
+                    risk: classify(&c, Some(&old), &facts(EMPTY)),
+                }],
+                Style::Plain,
+            );
+            assert!(t.contains("--  Remove  Table"), "{t}");
+            assert!(
+                t.contains(
+                    "-- Table (AWS::DynamoDB::Table) is removed from the stack but kept in AWS"
+                ),
+                "{t}"
+            );
+        }
+        // Without the deployed template the policy is unknown: assume Delete.
+        let c = change(Action::Remove, "Table", "AWS::DynamoDB::Table", None);
+        assert!(classify(&c, None, &facts(EMPTY)).destructive.is_some());
     }
 
     #[test]

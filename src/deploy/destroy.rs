@@ -3,33 +3,17 @@
 
 use serde::Serialize;
 
-use super::changes::{STATEFUL_TYPES, paint};
+use super::changes::paint;
 use super::outcome::{StackResult, Status};
 use super::stack::{self, DeployedResource};
 use super::template::TemplateFacts;
 use super::ui::{Answer, Console};
 use super::watch::{self, Operation};
 use super::{Clients, DeployError, Timing, client};
+use crate::risk::{self, Policy};
 
-/// What happens to one resource when the stack is deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fate {
-    Deleted,
-    /// Deleted after a final snapshot (`DeletionPolicy: Snapshot`).
-    Snapshot,
-    /// Kept, and no longer managed by CloudFormation (`Retain`, `RetainExceptOnCreate`).
-    Retained,
-}
-
-/// The fate of a deletion policy.
-pub fn fate(deletion_policy: &str) -> Fate {
-    match deletion_policy {
-        "Retain" | "RetainExceptOnCreate" => Fate::Retained,
-        "Snapshot" => Fate::Snapshot,
-        _ => Fate::Deleted,
-    }
-}
+/// What happens to one resource when the stack is deleted (decided by [`crate::risk`]).
+pub use crate::risk::Fate;
 
 /// One row of destroy's table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,7 +22,8 @@ pub struct DestroyRow {
     pub resource_type: String,
     pub physical_id: Option<String>,
     pub fate: Fate,
-    /// A stateful type deleted outright: its data is lost.
+    /// Deleted without a snapshot while it holds data (its type does, or its policy says so):
+    /// the data is lost.
     pub data_loss: bool,
 }
 
@@ -48,17 +33,20 @@ pub fn rows(resources: &[DeployedResource], template: &TemplateFacts) -> Vec<Des
         .iter()
         .filter(|r| r.status != "DELETE_COMPLETE")
         .map(|r| {
-            let f = template
+            // The deployed template's (effective) policy; a resource it does not list is
+            // assumed deleted, the worst case.
+            let policy = template
                 .resources
                 .get(&r.logical_id)
-                .map(|t| fate(&t.deletion_policy))
-                .unwrap_or(Fate::Deleted);
+                .map(|t| Policy::parse(Some(&t.deletion_policy)))
+                .unwrap_or(Policy::Delete);
+            let removal = risk::removal(&r.type_name, policy);
             DestroyRow {
                 logical_id: r.logical_id.clone(),
                 resource_type: r.type_name.clone(),
                 physical_id: r.physical_id.clone(),
-                fate: f,
-                data_loss: f == Fate::Deleted && STATEFUL_TYPES.contains(&r.type_name.as_str()),
+                fate: removal.fate,
+                data_loss: removal.data_loss,
             }
         })
         .collect()

@@ -7,11 +7,15 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::risk::policy::{self as risk_policy, Policy};
+
 /// One resource of a template, as far as safety checks care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceFacts {
     pub type_name: String,
-    /// `DeletionPolicy` (`Delete` when absent).
+    /// The `DeletionPolicy` CloudFormation applies: the explicit one, else the type's default
+    /// (`Snapshot` for RDS clusters and stand-alone instances, `Delete` otherwise); see
+    /// [`crate::risk::policy`].
     pub deletion_policy: String,
     /// `UpdateReplacePolicy` (`Delete` when absent).
     pub update_replace_policy: String,
@@ -21,12 +25,10 @@ impl ResourceFacts {
     /// True when the template marks the resource as holding data: a `Retain`, `RetainExceptOnCreate`
     /// or `Snapshot` deletion or update-replace policy.
     pub fn keeps_data(&self) -> bool {
-        is_keeping_policy(&self.deletion_policy) || is_keeping_policy(&self.update_replace_policy)
+        [&self.deletion_policy, &self.update_replace_policy]
+            .iter()
+            .any(|p| Policy::parse(Some(p)).keeps_data())
     }
-}
-
-fn is_keeping_policy(p: &str) -> bool {
-    matches!(p, "Retain" | "RetainExceptOnCreate" | "Snapshot")
 }
 
 /// The facts of a whole template.
@@ -102,7 +104,11 @@ impl TemplateFacts {
     }
 
     /// Reads an already parsed template document.
+    ///
+    /// `Fn::ForEach` loops over literal lists are expanded first (the deployed template is the
+    /// original one), so a looped resource's policy is found under its expanded logical id.
     pub fn from_json(doc: &Value) -> TemplateFacts {
+        let doc = &crate::diff::foreach::expand_template(doc);
         let mut facts = TemplateFacts::default();
         let mut iam = false;
         let mut named = false;
@@ -113,12 +119,6 @@ impl TemplateFacts {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
-                let policy = |key: &str| {
-                    r.get(key)
-                        .and_then(Value::as_str)
-                        .unwrap_or("Delete")
-                        .to_owned()
-                };
                 if IAM_TYPES.contains(&type_name.as_str()) {
                     iam = true;
                 }
@@ -132,8 +132,10 @@ impl TemplateFacts {
                 facts.resources.insert(
                     id.clone(),
                     ResourceFacts {
-                        deletion_policy: policy("DeletionPolicy"),
-                        update_replace_policy: policy("UpdateReplacePolicy"),
+                        deletion_policy: risk_policy::deletion_policy(r).as_str().to_owned(),
+                        update_replace_policy: risk_policy::update_replace_policy(r)
+                            .as_str()
+                            .to_owned(),
                         type_name,
                     },
                 );
@@ -174,6 +176,14 @@ mod tests {
             TemplateFacts::parse(named).unwrap().capabilities,
             vec![Capability::Iam, Capability::NamedIam]
         );
+    }
+
+    #[test]
+    fn policies_inside_for_each_loops_are_found_by_expanded_id() {
+        let t = r#"{"Transform":"AWS::LanguageExtensions","Resources":{"Fn::ForEach::T":["N",["A","B"],
+            {"${N}Table":{"Type":"AWS::DynamoDB::Table","DeletionPolicy":"Retain"}}]}}"#;
+        let f = TemplateFacts::parse(t).unwrap();
+        assert_eq!(f.resources["BTable"].deletion_policy, "Retain");
     }
 
     #[test]

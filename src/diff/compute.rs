@@ -9,25 +9,14 @@ use snowcdk_constructs::rules::json::{glob_match, intrinsic, ref_target};
 use snowcdk_constructs::rules::{iam, network};
 use snowcdk_constructs::template::value::sub_placeholders;
 
+use super::equivalence::{contains_if, depends_on, equivalent, equivalent_opt, may_be_unchanged};
+use super::foreach;
 use super::model::{
     ChangeKind, Destruction, PropertyChange, Replacement, ResourceChange, SectionChange,
     SecurityChanges, StackDiff, StackStatus,
 };
 use super::replacement::{predict, reference_level};
-
-/// Types that hold data: removing or replacing one loses it.
-pub const STATEFUL_TYPES: &[&str] = &[
-    "AWS::DynamoDB::Table",
-    "AWS::EC2::Volume",
-    "AWS::ECR::Repository",
-    "AWS::EFS::FileSystem",
-    "AWS::KMS::Key",
-    "AWS::Logs::LogGroup",
-    "AWS::RDS::DBCluster",
-    "AWS::RDS::DBInstance",
-    "AWS::S3::Bucket",
-    "AWS::SecretsManager::Secret",
-];
+use crate::risk::{self, Fate, Policy};
 
 /// Resource keys compared besides `Type` and `Properties`.
 const RESOURCE_ATTRIBUTES: &[&str] = &[
@@ -77,7 +66,13 @@ fn union_keys<'a>(
 
 /// Compares one stack. `old` is `None` for a new stack, `new` is `None` for a stack that is no
 /// longer synthesized.
+///
+/// `Fn::ForEach` loops over literal lists are expanded first ([`foreach`]), and values are
+/// compared as CloudFormation reads them ([`super::equivalence`]).
 pub fn diff_stack(stack: &str, old: Option<&Json>, new: Option<&Json>, cx: &Context) -> StackDiff {
+    let old = old.map(foreach::expand_template);
+    let new = new.map(foreach::expand_template);
+    let (old, new) = (old.as_ref(), new.as_ref());
     let status = match (old, new) {
         (None, _) => StackStatus::New,
         (_, None) => StackStatus::NoLongerSynthesized,
@@ -116,7 +111,7 @@ fn diff_section(old: Option<&Json>, new: Option<&Json>, key: &str) -> Vec<Sectio
         let kind = match (ov, nv) {
             (None, Some(_)) => ChangeKind::Added,
             (Some(_), None) => ChangeKind::Removed,
-            (Some(a), Some(b)) if a != b => ChangeKind::Modified,
+            (Some(a), Some(b)) if !equivalent(a, b) => ChangeKind::Modified,
             _ => continue,
         };
         out.push(SectionChange {
@@ -144,7 +139,7 @@ fn diff_top_level(old: Option<&Json>, new: Option<&Json>) -> Vec<SectionChange> 
         let kind = match (ov, nv) {
             (None, Some(_)) => ChangeKind::Added,
             (Some(_), None) => ChangeKind::Removed,
-            (Some(a), Some(b)) if a != b => ChangeKind::Modified,
+            (Some(a), Some(b)) if !equivalent(a, b) => ChangeKind::Modified,
             _ => continue,
         };
         out.push(SectionChange {
@@ -164,40 +159,117 @@ fn type_of(r: &Json) -> String {
         .to_owned()
 }
 
+/// A resource change with nothing decided yet.
+fn change(id: &str, type_name: String, path: Option<String>, kind: ChangeKind) -> ResourceChange {
+    ResourceChange {
+        logical_id: id.to_owned(),
+        type_name,
+        path,
+        kind,
+        replacement: Replacement::Never,
+        changes: Vec::new(),
+        destructive: None,
+        kept: false,
+        notes: Vec::new(),
+    }
+}
+
+/// Whether two resource bodies are the same to CloudFormation: values by [`equivalent`],
+/// `DependsOn` as a set.
+fn same_resource(a: &Json, b: &Json) -> bool {
+    let (Some(x), Some(y)) = (a.as_object(), b.as_object()) else {
+        return equivalent(a, b);
+    };
+    union_keys(x, y).into_iter().all(|k| {
+        if k == "DependsOn"
+            && let (Some(p), Some(q)) = (depends_on(x.get(k)), depends_on(y.get(k)))
+        {
+            return p == q;
+        }
+        equivalent_opt(x.get(k), y.get(k))
+    })
+}
+
+/// The type shown for a loop that could not be expanded.
+const FOREACH_TYPE: &str = "Fn::ForEach";
+
+/// A `Fn::ForEach` loop that stayed in `Resources` (its collection is not a literal list):
+/// reported as one entry, not analysable.
+fn loop_change(
+    id: &str,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    cx: &Context,
+) -> Option<ResourceChange> {
+    let kind = match (old, new) {
+        (None, Some(_)) => ChangeKind::Added,
+        (Some(_), None) => ChangeKind::Removed,
+        (Some(a), Some(b)) if !equivalent(a, b) => ChangeKind::Modified,
+        _ => return None,
+    };
+    let body = new.or(old)?;
+    let types = foreach::types_inside(body);
+    let mut c = change(id, FOREACH_TYPE.to_owned(), None, kind);
+    let what = if types.is_empty() {
+        "resources of unknown types".to_owned()
+    } else {
+        types.join(", ")
+    };
+    c.notes.push(format!(
+        "not analysable: snowcdk cannot expand this loop because {}; it makes {what}",
+        foreach::why_unexpanded(body)
+    ));
+    let allowed = !types.is_empty()
+        && types
+            .iter()
+            .all(|t| cx.allow_destroy.iter().any(|p| glob_match(p.trim(), t)));
+    let reason = match kind {
+        ChangeKind::Removed => Some(format!(
+            "removed: every resource this loop made ({what}) is deleted, and snowcdk cannot tell which or what they held"
+        )),
+        ChangeKind::Modified => {
+            c.replacement = Replacement::Unknown;
+            (types.is_empty() || types.iter().any(|t| risk::is_stateful(t))).then(|| {
+                format!("changed: snowcdk cannot tell which of the resources this loop makes ({what}) are replaced or removed")
+            })
+        }
+        ChangeKind::Added => None,
+    };
+    c.destructive = reason.map(|reason| Destruction { reason, allowed });
+    Some(c)
+}
+
 fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<ResourceChange> {
     let (o, n) = (object(old, "Resources"), object(new, "Resources"));
     let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
+    let mut loops: Vec<ResourceChange> = Vec::new();
     let path_of = |id: &str| cx.paths.and_then(|p| p.get(id)).cloned();
     for id in union_keys(&o, &n) {
-        let change = match (o.get(id), n.get(id)) {
-            (None, Some(r)) => ResourceChange {
-                logical_id: id.clone(),
-                type_name: type_of(r),
-                path: path_of(id),
-                kind: ChangeKind::Added,
-                replacement: Replacement::Never,
-                changes: Vec::new(),
-                destructive: None,
-                notes: Vec::new(),
-            },
-            (Some(r), None) => ResourceChange {
-                logical_id: id.clone(),
-                type_name: type_of(r),
-                path: None,
-                kind: ChangeKind::Removed,
-                replacement: Replacement::Never,
-                changes: Vec::new(),
-                destructive: None,
-                notes: Vec::new(),
-            },
-            (Some(a), Some(b)) if a != b => modified(id, a, b, path_of(id)),
+        if id.starts_with(foreach::PREFIX) {
+            loops.extend(loop_change(id, o.get(id), n.get(id), cx));
+            continue;
+        }
+        let c = match (o.get(id), n.get(id)) {
+            (None, Some(r)) => change(id, type_of(r), path_of(id), ChangeKind::Added),
+            (Some(r), None) => change(id, type_of(r), None, ChangeKind::Removed),
+            (Some(a), Some(b)) if !same_resource(a, b) => modified(id, a, b, path_of(id)),
             _ => continue,
         };
-        changes.insert(id.clone(), change);
+        changes.insert(id.clone(), c);
     }
     propagate(&n, &mut changes, cx);
     for c in changes.values_mut() {
         let (old_body, new_body) = (o.get(&c.logical_id), n.get(&c.logical_id));
+        if c.kind == ChangeKind::Removed
+            && let Some(body) = old_body
+        {
+            let policy = risk::policy::deletion_policy(body);
+            if risk::policy::fate(&c.type_name, policy) == Fate::Retained {
+                c.kept = true;
+                c.notes
+                    .push(risk::removal(&c.type_name, policy).description);
+            }
+        }
         c.destructive = destruction(c, old_body, new_body).map(|reason| Destruction {
             allowed: cx
                 .allow_destroy
@@ -205,16 +277,16 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
                 .any(|p| glob_match(p.trim(), &c.type_name)),
             reason,
         });
-        if c.replacement == Replacement::Always
-            && let Some(new_body) = n.get(&c.logical_id)
-            && let Some(name) = custom_name(&c.type_name, new_body, &c.changes)
+        if matches!(
+            c.replacement,
+            Replacement::Always | Replacement::Conditional
+        ) && let Some(new_body) = new_body
+            && let Some(note) = fixed_name_note(c, new_body)
         {
-            c.notes.push(format!(
-                "{name} is a custom name: CloudFormation cannot replace a custom-named resource, so this update fails unless the name changes too"
-            ));
+            c.notes.push(note);
         }
     }
-    let mut out: Vec<ResourceChange> = changes.into_values().collect();
+    let mut out: Vec<ResourceChange> = changes.into_values().chain(loops).collect();
     out.sort_by_key(|c| {
         let rank = match (c.kind, c.replacement) {
             (ChangeKind::Removed, _) => 0,
@@ -244,6 +316,13 @@ fn modified(id: &str, old: &Json, new: &Json, path: Option<String>) -> ResourceC
         replacement = Replacement::Always;
     }
     for attr in RESOURCE_ATTRIBUTES {
+        if *attr == "DependsOn"
+            && let (Some(p), Some(q)) = (depends_on(old.get(*attr)), depends_on(new.get(*attr)))
+            && p == q
+        {
+            // `"X"` and `["X"]`, or the same ids in another order: no change.
+            continue;
+        }
         // Metadata and update policies are objects: show the keys that changed inside.
         let mut leaves = Vec::new();
         diff_values(
@@ -273,29 +352,34 @@ fn modified(id: &str, old: &Json, new: &Json, path: Option<String>) -> ResourceC
         &mut props,
     );
     for (path, schema, a, b) in props {
+        let mut note = reorder_note(&a, &b);
         let r = if ot != nt {
             Replacement::Always
         } else {
-            predict(spec, &schema)
+            let r = predict(spec, &schema);
+            let conditional = [&a, &b].iter().any(|v| v.as_ref().is_some_and(contains_if));
+            if r == Replacement::Always && conditional && may_be_unchanged(a.as_ref(), b.as_ref()) {
+                // A create-only property whose value depends on a condition: replaced only
+                // where the condition picks a different value.
+                note = Some("depends on a condition (Fn::If): replaced only if the value it resolves to changes".into());
+                Replacement::Conditional
+            } else {
+                r
+            }
         };
         replacement = replacement.max(r);
         changes.push(PropertyChange {
             path,
-            note: reorder_note(&a, &b),
+            note,
             old: a,
             new: b,
             replacement: r,
         });
     }
     ResourceChange {
-        logical_id: id.to_owned(),
-        type_name: nt,
-        path,
-        kind: ChangeKind::Modified,
         replacement,
         changes,
-        destructive: None,
-        notes: Vec::new(),
+        ..change(id, nt, path, ChangeKind::Modified)
     }
 }
 
@@ -303,18 +387,19 @@ type Leaf = (String, Vec<String>, Option<Json>, Option<Json>);
 
 /// Whether two lists hold the same items in a different order.
 fn same_items(a: &[Json], b: &[Json]) -> bool {
-    if a.len() != b.len() || a == b {
+    if a.len() != b.len() || equivalent(&Json::Array(a.to_vec()), &Json::Array(b.to_vec())) {
         return false;
     }
     let mut used = vec![false; b.len()];
-    a.iter()
-        .all(|x| match (0..b.len()).find(|&j| !used[j] && &b[j] == x) {
+    a.iter().all(
+        |x| match (0..b.len()).find(|&j| !used[j] && equivalent(&b[j], x)) {
             Some(j) => {
                 used[j] = true;
                 true
             }
             None => false,
-        })
+        },
+    )
 }
 
 /// `same items, reordered` for a change that only reorders a list.
@@ -353,7 +438,7 @@ fn diff_values(
     new: Option<&Json>,
     out: &mut Vec<Leaf>,
 ) {
-    if old == new {
+    if equivalent_opt(old, new) {
         return;
     }
     let objects =
@@ -385,7 +470,9 @@ fn diff_values(
                 let p = format!("{path}[Key={k}]");
                 match (x, y) {
                     (Some(x), Some(y)) => diff_values(&p, schema, Some(x), Some(y), out),
-                    _ if x != y => out.push((p, schema.clone(), x.cloned(), y.cloned())),
+                    _ if !equivalent_opt(x, y) => {
+                        out.push((p, schema.clone(), x.cloned(), y.cloned()))
+                    }
                     _ => {}
                 }
             }
@@ -408,7 +495,7 @@ fn diff_values(
             let mut used = vec![false; b.len()];
             let mut removed = Vec::new();
             for (i, x) in a.iter().enumerate() {
-                match (0..b.len()).find(|&j| !used[j] && &b[j] == x) {
+                match (0..b.len()).find(|&j| !used[j] && equivalent(&b[j], x)) {
                     Some(j) => used[j] = true,
                     None => removed.push(i),
                 }
@@ -560,18 +647,14 @@ fn propagate(
                 let type_name = type_of(body);
                 let spec = snowcdk_constructs::l1::spec(&type_name);
                 let impact = reference_level(*level, attr.as_deref(), predict(spec, schema));
-                let entry = changes
-                    .entry((*id).to_owned())
-                    .or_insert_with(|| ResourceChange {
-                        logical_id: (*id).to_owned(),
-                        type_name: type_name.clone(),
-                        path: _cx.paths.and_then(|p| p.get(*id)).cloned(),
-                        kind: ChangeKind::Modified,
-                        replacement: Replacement::Never,
-                        changes: Vec::new(),
-                        destructive: None,
-                        notes: Vec::new(),
-                    });
+                let entry = changes.entry((*id).to_owned()).or_insert_with(|| {
+                    change(
+                        id,
+                        type_name.clone(),
+                        _cx.paths.and_then(|p| p.get(*id)).cloned(),
+                        ChangeKind::Modified,
+                    )
+                });
                 let verb = if *level == Replacement::Always {
                     "is replaced"
                 } else {
@@ -634,58 +717,71 @@ fn value_at(body: &Json, path: &str) -> Option<Json> {
     Some(cur.clone())
 }
 
-/// A literal create-only name property (`DBInstanceIdentifier`, `BucketName`, ...) that this
-/// change does not touch.
-fn custom_name(type_name: &str, body: &Json, changes: &[PropertyChange]) -> Option<String> {
-    let spec = snowcdk_constructs::l1::spec(type_name)?;
-    spec.create_only
-        .iter()
-        .filter(|p| !p.contains('/') && (p.ends_with("Name") || p.ends_with("Identifier")))
-        .find(|p| {
-            body.get("Properties")
-                .and_then(|props| props.get(**p))
-                .is_some_and(Json::is_string)
-                && !changes.iter().any(|c| c.path == format!("Properties.{p}"))
-        })
-        .map(|p| (*p).to_owned())
-}
-
-fn policy(body: Option<&Json>, key: &str) -> Option<String> {
-    body?.get(key)?.as_str().map(str::to_owned)
+/// The note for a replaced resource whose physical name is fixed by its template: the property
+/// that names it ([`risk::name_property`], never e.g. `DBName`) is set, and this change leaves
+/// it as it is, so the replacement would need the name the old resource still holds.
+fn fixed_name_note(c: &ResourceChange, body: &Json) -> Option<String> {
+    let prop = risk::name_property(&c.type_name)?;
+    let value = body.get("Properties")?.get(prop)?;
+    if matches!(intrinsic(value), Some(("Ref", Json::String(s))) if s == "AWS::NoValue") {
+        return None;
+    }
+    let path = format!("Properties.{prop}");
+    if c.changes.iter().any(|p| p.path == path) {
+        return None;
+    }
+    let shown = match value {
+        Json::String(s) => format!("\"{s}\""),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    };
+    let when = if c.replacement == Replacement::Always {
+        "so this update fails"
+    } else {
+        "so if CloudFormation does need to replace it, the update fails"
+    };
+    Some(format!(
+        "{prop} is a custom name ({shown}): CloudFormation cannot replace a custom-named resource, {when} (and rolls back) unless {prop} changes too"
+    ))
 }
 
 /// Why a change destroys data, if it does.
 ///
-/// A removed resource meets the `DeletionPolicy` it was deployed with; a replaced one the
-/// `UpdateReplacePolicy` of the template being deployed. A resource counts as holding data when
-/// its type does, or when either template gives it a Retain/Snapshot policy.
+/// A removed resource meets the `DeletionPolicy` it was deployed with ([`risk::removal`]: a
+/// retained one is kept, not destroyed); a replaced one the `UpdateReplacePolicy` of the
+/// template being deployed. A resource counts as holding data when its type does, or when either
+/// template gives it a Retain/Snapshot policy ([`risk::holds_data`]).
 fn destruction(
     c: &ResourceChange,
     old_body: Option<&Json>,
     new_body: Option<&Json>,
 ) -> Option<String> {
-    let deletion = policy(old_body, "DeletionPolicy");
-    let replace_policy = policy(new_body.or(old_body), "UpdateReplacePolicy");
-    let keeps = |p: &Option<String>| {
-        matches!(
-            p.as_deref(),
-            Some("Retain" | "Snapshot" | "RetainExceptOnCreate")
-        )
-    };
-    let stateful = STATEFUL_TYPES.contains(&c.type_name.as_str())
-        || [old_body, new_body].into_iter().any(|b| {
-            keeps(&policy(b, "DeletionPolicy")) || keeps(&policy(b, "UpdateReplacePolicy"))
-        });
-    if !stateful {
+    if c.kind == ChangeKind::Removed {
+        let policy = old_body
+            .map(risk::policy::deletion_policy)
+            .unwrap_or(Policy::Delete);
+        let removal = risk::removal(&c.type_name, policy);
+        return removal
+            .destructive
+            .then(|| format!("removed: {}", removal.description));
+    }
+    let policies: Vec<Policy> = [old_body, new_body]
+        .into_iter()
+        .flatten()
+        .flat_map(|b| {
+            [
+                Policy::parse(b.get("DeletionPolicy").and_then(Json::as_str)),
+                risk::policy::update_replace_policy(b),
+            ]
+        })
+        .collect();
+    if !risk::holds_data(&c.type_name, &policies) {
         return None;
     }
-    let fate = |p: &Option<String>| match p.as_deref() {
-        Some("Snapshot") => "deleted after a final snapshot",
-        Some("Retain") | Some("RetainExceptOnCreate") => {
-            "kept in AWS but no longer managed by the stack"
-        }
-        _ => "deleted with its data",
-    };
+    let replace_policy = new_body
+        .or(old_body)
+        .map(risk::policy::update_replace_policy)
+        .unwrap_or(Policy::Delete);
+    let old_fate = risk::policy::replaced_old(&c.type_name, replace_policy);
     let causes = || {
         let names: Vec<String> = c
             .replacement_causes()
@@ -698,22 +794,14 @@ fn destruction(
             format!(" by {}", names.join(", "))
         }
     };
-    let old_fate = |p: &Option<String>| match p.as_deref() {
-        Some("Snapshot") => "deletes the old one after a final snapshot",
-        Some("Retain") | Some("RetainExceptOnCreate") => "keeps the old one outside the stack",
-        _ => "deletes the old one with its data",
-    };
     match (c.kind, c.replacement) {
-        (ChangeKind::Removed, _) => Some(format!("removed: {}", fate(&deletion))),
         (ChangeKind::Modified, Replacement::Always) => Some(format!(
-            "replaced{}: CloudFormation creates a new, empty one and {}",
+            "replaced{}: CloudFormation creates a new, empty one and {old_fate}",
             causes(),
-            old_fate(&replace_policy)
         )),
         (ChangeKind::Modified, Replacement::Conditional) => Some(format!(
-            "may be replaced{}: if so, CloudFormation creates a new, empty one and {}",
+            "may be replaced{}: if so, CloudFormation creates a new, empty one and {old_fate}",
             causes(),
-            old_fate(&replace_policy)
         )),
         (ChangeKind::Modified, Replacement::Unknown) => Some(format!(
             "may be replaced: snowcdk has no schema for {} to tell",

@@ -4,11 +4,17 @@
 //! - [`compute`]: resources (added / removed / modified, replacement predicted offline from the
 //!   schema's create-only properties and propagated through references), parameters,
 //!   conditions, mappings, outputs, and who-can-reach-what (security group rules, IAM grants).
+//! - [`equivalence`]: when two values are the same to CloudFormation (`true`/`"true"`, the two
+//!   `Fn::GetAtt` forms, `DependsOn` as a set), and what an `Fn::If` can resolve to.
+//! - [`foreach`]: `Fn::ForEach` loops over literal lists, expanded before comparing.
+//! - what holds data and what deletion policies do: [`crate::risk`], shared with deploy/destroy.
 //! - [`model`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
 
 pub mod base;
 pub mod compute;
 pub mod deployed;
+pub mod equivalence;
+pub mod foreach;
 pub mod model;
 pub mod render_json;
 pub mod render_markdown;
@@ -19,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
-pub use compute::{Context, STATEFUL_TYPES, diff_stack};
+pub use compute::{Context, diff_stack};
 pub use model::{DiffReport, StackDiff};
 
 /// A current template to compare: the stack name, its JSON, and its construct paths.

@@ -179,6 +179,10 @@ pub struct ResourceChange {
     pub changes: Vec<PropertyChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destructive: Option<Destruction>,
+    /// A removal whose `DeletionPolicy` (Retain, RetainExceptOnCreate) keeps the resource in
+    /// AWS, no longer managed by the stack: not destructive.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
     /// Further remarks, e.g. a custom-named resource that CloudFormation cannot replace.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -189,6 +193,7 @@ impl ResourceChange {
     pub fn action(&self) -> &'static str {
         match (self.kind, self.replacement) {
             (ChangeKind::Added, _) => "add",
+            (ChangeKind::Removed, _) if self.kept => "kept, no longer managed",
             (ChangeKind::Removed, _) => "remove",
             (ChangeKind::Modified, Replacement::Never) => "update",
             (ChangeKind::Modified, Replacement::Conditional) => "may replace",
