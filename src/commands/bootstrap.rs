@@ -65,7 +65,10 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = Clients::connect(&args.aws.target(stage)).await;
+        let clients = match Clients::connect(&args.aws.target(stage)).await {
+            Ok(c) => c,
+            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        };
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         req.stage = Some(stage_name.clone());
         req.account = stage.account.clone();

@@ -27,6 +27,10 @@ pub struct AwsArgs {
     /// Send every AWS call to this endpoint (a local emulator); AWS_ENDPOINT_URL works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Give up on an AWS request that has not been answered after this many seconds (retries
+    /// included). A note names the request after 10 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 impl AwsArgs {
@@ -36,6 +40,7 @@ impl AwsArgs {
             profile: self.profile.clone(),
             region: self.region.clone().unwrap_or_else(|| stage.region.clone()),
             endpoint_url: self.endpoint_url.clone(),
+            timeout: Some(std::time::Duration::from_secs(self.timeout)),
         }
     }
 }
@@ -213,7 +218,13 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 no_execute: args.no_execute,
                 timing: Timing::default(),
             };
-            let clients = Clients::connect(&args.aws.target(&s.config)).await;
+            let clients = match Clients::connect(&args.aws.target(&s.config)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    error = Some(e.into());
+                    break;
+                }
+            };
             // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
             // same bucket takes templates over the inline limit.
             match crate::assets::stage_for_deploy(
