@@ -13,11 +13,12 @@ use snowcdk_constructs::tree::synth_stack;
 
 use crate::config::Config;
 use crate::deploy::{
-    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, deploy_stack,
+    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
+    deploy_stack,
 };
 use crate::exit;
 
-use super::deploy::{AwsArgs, finish, runtime, select_one};
+use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -69,6 +70,15 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             Ok(c) => c,
             Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
         };
+        let mut intr = console.interrupt().clone();
+        match intr.guard(announce(&clients, &mut console)).await {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
+            None => {
+                let r = interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
+                return finish(args.json, vec![r], None);
+            }
+        }
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         req.stage = Some(stage_name.clone());
         req.account = stage.account.clone();

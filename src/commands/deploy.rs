@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::{Config, StageConfig};
 use crate::deploy::{
     ApprovalPolicy, AwsTarget, Clients, Console, DeployRequest, RequireApproval, RunResult, Timing,
-    deploy_stack,
+    announce, deploy_stack,
 };
 use crate::{app, exit};
 
@@ -225,17 +225,34 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                     break;
                 }
             };
+            let mut intr = console.interrupt().clone();
+            match intr.guard(announce(&clients, &mut console)).await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    error = Some(e.into());
+                    break;
+                }
+                None => {
+                    results.push(interrupted_early(&mut console, &clients, &s.synthesized.name, &s.stage, &intr));
+                    break;
+                }
+            }
             // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
             // same bucket takes templates over the inline limit.
-            match crate::assets::stage_for_deploy(
-                &clients,
-                s.config.staging_bucket.as_deref(),
-                None,
-                &s.assets,
-                s.synthesized.body.len(),
-            )
-            .await
-            {
+            let staged = intr
+                .guard(crate::assets::stage_for_deploy(
+                    &clients,
+                    s.config.staging_bucket.as_deref(),
+                    None,
+                    &s.assets,
+                    s.synthesized.body.len(),
+                ))
+                .await;
+            let Some(staged) = staged else {
+                results.push(interrupted_early(&mut console, &clients, &s.synthesized.name, &s.stage, &intr));
+                break;
+            };
+            match staged {
                 Ok(staged) => {
                     if let Some(r) = &staged.report {
                         console.line(r.summary());
@@ -263,6 +280,24 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         }
         finish(args.json, results, error)
     })
+}
+
+/// The result of a run interrupted before any change set was made (while checking the account
+/// or uploading assets): nothing was changed in CloudFormation.
+pub fn interrupted_early(
+    console: &mut Console,
+    clients: &Clients,
+    stack: &str,
+    stage: &str,
+    intr: &crate::deploy::ui::Interrupt,
+) -> crate::deploy::StackResult {
+    let msg = format!(
+        "{} before a change set was made: nothing was changed on {stack}",
+        intr.signal().unwrap_or("interrupted")
+    );
+    console.warn(&msg);
+    crate::deploy::StackResult::new(stack, Some(stage), &clients.region)
+        .finish(crate::deploy::Status::Interrupted, Some(msg))
 }
 
 /// Ends a command: prints the JSON document when asked, and returns the exit code (or the error,

@@ -234,6 +234,12 @@ pub fn check_endpoint(source: &str, url: &str) -> Result<(), AwsError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("it contains spaces or control characters");
     }
+    if url
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_matches('/').is_empty())
+    {
+        return bad("it has no host");
+    }
     let uri: http::Uri = match url.parse() {
         Ok(u) => u,
         Err(e) => return bad(&e.to_string()),
@@ -570,9 +576,13 @@ where
             AwsError {
                 kind: AwsErrorKind::Other,
                 code: None,
-                message: format!(
-                    "cannot {what}: {endpoint} answered {answer}, which is not an AWS answer; is the endpoint right?"
-                ),
+                message: if answer.contains("not an AWS answer") {
+                    format!("cannot {what}: {endpoint} answered {answer}")
+                } else {
+                    format!(
+                        "cannot {what}: {endpoint} answered {answer}, which is not an AWS answer; is the endpoint right?"
+                    )
+                },
             }
         }
         _ => AwsError {
@@ -605,6 +615,7 @@ fn http_answer(raw: Option<&dyn Any>) -> Option<String> {
         }
         300..=399 => "; the endpoint redirects: use the URL it redirects to",
         500..=599 => "; the service failed: retry later",
+        200..=299 => "; that is not an AWS answer: is the endpoint right?",
         _ => "",
     };
     Some(one_line(&format!(

@@ -108,6 +108,30 @@ impl DeployRequest {
     }
 }
 
+/// Says which account and region a command that changes AWS acts on, before it changes
+/// anything: `acting on account 123456789012 in us-east-1 as arn:... (profile P)`. Returns the
+/// account id. An emulator's made-up account is printed the same way.
+pub async fn announce(clients: &Clients, console: &mut Console) -> Result<String, DeployError> {
+    let out = client::retry_throttled(|| clients.sts.get_caller_identity().send())
+        .await
+        .map_err(|e| {
+            client::describe("check which account the credentials are for", &e, clients)
+        })?;
+    let account = out.account().unwrap_or("unknown").to_owned();
+    let mut line = format!("acting on account {account} in {}", clients.region);
+    if let Some(arn) = out.arn() {
+        line.push_str(&format!(" as {arn}"));
+    }
+    if let Some(p) = &clients.profile {
+        line.push_str(&format!(" (profile {p})"));
+    }
+    if let Some(u) = &clients.endpoint_url {
+        line.push_str(&format!(" through {u}"));
+    }
+    console.line(line);
+    Ok(account)
+}
+
 /// Checks that the credentials belong to the stage's account (when the config names one).
 pub async fn check_account(
     clients: &Clients,
