@@ -196,6 +196,9 @@ pub async fn deploy_stack(
     let ready = match prepared {
         None => return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await),
         Some(Err(e)) => return Err(e),
+        Some(Ok(Step::Interrupted)) => {
+            return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
+        }
         Some(Ok(Step::Finished(r))) => return Ok(*r),
         Some(Ok(Step::Ready(r))) => *r,
     };
@@ -354,6 +357,8 @@ enum Step {
     Finished(Box<StackResult>),
     /// A change set with changes, shown, ready for approval.
     Ready(Box<ReadyToExecute>),
+    /// A wait inside saw the interrupt first.
+    Interrupted,
 }
 
 struct ReadyToExecute {
@@ -563,25 +568,19 @@ async fn prepare(
                 reason,
             });
         }
-        Ready::Interrupted | Ready::TimedOut { .. } => {
-            let (why, status) = if let Ready::TimedOut { status } = &ready {
-                (
-                    format!(
-                        "the change set is still {status} after {:?}",
-                        req.timing.change_set_total
-                    ),
-                    Status::StoppedWaiting,
-                )
-            } else {
-                ("interrupted".to_owned(), Status::Interrupted)
-            };
+        Ready::Interrupted => return Ok(Step::Interrupted),
+        Ready::TimedOut { status } => {
+            let why = format!(
+                "the change set is still {status} after {:?}",
+                req.timing.change_set_total
+            );
             let msg = format!(
                 "{why}; nothing was executed. The change set {cs_name} is left in place: inspect it with `aws cloudformation describe-change-set --stack-name {name} --change-set-name {cs_name}{flags}` or delete it with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`",
                 flags = clients.aws_cli_flags()
             );
             console.warn(&msg);
             result.change_set = Some(cs_ref);
-            return finished(result.finish(status, Some(msg)));
+            return finished(result.finish(Status::StoppedWaiting, Some(msg)));
         }
     };
 
