@@ -29,7 +29,7 @@ pub struct AwsArgs {
     pub endpoint_url: Option<String>,
     /// Give up on an AWS request that has not been answered after this many seconds (retries
     /// included). A note names the request after 10 s.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, env = "SNOWCDK_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 

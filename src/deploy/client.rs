@@ -94,7 +94,10 @@ impl Clients {
             (None, Some(p)) => check_profile(p, "AWS_PROFILE").await?,
             (None, None) => {}
         }
-        let timeout = target.timeout();
+        let timeout = match target.timeout {
+            Some(t) => t,
+            None => timeout_from_env()?,
+        };
         if timeout.is_zero() {
             return Err(AwsError::config("--timeout must be at least 1 second"));
         }
@@ -204,6 +207,20 @@ impl Clients {
             s.push_str(&format!(" --endpoint-url {u}"));
         }
         s
+    }
+}
+
+/// `SNOWCDK_TIMEOUT` (seconds) for commands without a `--timeout` flag (`diff --deployed`);
+/// [`DEFAULT_TIMEOUT`] when unset.
+fn timeout_from_env() -> Result<Duration, AwsError> {
+    match std::env::var("SNOWCDK_TIMEOUT") {
+        Err(_) => Ok(DEFAULT_TIMEOUT),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=3600).contains(&n) => Ok(Duration::from_secs(n)),
+            _ => Err(AwsError::config(format!(
+                "SNOWCDK_TIMEOUT {v:?} is not a number of seconds from 1 to 3600; fix or unset it"
+            ))),
+        },
     }
 }
 
