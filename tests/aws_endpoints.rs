@@ -61,7 +61,10 @@ fn malformed_endpoints_name_the_problem() {
         assert!(err.contains(why), "{url}: {err}");
         let (code, err) = outputs(&[], &[("AWS_ENDPOINT_URL_CLOUDFORMATION", url)]);
         assert_one_line_error(code, &err);
-        assert!(err.contains("AWS_ENDPOINT_URL_CLOUDFORMATION"), "{url}: {err}");
+        assert!(
+            err.contains("AWS_ENDPOINT_URL_CLOUDFORMATION"),
+            "{url}: {err}"
+        );
     }
 }
 
@@ -137,10 +140,7 @@ fn an_endpoint_with_a_path_shows_what_answered() {
 
 #[test]
 fn garbage_xml_is_shown_as_not_an_aws_answer() {
-    let err = against(
-        || Reply::xml(200, "<<<this is not xml at all"),
-        "",
-    );
+    let err = against(|| Reply::xml(200, "<<<this is not xml at all"), "");
     assert!(err.contains("HTTP 200"), "{err}");
     assert!(err.contains("this is not xml"), "{err}");
 }
@@ -163,7 +163,10 @@ fn a_proxy_407_says_proxy() {
         },
         "",
     );
-    assert!(err.contains("HTTP 407 Proxy Authentication Required"), "{err}");
+    assert!(
+        err.contains("HTTP 407 Proxy Authentication Required"),
+        "{err}"
+    );
     assert!(err.contains("HTTPS_PROXY"), "{err}");
 }
 

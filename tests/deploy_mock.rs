@@ -193,8 +193,7 @@ fn clients(rules: &[&Rule]) -> Clients {
     // No other change set waits on the stack unless a test says otherwise (its own
     // ListChangeSets rule comes first and wins).
     let none = mock!(Client::list_change_sets).then_output(|| {
-        aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder()
-            .build()
+        aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder().build()
     });
     let mut all: Vec<&Rule> = rules.to_vec();
     all.push(&none);
@@ -992,7 +991,8 @@ async fn of_two_concurrent_deploys_the_newer_change_set_is_deleted_and_refused()
         .build();
     let name = by_name(false, "UPDATE_COMPLETE");
     let (exec, del) = (executed(), deleted_change_set());
-    let cs = mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
     let c = clients(&[&lists, &record, &create, &name, &exec, &del, &cs]);
     let (mut con, buf) = console(None);
     let r = deploy_stack(&c, &request(true, &[]), &mut con)
@@ -1031,4 +1031,51 @@ async fn unknown_parameters_are_an_error_before_any_call() {
         .expect_err("unknown parameter");
     assert!(matches!(err, DeployError::UnknownParameter { .. }), "{err}");
     assert!(err.to_string().contains("LambdaImageUrl"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_of_another_runs_operation_are_not_printed() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change("Add", "Param", "AWS::SSM::Parameter", None, &[])],
+        )
+    });
+    let foreign = |id: &str, logical: &str, status: &str| {
+        let mut e = event(id, logical, "AWS::SSM::Parameter", status, None);
+        e.client_request_token = Some("snowcdk-1700000000-0123456789ab".into());
+        e
+    };
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "CREATE_COMPLETE", None)]))
+        .output(move || {
+            events(vec![
+                stack_event("e0", "CREATE_COMPLETE", None),
+                foreign("x1", "OtherRunsParam", "CREATE_IN_PROGRESS"),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "CREATE_COMPLETE",
+                    None,
+                ),
+                stack_event("e3", "UPDATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    assert!(out.contains("Param (AWS::SSM::Parameter)"), "{out}");
+    assert!(!out.contains("OtherRunsParam"), "{out}");
 }

@@ -187,7 +187,10 @@ fn sigterm_while_the_change_set_poll_hangs_executes_nothing_and_exits_at_once() 
         !actions.iter().any(|a| a == "ExecuteChangeSet"),
         "{actions:?}"
     );
-    assert!(actions.iter().any(|a| a == "DeleteChangeSet"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "DeleteChangeSet"),
+        "{actions:?}"
+    );
 }
 
 #[test]

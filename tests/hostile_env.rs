@@ -163,6 +163,9 @@ fn empty_endpoint_flag_for_every_aws_command() {
         assert_eq!(out.status.code(), Some(1), "{cmd:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{cmd:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{cmd:?}: {stderr}");
-        assert!(stderr.contains("--endpoint-url is empty"), "{cmd:?}: {stderr}");
+        assert!(
+            stderr.contains("--endpoint-url is empty"),
+            "{cmd:?}: {stderr}"
+        );
     }
 }

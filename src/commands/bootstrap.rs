@@ -75,7 +75,8 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             Some(Ok(_)) => {}
             Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
             None => {
-                let r = interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
+                let r =
+                    interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
                 return finish(args.json, vec![r], None);
             }
         }

@@ -233,7 +233,13 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                     break;
                 }
                 None => {
-                    results.push(interrupted_early(&mut console, &clients, &s.synthesized.name, &s.stage, &intr));
+                    results.push(interrupted_early(
+                        &mut console,
+                        &clients,
+                        &s.synthesized.name,
+                        &s.stage,
+                        &intr,
+                    ));
                     break;
                 }
             }
@@ -249,7 +255,13 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 ))
                 .await;
             let Some(staged) = staged else {
-                results.push(interrupted_early(&mut console, &clients, &s.synthesized.name, &s.stage, &intr));
+                results.push(interrupted_early(
+                    &mut console,
+                    &clients,
+                    &s.synthesized.name,
+                    &s.stage,
+                    &intr,
+                ));
                 break;
             };
             match staged {

@@ -103,7 +103,11 @@ pub fn change_set_name() -> String {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(now.as_nanos());
     h.write_u32(std::process::id());
-    format!("snowcdk-{}-{:012x}", now.as_secs(), h.finish() & 0xffff_ffff_ffff)
+    format!(
+        "snowcdk-{}-{:012x}",
+        now.as_secs(),
+        h.finish() & 0xffff_ffff_ffff
+    )
 }
 
 /// A change set made by snowcdk that waits on a stack: being created, or created and not
@@ -152,12 +156,19 @@ pub async fn pending_snowcdk(
                 .send()
         })
         .await
-        .map_err(|e| describe(&format!("list the change sets of {stack_name}"), &e, clients))?;
+        .map_err(|e| {
+            describe(
+                &format!("list the change sets of {stack_name}"),
+                &e,
+                clients,
+            )
+        })?;
         for s in page.summaries() {
             let name = s.change_set_name().unwrap_or_default();
             let same_stack = s.stack_id() == Some(stack_id)
                 || s.stack_name() == Some(stack_name)
-                || s.stack_id().is_some_and(|id| id.contains(&format!(":stack/{stack_name}/")));
+                || s.stack_id()
+                    .is_some_and(|id| id.contains(&format!(":stack/{stack_name}/")));
             let waiting = matches!(
                 s.status(),
                 Some(
@@ -173,10 +184,12 @@ pub async fn pending_snowcdk(
                 let created = s.creation_time();
                 out.push(Pending {
                     name: name.to_owned(),
-                    status: s.status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
-                    created: created.and_then(|t| {
-                        t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
-                    }),
+                    status: s
+                        .status()
+                        .map(|x| x.as_str().to_owned())
+                        .unwrap_or_default(),
+                    created: created
+                        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
                     created_secs: created.map(|t| (t.secs(), t.subsec_nanos())),
                 });
             }

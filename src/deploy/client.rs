@@ -124,11 +124,7 @@ impl Clients {
             // From the profile's `endpoint_url` (the environment was checked above).
             check_endpoint("the profile's endpoint_url", url)?;
         }
-        let mut clients = Clients::build(
-            &config,
-            Some(SlowCallNotice::new(timeout)),
-            timeout,
-        );
+        let mut clients = Clients::build(&config, Some(SlowCallNotice::new(timeout)), timeout);
         clients.profile = target.profile.clone();
         Ok(clients)
     }
@@ -236,9 +232,13 @@ fn ignore_configured_endpoints() -> bool {
 /// `AWS_ENDPOINT_URL`, ...). The SDK panics on an empty one, so this runs before the SDK sees it.
 pub fn check_endpoint(source: &str, url: &str) -> Result<(), AwsError> {
     let fix = if source.starts_with("AWS_") {
-        format!("set {source} to http(s)://HOST[:PORT] (e.g. http://127.0.0.1:5000), or unset it to use AWS")
+        format!(
+            "set {source} to http(s)://HOST[:PORT] (e.g. http://127.0.0.1:5000), or unset it to use AWS"
+        )
     } else {
-        format!("pass {source} http(s)://HOST[:PORT] (e.g. http://127.0.0.1:5000), or leave it out to use AWS")
+        format!(
+            "pass {source} http(s)://HOST[:PORT] (e.g. http://127.0.0.1:5000), or leave it out to use AWS"
+        )
     };
     let bad = |why: &str| {
         Err(AwsError::config(format!(
@@ -490,9 +490,7 @@ where
         };
     }
     let secs = clients.timeout.as_secs_f64();
-    let timed_out = format!(
-        "no answer within {secs} s (--timeout SECONDS to wait longer)"
-    );
+    let timed_out = format!("no answer within {secs} s (--timeout SECONDS to wait longer)");
     match err {
         SdkError::DispatchFailure(d) => {
             let cause = if d.is_timeout() {
@@ -527,7 +525,10 @@ where
                 code: None,
                 message: format!(
                     "cannot {what}: {endpoint} answered {}",
-                    answer.unwrap_or_else(|| format!("with an error that names no code ({})", innermost(err)))
+                    answer.unwrap_or_else(|| format!(
+                        "with an error that names no code ({})",
+                        innermost(err)
+                    ))
                 ),
             }
         }

@@ -373,25 +373,24 @@ pub async fn watch_run(
         else {
             return Ok(stopped(&progress, &all, &intr));
         };
-        let (status, reason) =
-            match described {
-                Ok(out) => {
-                    let s = out.stacks().first();
-                    (
-                        s.and_then(|s| s.stack_status())
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                        s.and_then(|s| s.stack_status_reason()).map(str::to_owned),
-                    )
-                }
-                Err(e) if op == Operation::Delete && is_missing_stack(&e) => {
-                    ("DELETE_COMPLETE".to_owned(), None)
-                }
-                Err(e) => {
-                    progress.finish();
-                    return Err(describe("read the stack status", &e, clients).into());
-                }
-            };
+        let (status, reason) = match described {
+            Ok(out) => {
+                let s = out.stacks().first();
+                (
+                    s.and_then(|s| s.stack_status())
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    s.and_then(|s| s.stack_status_reason()).map(str::to_owned),
+                )
+            }
+            Err(e) if op == Operation::Delete && is_missing_stack(&e) => {
+                ("DELETE_COMPLETE".to_owned(), None)
+            }
+            Err(e) => {
+                progress.finish();
+                return Err(describe("read the stack status", &e, clients).into());
+            }
+        };
         if status.ends_with("_IN_PROGRESS") {
             started = true;
         }

@@ -226,10 +226,8 @@ pub fn silent_listener() -> String {
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         let mut held = Vec::new();
-        for conn in listener.incoming() {
-            if let Ok(c) = conn {
-                held.push(c);
-            }
+        for c in listener.incoming().flatten() {
+            held.push(c);
         }
     });
     format!("http://127.0.0.1:{port}")
