@@ -748,6 +748,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn endpoints_are_http_urls_with_a_host() {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "https://cloudformation.us-east-1.amazonaws.com",
+            "http://localhost:4566/",
+        ] {
+            assert!(check_endpoint("--endpoint-url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "http://",
+            "https:///",
+            "not a url",
+            "ftp://x",
+            "localhost:5000",
+            "http://h?x=1",
+        ] {
+            let e = check_endpoint("AWS_ENDPOINT_URL", bad).expect_err(bad);
+            assert_eq!(e.kind, AwsErrorKind::Config);
+            assert!(e.message.contains("AWS_ENDPOINT_URL"), "{e}");
+            assert!(!e.message.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn regions_look_like_regions() {
+        assert!(check_region("us-east-1").is_ok());
+        assert!(check_region("us-gov-west-1").is_ok());
+        for bad in ["", "US-EAST-1", "us east 1", "../x", "useast1", "-us-1"] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn body_excerpts_keep_the_services_words() {
+        assert_eq!(
+            body_excerpt(b"<Error><Code>X</Code><Message>Bad thing.</Message></Error>"),
+            "\"Bad thing.\""
+        );
+        assert_eq!(
+            body_excerpt(b"<html><head><title>Blocked</title></head></html>"),
+            "an HTML page: \"Blocked\""
+        );
+        assert_eq!(body_excerpt(br#"{"message":"nope"}"#), "\"nope\"");
+        assert_eq!(body_excerpt(b""), "no body");
+        assert_eq!(body_excerpt(b"a\n\n  b"), "\"a b\"");
+    }
+
+    #[test]
     fn throttling_codes() {
         assert!(is_throttling_code("Throttling"));
         assert!(is_throttling_code("ThrottlingException"));
