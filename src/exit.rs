@@ -19,8 +19,9 @@ pub const ROLLED_BACK: u8 = 5;
 /// `diff --fail-on-destructive` found a destructive change that is not allowed.
 pub const DESTRUCTIVE: u8 = 6;
 
-/// Interrupted (Ctrl-C, SIGTERM, SIGHUP) before anything was changed: 128 + SIGINT, as shells
-/// report it.
+/// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as a shell reports Ctrl-C). Before
+/// `ExecuteChangeSet` nothing was executed; after it the operation goes on in CloudFormation. The
+/// message says which, and how to follow or roll it back. `synth`: nothing was changed.
 pub const INTERRUPTED: u8 = 130;
 
 /// Converts one of the constants above into a process exit code.

@@ -89,7 +89,22 @@ fn deploy_uploads_the_code_directory_once_and_references_it() {
         bucket.as_str()
     );
 
-    // A second deploy finds the asset already there.
+    // A second deploy finds the asset already there (once the first change set, left for
+    // review, is deleted: a stack under review is not deployed over).
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let cs = v["stacks"][0]["change_set"]["id"]
+        .as_str()
+        .expect("change set id")
+        .to_owned();
+    rt.block_on(
+        clients
+            .cfn
+            .delete_change_set()
+            .stack_name(&stack)
+            .change_set_name(&cs)
+            .send(),
+    )
+    .expect("delete the change set left for review");
     let (out, _, stderr) = deploy();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("assets: 0 uploaded"), "{stderr}");

@@ -190,7 +190,14 @@ fn deployed_template() -> Rule {
 }
 
 fn clients(rules: &[&Rule]) -> Clients {
-    let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules);
+    // No other change set waits on the stack unless a test says otherwise (its own
+    // ListChangeSets rule comes first and wins).
+    let none = mock!(Client::list_change_sets).then_output(|| {
+        aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder().build()
+    });
+    let mut all: Vec<&Rule> = rules.to_vec();
+    all.push(&none);
+    let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &all);
     Clients::from_cfn(client)
 }
 
@@ -859,25 +866,159 @@ async fn destroy_delete_failed_names_the_resource_and_the_way_out() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn ctrl_c_while_the_change_set_is_computed_leaves_it_and_says_how_to_clean_up() {
-    let cs =
-        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_IN_PROGRESS", vec![]));
-    let name = by_name(false, "UPDATE_COMPLETE");
-    let (create, exec) = (created(), executed());
-    let c = clients(&[&name, &create, &cs, &exec]);
+async fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_executes_nothing() {
     let (mut con, buf, ctrl_c) = Console::capture(None);
-    ctrl_c.trigger();
+    let cs = mock!(Client::describe_change_set).then_output(move || {
+        ctrl_c.trigger();
+        change_set("CREATE_IN_PROGRESS", vec![])
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec, del) = (created(), executed(), deleted_change_set());
+    let c = clients(&[&name, &create, &cs, &exec, &del]);
     let r = deploy_stack(&c, &request(true, &[]), &mut con)
         .await
         .expect("deploy");
     let out = text(&buf);
     assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_eq!(r.exit_code, 130);
     assert_eq!(exec.num_calls(), 0, "nothing executed");
+    assert_eq!(del.num_calls(), 1, "its change set is deleted");
     assert!(out.contains("nothing was executed"), "{out}");
-    assert!(
-        out.contains("aws cloudformation delete-change-set"),
-        "{out}"
-    );
+    assert!(out.contains("was deleted"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_during_the_last_change_set_poll_executes_nothing() {
+    // The interrupt lands while the DescribeChangeSet that answers CREATE_COMPLETE is in flight:
+    // the old engine executed the change set and exited 0.
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    let cs = mock!(Client::describe_change_set).then_output(move || {
+        ctrl_c.trigger();
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change("Add", "Param", "AWS::SSM::Parameter", None, &[])],
+        )
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec, del) = (created(), executed(), deleted_change_set());
+    let evs = update_events_ok();
+    let c = clients(&[&name, &create, &cs, &exec, &del, &evs]);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(exec.num_calls(), 0, "nothing executed: {out}");
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_ne!(r.exit_code, 0);
+    assert!(out.contains("nothing was executed"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_deploy_of_a_stack_under_review_is_refused_naming_the_change_set() {
+    use aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput;
+    use aws_sdk_cloudformation::types::{ChangeSetSummary, ExecutionStatus};
+    let pending = mock!(Client::list_change_sets).then_output(|| {
+        ListChangeSetsOutput::builder()
+            .summaries(
+                ChangeSetSummary::builder()
+                    .stack_id(ARN)
+                    .stack_name(STACK)
+                    .change_set_name("snowcdk-1700000000-0123456789ab")
+                    .status(ChangeSetStatus::CreateComplete)
+                    .execution_status(ExecutionStatus::Available)
+                    .build(),
+            )
+            .build()
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&pending, &name, &create, &exec]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(r.exit_code, 3);
+    assert_eq!(create.num_calls(), 0, "no second change set: {out}");
+    assert!(out.contains("under review"), "{out}");
+    assert!(out.contains("snowcdk-1700000000-0123456789ab"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_two_concurrent_deploys_the_newer_change_set_is_deleted_and_refused() {
+    use aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput;
+    use aws_sdk_cloudformation::primitives::DateTime;
+    use aws_sdk_cloudformation::types::{ChangeSetSummary, ExecutionStatus};
+    // Both runs passed the first check; after creating, each sees the other. Ours is newer.
+    let summary = |name: &str, secs: i64| {
+        ChangeSetSummary::builder()
+            .stack_id(ARN)
+            .stack_name(STACK)
+            .change_set_name(name)
+            .status(ChangeSetStatus::CreatePending)
+            .execution_status(ExecutionStatus::Unavailable)
+            .creation_time(DateTime::from_secs(secs))
+            .build()
+    };
+    let ours = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let ours_w = ours.clone();
+    let create = mock!(Client::create_change_set).then_output(move || {
+        CreateChangeSetOutput::builder()
+            .id(CS_ARN)
+            .stack_id(ARN)
+            .build()
+    });
+    let record = mock!(Client::create_change_set)
+        .match_requests(move |r| {
+            if let Ok(mut o) = ours_w.lock() {
+                *o = r.change_set_name().unwrap_or_default().to_owned();
+            }
+            false
+        })
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    let ours_r = ours.clone();
+    let lists = mock!(Client::list_change_sets)
+        .sequence()
+        .output(|| ListChangeSetsOutput::builder().build())
+        .output(move || {
+            let mine = ours_r.lock().map(|o| o.clone()).unwrap_or_default();
+            ListChangeSetsOutput::builder()
+                .summaries(summary("snowcdk-1700000000-aaaaaaaaaaaa", 1_700_000_000))
+                .summaries(summary(&mine, 1_700_000_005))
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (exec, del) = (executed(), deleted_change_set());
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let c = clients(&[&lists, &record, &create, &name, &exec, &del, &cs]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(del.num_calls(), 1, "ours is deleted: {out}");
+    assert_eq!(exec.num_calls(), 0);
+    assert!(out.contains("snowcdk-1700000000-aaaaaaaaaaaa"), "{out}");
+}
+
+#[test]
+fn change_set_names_are_unique_per_run() {
+    let names: std::collections::BTreeSet<String> = (0..50)
+        .map(|_| snowcdk::deploy::changeset::change_set_name())
+        .collect();
+    assert_eq!(names.len(), 50, "{names:?}");
+    for n in &names {
+        assert!(n.starts_with("snowcdk-") && n.len() <= 128, "{n}");
+        assert!(
+            n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{n}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -891,4 +1032,51 @@ async fn unknown_parameters_are_an_error_before_any_call() {
         .expect_err("unknown parameter");
     assert!(matches!(err, DeployError::UnknownParameter { .. }), "{err}");
     assert!(err.to_string().contains("LambdaImageUrl"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_of_another_runs_operation_are_not_printed() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change("Add", "Param", "AWS::SSM::Parameter", None, &[])],
+        )
+    });
+    let foreign = |id: &str, logical: &str, status: &str| {
+        let mut e = event(id, logical, "AWS::SSM::Parameter", status, None);
+        e.client_request_token = Some("snowcdk-1700000000-0123456789ab".into());
+        e
+    };
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "CREATE_COMPLETE", None)]))
+        .output(move || {
+            events(vec![
+                stack_event("e0", "CREATE_COMPLETE", None),
+                foreign("x1", "OtherRunsParam", "CREATE_IN_PROGRESS"),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Param",
+                    "AWS::SSM::Parameter",
+                    "CREATE_COMPLETE",
+                    None,
+                ),
+                stack_event("e3", "UPDATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    assert!(out.contains("Param (AWS::SSM::Parameter)"), "{out}");
+    assert!(!out.contains("OtherRunsParam"), "{out}");
 }

@@ -142,7 +142,7 @@ async fn changed_template_updates_the_stack() {
 }
 
 #[tokio::test]
-async fn no_execute_leaves_the_change_set_and_a_later_deploy_creates() {
+async fn no_execute_leaves_the_change_set_a_second_deploy_is_refused_and_a_later_one_creates() {
     let clients = moto_clients(moto(), REGION).await;
     let stack = unique("noexec");
     let mut req = request(&stack, small_template(&stack, "a"));
@@ -182,7 +182,32 @@ async fn no_execute_leaves_the_change_set_and_a_later_deploy_creates() {
         Some("REVIEW_IN_PROGRESS")
     );
 
-    // The stack in review is created by the next deploy (still a CREATE change set).
+    // A second deploy while that change set waits for review is refused, naming it: two runs
+    // are never merged into one stack operation.
+    let (mut console, buf) = ci_console();
+    let r = deploy_stack(
+        &clients,
+        &request(&stack, small_template(&stack, "b")),
+        &mut console,
+    )
+    .await
+    .expect("second deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(r.exit_code, 3);
+    assert!(out.contains("under review"), "{out}");
+    assert!(out.contains(&cs.name), "{out}");
+
+    // Once the reviewer deletes it, the stack in review is created by the next deploy (still a
+    // CREATE change set).
+    clients
+        .cfn
+        .delete_change_set()
+        .stack_name(&stack)
+        .change_set_name(&cs.id)
+        .send()
+        .await
+        .expect("delete the reviewed change set");
     let (mut console, buf) = ci_console();
     let r = deploy_stack(
         &clients,

@@ -13,11 +13,12 @@ use snowcdk_constructs::tree::synth_stack;
 
 use crate::config::Config;
 use crate::deploy::{
-    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, deploy_stack,
+    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
+    deploy_stack,
 };
 use crate::exit;
 
-use super::deploy::{AwsArgs, finish, runtime, select_one};
+use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -65,7 +66,20 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = Clients::connect(&args.aws.target(stage)).await;
+        let clients = match Clients::connect(&args.aws.target(stage)).await {
+            Ok(c) => c,
+            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        };
+        let mut intr = console.interrupt().clone();
+        match intr.guard(announce(&clients, &mut console)).await {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
+            None => {
+                let r =
+                    interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
+                return finish(args.json, vec![r], None);
+            }
+        }
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         req.stage = Some(stage_name.clone());
         req.account = stage.account.clone();

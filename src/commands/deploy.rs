@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::{Config, StageConfig};
 use crate::deploy::{
     ApprovalPolicy, AwsTarget, Clients, Console, DeployRequest, RequireApproval, RunResult, Timing,
-    deploy_stack,
+    announce, deploy_stack,
 };
 use crate::{app, exit};
 
@@ -27,6 +27,10 @@ pub struct AwsArgs {
     /// Send every AWS call to this endpoint (a local emulator); AWS_ENDPOINT_URL works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Give up on an AWS request that has not been answered after this many seconds (retries
+    /// included). A note names the request after 10 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, env = "SNOWCDK_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 impl AwsArgs {
@@ -36,6 +40,7 @@ impl AwsArgs {
             profile: self.profile.clone(),
             region: self.region.clone().unwrap_or_else(|| stage.region.clone()),
             endpoint_url: self.endpoint_url.clone(),
+            timeout: Some(std::time::Duration::from_secs(self.timeout)),
         }
     }
 }
@@ -213,18 +218,53 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 no_execute: args.no_execute,
                 timing: Timing::default(),
             };
-            let clients = Clients::connect(&args.aws.target(&s.config)).await;
+            let clients = match Clients::connect(&args.aws.target(&s.config)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    error = Some(e.into());
+                    break;
+                }
+            };
+            let mut intr = console.interrupt().clone();
+            match intr.guard(announce(&clients, &mut console)).await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    error = Some(e.into());
+                    break;
+                }
+                None => {
+                    results.push(interrupted_early(
+                        &mut console,
+                        &clients,
+                        &s.synthesized.name,
+                        &s.stage,
+                        &intr,
+                    ));
+                    break;
+                }
+            }
             // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
             // same bucket takes templates over the inline limit.
-            match crate::assets::stage_for_deploy(
-                &clients,
-                s.config.staging_bucket.as_deref(),
-                None,
-                &s.assets,
-                s.synthesized.body.len(),
-            )
-            .await
-            {
+            let staged = intr
+                .guard(crate::assets::stage_for_deploy(
+                    &clients,
+                    s.config.staging_bucket.as_deref(),
+                    None,
+                    &s.assets,
+                    s.synthesized.body.len(),
+                ))
+                .await;
+            let Some(staged) = staged else {
+                results.push(interrupted_early(
+                    &mut console,
+                    &clients,
+                    &s.synthesized.name,
+                    &s.stage,
+                    &intr,
+                ));
+                break;
+            };
+            match staged {
                 Ok(staged) => {
                     if let Some(r) = &staged.report {
                         console.line(r.summary());
@@ -252,6 +292,24 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         }
         finish(args.json, results, error)
     })
+}
+
+/// The result of a run interrupted before any change set was made (while checking the account
+/// or uploading assets): nothing was changed in CloudFormation.
+pub fn interrupted_early(
+    console: &mut Console,
+    clients: &Clients,
+    stack: &str,
+    stage: &str,
+    intr: &crate::deploy::ui::Interrupt,
+) -> crate::deploy::StackResult {
+    let msg = format!(
+        "{} before a change set was made: nothing was changed on {stack}",
+        intr.signal().unwrap_or("interrupted")
+    );
+    console.warn(&msg);
+    crate::deploy::StackResult::new(stack, Some(stage), &clients.region)
+        .finish(crate::deploy::Status::Interrupted, Some(msg))
 }
 
 /// Ends a command: prints the JSON document when asked, and returns the exit code (or the error,

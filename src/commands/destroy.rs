@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use crate::config::Config;
 use crate::deploy::destroy::{DestroyRequest, destroy_stack};
-use crate::deploy::{Clients, Console, Timing};
+use crate::deploy::{Clients, Console, Timing, announce};
 
-use super::deploy::{AwsArgs, finish, runtime, select_one};
+use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,7 +34,19 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = Clients::connect(&args.aws.target(s)).await;
+        let clients = match Clients::connect(&args.aws.target(s)).await {
+            Ok(c) => c,
+            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        };
+        let mut intr = console.interrupt().clone();
+        match intr.guard(announce(&clients, &mut console)).await {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
+            None => {
+                let r = interrupted_early(&mut console, &clients, &s.stack_name, stage, &intr);
+                return finish(args.json, vec![r], None);
+            }
+        }
         let req = DestroyRequest {
             stack_name: s.stack_name.clone(),
             stage: Some(stage.clone()),

@@ -129,7 +129,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let target = args.aws.target(s);
     let rt = runtime()?;
     let outputs = rt.block_on(async {
-        let clients = Clients::connect(&target).await;
+        let clients = Clients::connect(&target).await?;
         fetch(&clients, &s.stack_name).await
     })?;
     let spec = TunnelSpec::from_outputs(&s.stack_name, &outputs)?;

@@ -89,13 +89,118 @@ pub async fn stage_template(
     })
 }
 
-/// A change set name unique per second: `snowcdk-<unix seconds>`.
+/// A change set name unique per run: `snowcdk-<unix seconds>-<12 random hex digits>`. The
+/// seconds sort names by age for a person reading a list; the random part keeps runs started in
+/// the same second (concurrent CI jobs) apart, so one never watches or executes another's change
+/// set. The name is also the `ClientRequestToken` of `ExecuteChangeSet`, which tags the events.
 pub fn change_set_name() -> String {
-    let secs = SystemTime::now()
+    use std::hash::{BuildHasher, Hasher};
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("snowcdk-{secs}")
+        .unwrap_or_default();
+    // RandomState is seeded from the OS per process (and varied per instance): random enough to
+    // keep runs apart, without a dependency.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.as_nanos());
+    h.write_u32(std::process::id());
+    format!(
+        "snowcdk-{}-{:012x}",
+        now.as_secs(),
+        h.finish() & 0xffff_ffff_ffff
+    )
+}
+
+/// A change set made by snowcdk that waits on a stack: being created, or created and not
+/// executed (under review).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub name: String,
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS` or `CREATE_COMPLETE`.
+    pub status: String,
+    /// When it was created (RFC 3339), when CloudFormation said.
+    pub created: Option<String>,
+    created_secs: Option<(i64, u32)>,
+}
+
+impl Pending {
+    /// Older first; the same instant is ordered by name, so two runs agree on which is older.
+    pub fn is_older_than(&self, other: &Pending) -> bool {
+        self.age_key() < other.age_key()
+    }
+
+    /// Creation time (unknown last), then name: a total order.
+    fn age_key(&self) -> ((i64, u32), &str) {
+        (self.created_secs.unwrap_or((i64::MAX, 0)), &self.name)
+    }
+}
+
+/// The snowcdk change sets (named `snowcdk-...`) that wait on a stack, other than `except`,
+/// oldest first. `stack_id` is the ARN, `stack_name` also matches summaries that carry only
+/// the name.
+pub async fn pending_snowcdk(
+    clients: &Clients,
+    stack_id: &str,
+    stack_name: &str,
+    except: Option<&str>,
+) -> Result<Vec<Pending>, DeployError> {
+    use aws_sdk_cloudformation::types::ExecutionStatus;
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..20 {
+        let page = retry_throttled(|| {
+            clients
+                .cfn
+                .list_change_sets()
+                .stack_name(stack_id)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            describe(
+                &format!("list the change sets of {stack_name}"),
+                &e,
+                clients,
+            )
+        })?;
+        for s in page.summaries() {
+            let name = s.change_set_name().unwrap_or_default();
+            let same_stack = s.stack_id() == Some(stack_id)
+                || s.stack_name() == Some(stack_name)
+                || s.stack_id()
+                    .is_some_and(|id| id.contains(&format!(":stack/{stack_name}/")));
+            let waiting = matches!(
+                s.status(),
+                Some(
+                    ChangeSetStatus::CreatePending
+                        | ChangeSetStatus::CreateInProgress
+                        | ChangeSetStatus::CreateComplete
+                )
+            ) && matches!(
+                s.execution_status(),
+                None | Some(ExecutionStatus::Available | ExecutionStatus::Unavailable)
+            );
+            if same_stack && waiting && name.starts_with("snowcdk-") && Some(name) != except {
+                let created = s.creation_time();
+                out.push(Pending {
+                    name: name.to_owned(),
+                    status: s
+                        .status()
+                        .map(|x| x.as_str().to_owned())
+                        .unwrap_or_default(),
+                    created: created
+                        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+                    created_secs: created.map(|t| (t.secs(), t.subsec_nanos())),
+                });
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    out.sort_by(|a, b| a.age_key().cmp(&b.age_key()));
+    Ok(out)
 }
 
 /// What to create.

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod changeset;
 pub mod client;
 pub mod destroy;
+pub mod notice;
 pub mod outcome;
 pub mod plan;
 pub mod stack;
@@ -107,6 +108,30 @@ impl DeployRequest {
     }
 }
 
+/// Says which account and region a command that changes AWS acts on, before it changes
+/// anything: `acting on account 123456789012 in us-east-1 as arn:... (profile P)`. Returns the
+/// account id. An emulator's made-up account is printed the same way.
+pub async fn announce(clients: &Clients, console: &mut Console) -> Result<String, DeployError> {
+    let out = client::retry_throttled(|| clients.sts.get_caller_identity().send())
+        .await
+        .map_err(|e| {
+            client::describe("check which account the credentials are for", &e, clients)
+        })?;
+    let account = out.account().unwrap_or("unknown").to_owned();
+    let mut line = format!("acting on account {account} in {}", clients.region);
+    if let Some(arn) = out.arn() {
+        line.push_str(&format!(" as {arn}"));
+    }
+    if let Some(p) = &clients.profile {
+        line.push_str(&format!(" (profile {p})"));
+    }
+    if let Some(u) = &clients.endpoint_url {
+        line.push_str(&format!(" through {u}"));
+    }
+    console.line(line);
+    Ok(account)
+}
+
 /// Checks that the credentials belong to the stage's account (when the config names one).
 pub async fn check_account(
     clients: &Clients,
@@ -135,13 +160,17 @@ pub async fn check_account(
 /// Deploys one stack through a change set. Guards and CloudFormation verdicts are outcomes in the
 /// returned [`StackResult`] (with their exit code); `Err` is for everything that stopped us from
 /// getting that far.
+///
+/// Everything up to `ExecuteChangeSet` is cancellable: an interrupt (Ctrl-C, SIGTERM, SIGHUP)
+/// drops the request in flight, deletes the change set if one was made, and ends with
+/// [`Status::Interrupted`] and "nothing was executed". The interrupt is checked once more right
+/// before executing, so one that lands during the last poll is never lost.
 pub async fn deploy_stack(
     clients: &Clients,
     req: &DeployRequest,
     console: &mut Console,
 ) -> Result<StackResult, DeployError> {
     let name = req.stack_name.as_str();
-    let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
     let new_facts = TemplateFacts::parse(&req.template_body)?;
     for (k, _) in &req.parameters {
         if !new_facts.parameters.contains(k) {
@@ -156,194 +185,32 @@ pub async fn deploy_stack(
             });
         }
     }
-    check_account(
-        clients,
-        req.stage.as_deref().unwrap_or(name),
-        req.account.as_deref(),
-    )
-    .await?;
-
-    // 1. Plan from the stack's state.
-    let mut existing = stack::describe_stack(clients, name).await?;
-    let mut the_plan = plan::plan(existing.as_ref().map(|s| s.status.as_str()));
-    result.stack_status = existing.as_ref().map(|s| s.status.clone());
-    match &the_plan {
-        Plan::Busy { status } => {
-            let msg = format!(
-                "stack {name} is {status}: another operation is running; wait for it to finish (`aws cloudformation describe-stack-events --stack-name {name}{}`) and deploy again",
-                clients.aws_cli_flags()
-            );
-            console.danger(format!("refused: {msg}"));
-            return Ok(result.finish(Status::Refused, Some(msg)));
-        }
-        Plan::Stuck { status, fix } => {
-            let msg = format!("stack {name} is {status}: {fix}");
-            console.danger(format!("refused: {msg}"));
-            return Ok(result.finish(Status::Refused, Some(msg)));
-        }
-        Plan::Recreate => {
-            let Some(info) = existing.as_ref() else {
-                return Ok(result.finish(Status::Refused, None));
-            };
-            match recreate(clients, req, console, info).await? {
-                None => {
-                    existing = None;
-                    the_plan = Plan::Create;
-                }
-                Some(refused) => return Ok(refused),
-            }
-        }
-        Plan::Create | Plan::CreateInReview | Plan::Update => {}
-    }
-    let create = matches!(the_plan, Plan::Create | Plan::CreateInReview);
-
-    // 2. The template source: inline, or through the staging bucket.
-    let template = if req.template_body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
-        let Some(bucket) = req.staging_bucket.as_deref() else {
-            return Err(DeployError::NoStagingBucket {
-                stack: name.to_owned(),
-                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
-                region: clients.region.clone(),
-                bytes: req.template_body.len(),
-                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
-            });
-        };
-        let url = changeset::stage_template(clients, bucket, name, &req.template_body).await?;
-        console.line(format!(
-            "template is {} bytes: uploaded to {url}",
-            req.template_body.len()
-        ));
-        TemplateSource::Url(url)
-    } else {
-        TemplateSource::Body(req.template_body.clone())
+    let mut intr = console.interrupt().clone();
+    let mut state = Progress {
+        cs_name: changeset::change_set_name(),
+        ..Progress::default()
     };
-
-    // 3. Create the change set and wait for it.
-    let keep_parameters = match (&existing, create) {
-        (Some(info), false) => info
-            .parameters
-            .iter()
-            .filter(|p| new_facts.parameters.contains(p))
-            .filter(|p| !req.parameters.iter().any(|(k, _)| k == *p))
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
+    let prepared = intr
+        .guard(prepare(clients, req, console, &new_facts, &mut state))
+        .await;
+    let ready = match prepared {
+        None => return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await),
+        Some(Err(e)) => return Err(e),
+        Some(Ok(Step::Interrupted)) => {
+            return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
+        }
+        Some(Ok(Step::Finished(r))) => return Ok(*r),
+        Some(Ok(Step::Ready(r))) => *r,
     };
-    let cs_name = changeset::change_set_name();
-    let caps: Vec<&str> = new_facts.capabilities.iter().map(|c| c.as_str()).collect();
-    console.line(format!(
-        "{name}: creating {} change set {cs_name}{}",
-        if create { "CREATE" } else { "UPDATE" },
-        if caps.is_empty() {
-            String::new()
-        } else {
-            format!(" with {}", caps.join(", "))
-        }
-    ));
-    let created = changeset::create(
-        clients,
-        &CreateRequest {
-            stack_name: name,
-            name: cs_name.clone(),
-            create,
-            template,
-            capabilities: &new_facts.capabilities,
-            parameters: &req.parameters,
-            keep_parameters,
-            description: format!(
-                "snowcdk deploy{}",
-                req.stage
-                    .as_deref()
-                    .map(|s| format!(" of stage {s}"))
-                    .unwrap_or_default()
-            ),
-        },
-    )
-    .await?;
-    let (cs_id, stack_id) = match created {
-        Created::Pending { id, stack_id } => (id, stack_id),
-        Created::NoChanges => {
-            console.line(format!("{name}: no changes"));
-            return Ok(with_outputs(clients, result, console, Status::NoChanges, name).await);
-        }
-        Created::Busy { reason } => {
-            let msg = format!("stack {name} is busy: {reason}; wait for it and deploy again");
-            console.danger(format!("refused: {msg}"));
-            return Ok(result.finish(Status::Refused, Some(msg)));
-        }
-    };
-    let mut cs_ref = ChangeSetRef {
-        name: cs_name.clone(),
-        id: cs_id.clone(),
-        change_set_type: if create { "CREATE" } else { "UPDATE" }.into(),
-        exists: true,
-    };
-    let ready = changeset::wait(clients, &stack_id, &cs_id, &req.timing, console).await?;
-    let changes = match ready {
-        Ready::Changes(c) => c,
-        Ready::NoChanges => {
-            console.line(format!("{name}: no changes"));
-            if let Err(e) = changeset::delete(clients, &stack_id, &cs_id).await {
-                console.warn(format!(
-                    "warning: could not delete the empty change set {cs_name}: {e}"
-                ));
-            } else {
-                cs_ref.exists = false;
-            }
-            result.change_set = Some(cs_ref);
-            return Ok(with_outputs(clients, result, console, Status::NoChanges, &stack_id).await);
-        }
-        Ready::Failed { reason } => {
-            return Err(DeployError::ChangeSetFailed {
-                stack: name.to_owned(),
-                reason,
-            });
-        }
-        Ready::Interrupted | Ready::TimedOut { .. } => {
-            let why = if let Ready::TimedOut { status } = &ready {
-                format!(
-                    "the change set is still {status} after {:?}",
-                    req.timing.change_set_total
-                )
-            } else {
-                "interrupted".to_owned()
-            };
-            let msg = format!(
-                "{why}; nothing was executed. The change set {cs_name} is left in place: inspect it with `aws cloudformation describe-change-set --stack-name {name} --change-set-name {cs_name}{flags}` or delete it with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`",
-                flags = clients.aws_cli_flags()
-            );
-            console.warn(&msg);
-            result.change_set = Some(cs_ref);
-            return Ok(result.finish(Status::Interrupted, Some(msg)));
-        }
-    };
-
-    // 4. Classify and show.
-    let old_facts = if !create && changes::needs_old_template(&changes) {
-        Some(stack::deployed_template(clients, &stack_id).await?)
-    } else {
-        None
-    };
-    let classified = changes::classify_all(&changes, old_facts.as_ref(), &new_facts);
-    console.line(format!("{name}: {} change(s)", classified.len()));
-    console.line(changes::render_table(&classified, console.style()));
-    result.changes = classified.clone();
-    result.change_set = Some(cs_ref.clone());
-
-    // 5. Stop here for review?
-    if req.no_execute {
-        let decision = approve::decide(&classified, &req.approval);
-        if let Decision::Refuse { reason } = &decision {
-            console.danger(format!(
-                "note: executing it as is would be refused: {reason}"
-            ));
-        }
-        console.line(format!(
-            "change set {cs_name} left for review (--no-execute): {cs_id}\n  execute: `aws cloudformation execute-change-set --change-set-name {cs_id}{flags}`\n  delete:  `aws cloudformation delete-change-set --change-set-name {cs_id}{flags}`",
-            flags = clients.aws_cli_flags()
-        ));
-        return Ok(result.finish(Status::NotExecuted, None));
-    }
+    let ReadyToExecute {
+        mut result,
+        mut cs_ref,
+        stack_id,
+        cs_id,
+        classified,
+        create,
+    } = ready;
+    let cs_name = state.cs_name.clone();
 
     // 6. Approve.
     match approve::decide(&classified, &req.approval) {
@@ -395,13 +262,40 @@ pub async fn deploy_stack(
         }
     }
 
-    // 7. Execute and watch.
-    let baseline = watch::latest_event_id(clients, &stack_id).await?;
-    changeset::execute(clients, &stack_id, &cs_id, &cs_name).await?;
+    // 7. Execute and watch. The last moment to stop without executing: the baseline read and
+    // the interrupt check right before ExecuteChangeSet.
+    let baseline = match intr.guard(watch::latest_event_id(clients, &stack_id)).await {
+        Some(b) => b?,
+        None => {
+            return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
+        }
+    };
+    if intr.is_triggered() {
+        return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
+    }
+    let flags = clients.aws_cli_flags();
+    match intr
+        .guard(changeset::execute(clients, &stack_id, &cs_id, &cs_name))
+        .await
+    {
+        Some(r) => r?,
+        None => {
+            // The request may or may not have reached CloudFormation: say both ways out.
+            let msg = format!(
+                "{} while ExecuteChangeSet {cs_name} was in flight: it may or may not have started. Check with `aws cloudformation describe-stacks --stack-name {name}{flags}`: if the stack is {}_IN_PROGRESS it goes on in CloudFormation ({}); if not, nothing was executed and the change set can be deleted with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`",
+                intr.signal().unwrap_or("interrupted"),
+                if create { "CREATE" } else { "UPDATE" },
+                undo_hint(clients, name, create)
+            );
+            console.warn(&msg);
+            result.change_set = Some(cs_ref);
+            return Ok(result.finish(Status::Interrupted, Some(msg)));
+        }
+    }
     cs_ref.exists = false;
     result.change_set = Some(cs_ref);
     console.line(format!("{name}: executing {cs_name}"));
-    let end = watch::watch(
+    let end = watch::watch_run(
         clients,
         console,
         watch::Watch {
@@ -412,13 +306,19 @@ pub async fn deploy_stack(
             op: Operation::Deploy,
         },
         &req.timing,
+        Some(&cs_name),
     )
     .await?;
     result.stack_status = Some(end.status.clone());
     if end.interrupted {
-        let msg = interrupted_message(clients, name, &end.in_progress, create);
+        let msg = interrupted_message(clients, name, &end, create);
         console.warn(&msg);
-        return Ok(result.finish(Status::Interrupted, Some(msg)));
+        let status = if end.signal.is_some() {
+            Status::Interrupted
+        } else {
+            Status::StoppedWaiting
+        };
+        return Ok(result.finish(status, Some(msg)));
     }
     let status = match end.status.as_str() {
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => Status::Deployed,
@@ -433,6 +333,357 @@ pub async fn deploy_stack(
     }
     console.line(format!("{name}: {}", end.status));
     Ok(with_outputs(clients, result, console, Status::Deployed, &stack_id).await)
+}
+
+/// What a deploy has done so far, kept outside the cancellable part so an interrupt can say
+/// (and clean up) exactly what exists.
+#[derive(Debug, Default)]
+struct Progress {
+    /// This run's change set name (unique per run).
+    cs_name: String,
+    /// The last stack status read.
+    stack_status: Option<String>,
+    /// `CreateChangeSet` was sent: the change set may exist even without an answer.
+    create_sent: bool,
+    /// The change set ARN and stack ARN, once CloudFormation answered.
+    created: Option<(String, String)>,
+    /// A `CREATE` change set.
+    create: bool,
+}
+
+/// How the cancellable part ended.
+enum Step {
+    /// Done without executing (refused, no changes, `--no-execute`, ...).
+    Finished(Box<StackResult>),
+    /// A change set with changes, shown, ready for approval.
+    Ready(Box<ReadyToExecute>),
+    /// A wait inside saw the interrupt first.
+    Interrupted,
+}
+
+struct ReadyToExecute {
+    result: StackResult,
+    cs_ref: ChangeSetRef,
+    stack_id: String,
+    cs_id: String,
+    classified: Vec<changes::ClassifiedChange>,
+    create: bool,
+}
+
+/// Steps 1 to 5: check the account, plan, refuse a stack under review or busy, upload, create
+/// the change set, wait for it, classify and show it. Cancellable at every await.
+async fn prepare(
+    clients: &Clients,
+    req: &DeployRequest,
+    console: &mut Console,
+    new_facts: &TemplateFacts,
+    state: &mut Progress,
+) -> Result<Step, DeployError> {
+    let name = req.stack_name.as_str();
+    let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
+    let finished = |r: StackResult| Ok(Step::Finished(Box::new(r)));
+    check_account(
+        clients,
+        req.stage.as_deref().unwrap_or(name),
+        req.account.as_deref(),
+    )
+    .await?;
+
+    // 1. Plan from the stack's state.
+    let mut existing = stack::describe_stack(clients, name).await?;
+    let mut the_plan = plan::plan(existing.as_ref().map(|s| s.status.as_str()));
+    result.stack_status = existing.as_ref().map(|s| s.status.clone());
+    state.stack_status = result.stack_status.clone();
+    match &the_plan {
+        Plan::Busy { status } => {
+            let msg = format!(
+                "stack {name} is {status}: another operation is running; wait for it to finish (`aws cloudformation describe-stack-events --stack-name {name}{}`) and deploy again",
+                clients.aws_cli_flags()
+            );
+            console.danger(format!("refused: {msg}"));
+            return finished(result.finish(Status::Refused, Some(msg)));
+        }
+        Plan::Stuck { status, fix } => {
+            let msg = format!("stack {name} is {status}: {fix}");
+            console.danger(format!("refused: {msg}"));
+            return finished(result.finish(Status::Refused, Some(msg)));
+        }
+        Plan::Recreate => {
+            let Some(info) = existing.as_ref() else {
+                return finished(result.finish(Status::Refused, None));
+            };
+            match recreate(clients, req, console, info).await? {
+                None => {
+                    existing = None;
+                    the_plan = Plan::Create;
+                }
+                Some(refused) => return finished(refused),
+            }
+        }
+        Plan::Create | Plan::CreateInReview | Plan::Update => {}
+    }
+    let create = matches!(the_plan, Plan::Create | Plan::CreateInReview);
+    state.create = create;
+
+    // A change set of another snowcdk run (under review, or being made right now) is not
+    // merged with ours: refuse, naming it.
+    if let Some(info) = existing.as_ref() {
+        let others = changeset::pending_snowcdk(clients, &info.id, name, None).await?;
+        if let Some(other) = others.first() {
+            let msg = under_review_message(clients, name, other);
+            console.danger(format!("refused: {msg}"));
+            return finished(result.finish(Status::Refused, Some(msg)));
+        }
+    }
+
+    // 2. The template source: inline, or through the staging bucket.
+    let template = if req.template_body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
+        let Some(bucket) = req.staging_bucket.as_deref() else {
+            return Err(DeployError::NoStagingBucket {
+                stack: name.to_owned(),
+                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
+                region: clients.region.clone(),
+                bytes: req.template_body.len(),
+                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
+            });
+        };
+        let url = changeset::stage_template(clients, bucket, name, &req.template_body).await?;
+        console.line(format!(
+            "template is {} bytes: uploaded to {url}",
+            req.template_body.len()
+        ));
+        TemplateSource::Url(url)
+    } else {
+        TemplateSource::Body(req.template_body.clone())
+    };
+
+    // 3. Create the change set and wait for it.
+    let keep_parameters = match (&existing, create) {
+        (Some(info), false) => info
+            .parameters
+            .iter()
+            .filter(|p| new_facts.parameters.contains(p))
+            .filter(|p| !req.parameters.iter().any(|(k, _)| k == *p))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let cs_name = state.cs_name.clone();
+    let caps: Vec<&str> = new_facts.capabilities.iter().map(|c| c.as_str()).collect();
+    console.line(format!(
+        "{name}: creating {} change set {cs_name}{}",
+        if create { "CREATE" } else { "UPDATE" },
+        if caps.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", caps.join(", "))
+        }
+    ));
+    state.create_sent = true;
+    let created = changeset::create(
+        clients,
+        &CreateRequest {
+            stack_name: name,
+            name: cs_name.clone(),
+            create,
+            template,
+            capabilities: &new_facts.capabilities,
+            parameters: &req.parameters,
+            keep_parameters,
+            description: format!(
+                "snowcdk deploy{}",
+                req.stage
+                    .as_deref()
+                    .map(|s| format!(" of stage {s}"))
+                    .unwrap_or_default()
+            ),
+        },
+    )
+    .await?;
+    let (cs_id, stack_id) = match created {
+        Created::Pending { id, stack_id } => (id, stack_id),
+        Created::NoChanges => {
+            state.create_sent = false;
+            console.line(format!("{name}: no changes"));
+            let r = with_outputs(clients, result, console, Status::NoChanges, name).await;
+            return finished(r);
+        }
+        Created::Busy { reason } => {
+            state.create_sent = false;
+            let msg = format!("stack {name} is busy: {reason}; wait for it and deploy again");
+            console.danger(format!("refused: {msg}"));
+            return finished(result.finish(Status::Refused, Some(msg)));
+        }
+    };
+    state.created = Some((cs_id.clone(), stack_id.clone()));
+    let mut cs_ref = ChangeSetRef {
+        name: cs_name.clone(),
+        id: cs_id.clone(),
+        change_set_type: if create { "CREATE" } else { "UPDATE" }.into(),
+        exists: true,
+    };
+
+    // Two runs that both passed the check above: the older change set goes on, the newer one
+    // is deleted and its run refused.
+    let others = changeset::pending_snowcdk(clients, &stack_id, name, Some(&cs_name)).await?;
+    let mine = changeset::pending_snowcdk(clients, &stack_id, name, None)
+        .await?
+        .into_iter()
+        .find(|p| p.name == cs_name);
+    if let Some(other) = others
+        .iter()
+        .find(|o| mine.as_ref().is_none_or(|m| o.is_older_than(m)))
+    {
+        let msg = under_review_message(clients, name, other);
+        console.danger(format!("refused: {msg}"));
+        discard(clients, console, &stack_id, &cs_id, &cs_name).await;
+        state.created = None;
+        state.create_sent = false;
+        cs_ref.exists = false;
+        result.change_set = Some(cs_ref);
+        return finished(result.finish(Status::Refused, Some(msg)));
+    }
+
+    let ready = changeset::wait(clients, &stack_id, &cs_id, &req.timing, console).await?;
+    let changes = match ready {
+        Ready::Changes(c) => c,
+        Ready::NoChanges => {
+            console.line(format!("{name}: no changes"));
+            if let Err(e) = changeset::delete(clients, &stack_id, &cs_id).await {
+                console.warn(format!(
+                    "warning: could not delete the empty change set {cs_name}: {e}"
+                ));
+            } else {
+                cs_ref.exists = false;
+                state.created = None;
+                state.create_sent = false;
+            }
+            result.change_set = Some(cs_ref);
+            let r = with_outputs(clients, result, console, Status::NoChanges, &stack_id).await;
+            return finished(r);
+        }
+        Ready::Failed { reason } => {
+            return Err(DeployError::ChangeSetFailed {
+                stack: name.to_owned(),
+                reason,
+            });
+        }
+        Ready::Interrupted => return Ok(Step::Interrupted),
+        Ready::TimedOut { status } => {
+            let why = format!(
+                "the change set is still {status} after {:?}",
+                req.timing.change_set_total
+            );
+            let msg = format!(
+                "{why}; nothing was executed. The change set {cs_name} is left in place: inspect it with `aws cloudformation describe-change-set --stack-name {name} --change-set-name {cs_name}{flags}` or delete it with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`",
+                flags = clients.aws_cli_flags()
+            );
+            console.warn(&msg);
+            result.change_set = Some(cs_ref);
+            return finished(result.finish(Status::StoppedWaiting, Some(msg)));
+        }
+    };
+
+    // 4. Classify and show.
+    let old_facts = if !create && changes::needs_old_template(&changes) {
+        Some(stack::deployed_template(clients, &stack_id).await?)
+    } else {
+        None
+    };
+    let classified = changes::classify_all(&changes, old_facts.as_ref(), new_facts);
+    console.line(format!("{name}: {} change(s)", classified.len()));
+    console.line(changes::render_table(&classified, console.style()));
+    result.changes = classified.clone();
+    result.change_set = Some(cs_ref.clone());
+
+    // 5. Stop here for review?
+    if req.no_execute {
+        let decision = approve::decide(&classified, &req.approval);
+        if let Decision::Refuse { reason } = &decision {
+            console.danger(format!(
+                "note: executing it as is would be refused: {reason}"
+            ));
+        }
+        console.line(format!(
+            "change set {cs_name} left for review (--no-execute): {cs_id}\n  execute: `aws cloudformation execute-change-set --change-set-name {cs_id}{flags}`\n  delete:  `aws cloudformation delete-change-set --change-set-name {cs_id}{flags}`",
+            flags = clients.aws_cli_flags()
+        ));
+        return finished(result.finish(Status::NotExecuted, None));
+    }
+    Ok(Step::Ready(Box::new(ReadyToExecute {
+        result,
+        cs_ref,
+        stack_id,
+        cs_id,
+        classified,
+        create,
+    })))
+}
+
+/// An interrupt before `ExecuteChangeSet`: nothing was executed. Deletes this run's change set
+/// (bounded by the request timeout) so it does not block the next deploy, and says what is left.
+async fn interrupted_before_execute(
+    clients: &Clients,
+    req: &DeployRequest,
+    console: &mut Console,
+    state: &Progress,
+    intr: &ui::Interrupt,
+) -> StackResult {
+    let name = req.stack_name.as_str();
+    let cs_name = &state.cs_name;
+    let flags = clients.aws_cli_flags();
+    let signal = intr.signal().unwrap_or("interrupted");
+    let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
+    result.stack_status = state.stack_status.clone();
+    let what_is_left = match &state.created {
+        Some((cs_id, stack_id)) => {
+            let mut cs_ref = ChangeSetRef {
+                name: cs_name.clone(),
+                id: cs_id.clone(),
+                change_set_type: if state.create { "CREATE" } else { "UPDATE" }.into(),
+                exists: true,
+            };
+            let left = match changeset::delete(clients, stack_id, cs_id).await {
+                Ok(()) => {
+                    cs_ref.exists = false;
+                    format!("its change set {cs_name} was deleted")
+                }
+                Err(e) => format!(
+                    "its change set {cs_name} could not be deleted ({e}); delete it with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`"
+                ),
+            };
+            result.change_set = Some(cs_ref);
+            left
+        }
+        None if state.create_sent => format!(
+            "CreateChangeSet {cs_name} was in flight: if it reached CloudFormation, delete it with `aws cloudformation delete-change-set --stack-name {name} --change-set-name {cs_name}{flags}`"
+        ),
+        None => "no change set was made".to_owned(),
+    };
+    let msg = format!("{signal} before executing: nothing was executed on {name}; {what_is_left}");
+    console.warn(&msg);
+    result.finish(Status::Interrupted, Some(msg))
+}
+
+/// Why a deploy is refused while another snowcdk change set waits on the stack.
+fn under_review_message(clients: &Clients, stack: &str, other: &changeset::Pending) -> String {
+    let flags = clients.aws_cli_flags();
+    let since = other
+        .created
+        .as_deref()
+        .map(|t| format!(", created {t}"))
+        .unwrap_or_default();
+    if other.status == "CREATE_COMPLETE" {
+        format!(
+            "stack {stack} is under review: snowcdk change set {} ({}{since}) is waiting to be executed; not merging another into it. Execute it (`aws cloudformation execute-change-set --stack-name {stack} --change-set-name {}{flags}`) or delete it (`aws cloudformation delete-change-set --stack-name {stack} --change-set-name {}{flags}`), then deploy again",
+            other.name, other.status, other.name, other.name
+        )
+    } else {
+        format!(
+            "stack {stack} has snowcdk change set {} being made ({}{since}): another deploy is running; wait for it and deploy again",
+            other.name, other.status
+        )
+    }
 }
 
 /// `ROLLBACK_COMPLETE`: explain, ask (or `--yes`), delete the empty stack and wait. `None` means
@@ -579,20 +830,11 @@ fn failure_message(
     }
 }
 
-/// What to say when watching stops before the operation ends (Ctrl-C, time bound).
-fn interrupted_message(
-    clients: &Clients,
-    stack: &str,
-    in_progress: &[String],
-    create: bool,
-) -> String {
+/// How to undo an operation that goes on in CloudFormation: cancel an update (CloudFormation
+/// rolls it back), or delete a stack whose create is unwanted once it has ended.
+fn undo_hint(clients: &Clients, stack: &str, create: bool) -> String {
     let flags = clients.aws_cli_flags();
-    let running = if in_progress.is_empty() {
-        String::new()
-    } else {
-        format!(" Still in progress: {}.", in_progress.join(", "))
-    };
-    let undo = if create {
+    if create {
         format!(
             "to abandon it, wait for it to end and run `snowcdk destroy {stack}` (or `aws cloudformation delete-stack --stack-name {stack}{flags}`)"
         )
@@ -600,8 +842,28 @@ fn interrupted_message(
         format!(
             "to roll it back: `aws cloudformation cancel-update-stack --stack-name {stack}{flags}`"
         )
+    }
+}
+
+/// What to say when watching stops before the operation ends (a signal, the time bound).
+fn interrupted_message(
+    clients: &Clients,
+    stack: &str,
+    end: &watch::WatchEnd,
+    create: bool,
+) -> String {
+    let flags = clients.aws_cli_flags();
+    let running = if end.in_progress.is_empty() {
+        String::new()
+    } else {
+        format!(" Still in progress: {}.", end.in_progress.join(", "))
+    };
+    let why = match end.signal {
+        Some(s) => format!("{s}: stopped watching"),
+        None => "stopped watching after the time bound".to_owned(),
     };
     format!(
-        "stopped watching; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Watch it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`snowcdk deploy` refuses while it runs); {undo}"
+        "{why}; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Follow it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`snowcdk deploy` refuses while it runs, and deploys again once it has ended); {}",
+        undo_hint(clients, stack, create)
     )
 }

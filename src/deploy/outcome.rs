@@ -23,8 +23,12 @@ pub enum Status {
     Failed,
     /// The update failed and CloudFormation rolled it back.
     RolledBack,
-    /// Ctrl-C (or the time bound) while waiting: the operation goes on in CloudFormation.
+    /// Ctrl-C, SIGTERM or SIGHUP: before execution nothing was executed; after it the
+    /// operation goes on in CloudFormation (the message says which).
     Interrupted,
+    /// Waiting stopped at its time bound (the change set never became ready, or the operation
+    /// ran longer than the watch): nothing was cancelled.
+    StoppedWaiting,
     /// The stack was deleted.
     Destroyed,
     /// There was no stack to delete.
@@ -43,7 +47,8 @@ impl Status {
             Status::Refused => exit::REFUSED,
             Status::Failed => exit::FAILED,
             Status::RolledBack => exit::ROLLED_BACK,
-            Status::Interrupted => exit::ERROR,
+            Status::Interrupted => exit::INTERRUPTED,
+            Status::StoppedWaiting => exit::ERROR,
         }
     }
 }
@@ -170,7 +175,8 @@ mod tests {
         assert_eq!(Status::Refused.exit_code(), exit::REFUSED);
         assert_eq!(Status::Failed.exit_code(), exit::FAILED);
         assert_eq!(Status::RolledBack.exit_code(), exit::ROLLED_BACK);
-        assert_ne!(Status::Interrupted.exit_code(), exit::OK);
+        assert_eq!(Status::Interrupted.exit_code(), exit::INTERRUPTED);
+        assert_eq!(Status::StoppedWaiting.exit_code(), exit::ERROR);
         let r = StackResult::new("s", Some("dev"), "us-east-1").finish(Status::RolledBack, None);
         let run = RunResult::from_stacks(vec![r]);
         assert_eq!(run.exit_code, exit::ROLLED_BACK);

@@ -38,7 +38,7 @@ pub enum Answer {
 
 impl Console {
     /// The real terminal: text to stdout, or to stderr when stdout carries `--json`; prompts when
-    /// stdin and stderr are terminals; Ctrl-C caught once this is built.
+    /// stdin and stderr are terminals; Ctrl-C, SIGTERM and SIGHUP caught once this is built.
     pub fn terminal(json: bool) -> Console {
         let text_is_tty = if json {
             std::io::stderr().is_terminal()
@@ -57,7 +57,7 @@ impl Console {
             style: if color { Style::Color } else { Style::Plain },
             progress: std::io::stderr().is_terminal(),
             prompter: interactive.then(|| Arc::new(read_tty_answer) as Prompter),
-            interrupt: Interrupt::ctrl_c(),
+            interrupt: Interrupt::signals(),
         }
     }
 
@@ -175,52 +175,132 @@ impl Write for SharedBuf {
     }
 }
 
-/// Ctrl-C, as a level that stays set once triggered.
+/// Ctrl-C, SIGTERM or SIGHUP, as a level that stays set once triggered. CI systems cancel a job
+/// with SIGTERM and a closed SSH session sends SIGHUP: all three mean "stop", and none of them may
+/// end the process before the engine has said what goes on in CloudFormation.
 #[derive(Debug, Clone)]
-pub struct Interrupt(watch::Receiver<bool>);
+pub struct Interrupt(watch::Receiver<Option<&'static str>>);
 
 /// Triggers an [`Interrupt`] (tests).
 #[derive(Debug, Clone)]
-pub struct InterruptHandle(Arc<watch::Sender<bool>>);
+pub struct InterruptHandle(Arc<watch::Sender<Option<&'static str>>>);
 
 impl InterruptHandle {
     pub fn trigger(&self) {
-        self.0.send_replace(true);
+        self.0.send_replace(Some("Ctrl-C"));
     }
 }
 
 impl Interrupt {
-    /// Listens for Ctrl-C from now on (the process no longer dies on it: the engine decides).
-    /// Needs a running tokio runtime; outside one it never triggers.
-    pub fn ctrl_c() -> Interrupt {
-        let (tx, rx) = watch::channel(false);
+    /// Listens for Ctrl-C (SIGINT), SIGTERM and SIGHUP from now on: the process no longer dies on
+    /// them, the engine decides. A second signal ends the process at once (exit 130), for when
+    /// the first one is not acted on fast enough. Needs a running tokio runtime; outside one it
+    /// never triggers.
+    pub fn signals() -> Interrupt {
+        let (tx, rx) = watch::channel(None);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            // Installed here, synchronously, so a signal that comes right after this returns is
+            // already ours.
+            let Some(mut signals) = Signals::install() else {
+                return Interrupt(rx);
+            };
             rt.spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    tx.send_replace(true);
-                    // Keep the sender alive so the level stays readable.
-                    std::future::pending::<()>().await;
-                }
+                let first = signals.next().await;
+                tx.send_replace(Some(first));
+                let second = signals.next().await;
+                eprintln!("{second} again: exiting at once");
+                std::process::exit(i32::from(crate::exit::INTERRUPTED));
             });
         }
         Interrupt(rx)
     }
 
+    /// The same as [`Interrupt::signals`] (the name it had when only Ctrl-C was caught).
+    pub fn ctrl_c() -> Interrupt {
+        Interrupt::signals()
+    }
+
     /// An interrupt triggered by hand.
     pub fn manual() -> (InterruptHandle, Interrupt) {
-        let (tx, rx) = watch::channel(false);
+        let (tx, rx) = watch::channel(None);
         (InterruptHandle(Arc::new(tx)), Interrupt(rx))
     }
 
     /// True once triggered.
     pub fn is_triggered(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
+    /// What triggered it (`Ctrl-C`, `SIGTERM`, `SIGHUP`), once triggered.
+    pub fn signal(&self) -> Option<&'static str> {
         *self.0.borrow()
     }
 
     /// Completes when triggered; never completes if the trigger is gone untriggered.
     pub async fn triggered(&mut self) {
-        if self.0.wait_for(|v| *v).await.is_err() {
+        if self.0.wait_for(|v| v.is_some()).await.is_err() {
             std::future::pending::<()>().await;
+        }
+    }
+
+    /// Runs `fut` unless the interrupt comes first (or came already): `None` when interrupted,
+    /// and `fut` is dropped, which cancels an AWS request in flight.
+    pub async fn guard<F: std::future::Future>(&mut self, fut: F) -> Option<F::Output> {
+        if self.is_triggered() {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            _ = self.triggered() => None,
+            out = fut => Some(out),
+        }
+    }
+}
+
+/// The process's Ctrl-C, SIGTERM and SIGHUP handlers (installed on creation).
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    /// `None` when a handler cannot be installed.
+    fn install() -> Option<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some(Signals {
+            int: signal(SignalKind::interrupt()).ok()?,
+            term: signal(SignalKind::terminate()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
+        })
+    }
+
+    /// The next signal, by name.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "Ctrl-C",
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.hup.recv() => "SIGHUP",
+        }
+    }
+}
+
+/// Ctrl-C only where there are no Unix signals.
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Option<Signals> {
+        Some(Signals)
+    }
+
+    async fn next(&mut self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(_) => std::future::pending().await,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Event {
     pub reason: Option<String>,
     /// `HH:MM:SS` (UTC).
     pub time: String,
+    /// The `ClientRequestToken` of the operation that caused the event, when it had one.
+    pub token: Option<String>,
 }
 
 impl Event {
@@ -57,6 +59,10 @@ impl Event {
                     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
                 })
                 .unwrap_or_default(),
+            token: e
+                .client_request_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
         }
     }
 
@@ -165,6 +171,9 @@ pub struct WatchEnd {
     pub failure: Option<Failure>,
     /// Ctrl-C or the time bound stopped the watching (not the operation).
     pub interrupted: bool,
+    /// The signal that stopped the watching (`Ctrl-C`, `SIGTERM`, `SIGHUP`); `None` when it
+    /// ended by itself or at the time bound.
+    pub signal: Option<&'static str>,
     /// Resources still in progress when watching stopped.
     pub in_progress: Vec<String>,
 }
@@ -276,6 +285,19 @@ pub async fn watch(
     w: Watch<'_>,
     timing: &Timing,
 ) -> Result<WatchEnd, DeployError> {
+    watch_run(clients, console, w, timing, None).await
+}
+
+/// [`watch`], showing only the events of the operation started with `token` (the
+/// `ClientRequestToken` of `ExecuteChangeSet`): events another run's operation caused carry its
+/// own token and are not ours to print. Events without a token are shown.
+pub async fn watch_run(
+    clients: &Clients,
+    console: &mut Console,
+    w: Watch<'_>,
+    timing: &Timing,
+    token: Option<&str>,
+) -> Result<WatchEnd, DeployError> {
     let Watch {
         stack_name,
         stack_id,
@@ -300,28 +322,40 @@ pub async fn watch(
     // terminal status that follows evidence of this operation (an in-progress status, or a new
     // stack event) ends the watch.
     let mut started = false;
-    loop {
-        if !delay.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = console.interrupt().triggered() => {
-                    progress.finish();
-                    return Ok(WatchEnd {
-                        status: "unknown".into(),
-                        status_reason: None,
-                        failure: first_failure(&all, stack_name, stack_id),
-                        interrupted: true,
-                        in_progress: progress.in_progress(),
-                    });
-                }
-            }
+    let mut intr = console.interrupt().clone();
+    let stopped = |progress: &Progress, all: &[Event], intr: &super::ui::Interrupt| {
+        progress.finish();
+        WatchEnd {
+            status: "unknown".into(),
+            status_reason: None,
+            failure: first_failure(all, stack_name, stack_id),
+            interrupted: true,
+            signal: intr.signal(),
+            in_progress: progress.in_progress(),
         }
-        let events = new_events(clients, stack_id, last.as_deref(), &seen).await?;
+    };
+    loop {
+        if !delay.is_zero() && intr.guard(tokio::time::sleep(delay)).await.is_none() {
+            return Ok(stopped(&progress, &all, &intr));
+        }
+        // Requests in flight are dropped on an interrupt too: a hung endpoint never delays it.
+        let Some(events) = intr
+            .guard(new_events(clients, stack_id, last.as_deref(), &seen))
+            .await
+        else {
+            return Ok(stopped(&progress, &all, &intr));
+        };
+        let mut events = events?;
         if let Some(e) = events.last() {
             last = Some(e.id.clone());
         }
         for e in &events {
             seen.insert(e.id.clone());
+        }
+        if let Some(t) = token {
+            events.retain(|e| e.token.as_deref().is_none_or(|et| et == t));
+        }
+        for e in &events {
             let is_stack = e.is_stack(stack_name, stack_id);
             if is_stack {
                 started = true;
@@ -331,27 +365,32 @@ pub async fn watch(
         let quiet = events.is_empty();
         all.extend(events);
 
-        let (status, reason) =
-            match retry_throttled(|| clients.cfn.describe_stacks().stack_name(stack_id).send())
-                .await
-            {
-                Ok(out) => {
-                    let s = out.stacks().first();
-                    (
-                        s.and_then(|s| s.stack_status())
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                        s.and_then(|s| s.stack_status_reason()).map(str::to_owned),
-                    )
-                }
-                Err(e) if op == Operation::Delete && is_missing_stack(&e) => {
-                    ("DELETE_COMPLETE".to_owned(), None)
-                }
-                Err(e) => {
-                    progress.finish();
-                    return Err(describe("read the stack status", &e, clients).into());
-                }
-            };
+        let Some(described) = intr
+            .guard(retry_throttled(|| {
+                clients.cfn.describe_stacks().stack_name(stack_id).send()
+            }))
+            .await
+        else {
+            return Ok(stopped(&progress, &all, &intr));
+        };
+        let (status, reason) = match described {
+            Ok(out) => {
+                let s = out.stacks().first();
+                (
+                    s.and_then(|s| s.stack_status())
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    s.and_then(|s| s.stack_status_reason()).map(str::to_owned),
+                )
+            }
+            Err(e) if op == Operation::Delete && is_missing_stack(&e) => {
+                ("DELETE_COMPLETE".to_owned(), None)
+            }
+            Err(e) => {
+                progress.finish();
+                return Err(describe("read the stack status", &e, clients).into());
+            }
+        };
         if status.ends_with("_IN_PROGRESS") {
             started = true;
         }
@@ -371,6 +410,7 @@ pub async fn watch(
                 status_reason: reason,
                 failure,
                 interrupted: false,
+                signal: None,
                 in_progress: Vec::new(),
             });
         }
@@ -381,6 +421,7 @@ pub async fn watch(
                 status_reason: reason,
                 failure: first_failure(&all, stack_name, stack_id),
                 interrupted: true,
+                signal: None,
                 in_progress: progress.in_progress(),
             });
         }
@@ -410,6 +451,7 @@ mod tests {
             status: status.into(),
             reason: reason.map(str::to_owned),
             time: String::new(),
+            token: None,
         }
     }
 

@@ -69,8 +69,9 @@ pub fn load(
                     profile: profile.map(str::to_owned),
                     region: region.clone(),
                     endpoint_url: endpoint_url.map(str::to_owned),
+                    ..AwsTarget::default()
                 };
-                by_region.insert(region.clone(), Clients::connect(&target).await);
+                by_region.insert(region.clone(), Clients::connect(&target).await?);
             }
             let name = &s.synthesized.name;
             match fetch(&by_region[&region], name).await? {
