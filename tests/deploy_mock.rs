@@ -1080,3 +1080,35 @@ async fn events_of_another_runs_operation_are_not_printed() {
     assert!(out.contains("Param (AWS::SSM::Parameter)"), "{out}");
     assert!(!out.contains("OtherRunsParam"), "{out}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn destroy_yes_interrupted_while_listing_resources_deletes_nothing() {
+    // With --yes there is no prompt: a Ctrl-C that lands while the resources are listed used to
+    // be ignored, and DeleteStack was sent anyway.
+    use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    let name = by_name(false, "CREATE_COMPLETE");
+    let tpl = deployed_template();
+    let list = mock!(Client::list_stack_resources).then_output(move || {
+        ctrl_c.trigger();
+        ListStackResourcesOutput::builder().build()
+    });
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "CREATE_COMPLETE", None)]));
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &tpl, &list, &evs, &delete]);
+    let req = DestroyRequest {
+        stack_name: STACK.into(),
+        stage: None,
+        yes: true,
+        timing: Default::default(),
+    };
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(delete.num_calls(), 0, "DeleteStack was sent: {out}");
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_eq!(r.exit_code, 130);
+    assert!(out.contains("nothing was deleted"), "{out}");
+}

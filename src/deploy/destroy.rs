@@ -70,7 +70,16 @@ pub async fn destroy_stack(
 ) -> Result<StackResult, DeployError> {
     let name = req.stack_name.as_str();
     let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
-    let Some(info) = stack::describe_stack(clients, name).await? else {
+    // Until DeleteStack is sent, a Ctrl-C/SIGTERM/SIGHUP cancels the request in flight and
+    // deletes nothing (with --yes there is no prompt that would notice it).
+    let Some(described) = console
+        .interrupt()
+        .guard(stack::describe_stack(clients, name))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    let Some(info) = described? else {
         let msg = format!(
             "stack {name} does not exist in {}; nothing to delete",
             clients.region
@@ -95,8 +104,22 @@ pub async fn destroy_stack(
         console.danger(format!("refused: {msg}"));
         return Ok(result.finish(Status::Refused, Some(msg)));
     }
-    let template = stack::deployed_template(clients, &info.id).await?;
-    let resources = stack::list_resources(clients, &info.id).await?;
+    let Some(template) = console
+        .interrupt()
+        .guard(stack::deployed_template(clients, &info.id))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    let template = template?;
+    let Some(resources) = console
+        .interrupt()
+        .guard(stack::list_resources(clients, &info.id))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    let resources = resources?;
     let table = rows(&resources, &template);
     show(console, name, &info.status, &table);
 
@@ -118,7 +141,17 @@ pub async fn destroy_stack(
         }
     }
 
-    let baseline = watch::latest_event_id(clients, &info.id).await?;
+    let Some(baseline) = console
+        .interrupt()
+        .guard(watch::latest_event_id(clients, &info.id))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    let baseline = baseline?;
+    if console.interrupt().is_triggered() {
+        return Ok(interrupted_before_delete(result, console, name));
+    }
     client::retry_throttled(|| clients.cfn.delete_stack().stack_name(&info.id).send())
         .await
         .map_err(|e| client::describe(&format!("delete stack {name}"), &e, clients))?;
@@ -144,7 +177,13 @@ pub async fn destroy_stack(
             clients.aws_cli_flags()
         );
         console.warn(&msg);
-        return Ok(result.finish(Status::Interrupted, Some(msg)));
+        // A signal is exit 130; reaching the time bound is an error, not an interruption.
+        let status = if end.signal.is_some() {
+            Status::Interrupted
+        } else {
+            Status::StoppedWaiting
+        };
+        return Ok(result.finish(status, Some(msg)));
     }
     if end.status == "DELETE_COMPLETE" {
         console.line(format!("{name}: DELETE_COMPLETE"));
@@ -178,6 +217,17 @@ pub async fn destroy_stack(
     };
     console.danger(&msg);
     Ok(result.finish(Status::Failed, Some(msg)))
+}
+
+/// The result of a destroy stopped by a signal before `DeleteStack` was sent.
+fn interrupted_before_delete(
+    result: StackResult,
+    console: &mut Console,
+    name: &str,
+) -> StackResult {
+    let msg = format!("interrupted; nothing was deleted from {name}");
+    console.warn(&msg);
+    result.finish(Status::Interrupted, Some(msg))
 }
 
 /// Prints what will be deleted and what is retained.
