@@ -927,6 +927,7 @@ name = "snowex"
 [stages.dev]
 stack_name = "snowex-dev"
 region = "us-west-2"
+account = "123456789012"
 
 [stages.dev.database]
 instance_class = "db.t4g.micro"
