@@ -44,9 +44,7 @@ pub enum ConfigError {
         "{file}: the config is over {limit} bytes; a snowcdk.toml is a few kilobytes, check the path"
     )]
     TooLarge { file: PathBuf, limit: u64 },
-    #[error(
-        "{file}: not UTF-8 text (invalid byte at offset {offset}); save the config as UTF-8"
-    )]
+    #[error("{file}: not UTF-8 text (invalid byte at offset {offset}); save the config as UTF-8")]
     NotUtf8 { file: PathBuf, offset: usize },
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
@@ -735,8 +733,7 @@ impl Config {
                 ),
             ));
         }
-        vpc::check_private_range(net)
-            .map_err(|e| self.invalid(stage, "network.vpc_cidr", e))?;
+        vpc::check_private_range(net).map_err(|e| self.invalid(stage, "network.vpc_cidr", e))?;
         if !(16..=28).contains(&net.prefix_len()) {
             return Err(self.invalid(
                 stage,

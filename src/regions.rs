@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_and_answers() {
-        assert!(REGIONS.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+        assert!(
+            REGIONS.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, no duplicates"
+        );
         assert_eq!(availability_zones("us-west-2"), Some(4));
         assert_eq!(availability_zones("us-east-1"), Some(6));
         assert_eq!(availability_zones("us-west-9"), None);

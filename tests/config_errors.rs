@@ -488,7 +488,10 @@ fn tag_lengths_count_characters_not_bytes() {
 
 #[test]
 fn a_project_name_longer_than_a_tag_value_is_refused() {
-    let text = edit("name = \"snowex\"", &format!("name = \"{}\"", "p".repeat(300)));
+    let text = edit(
+        "name = \"snowex\"",
+        &format!("name = \"{}\"", "p".repeat(300)),
+    );
     assert_rejected("300 characters", &text, &["[project] name", "256"]);
     assert_rejected(
         "newline",
@@ -510,7 +513,11 @@ fn vpc_ranges_outside_the_private_ranges_are_refused() {
             "vpc_cidr = \"10.0.0.0/16\"",
             &format!("vpc_cidr = \"{cidr}\""),
         );
-        assert_rejected(cidr, &text, &["stage dev: network.vpc_cidr", "not a private range"]);
+        assert_rejected(
+            cidr,
+            &text,
+            &["stage dev: network.vpc_cidr", "not a private range"],
+        );
     }
     for cidr in ["172.16.0.0/16", "192.168.0.0/16", "100.64.0.0/16"] {
         assert_accepted(
@@ -538,10 +545,7 @@ fn unknown_regions_are_refused() {
     for region in ["us-west-9", "eu-moon-1", "US-WEST-2"] {
         assert_rejected(
             region,
-            &edit(
-                "region = \"us-west-2\"",
-                &format!("region = \"{region}\""),
-            ),
+            &edit("region = \"us-west-2\"", &format!("region = \"{region}\"")),
             &["stage dev: region", "not an AWS region snowcdk knows"],
         );
     }
@@ -560,7 +564,10 @@ fn staging_bucket_names_s3_refuses_are_refused() {
     ] {
         let text = edit(
             "region = \"us-west-2\"",
-            &format!("region = \"us-west-2\"\nstaging_bucket = {}", quoted(bucket)),
+            &format!(
+                "region = \"us-west-2\"\nstaging_bucket = {}",
+                quoted(bucket)
+            ),
         );
         assert_rejected(bucket, &text, &["stage dev: staging_bucket"]);
     }
@@ -618,7 +625,10 @@ fn an_image_in_another_region_than_the_stage_is_refused() {
 fn stack_names_that_differ_only_in_case_are_refused() {
     assert_rejected(
         "snowex-DEV",
-        &edit("stack_name = \"snowex-prod\"", "stack_name = \"snowex-DEV\""),
+        &edit(
+            "stack_name = \"snowex-prod\"",
+            "stack_name = \"snowex-DEV\"",
+        ),
         &["stack_name", "differing only in case"],
     );
 }
@@ -646,11 +656,7 @@ fn a_deletion_protected_stage_must_name_its_account() {
     );
     assert_accepted(
         "dev protected with its account",
-        &edit(
-            "deletion_protection = false",
-            "deletion_protection = true",
-        )
-        .replacen(
+        &edit("deletion_protection = false", "deletion_protection = true").replacen(
             "region = \"us-west-2\"",
             "region = \"us-west-2\"\naccount = \"210987654321\"",
             1,
@@ -684,7 +690,10 @@ fn synth_with_config(config: &Path) -> (Option<i32>, String) {
     }
     let o = child.wait_with_output().expect("output");
     assert!(!dir.path().join("out").exists());
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -324,8 +324,14 @@ fn validate(p: &PostgresRdsProps) -> Result<u32, String> {
 /// <https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html>.
 /// A major RDS adds (or drops) is one line here.
 pub const RDS_POSTGRES_MAJORS: &[(u32, &str)] = &[
-    (12, "standard support ended 2025-02-28; Extended Support only"),
-    (13, "standard support ended 2026-02-28; Extended Support only"),
+    (
+        12,
+        "standard support ended 2025-02-28; Extended Support only",
+    ),
+    (
+        13,
+        "standard support ended 2026-02-28; Extended Support only",
+    ),
     (14, "standard support until 2027-02-28"),
     (15, "standard support until 2028-02-29"),
     (16, "standard support until 2029-02-28"),
@@ -464,7 +470,11 @@ pub fn check_identifier(what: &str, name: &str, master_user: bool) -> Result<(),
     if !is_pg_identifier(name) || (master_user && name.to_ascii_lowercase().starts_with("rds")) {
         return Err(format!(
             "{what} {name:?}: use 1-63 letters, digits and underscores, starting with a letter{}",
-            if master_user { " and not with \"rds\"" } else { "" }
+            if master_user {
+                " and not with \"rds\""
+            } else {
+                ""
+            }
         ));
     }
     let lower = name.to_ascii_lowercase();
@@ -499,7 +509,9 @@ mod tests {
         assert_eq!(parse_engine_version("17"), Ok(17));
         assert_eq!(parse_engine_version("16.6"), Ok(16));
         assert!(parse_engine_version("18.1").is_ok());
-        for bad in ["", "17.", "v17", "17.4.1", "9.6", "latest", "11", "19", "99.1"] {
+        for bad in [
+            "", "17.", "v17", "17.4.1", "9.6", "latest", "11", "19", "99.1",
+        ] {
             assert!(parse_engine_version(bad).is_err(), "{bad}");
         }
         for good in [

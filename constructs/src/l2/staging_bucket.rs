@@ -316,7 +316,12 @@ mod tests {
 
     #[test]
     fn bucket_names_follow_s3_rules() {
-        for ok in ["snowex-artifacts", "a.b.c", "abc", "snowcdk-staging-123456789012-us-west-2"] {
+        for ok in [
+            "snowex-artifacts",
+            "a.b.c",
+            "abc",
+            "snowcdk-staging-123456789012-us-west-2",
+        ] {
             assert!(check_bucket_name(ok).is_ok(), "{ok}");
         }
         for bad in [

@@ -266,7 +266,12 @@ mod tests {
 
     #[test]
     fn only_private_ranges_are_vpc_ranges() {
-        for ok in ["10.0.0.0/16", "172.31.0.0/16", "192.168.0.0/20", "100.64.0.0/16"] {
+        for ok in [
+            "10.0.0.0/16",
+            "172.31.0.0/16",
+            "192.168.0.0/20",
+            "100.64.0.0/16",
+        ] {
             assert!(check_private_range(net(ok)).is_ok(), "{ok}");
         }
         for bad in [

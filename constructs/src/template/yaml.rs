@@ -193,7 +193,10 @@ mod tests {
         ] {
             assert!(y.contains(quoted), "{quoted} in\n{y}");
         }
-        assert!(y.contains("h: snowex\n") && y.contains("i: Fn::Sub\n"), "{y}");
+        assert!(
+            y.contains("h: snowex\n") && y.contains("i: Fn::Sub\n"),
+            "{y}"
+        );
     }
 
     #[test]

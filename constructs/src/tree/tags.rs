@@ -215,11 +215,24 @@ mod tests {
 
     #[test]
     fn tag_rules_refuse_what_aws_refuses() {
-        for ok in ["Cost Center", "team:data/x=1+2-3@_.", "日本語", "Ünïcode 42"] {
+        for ok in [
+            "Cost Center",
+            "team:data/x=1+2-3@_.",
+            "日本語",
+            "Ünïcode 42",
+        ] {
             assert!(check_key(ok).is_ok(), "{ok}");
             assert!(check_value(ok).is_ok(), "{ok}");
         }
-        for bad in ["a\0b", "line\nbreak", "tab\t", "emoji😀", "rtl\u{200F}mark", "semi;colon", "quote\""] {
+        for bad in [
+            "a\0b",
+            "line\nbreak",
+            "tab\t",
+            "emoji😀",
+            "rtl\u{200F}mark",
+            "semi;colon",
+            "quote\"",
+        ] {
             assert!(check_key(bad).is_err(), "{bad:?}");
             assert!(check_value(bad).is_err(), "{bad:?}");
         }
