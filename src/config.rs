@@ -5,22 +5,47 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
-use snowcdk_constructs::l2::{postgres_rds, ssm_bastion, vpc_lambda};
+use snowcdk_constructs::l2::{postgres_rds, ssm_bastion, staging_bucket, vpc, vpc_lambda};
+use snowcdk_constructs::tree::tags;
+
+use crate::regions;
+
+/// The largest config file read: a stage config is a few kilobytes, and a bound keeps
+/// `--config /dev/zero`-like mistakes from eating memory.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The tag with the project name, on every taggable resource.
+pub const PROJECT_TAG: &str = "Project";
+/// The tag with the stage name, on every taggable resource.
+pub const STAGE_TAG: &str = "Stage";
+/// Every tag snowcdk adds itself (`Project` and `Stage` by the app, `Name` by the network,
+/// security group, NAT and bastion constructs): they count towards AWS's 50 tags per resource.
+pub const BUILT_IN_TAGS: [&str; 3] = [PROJECT_TAG, STAGE_TAG, tags::NAME];
 
 /// A config error: which file, which stage and key, what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{file}: cannot read the config: {source}; run snowcdk from the repository root or pass --config"
+        "{file}: no such config file; run snowcdk from the repository root or pass --config <path to snowcdk.toml>"
     )]
-    Read {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    NotFound { file: PathBuf },
+    /// The OS error is part of the message, not a `source`, so that a report printing the chain
+    /// does not repeat it.
+    #[error("{file}: cannot read the config: {error}")]
+    Read { file: PathBuf, error: String },
+    #[error("{file}: not a regular file ({kind}); --config takes the path of a snowcdk.toml file")]
+    NotRegular { file: PathBuf, kind: &'static str },
+    #[error(
+        "{file}: the config is over {limit} bytes; a snowcdk.toml is a few kilobytes, check the path"
+    )]
+    TooLarge { file: PathBuf, limit: u64 },
+    #[error("{file}: not UTF-8 text (invalid byte at offset {offset}); save the config as UTF-8")]
+    NotUtf8 { file: PathBuf, offset: usize },
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
     #[error("{file}: stage {stage}: {key}: {message}")]
@@ -300,12 +325,10 @@ impl NetworkConfig {
 }
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates a config file: a regular file of at most [`MAX_CONFIG_BYTES`] of
+    /// UTF-8.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-            file: file.to_owned(),
-            source,
-        })?;
+        let text = read_bounded(file)?;
         Self::parse(file, &text)
     }
 
@@ -331,6 +354,13 @@ impl Config {
             })
     }
 
+    fn parse_error(&self, message: impl fmt::Display) -> ConfigError {
+        ConfigError::Parse {
+            file: self.file.clone(),
+            message: message.to_string(),
+        }
+    }
+
     fn invalid(&self, stage: &str, key: &str, message: impl fmt::Display) -> ConfigError {
         ConfigError::Invalid {
             file: self.file.clone(),
@@ -347,7 +377,31 @@ impl Config {
                 message: "no stages: add a [stages.dev] table".into(),
             });
         }
-        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        let project = &self.project.name;
+        if project.is_empty() {
+            return Err(self.parse_error("[project] name: empty; give the project's name"));
+        }
+        tags::check_value(project).map_err(|e| {
+            self.parse_error(format!(
+                "[project] name: the project name is the {PROJECT_TAG} tag of every resource: {e}"
+            ))
+        })?;
+        for name in self.stages.keys() {
+            let rule = if name.is_empty() {
+                Err("empty".to_owned())
+            } else {
+                tags::check_value(name)
+            };
+            rule.map_err(|e| {
+                self.parse_error(format!(
+                    "stage {name:?}: the stage name is the {STAGE_TAG} tag of every resource: {e}; rename [stages.{name}]",
+                    name = name.escape_debug()
+                ))
+            })?;
+        }
+        // Stack names by lower case: CloudFormation and the console treat `App` and `app` as
+        // different stacks, which is never what two stages mean.
+        let mut names: BTreeMap<String, &str> = BTreeMap::new();
         for (name, s) in &self.stages {
             if !snowcdk_constructs::tree::stack::is_valid_stack_name(&s.stack_name) {
                 return Err(self.invalid(
@@ -359,19 +413,36 @@ impl Config {
                     ),
                 ));
             }
-            if let Some(other) = names.insert(&s.stack_name, name) {
+            if let Some(other) = names.insert(s.stack_name.to_ascii_lowercase(), name) {
                 return Err(self.invalid(
                     name,
                     "stack_name",
-                    format!("{:?} is also the stack of stage {other}", s.stack_name),
+                    format!(
+                        "{:?} is the stack of stage {other} too (stack names differing only in case count as the same); give each stage its own stack",
+                        s.stack_name
+                    ),
                 ));
             }
-            if !is_region(&s.region) {
+            if let Some((other, o)) = self
+                .stages
+                .iter()
+                .find(|(other, o)| *other != name && o.stack_name.eq_ignore_ascii_case(name))
+            {
+                return Err(self.invalid(
+                    name,
+                    "stack_name",
+                    format!(
+                        "the stage is named like the stack {:?} of stage {other}, so `--stage {name}` and that stack are easy to mix up; rename the stage or that stack",
+                        o.stack_name
+                    ),
+                ));
+            }
+            if regions::availability_zones(&s.region).is_none() {
                 return Err(self.invalid(
                     name,
                     "region",
                     format!(
-                        "{:?} is not an AWS region name such as \"us-west-2\"",
+                        "{:?} is not an AWS region snowcdk knows, such as \"us-west-2\" (the list is in src/regions.rs; add a region AWS opened recently there)",
                         s.region
                     ),
                 ));
@@ -385,18 +456,44 @@ impl Config {
                     format!("{a:?} is not a 12-digit AWS account id"),
                 ));
             }
-            for (k, v) in &s.tags {
-                if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-                    return Err(self.invalid(
-                        name,
-                        &format!("tags.{k}"),
-                        "tag keys are 1-128 characters, not starting with \"aws:\"; values at most 256",
-                    ));
-                }
+            if s.database.deletion_protection && s.account.is_none() {
+                return Err(self.invalid(
+                    name,
+                    "account",
+                    "missing: the stage has database.deletion_protection = true, so it is a stage to protect; set account = \"<12-digit id>\" so deploy refuses any other account",
+                ));
             }
-            self.validate_network(name, &s.network)?;
+            if let Some(b) = &s.staging_bucket {
+                staging_bucket::check_bucket_name(b)
+                    .map_err(|e| self.invalid(name, "staging_bucket", e))?;
+            }
+            for (k, v) in &s.tags {
+                let key = format!("tags.{}", k.escape_debug());
+                tags::check_key(k).map_err(|e| self.invalid(name, &key, e))?;
+                tags::check_value(v).map_err(|e| self.invalid(name, &key, e))?;
+            }
+            let count = s
+                .tags
+                .keys()
+                .filter(|k| !BUILT_IN_TAGS.contains(&k.as_str()))
+                .count()
+                + BUILT_IN_TAGS.len();
+            if count > tags::MAX_TAGS_PER_RESOURCE {
+                return Err(self.invalid(
+                    name,
+                    "tags",
+                    format!(
+                        "{} tags, so some resources would carry {count} with snowcdk's own {}; AWS allows {} per resource: remove {}",
+                        s.tags.len(),
+                        BUILT_IN_TAGS.join(", "),
+                        tags::MAX_TAGS_PER_RESOURCE,
+                        count - tags::MAX_TAGS_PER_RESOURCE
+                    ),
+                ));
+            }
+            self.validate_network(name, &s.region, &s.network)?;
             self.validate_database(name, &s.database)?;
-            self.validate_lambda(name, &s.lambda)?;
+            self.validate_lambda(name, &s.region, &s.lambda)?;
             self.validate_bastion(name, &s.bastion)?;
         }
         Ok(())
@@ -445,32 +542,19 @@ impl Config {
                 ),
             ));
         }
-        for (key, v) in [
-            ("db_name", &d.db_name),
-            ("master_username", &d.master_username),
-        ] {
-            let ok = (1..=63).contains(&v.len())
-                && v.starts_with(|c: char| c.is_ascii_alphabetic())
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !(key == "master_username" && v.starts_with("rds"));
-            if !ok {
-                return Err(bad(
-                    key,
-                    format!(
-                        "{v:?}: use 1-63 letters, digits and underscores, starting with a letter{}",
-                        if key == "master_username" {
-                            " (not \"rds\")"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            }
-        }
+        postgres_rds::check_identifier("database name", &d.db_name, false)
+            .map_err(|e| bad("db_name", e))?;
+        postgres_rds::check_identifier("master user name", &d.master_username, true)
+            .map_err(|e| bad("master_username", e))?;
         Ok(())
     }
 
-    fn validate_lambda(&self, stage: &str, l: &LambdaConfig) -> Result<(), ConfigError> {
+    fn validate_lambda(
+        &self,
+        stage: &str,
+        region: &str,
+        l: &LambdaConfig,
+    ) -> Result<(), ConfigError> {
         let bad =
             |key: &str, message: String| self.invalid(stage, &format!("lambda.{key}"), message);
         if let Some(path) = &l.code_path {
@@ -505,6 +589,16 @@ impl Config {
                             ),
                         ));
                     }
+                    if let Some(r) = vpc_lambda::ecr_image_region(uri)
+                        && r != region
+                    {
+                        return Err(bad(
+                            "image_uri",
+                            format!(
+                                "the image is in {r}, the stage in {region}; Lambda only runs images from its own region's ECR: push the image to {region} (or replicate the repository there)"
+                            ),
+                        ));
+                    }
                     for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
                         if v.is_some() {
                             return Err(bad(
@@ -516,14 +610,7 @@ impl Config {
                     }
                 }
                 (None, Some(bucket), Some(key)) => {
-                    if !is_bucket_name(bucket) {
-                        return Err(bad(
-                            "s3_bucket",
-                            format!(
-                                "{bucket:?} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"
-                            ),
-                        ));
-                    }
+                    staging_bucket::check_bucket_name(bucket).map_err(|e| bad("s3_bucket", e))?;
                     if key.is_empty() || key.len() > 1024 {
                         return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
                     }
@@ -619,7 +706,12 @@ impl Config {
         Ok(())
     }
 
-    fn validate_network(&self, stage: &str, n: &NetworkConfig) -> Result<(), ConfigError> {
+    fn validate_network(
+        &self,
+        stage: &str,
+        region: &str,
+        n: &NetworkConfig,
+    ) -> Result<(), ConfigError> {
         let net: Ipv4Net = n.vpc_cidr.parse().map_err(|_| {
             self.invalid(
                 stage,
@@ -641,6 +733,7 @@ impl Config {
                 ),
             ));
         }
+        vpc::check_private_range(net).map_err(|e| self.invalid(stage, "network.vpc_cidr", e))?;
         if !(16..=28).contains(&net.prefix_len()) {
             return Err(self.invalid(
                 stage,
@@ -654,6 +747,17 @@ impl Config {
                 "network.az_count",
                 format!(
                     "{} AZs: use 2 to 6 (RDS needs subnets in at least 2)",
+                    n.az_count
+                ),
+            ));
+        }
+        let zones = regions::availability_zones(region).unwrap_or(0);
+        if n.az_count > zones {
+            return Err(self.invalid(
+                stage,
+                "network.az_count",
+                format!(
+                    "{} AZs: {region} has {zones} Availability Zones (src/regions.rs); use at most {zones}",
                     n.az_count
                 ),
             ));
@@ -686,28 +790,46 @@ impl Config {
     }
 }
 
-/// S3's bucket naming rule (without the reserved prefixes and suffixes).
-fn is_bucket_name(b: &str) -> bool {
-    (3..=63).contains(&b.len())
-        && b.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
-        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && !b.contains("..")
-}
-
-/// A loose check of an AWS region name (`us-west-2`, `eu-central-1`, `us-gov-west-1`).
-fn is_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+/// Reads a config file: refuses what is not a regular file (a directory, `/dev/zero`, a FIFO)
+/// and stops after [`MAX_CONFIG_BYTES`]; every error names the path once.
+fn read_bounded(file: &Path) -> Result<String, ConfigError> {
+    let io_err = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ConfigError::NotFound {
+            file: file.to_owned(),
+        },
+        _ => ConfigError::Read {
+            file: file.to_owned(),
+            error: e.to_string(),
+        },
+    };
+    let meta = std::fs::metadata(file).map_err(io_err)?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "a device, pipe or socket"
+        };
+        return Err(ConfigError::NotRegular {
+            file: file.to_owned(),
+            kind,
+        });
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .map_err(io_err)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            file: file.to_owned(),
+            limit: MAX_CONFIG_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| ConfigError::NotUtf8 {
+        file: file.to_owned(),
+        offset: e.utf8_error().valid_up_to(),
+    })
 }
 
 /// toml's message, with where it is: the stage and the key (relative to the stage, e.g.
@@ -759,6 +881,22 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             .map(|(k, _)| k.trim().trim_matches('"').to_owned())
             .unwrap_or_default(),
     };
+    // An error on a table header that names no field is about the table itself (a table defined
+    // twice): say which one instead of an empty key.
+    if on_header && field.is_none() {
+        let hint = if msg.starts_with("duplicate key") {
+            "; the table appears twice, merge the two"
+        } else {
+            ""
+        };
+        let mut segments = table.split('.');
+        return match (segments.next(), segments.next()) {
+            (Some("stages"), Some(stage)) => {
+                format!("stage {stage}: [{table}]: {msg}{hint} (line {line_no})")
+            }
+            _ => format!("[{table}]: {msg}{hint} (line {line_no})"),
+        };
+    }
     let mut segments = table.split('.').filter(|s| !s.is_empty());
     match (segments.next(), segments.next()) {
         (Some("stages"), Some(stage)) => {
@@ -786,6 +924,7 @@ name = "snowex"
 [stages.dev]
 stack_name = "snowex-dev"
 region = "us-west-2"
+account = "123456789012"
 
 [stages.dev.database]
 instance_class = "db.t4g.micro"

@@ -13,5 +13,6 @@ pub mod config;
 pub mod deploy;
 pub mod diff;
 pub mod exit;
+pub mod regions;
 pub mod risk;
 pub mod writer;

@@ -72,10 +72,12 @@ fn stage_sections() -> String {
     let end = toml.find("[stages.prod]").expect("prod");
     let dev = &toml[start..end];
     // Keep comments out and stop at the separator line.
+    // The image moves to the test's region: Lambda only runs images from its own region.
     dev.lines()
         .filter(|l| !l.starts_with('#'))
         .collect::<Vec<_>>()
         .join("\n")
+        .replace(".us-west-2.", &format!(".{REGION}."))
 }
 
 fn lambda_dir(root: &Path, body: &str) -> PackagedAsset {

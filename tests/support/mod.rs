@@ -184,6 +184,15 @@ pub fn repo_config_dir(stack: &str, region: &str) -> tempfile::TempDir {
         .expect("[stages.dev]");
     dev.insert("stack_name".into(), stack.into());
     dev.insert("region".into(), region.into());
+    // Lambda runs images from its own region only (the config refuses others): move the image.
+    if let Some(uri) = dev.get_mut("lambda").and_then(|l| l.get_mut("image_uri")) {
+        let moved = uri
+            .as_str()
+            .map(|u| u.replace(".us-west-2.", &format!(".{region}.")));
+        if let Some(moved) = moved {
+            *uri = moved.into();
+        }
+    }
     stages.clear();
     stages.insert("dev".into(), toml::Value::Table(dev));
     let dir = tempfile::tempdir().expect("tempdir");

@@ -228,7 +228,7 @@ impl SecurityGroup {
                 (rules, false)
             }
         };
-        s.add_tag("Name", &path);
+        s.add_tag(crate::tree::tags::NAME, &path);
         let group = s.add(
             "Resource",
             ec2::SecurityGroup::new(props.description.as_str())

@@ -42,7 +42,7 @@ impl NatGateway {
             };
             let mut g = s.child(&name);
             let g_path = g.path().to_owned();
-            g.add_tag("Name", &g_path);
+            g.add_tag(crate::tree::tags::NAME, &g_path);
             let eip = g.add("Eip", ec2::Eip::new().domain("vpc"));
             g.depends_on(&eip, &vpc.gateway_attachment);
             let nat = g.add(

@@ -304,18 +304,8 @@ fn validate(p: &PostgresRdsProps) -> Result<u32, String> {
             p.backup_retention_days
         ));
     }
-    if !is_pg_identifier(&p.database_name) {
-        return Err(format!(
-            "database name {:?}: use 1-63 letters, digits and underscores, starting with a letter",
-            p.database_name
-        ));
-    }
-    if !is_pg_identifier(&p.master_username) || p.master_username.starts_with("rds") {
-        return Err(format!(
-            "master username {:?}: use 1-63 letters, digits and underscores, starting with a letter and not with \"rds\"",
-            p.master_username
-        ));
-    }
+    check_identifier("database name", &p.database_name, false)?;
+    check_identifier("master username", &p.master_username, true)?;
     if !(8..=128).contains(&p.password_length) {
         return Err(format!(
             "password length {} is outside 8..=128",
@@ -328,7 +318,28 @@ fn validate(p: &PostgresRdsProps) -> Result<u32, String> {
     Ok(major)
 }
 
-/// `17` or `17.4` -> 17. Majors below 12 are past RDS end of life.
+/// The PostgreSQL major versions RDS offers for new instances, with the end of standard support
+/// (after it, RDS Extended Support runs, and bills, for up to three more years). Source: "Amazon
+/// RDS for PostgreSQL release calendar",
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html>.
+/// A major RDS adds (or drops) is one line here.
+pub const RDS_POSTGRES_MAJORS: &[(u32, &str)] = &[
+    (
+        12,
+        "standard support ended 2025-02-28; Extended Support only",
+    ),
+    (
+        13,
+        "standard support ended 2026-02-28; Extended Support only",
+    ),
+    (14, "standard support until 2027-02-28"),
+    (15, "standard support until 2028-02-29"),
+    (16, "standard support until 2029-02-28"),
+    (17, "standard support until 2030-02-28"),
+    (18, "standard support until 2031-02-28"),
+];
+
+/// `17` or `17.4` -> 17, for majors in [`RDS_POSTGRES_MAJORS`].
 pub fn parse_engine_version(v: &str) -> Result<u32, String> {
     let mut parts = v.split('.');
     let major = parts.next().unwrap_or_default();
@@ -341,12 +352,138 @@ pub fn parse_engine_version(v: &str) -> Result<u32, String> {
     } else {
         None
     };
+    let offered = || {
+        RDS_POSTGRES_MAJORS
+            .iter()
+            .map(|(m, _)| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match major {
-        Some(m) if minor_ok && parts.next().is_none() && m >= 12 => Ok(m),
+        Some(m) if minor_ok && parts.next().is_none() => {
+            if RDS_POSTGRES_MAJORS.iter().any(|(o, _)| *o == m) {
+                Ok(m)
+            } else {
+                Err(format!(
+                    "engine version {v:?}: RDS for PostgreSQL does not offer major version {m}; it offers {}",
+                    offered()
+                ))
+            }
+        }
         _ => Err(format!(
-            "engine version {v:?} is not a supported PostgreSQL version such as \"17\" or \"17.4\" (12 or later)"
+            "engine version {v:?} is not a PostgreSQL version such as \"17\" or \"17.4\" (majors RDS offers: {})",
+            offered()
         )),
     }
+}
+
+/// PostgreSQL's reserved key words (`RESERVED_KEYWORD` in `src/include/parser/kwlist.h`, the
+/// "reserved" entries of the PostgreSQL column in the manual's "SQL Key Words" appendix,
+/// <https://www.postgresql.org/docs/current/sql-keywords-appendix.html>). RDS refuses them as
+/// `MasterUsername` and `DBName` ("can't be a word reserved by the database engine",
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html>).
+pub const POSTGRES_RESERVED_WORDS: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "initially",
+    "intersect",
+    "into",
+    "lateral",
+    "leading",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "select",
+    "session_user",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// Checks a database name or master user name: 1-63 letters, digits and underscores starting
+/// with a letter, not a reserved word; a master user name also not starting with `rds` (RDS
+/// keeps those for its own roles).
+pub fn check_identifier(what: &str, name: &str, master_user: bool) -> Result<(), String> {
+    if !is_pg_identifier(name) || (master_user && name.to_ascii_lowercase().starts_with("rds")) {
+        return Err(format!(
+            "{what} {name:?}: use 1-63 letters, digits and underscores, starting with a letter{}",
+            if master_user {
+                " and not with \"rds\""
+            } else {
+                ""
+            }
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if POSTGRES_RESERVED_WORDS.contains(&lower.as_str()) {
+        return Err(format!(
+            "{what} {name:?} is a PostgreSQL reserved word, which RDS refuses; pick another name"
+        ));
+    }
+    Ok(())
 }
 
 /// `db.<family>.<size>`: `db.t4g.micro`, `db.r6gd.2xlarge`, `db.m7i.metal-24xl`.
@@ -371,7 +508,10 @@ mod tests {
     fn engine_versions_and_classes() {
         assert_eq!(parse_engine_version("17"), Ok(17));
         assert_eq!(parse_engine_version("16.6"), Ok(16));
-        for bad in ["", "17.", "v17", "17.4.1", "9.6", "latest"] {
+        assert!(parse_engine_version("18.1").is_ok());
+        for bad in [
+            "", "17.", "v17", "17.4.1", "9.6", "latest", "11", "19", "99.1",
+        ] {
             assert!(parse_engine_version(bad).is_err(), "{bad}");
         }
         for good in [

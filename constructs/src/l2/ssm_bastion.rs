@@ -185,7 +185,7 @@ impl SsmBastion {
 
         let mut host = s.child("Instance");
         let host_path = host.path().to_owned();
-        host.add_tag("Name", &host_path);
+        host.add_tag(crate::tree::tags::NAME, &host_path);
         let instance = host.add(
             "Resource",
             ec2::Instance::new()

@@ -97,6 +97,40 @@ pub fn import_staging_bucket(qualifier: Option<&str>) -> Value {
     Value::import(Value::str(staging_bucket_export(qualifier)))
 }
 
+/// Checks an S3 general purpose bucket name against S3's naming rules ("General purpose bucket
+/// naming rules", <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>):
+/// 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or
+/// digit, no `..`, not an IP address, none of the prefixes and suffixes S3 reserves.
+pub fn check_bucket_name(b: &str) -> Result<(), String> {
+    const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    let shape = (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !shape {
+        return Err(format!(
+            "{b:?} is not an S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+        ));
+    }
+    if b.contains("..") {
+        return Err(format!("{b:?}: S3 bucket names cannot contain \"..\""));
+    }
+    if b.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(format!(
+            "{b:?}: S3 bucket names cannot be formatted as an IP address"
+        ));
+    }
+    if let Some(p) = RESERVED_PREFIXES.iter().find(|p| b.starts_with(*p)) {
+        return Err(format!("{b:?}: S3 reserves the prefix {p:?}"));
+    }
+    if let Some(x) = RESERVED_SUFFIXES.iter().find(|x| b.ends_with(*x)) {
+        return Err(format!("{b:?}: S3 reserves the suffix {x:?}"));
+    }
+    Ok(())
+}
+
 /// Checks a qualifier: 1 to 10 of `[a-z0-9-]`, starting with a letter or digit.
 pub fn validate_qualifier(q: &str) -> Result<(), String> {
     let ok = (1..=10).contains(&q.len())
@@ -279,6 +313,37 @@ pub fn bootstrap_stack(props: &StagingBucketProps) -> Result<Stack, SynthError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in [
+            "snowex-artifacts",
+            "a.b.c",
+            "abc",
+            "snowcdk-staging-123456789012-us-west-2",
+        ] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Snowex",
+            "snow_ex",
+            "-snowex",
+            "snowex.",
+            "snow..ex",
+            "192.168.5.4",
+            "xn--snowex",
+            "sthree-snowex",
+            "amzn-s3-demo-snowex",
+            "snowex-s3alias",
+            "snowex--ol-s3",
+            "snowex.mrap",
+            "snowex--x-s3",
+            "snowex--table-s3",
+        ] {
+            assert!(check_bucket_name(bad).is_err(), "{bad}");
+        }
+    }
     use crate::tree::synth_stack;
     use serde_json::json;
 

@@ -40,6 +40,35 @@ impl Default for VpcProps {
     }
 }
 
+/// The IPv4 ranges a VPC may take its CIDR from: the RFC 1918 private ranges, which the Amazon
+/// VPC User Guide recommends ("VPC CIDR blocks",
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html>), and the RFC 6598
+/// shared address space 100.64.0.0/10, which the same page allows. Publicly routable ranges
+/// (possible in AWS, but they shadow real internet addresses for everything in the VPC) and
+/// ranges EC2 refuses (0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4) are not offered.
+pub const PRIVATE_RANGES: [&str; 4] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+];
+
+/// Checks that a VPC range lies inside one of [`PRIVATE_RANGES`].
+pub fn check_private_range(net: Ipv4Net) -> Result<(), String> {
+    let inside = PRIVATE_RANGES
+        .iter()
+        .filter_map(|r| r.parse::<Ipv4Net>().ok())
+        .any(|r| r.contains(&net));
+    if inside {
+        Ok(())
+    } else {
+        Err(format!(
+            "{net} is not a private range; a VPC takes its range from {}",
+            PRIVATE_RANGES.join(", ")
+        ))
+    }
+}
+
 /// Whether a subnet routes to the internet gateway (public) or not (private).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubnetKind {
@@ -85,9 +114,10 @@ impl Vpc {
             .cidr
             .parse()
             .map_err(|_| err(format!("{:?} is not an IPv4 CIDR block", props.cidr)))?;
+        check_private_range(cidr).map_err(err)?;
         let (public, private) = plan_subnets(cidr, props).map_err(err)?;
 
-        s.add_tag("Name", &path);
+        s.add_tag(crate::tree::tags::NAME, &path);
         let vpc = s.add(
             "Resource",
             ec2::Vpc::new()
@@ -108,7 +138,7 @@ impl Vpc {
             };
             let mut sub = s.child(&name);
             let sub_path = sub.path().to_owned();
-            sub.add_tag("Name", &sub_path);
+            sub.add_tag(crate::tree::tags::NAME, &sub_path);
             let subnet = sub.add(
                 "Subnet",
                 ec2::Subnet::new(vpc.ref_())
@@ -232,6 +262,28 @@ mod tests {
             plan_subnets(net("10.0.0.0/16"), &VpcProps::default()).expect("plan");
         assert_eq!(public, [net("10.0.0.0/24"), net("10.0.1.0/24")]);
         assert_eq!(private, [net("10.0.2.0/24"), net("10.0.3.0/24")]);
+    }
+
+    #[test]
+    fn only_private_ranges_are_vpc_ranges() {
+        for ok in [
+            "10.0.0.0/16",
+            "172.31.0.0/16",
+            "192.168.0.0/20",
+            "100.64.0.0/16",
+        ] {
+            assert!(check_private_range(net(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "127.0.0.0/16",
+            "0.0.0.0/16",
+            "224.0.0.0/16",
+            "169.254.0.0/16",
+            "8.8.0.0/16",
+            "172.32.0.0/16",
+        ] {
+            assert!(check_private_range(net(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

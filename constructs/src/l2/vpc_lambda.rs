@@ -413,9 +413,30 @@ pub fn is_ecr_image_uri(uri: &str) -> bool {
     RE.is_match(uri)
 }
 
+/// The region of an ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/...`). Lambda only
+/// runs images from its own region's registry.
+pub fn ecr_image_region(uri: &str) -> Option<&str> {
+    let host = uri.split('/').next()?;
+    let rest = host.split_once(".dkr.ecr.")?.1;
+    rest.split_once(".amazonaws.com").map(|(region, _)| region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_region() {
+        assert_eq!(
+            ecr_image_region("123456789012.dkr.ecr.eu-west-1.amazonaws.com/a:b"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            ecr_image_region("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/a:b"),
+            Some("cn-north-1")
+        );
+        assert_eq!(ecr_image_region("python:3.13"), None);
+    }
 
     #[test]
     fn ecr_uris() {

@@ -329,7 +329,8 @@ impl Template {
 }
 
 /// Renders a JSON template in the chosen format. YAML keeps intrinsics in their long form
-/// (`Fn::Sub:`), which CloudFormation and cfn-lint read like the short tags.
+/// (`Fn::Sub:`), which CloudFormation and cfn-lint read like the short tags, and quotes every
+/// string a YAML 1.1 reader would take for something else (see [`super::yaml`]).
 pub fn render_json_value(j: &Json, format: TemplateFormat) -> String {
     match format {
         TemplateFormat::Json => {
@@ -338,6 +339,6 @@ pub fn render_json_value(j: &Json, format: TemplateFormat) -> String {
             s.push('\n');
             s
         }
-        TemplateFormat::Yaml => serde_yaml_ng::to_string(j).unwrap_or_default(),
+        TemplateFormat::Yaml => super::yaml::to_yaml(j),
     }
 }

@@ -6,6 +6,7 @@ pub mod document;
 pub mod prop;
 pub mod resource;
 pub mod value;
+pub mod yaml;
 
 pub use check::{Checker, PropertyIssue, Validate};
 pub use document::{

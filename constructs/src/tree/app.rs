@@ -80,6 +80,12 @@ pub fn synth_stack(s: &Stack) -> Result<SynthesizedStack, Vec<SynthError>> {
     for (entry, r) in template.resources.iter_mut().zip(&s.resources) {
         let inherited = tags::inherited(&s.tags, &entry.path);
         tags::apply(&mut entry.properties, r.spec.tagging, &inherited);
+        if let Err(message) = tags::check_applied(&entry.properties, r.spec.tagging) {
+            errors.push(SynthError::InvalidId {
+                path: entry.path.clone(),
+                message,
+            });
+        }
     }
     errors.extend(crate::rules::structure::check(s, &template));
     // Render the JSON tree once: the body and the rules both read it.
