@@ -13,4 +13,5 @@ pub mod config;
 pub mod deploy;
 pub mod diff;
 pub mod exit;
+pub mod template_read;
 pub mod writer;
