@@ -69,7 +69,9 @@ pub enum Problem {
     Json(String),
     #[error("not valid YAML: {0}")]
     Yaml(String),
-    #[error("unknown tag {0} (CloudFormation's short forms are written !Name, e.g. !Ref, !GetAtt, !Sub)")]
+    #[error(
+        "unknown tag {0} (CloudFormation's short forms are written !Name, e.g. !Ref, !GetAtt, !Sub)"
+    )]
     UnknownTag(String),
     #[error("{value:?} is not a valid {tag}")]
     BadTaggedValue { tag: String, value: String },
@@ -335,6 +337,8 @@ enum Key {
     Merge(Span),
 }
 
+// One frame per nesting level (at most MAX_DEPTH), so the size of the larger variant is no cost.
+#[allow(clippy::large_enum_variant)]
 enum Frame {
     Seq {
         items: Vec<Json>,
@@ -597,7 +601,11 @@ impl Loader<'_> {
                             let mut maps = Vec::new();
                             for item in items {
                                 let Json::Object(m) = item else {
-                                    return Err(ReadError::at(origin, merge_span, Problem::BadMerge));
+                                    return Err(ReadError::at(
+                                        origin,
+                                        merge_span,
+                                        Problem::BadMerge,
+                                    ));
                                 };
                                 maps.push(m);
                             }
@@ -689,8 +697,7 @@ fn construct_int(text: &str) -> Json {
         u128::from_str_radix(o, 8).ok()
     } else if digits.contains(':') {
         digits.split(':').try_fold(0u128, |acc, part| {
-            acc.checked_mul(60)?
-                .checked_add(part.parse::<u128>().ok()?)
+            acc.checked_mul(60)?.checked_add(part.parse::<u128>().ok()?)
         })
     } else {
         digits.parse::<u128>().ok()
@@ -722,8 +729,9 @@ fn construct_float(text: &str) -> Json {
         _ => (1.0, cleaned.as_str()),
     };
     let value = if body.contains(':') {
-        body.split(':')
-            .try_fold(0.0f64, |acc, part| Some(acc * 60.0 + part.parse::<f64>().ok()?))
+        body.split(':').try_fold(0.0f64, |acc, part| {
+            Some(acc * 60.0 + part.parse::<f64>().ok()?)
+        })
     } else if let Some(h) = body.strip_prefix("0x") {
         u128::from_str_radix(h, 16).ok().map(|v| v as f64)
     } else if let Some(b) = body.strip_prefix("0b") {
@@ -748,10 +756,6 @@ fn float_or_text(v: f64, text: &str) -> Json {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn y(text: &str) -> Json {
-        parse_yaml("t.yaml", text).unwrap()
-    }
 
     #[test]
     fn yaml_1_1_plain_scalars() {

@@ -159,9 +159,8 @@ fn outside_a_repository_without_git_the_disk_is_the_base_and_stderr_says_so() {
     let out = snowcdk(tmp.path(), Some(empty.path()), &["diff"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(
-        stderr(&out).contains(
-            "note: not inside a git repository: comparing with templates_out/ on disk"
-        ),
+        stderr(&out)
+            .contains("note: not inside a git repository: comparing with templates_out/ on disk"),
         "{}",
         stderr(&out)
     );
@@ -200,7 +199,9 @@ fn one_unreadable_base_file_fails_the_diff_and_the_other_stacks_are_still_compar
             "text" => {
                 assert!(text.contains("Stack snowex-prod: no changes"), "{text}");
                 assert!(
-                    text.contains("Stack snowex-dev: NOT COMPARED, its base template cannot be read"),
+                    text.contains(
+                        "Stack snowex-dev: NOT COMPARED, its base template cannot be read"
+                    ),
                     "{text}"
                 );
                 assert!(!text.contains("Stack snowex-dev: new"), "{text}");
@@ -258,9 +259,7 @@ fn short_form(v: &Json) -> String {
             let (k, inner) = m.iter().next().unwrap();
             match (k.as_str(), inner) {
                 ("Ref", Json::String(s)) => format!("!Ref {}", Json::String(s.clone())),
-                ("Fn::GetAtt", Json::Array(a))
-                    if a.len() == 2 && a.iter().all(Json::is_string) =>
-                {
+                ("Fn::GetAtt", Json::Array(a)) if a.len() == 2 && a.iter().all(Json::is_string) => {
                     format!(
                         "!GetAtt {}.{}",
                         a[0].as_str().unwrap(),
@@ -306,7 +305,11 @@ fn a_short_form_yaml_base_with_a_db_create_only_change_reports_the_replacement()
             Json::Object(entries) => {
                 yaml.push_str(&format!("{section}:\n"));
                 for (k, v) in entries {
-                    yaml.push_str(&format!("  {}: {}\n", Json::String(k.clone()), short_form(v)));
+                    yaml.push_str(&format!(
+                        "  {}: {}\n",
+                        Json::String(k.clone()),
+                        short_form(v)
+                    ));
                 }
             }
             other => yaml.push_str(&format!("{section}: {}\n", short_form(other))),

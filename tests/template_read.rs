@@ -150,13 +150,19 @@ fn yaml_errors_name_the_file_line_and_column() {
         "bad.yaml:3:3: duplicate key \"A\" (CloudFormation would keep only one of them)"
     );
 
-    assert!(matches!(err("a: !!foo x\n").problem, Problem::UnknownTag(_)));
+    assert!(matches!(
+        err("a: !!foo x\n").problem,
+        Problem::UnknownTag(_)
+    ));
     assert!(matches!(
         err("a: !!int abc\n").problem,
         Problem::BadTaggedValue { .. }
     ));
     assert!(matches!(err("? [a]\n: b\n").problem, Problem::BadKey(_)));
-    assert!(matches!(err("a: 1\n---\nb: 2\n").problem, Problem::MultipleDocuments));
+    assert!(matches!(
+        err("a: 1\n---\nb: 2\n").problem,
+        Problem::MultipleDocuments
+    ));
     assert!(matches!(err("a:\n  <<: 3\n").problem, Problem::BadMerge));
 }
 
@@ -200,7 +206,10 @@ fn a_document_that_is_not_a_template_is_an_error_naming_the_file() {
     ] {
         let e = read_template("templates_out/app.template.yaml", text, Some(Format::Yaml))
             .expect_err(text);
-        assert!(matches!(e.problem, Problem::NotTemplate(_)), "{text}: {e:?}");
+        assert!(
+            matches!(e.problem, Problem::NotTemplate(_)),
+            "{text}: {e:?}"
+        );
         let msg = e.to_string();
         assert!(
             msg.starts_with("templates_out/app.template.yaml: not a CloudFormation template: "),
@@ -277,13 +286,21 @@ fn every_corpus_template_is_read() {
         .iter()
         .filter(|p| Format::from_file_name(&p.to_string_lossy()) == Some(Format::Yaml))
         .count();
-    assert_eq!(yaml, 155, "the corpus holds the repository's 155 YAML templates");
+    assert_eq!(
+        yaml, 155,
+        "the corpus holds the repository's 155 YAML templates"
+    );
     assert!(all.len() - yaml >= 15, "and JSON templates");
     let failed: Vec<String> = all
         .iter()
         .filter_map(|p| read(p).err().map(|e| e.to_string()))
         .collect();
-    assert!(failed.is_empty(), "{} failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -291,12 +308,13 @@ fn corpus_yaml_reads_the_same_as_cfn_flip_reads_it() {
     let mut compared = 0;
     for p in corpus_templates() {
         let rel = p.strip_prefix(corpus().join("templates")).unwrap();
-        let expected = corpus().join("expected").join(format!("{}.json", rel.display()));
+        let expected = corpus()
+            .join("expected")
+            .join(format!("{}.json", rel.display()));
         if !expected.exists() {
             continue;
         }
-        let mut want: Json =
-            serde_json::from_str(&fs::read_to_string(&expected).unwrap()).unwrap();
+        let mut want: Json = serde_json::from_str(&fs::read_to_string(&expected).unwrap()).unwrap();
         // cfn-flip reads the items of a `!GetAtt [...]` list as their bare text, so it loses
         // the tags nested in it (cfn_tools.yaml_loader.construct_getatt); CloudFormation and
         // this reader keep them.
@@ -326,7 +344,12 @@ fn corpus_yaml_equals_its_json_twin_from_the_same_repository() {
             .map(|e| p.with_extension(e))
             .find(|t| t.exists());
         let Some(twin) = twin else { continue };
-        assert_eq!(read(&twin).unwrap(), read(&p).unwrap(), "{}", twin.display());
+        assert_eq!(
+            read(&twin).unwrap(),
+            read(&p).unwrap(),
+            "{}",
+            twin.display()
+        );
         compared += 1;
     }
     assert!(compared >= 10, "{compared} twins compared");

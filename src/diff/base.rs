@@ -83,10 +83,7 @@ pub enum BaseError {
         stderr: String,
     },
     #[error("cannot read the directory {dir}: {source}")]
-    ReadDir {
-        dir: String,
-        source: std::io::Error,
-    },
+    ReadDir { dir: String, source: std::io::Error },
 }
 
 const SUFFIXES: &[&str] = &[".template.json", ".template.yaml", ".template.yml"];
@@ -118,9 +115,7 @@ fn git_dir_without_git(dir: &Path) -> Option<PathBuf> {
         return Some(PathBuf::from(d));
     }
     let abs = std::path::absolute(dir).ok()?;
-    abs.ancestors()
-        .map(|a| a.join(".git"))
-        .find(|g| g.exists())
+    abs.ancestors().map(|a| a.join(".git")).find(|g| g.exists())
 }
 
 /// Whether `repo` is in a git repository, and with a commit.
@@ -343,7 +338,14 @@ pub fn load_git(repo: &Path, rev: &str, dir: &str) -> Result<BaseTemplates, Base
     // exist at that revision, and fails only when git does.
     let listing = git(
         repo,
-        &["ls-tree", "-z", "--name-only", &commit, "--", &format!("{dir}/")],
+        &[
+            "ls-tree",
+            "-z",
+            "--name-only",
+            &commit,
+            "--",
+            &format!("{dir}/"),
+        ],
     )
     .map_err(|e| BaseError::ListFailed {
         dir: dir.to_owned(),

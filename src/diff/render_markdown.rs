@@ -288,10 +288,19 @@ fn render_with(report: &DiffReport, details: bool) -> String {
             out,
             "\n> [!CAUTION]\n> **{} stack{} not compared**: the base template cannot be read:\n>",
             report.unreadable.len(),
-            if report.unreadable.len() == 1 { "" } else { "s" }
+            if report.unreadable.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
         for u in &report.unreadable {
-            let _ = writeln!(out, "> - {}: {}", code(&u.stack), code(&u.error.replace('\n', " ")));
+            let _ = writeln!(
+                out,
+                "> - {}: {}",
+                code(&u.stack),
+                code(&u.error.replace('\n', " "))
+            );
         }
     }
     let blocking: Vec<_> = report.blocking().collect();
