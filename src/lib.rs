@@ -15,4 +15,5 @@ pub mod diff;
 pub mod exit;
 pub mod regions;
 pub mod risk;
+pub mod template_read;
 pub mod writer;

@@ -65,7 +65,7 @@ fn reads_templates_out_at_a_revision_without_touching_the_work_tree() {
     );
 
     let dir = Path::new("templates_out");
-    let b = base::resolve(Some("main"), repo, dir).unwrap();
+    let b = base::resolve(Some("main"), repo, dir).unwrap().base;
     assert_eq!(
         b,
         Base::Git {
@@ -82,10 +82,11 @@ fn reads_templates_out_at_a_revision_without_touching_the_work_tree() {
 
     // No --base in a git repository: HEAD.
     let b = base::resolve(None, repo, dir).unwrap();
-    assert!(matches!(&b, Base::Git { rev, .. } if rev == "HEAD"));
+    assert!(matches!(&b.base, Base::Git { rev, .. } if rev == "HEAD"));
+    assert_eq!(b.fallback, None);
 
     // A revision without the directory: an empty base, said so.
-    let loaded = base::load(&base::resolve(Some("empty"), repo, dir).unwrap()).unwrap();
+    let loaded = base::load(&base::resolve(Some("empty"), repo, dir).unwrap().base).unwrap();
     assert!(loaded.stacks.is_empty());
     assert_eq!(
         loaded.notes,
@@ -101,7 +102,9 @@ fn reads_templates_out_at_a_revision_without_touching_the_work_tree() {
 
     // An existing directory wins over a revision name.
     let on_disk = repo.join("templates_out");
-    let b = base::resolve(Some(on_disk.to_str().unwrap()), repo, dir).unwrap();
+    let b = base::resolve(Some(on_disk.to_str().unwrap()), repo, dir)
+        .unwrap()
+        .base;
     assert_eq!(b, Base::Dir(on_disk.clone()));
     assert_eq!(
         base::load(&b).unwrap().stacks["app-dev"],
@@ -115,7 +118,7 @@ fn reads_templates_out_at_a_revision_without_touching_the_work_tree() {
         paths: Default::default(),
     }];
     let report = snowcdk::diff::diff(
-        &base::load(&base::resolve(Some("main"), repo, dir).unwrap()).unwrap(),
+        &base::load(&base::resolve(Some("main"), repo, dir).unwrap().base).unwrap(),
         &current,
         true,
         &[],
@@ -128,8 +131,15 @@ fn outside_a_git_repository_the_default_is_the_directory_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("templates_out");
     let b = base::resolve(None, tmp.path(), &dir).unwrap();
-    assert_eq!(b, Base::Dir(dir.clone()));
-    let loaded = base::load(&b).unwrap();
+    assert_eq!(b.base, Base::Dir(dir.clone()));
+    // Said, not silent.
+    assert!(
+        b.fallback
+            .as_deref()
+            .is_some_and(|f| f.starts_with("not inside a git repository: comparing with")),
+        "{b:?}"
+    );
+    let loaded = base::load(&b.base).unwrap();
     assert!(loaded.stacks.is_empty());
     assert_eq!(loaded.notes.len(), 1);
 }

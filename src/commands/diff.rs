@@ -6,7 +6,8 @@
 //! git revision, read with git, no checkout), and by default `templates_out/` at `HEAD`: "what
 //! does my working tree change compared with the last commit", which is what a pull request
 //! shows too (`--base origin/main`). Outside a git repository the default is `templates_out/` on
-//! disk.
+//! disk, said on stderr; inside one, git failing is an error, never a quiet fallback to the disk.
+//! A base template that cannot be read fails the diff (exit 1) after the other stacks are shown.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,8 +101,11 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             args.endpoint_url.as_deref(),
         )?
     } else {
-        let b = base::resolve(args.base.as_deref(), Path::new("."), &args.templates_dir)?;
-        base::load(&b)?
+        let resolved = base::resolve(args.base.as_deref(), Path::new("."), &args.templates_dir)?;
+        if let Some(fallback) = &resolved.fallback {
+            eprintln!("note: {fallback}");
+        }
+        base::load(&resolved.base)?
     };
     // With --deployed only the synthesized stacks are looked up; with --stage only those.
     let all_stacks = args.stages.is_empty() && !args.deployed;
@@ -118,6 +122,15 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             "error: {blocking} destructive change{} not allowed; review them, then allow the types with --allow-destroy TYPE",
             if blocking == 1 { "" } else { "s" }
         );
+    }
+    // A stack that could not be compared fails the diff: its changes are unknown.
+    for u in &report.unreadable {
+        eprintln!("error: stack {} not compared: {}", u.stack, u.error);
+    }
+    if !report.unreadable.is_empty() {
+        return Ok(exit::code(exit::ERROR));
+    }
+    if args.fail_on_destructive && blocking > 0 {
         return Ok(exit::code(exit::DESTRUCTIVE));
     }
     Ok(exit::code(exit::OK))

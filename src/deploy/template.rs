@@ -91,15 +91,11 @@ const IAM_NAME_PROPERTIES: &[(&str, &str)] = &[
 ];
 
 impl TemplateFacts {
-    /// Reads a template body: JSON first (what we synthesize), YAML otherwise (what other tools
-    /// may have deployed).
+    /// Reads a template body: JSON (what we synthesize), or CloudFormation YAML, short forms
+    /// included (what other tools may have deployed), through [`crate::template_read`].
     pub fn parse(body: &str) -> Result<TemplateFacts, TemplateError> {
-        let doc: Value = match serde_json::from_str(body) {
-            Ok(v) => v,
-            Err(json_err) => serde_yaml_ng::from_str(body).map_err(|yaml_err| {
-                TemplateError(format!("as JSON: {json_err}; as YAML: {yaml_err}"))
-            })?,
-        };
+        let doc = crate::template_read::parse_document("template body", body, None)
+            .map_err(|e| TemplateError(e.to_string()))?;
         Ok(Self::from_json(&doc))
     }
 

@@ -12,9 +12,19 @@ use crate::app::StageStack;
 use crate::deploy::client::{AwsTarget, Clients, describe, retry_throttled};
 use crate::deploy::stack::is_missing_stack;
 use crate::diff::base::BaseTemplates;
+use crate::template_read::{ReadError, read_template};
 
 /// The deployed template of one stack; `None` when the stack does not exist.
 pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Option<Json>> {
+    match fetch_body(clients, stack).await? {
+        Some(body) => Ok(Some(read_deployed(stack, &body)?)),
+        None => Ok(None),
+    }
+}
+
+/// The deployed template body of one stack, as CloudFormation returns it (JSON or YAML); `None`
+/// when the stack does not exist.
+pub async fn fetch_body(clients: &Clients, stack: &str) -> anyhow::Result<Option<String>> {
     let got = retry_throttled(|| {
         clients
             .cfn
@@ -25,15 +35,7 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Option<Json
     })
     .await;
     match got {
-        Ok(t) => {
-            let body = t.template_body().unwrap_or_default();
-            let json = serde_json::from_str(body)
-                .or_else(|_| serde_yaml_ng::from_str(body))
-                .with_context(|| {
-                    format!("the deployed template of {stack} is neither JSON nor long-form YAML")
-                })?;
-            Ok(Some(json))
-        }
+        Ok(t) => Ok(Some(t.template_body().unwrap_or_default().to_owned())),
         Err(e) if is_missing_stack(&e) => Ok(None),
         Err(e) => Err(anyhow::anyhow!(
             "{}",
@@ -44,6 +46,11 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Option<Json
             )
         )),
     }
+}
+
+/// Reads a deployed template body as CloudFormation does (short-form YAML included).
+pub fn read_deployed(stack: &str, body: &str) -> Result<Json, ReadError> {
+    read_template(&format!("the deployed template of {stack}"), body, None)
 }
 
 /// Reads the deployed template of every stack, each in its stage's region.
@@ -74,10 +81,16 @@ pub fn load(
                 by_region.insert(region.clone(), Clients::connect(&target).await?);
             }
             let name = &s.synthesized.name;
-            match fetch(&by_region[&region], name).await? {
-                Some(t) => {
-                    out.stacks.insert(name.clone(), t);
-                }
+            match fetch_body(&by_region[&region], name).await? {
+                Some(body) => match read_deployed(name, &body) {
+                    Ok(t) => {
+                        out.stacks.insert(name.clone(), t);
+                    }
+                    // One unreadable template does not hide the diff of the other stacks.
+                    Err(e) => {
+                        out.unreadable.insert(name.clone(), e.to_string());
+                    }
+                },
                 None => out.notes.push(format!(
                     "{name} is not deployed in {region}: every resource is new"
                 )),

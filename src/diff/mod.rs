@@ -38,7 +38,8 @@ pub struct Current {
 
 /// Compares the current templates with the base ones. Stacks are matched by name; a base stack
 /// with no current counterpart is reported as no longer synthesized only when `all_stacks`
-/// (no `--stage` filter narrowed the synth).
+/// (no `--stage` filter narrowed the synth). A stack whose base cannot be read is not compared
+/// (it would read as new) but listed in [`DiffReport::unreadable`].
 pub fn diff(
     base: &base::BaseTemplates,
     current: &[Current],
@@ -49,6 +50,9 @@ pub fn diff(
     let mut seen = BTreeSet::new();
     for c in current {
         seen.insert(c.stack.as_str());
+        if base.unreadable.contains_key(&c.stack) {
+            continue;
+        }
         let cx = Context {
             paths: Some(&c.paths),
             allow_destroy,
@@ -74,6 +78,14 @@ pub fn diff(
     DiffReport {
         base: base.description.clone(),
         notes: base.notes.clone(),
+        unreadable: base
+            .unreadable
+            .iter()
+            .map(|(stack, error)| model::Unreadable {
+                stack: stack.clone(),
+                error: error.clone(),
+            })
+            .collect(),
         stacks,
     }
 }

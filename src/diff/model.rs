@@ -11,7 +11,18 @@ pub struct DiffReport {
     pub base: String,
     /// Remarks about the base (e.g. it had no templates directory).
     pub notes: Vec<String>,
+    /// Stacks that could not be compared because their base template cannot be read. The diff
+    /// fails when there is any: a stack left out must never read as "no changes".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
     pub stacks: Vec<StackDiff>,
+}
+
+/// A stack whose base template cannot be read, and why (file, line, column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    pub stack: String,
+    pub error: String,
 }
 
 impl DiffReport {

@@ -283,6 +283,26 @@ fn render_with(report: &DiffReport, details: bool) -> String {
     for n in &report.notes {
         let _ = writeln!(out, "\n_{}_", n.replace('_', "\\_"));
     }
+    if !report.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n> [!CAUTION]\n> **{} stack{} not compared**: the base template cannot be read:\n>",
+            report.unreadable.len(),
+            if report.unreadable.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        for u in &report.unreadable {
+            let _ = writeln!(
+                out,
+                "> - {}: {}",
+                code(&u.stack),
+                code(&u.error.replace('\n', " "))
+            );
+        }
+    }
     let blocking: Vec<_> = report.blocking().collect();
     let allowed: Vec<_> = report
         .stacks
@@ -332,7 +352,7 @@ fn render_with(report: &DiffReport, details: bool) -> String {
             );
         }
     }
-    if !report.has_changes() {
+    if !report.has_changes() && report.unreadable.is_empty() {
         out.push_str("\nNo changes.\n");
     }
     for s in &report.stacks {

@@ -190,6 +190,13 @@ pub fn render(report: &DiffReport) -> String {
     for n in &report.notes {
         let _ = writeln!(out, "note: {n}");
     }
+    for u in &report.unreadable {
+        let _ = writeln!(
+            out,
+            "\nStack {}: NOT COMPARED, its base template cannot be read:\n  {}",
+            u.stack, u.error
+        );
+    }
     for s in &report.stacks {
         out.push('\n');
         stack(&mut out, s);
