@@ -151,7 +151,7 @@ fn synth_refuses_an_output_dir_that_holds_or_is_inside_a_code_path() {
     let before = tree(p);
     for (out, why) in [
         ("code", "holds the Lambda code_path"),
-        ("code/api", "holds the Lambda code_path"),
+        ("code/api", "it is the Lambda code_path"),
         ("code/api/out", "inside the Lambda code_path"),
     ] {
         let o = snowcdk(p, &["synth", "--out", out]);
@@ -667,4 +667,201 @@ fn legacy_staging_dirs_are_cleaned_only_when_they_hold_nothing_but_synth_files()
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn synth_never_overwrites_a_hand_written_file_its_manifest_does_not_list() {
+    let t = project();
+    let p = t.path();
+    let out = p.join("templates_out");
+    assert!(snowcdk(p, &["synth"]).status.success());
+    fs::write(out.join("snowex-dev.template.yaml"), "# my yaml\n").expect("mine");
+    let before = tree(&out);
+    let o = snowcdk(p, &["synth", "--format", "yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("snowex-dev.template.yaml"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(tree(&out), before, "nothing changed");
+}
+
+#[test]
+fn dotdot_after_a_directory_that_does_not_exist_is_refused() {
+    // `newdir/../link/../..` resolves lexically to one place and, once `newdir` exists and
+    // `link` is followed, to another (the project root).
+    let t = project();
+    let p = t.path();
+    let elsewhere = tempfile::tempdir().expect("elsewhere");
+    let d2 = elsewhere.path().join("d1/d2");
+    fs::create_dir_all(&d2).expect("d2");
+    fs::create_dir_all(p.join("a")).expect("a");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(p.join("a"), d2.join("link")).expect("link");
+    let cfg = p.join("snowcdk.toml");
+    let before = tree(p);
+    let o = snowcdk(
+        &d2,
+        &[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "synth",
+            "--out",
+            "newdir/../link/../../proj",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not exist yet"), "{}", stderr(&o));
+    assert_eq!(tree(p), before);
+    assert!(!d2.join("newdir").exists(), "nothing created");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_directory_of_a_symlinked_config_is_protected() {
+    let t = project();
+    let p = t.path();
+    let real = tempfile::tempdir().expect("real");
+    fs::rename(p.join("snowcdk.toml"), real.path().join("real.toml")).expect("move");
+    std::os::unix::fs::symlink(real.path().join("real.toml"), p.join("snowcdk.toml"))
+        .expect("link");
+    let elsewhere = tempfile::tempdir().expect("cwd");
+    let before = tree(p);
+    let cfg = p.join("snowcdk.toml");
+    let o = snowcdk(
+        elsewhere.path(),
+        &[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "synth",
+            "--out",
+            p.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("project root"), "{}", stderr(&o));
+    assert_eq!(tree(p), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_synth_that_waits_for_the_lock() {
+    let t = project();
+    let p = t.path();
+    let out = p.join("templates_out");
+    assert!(snowcdk(p, &["synth"]).status.success());
+    // Another process holds the directory's lock (flock(1) takes the same kind of lock).
+    let mut holder = Command::new("flock")
+        .arg(&out)
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock(1) from util-linux");
+    std::thread::sleep(Duration::from_millis(300));
+    let child = Command::new(env!("CARGO_BIN_EXE_snowcdk"))
+        .current_dir(p)
+        .arg("synth")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().expect("wait");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("waiting for another snowcdk synth"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_that_is_not_a_regular_file_is_never_read() {
+    let t = project();
+    let p = t.path();
+    let out = p.join("templates_out");
+    fs::create_dir_all(&out).expect("out");
+    std::os::unix::fs::symlink("/dev/zero", out.join("manifest.json")).expect("link");
+    let started = Instant::now();
+    let o = snowcdk(p, &["synth"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_directory_in_place_of_a_template_is_refused_before_any_file_changes() {
+    let t = project();
+    let p = t.path();
+    let out = p.join("templates_out");
+    assert!(snowcdk(p, &["synth"]).status.success());
+    fs::remove_file(out.join("snowex-prod.template.json")).expect("rm");
+    fs::create_dir(out.join("snowex-prod.template.json")).expect("dir in the way");
+    fs::write(p.join("snowcdk.toml"), variant(&repo_config())).expect("config");
+    let before = tree(&out);
+    let o = snowcdk(p, &["synth"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    assert_eq!(
+        tree(&out),
+        before,
+        "the dev template was replaced before the failure"
+    );
+}
+
+#[test]
+fn an_obsolete_template_edited_by_hand_is_kept() {
+    let t = project();
+    let p = t.path();
+    let out = p.join("templates_out");
+    assert!(snowcdk(p, &["synth"]).status.success());
+    fs::write(
+        out.join("snowex-prod.template.json"),
+        "{\"edited\": true}\n",
+    )
+    .expect("edit");
+    let config = repo_config();
+    let cut = config
+        .find("# ---------------------------------------------------------------------------------------------\n# prod")
+        .expect("prod section");
+    fs::write(p.join("snowcdk.toml"), &config[..cut]).expect("config");
+    let o = snowcdk(p, &["synth"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(out.join("snowex-prod.template.json")).expect("kept"),
+        "{\"edited\": true}\n"
+    );
+    assert!(
+        stderr(&o).contains("changed since synth wrote it; kept"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_are_readable_by_everyone_not_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = project();
+    let p = t.path();
+    assert!(snowcdk(p, &["synth"]).status.success());
+    for f in ["manifest.json", "snowex-dev.template.json"] {
+        let mode = fs::metadata(p.join("templates_out").join(f))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "{f}: {mode:o}");
+    }
 }

@@ -20,7 +20,7 @@
 //! A symlinked output directory is written through, never replaced.
 
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -57,29 +57,73 @@ pub struct DirLock {
 
 impl DirLock {
     /// Locks `dir` (exclusive for writers, shared for `--check`), waiting for another synth;
-    /// `waiting` is called once if the lock is busy.
-    pub fn acquire(dir: &Path, exclusive: bool, waiting: &dyn Fn()) -> Result<DirLock, WriteError> {
+    /// `waiting` is called once if the lock is busy. While waiting, `interrupt` is polled, so
+    /// Ctrl-C still stops a synth that waits.
+    pub fn acquire(
+        dir: &Path,
+        exclusive: bool,
+        waiting: &dyn Fn(),
+        interrupt: &AtomicBool,
+    ) -> Result<DirLock, WriteError> {
         let file = File::open(dir).map_err(|e| WriteError::io(dir, "open", e))?;
-        let tried = if exclusive {
-            file.try_lock()
-        } else {
-            file.try_lock_shared()
-        };
-        match tried {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                waiting();
-                let locked = if exclusive {
-                    file.lock()
-                } else {
-                    file.lock_shared()
-                };
-                locked.map_err(|e| WriteError::io(dir, "lock", e))?;
+        let mut said = false;
+        loop {
+            let tried = if exclusive {
+                file.try_lock()
+            } else {
+                file.try_lock_shared()
+            };
+            match tried {
+                Ok(()) => return Ok(DirLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => {
+                    if !said {
+                        waiting();
+                        said = true;
+                    }
+                    if interrupt.load(Ordering::SeqCst) {
+                        return Err(WriteError::Interrupted {
+                            out: dir.to_owned(),
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(WriteError::io(dir, "lock", e)),
             }
-            Err(fs::TryLockError::Error(e)) => return Err(WriteError::io(dir, "lock", e)),
         }
-        Ok(DirLock { _file: file })
     }
+}
+
+/// The largest file synth reads back from its output directory (a manifest or template; the
+/// templates themselves are at most 1 MB). A bigger one, or something that is not a regular
+/// file (a FIFO, `/dev/zero` behind a symlink), is never read.
+pub const READ_LIMIT: u64 = 16 << 20;
+
+/// Reads a regular file of at most [`READ_LIMIT`] bytes; `Ok(None)` when there is none.
+pub fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(WriteError::io(path, "inspect", e)),
+    };
+    if !meta.is_file() {
+        return Err(WriteError::NotOurs {
+            path: path.to_owned(),
+            why: "it is not a regular file".into(),
+        });
+    }
+    if meta.len() > READ_LIMIT {
+        return Err(WriteError::NotOurs {
+            path: path.to_owned(),
+            why: format!("it is larger than {} MiB", READ_LIMIT >> 20),
+        });
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(READ_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|e| WriteError::io(path, "read", e))?;
+    Ok(Some(bytes))
 }
 
 /// Removes temporary files of killed synths in `dir` (and `dir/assets`). Only names this
@@ -184,13 +228,13 @@ fn only_synth_files(dir: &Path) -> bool {
 }
 
 /// Whether `path` already holds exactly `contents`.
-fn same_content(path: &Path, contents: &[u8]) -> bool {
+pub fn same_content(path: &Path, contents: &[u8]) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64)
-        && fs::read(path).is_ok_and(|c| c == contents)
+        && read_bounded(path).is_ok_and(|c| c.as_deref() == Some(contents))
 }
 
-/// Writes `contents` in full to a temporary file in `dir`.
-fn stage(dir: &Path, contents: &[u8]) -> Result<NamedTempFile, WriteError> {
+/// Writes `contents` in full to a temporary file in `dir`, to become `dest`.
+fn stage(dir: &Path, dest: &Path, contents: &[u8]) -> Result<NamedTempFile, WriteError> {
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
@@ -198,32 +242,68 @@ fn stage(dir: &Path, contents: &[u8]) -> Result<NamedTempFile, WriteError> {
     tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| WriteError::io(tmp.path().to_owned(), "write", e))?;
+    // A temporary file is created owner-only; the output is for everyone who may read the
+    // directory (CI containers, other users): keep the mode of the file it replaces, else 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dest)
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| WriteError::io(tmp.path().to_owned(), "set the mode of", e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dest;
     Ok(tmp)
 }
 
-/// Refuses to overwrite files synth did not write: a `manifest.json` of something else, or,
-/// in a directory without a snowcdk manifest, a file of the same name as one synth would write
-/// with other content.
+/// Refuses to overwrite what synth did not write: a `manifest.json` of something else; a file
+/// of the same name as one synth writes, with other content, that the previous manifest does not
+/// list (a hand-written template, a file from before the directory was synth's); and anything
+/// that is not a regular file where synth puts one (a directory, a FIFO).
 fn check_ownership(out: &Path, plan: &Plan) -> Result<(), WriteError> {
-    match &plan.previous {
-        Previous::Foreign(why) => Err(WriteError::NotOurs {
+    if let Previous::Foreign(why) = &plan.previous {
+        return Err(WriteError::NotOurs {
             path: out.join(MANIFEST),
             why: why.clone(),
-        }),
-        Previous::Ours(_) => Ok(()),
-        Previous::None => {
-            for f in plan.templates.iter().chain([&plan.manifest]) {
-                let p = out.join(&f.name);
-                if fs::symlink_metadata(&p).is_ok() && !same_content(&p, &f.contents) {
-                    return Err(WriteError::NotOurs {
-                        path: p,
-                        why: "the directory has no snowcdk manifest.json listing it".into(),
-                    });
-                }
-            }
-            Ok(())
+        });
+    }
+    let owned = plan.previous.owned_files();
+    let assets = plan.assets.iter().map(|a| (a.hash.relative_path(), None));
+    let files = plan
+        .templates
+        .iter()
+        .chain([&plan.manifest])
+        .map(|f| (f.name.clone(), Some(f.contents.as_slice())));
+    for (rel, contents) in assets.chain(files) {
+        let p = out.join(&rel);
+        let Ok(meta) = fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let regular = meta.is_file() || fs::metadata(&p).is_ok_and(|m| m.is_file());
+        if !regular {
+            return Err(WriteError::NotOurs {
+                path: p,
+                why: "something that is not a regular file is in its place".into(),
+            });
+        }
+        let listed = rel == MANIFEST && matches!(plan.previous, Previous::Ours(_))
+            || owned.contains_key(&rel);
+        // An asset is named by its content: a file of that name is only ever that content.
+        if let Some(c) = contents
+            && !listed
+            && !same_content(&p, c)
+        {
+            return Err(WriteError::NotOurs {
+                path: p,
+                why: "no snowcdk manifest.json here lists it".into(),
+            });
         }
     }
+    Ok(())
 }
 
 /// One file to put in place: a staged temporary, or `None` when the content is already there.
@@ -237,9 +317,10 @@ struct Pending {
 /// [`WriteError::Interrupted`] returned with nothing changed.
 pub fn write(out: &Path, plan: &Plan, interrupt: &AtomicBool) -> Result<WriteReport, WriteError> {
     let mut report = WriteReport::default();
+    // Refused before anything is touched, even synth's own leftovers.
+    check_ownership(out, plan)?;
     clean_temporaries(out, &mut report)?;
     clean_legacy_staging(out, &mut report);
-    check_ownership(out, plan)?;
     let interrupted = || {
         if interrupt.load(Ordering::SeqCst) {
             Err(WriteError::Interrupted {
@@ -264,7 +345,7 @@ pub fn write(out: &Path, plan: &Plan, interrupt: &AtomicBool) -> Result<WriteRep
             .map_err(|e| WriteError::io(&assets_dir, "create the directory", e))?;
         pending.push(Pending {
             rel,
-            tmp: Some(stage(&assets_dir, &a.bytes)?),
+            tmp: Some(stage(&assets_dir, &path, &a.bytes)?),
         });
         interrupted()?;
     }
@@ -273,7 +354,7 @@ pub fn write(out: &Path, plan: &Plan, interrupt: &AtomicBool) -> Result<WriteRep
         let tmp = if same_content(&path, &f.contents) {
             None
         } else {
-            Some(stage(out, &f.contents)?)
+            Some(stage(out, &path, &f.contents)?)
         };
         pending.push(Pending {
             rel: f.name.clone(),
@@ -291,8 +372,20 @@ pub fn write(out: &Path, plan: &Plan, interrupt: &AtomicBool) -> Result<WriteRep
     for p in files.iter_mut() {
         persist(out, p, &mut report)?;
     }
-    for rel in &plan.obsolete {
+    for (rel, sha256) in &plan.obsolete {
         let path = out.join(rel);
+        // Only a file that is still exactly what synth wrote: an edited one is the user's now.
+        let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            && AssetHash::of_file(&path).is_ok_and(|h| Some(h.as_str()) == sha256.as_deref());
+        if !ours {
+            if path.exists() {
+                report.notes.push(format!(
+                    "{}: no longer synthesized, but changed since synth wrote it; kept (remove it yourself if it is not needed)",
+                    path.display()
+                ));
+            }
+            continue;
+        }
         match fs::remove_file(&path) {
             Ok(()) => report.removed.push(rel.clone()),
             Err(e) if e.kind() == ErrorKind::NotFound => {}

@@ -8,7 +8,8 @@
 //!   git work tree around it), nor an ancestor of any of them;
 //! - not a directory that holds the config file or a Lambda `code_path`, nor one inside a
 //!   `code_path` (the package would then contain the output);
-//! - not an existing non-directory (a symlink to a directory is fine: it is written through).
+//! - not an existing non-directory (a symlink to a directory is fine: it is written through);
+//! - not inside a `.git` directory, and no `..` after a directory that does not exist yet.
 //!
 //! Paths are compared after resolving symlinks and `..`, so `--out src/..` is the project root.
 
@@ -56,6 +57,28 @@ pub fn resolve(cwd: &Path, path: &Path) -> PathBuf {
     abs
 }
 
+/// Whether `path` has a `..` after a component that does not exist (yet): the directory synth
+/// creates there could be reached through a symlink the lexical resolution does not see.
+fn has_dotdot_beyond_existing(cwd: &Path, path: &Path) -> bool {
+    let abs = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        cwd.join(path)
+    };
+    let mut prefix = PathBuf::new();
+    let mut missing = false;
+    for c in abs.components() {
+        if missing && c == Component::ParentDir {
+            return true;
+        }
+        prefix.push(c.as_os_str());
+        if !missing && std::fs::symlink_metadata(&prefix).is_err() {
+            missing = true;
+        }
+    }
+    false
+}
+
 /// The git work tree that contains `dir`, if any (found by its `.git`, without running git).
 fn git_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
@@ -72,13 +95,23 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
     if out.as_os_str().is_empty() {
         return Err(refuse("the path is empty".into()));
     }
+    if has_dotdot_beyond_existing(&p.cwd, out) {
+        return Err(refuse(
+            "`..` after a directory that does not exist yet is ambiguous once it is created (a symlink in between would lead elsewhere); give the path without it".into(),
+        ));
+    }
     let real = resolve(&p.cwd, out);
     if real.parent().is_none() {
         return Err(refuse("it is the file system root".into()));
     }
     let cwd = resolve(&p.cwd, Path::new("."));
-    let config_file = resolve(&p.cwd, &p.config_file);
-    let config_dir = config_file
+    // The directory the config is in as given, and (when the config is a symlink) the one its
+    // target is in: both are project roots.
+    let config_dir = match p.config_file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => resolve(&p.cwd, d),
+        _ => cwd.clone(),
+    };
+    let config_target_dir = resolve(&p.cwd, &p.config_file)
         .parent()
         .map(Path::to_owned)
         .unwrap_or_else(|| cwd.clone());
@@ -87,6 +120,10 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
         (
             config_dir.clone(),
             "the project root (the config file's directory)",
+        ),
+        (
+            config_target_dir,
+            "the directory of the file the config symlink points to",
         ),
     ];
     if let Some(g) = git_root(&config_dir) {
@@ -103,8 +140,17 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
             return Err(refuse(format!("it contains {what} ({})", root.display())));
         }
     }
+    if real.components().any(|c| c.as_os_str() == ".git") {
+        return Err(refuse("it is inside a git directory".into()));
+    }
     for code in &p.code_paths {
         let code_real = resolve(&p.cwd, code);
+        if code_real == real {
+            return Err(refuse(format!(
+                "it is the Lambda code_path {}",
+                code.display()
+            )));
+        }
         if code_real.starts_with(&real) {
             return Err(refuse(format!(
                 "it holds the Lambda code_path {}",
@@ -127,7 +173,11 @@ pub fn check_output_dir(out: &Path, p: &Protected) -> Result<PathBuf, WriteError
                     "it is a symlink to something that is not a directory".into(),
                 ));
             }
-            Err(_) => return Err(refuse("it is a broken symlink".into())),
+            Err(_) => {
+                return Err(refuse(
+                    "it is a symlink that leads nowhere (broken, or a loop)".into(),
+                ));
+            }
         },
         Ok(_) => return Err(refuse("it exists and is not a directory".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -16,7 +16,6 @@ pub mod error;
 pub mod guard;
 pub mod plan;
 
-use std::fs;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -42,7 +41,7 @@ pub fn write(
     waiting: &dyn Fn(),
 ) -> Result<(Plan, WriteReport), WriteError> {
     commit::ensure_dir(out)?;
-    let _lock = DirLock::acquire(out, true, waiting)?;
+    let _lock = DirLock::acquire(out, true, waiting, interrupt)?;
     let previous = Previous::read(out)?;
     let plan = plan::plan(stacks, format, only, previous);
     let report = commit::write(out, &plan, interrupt)?;
@@ -71,7 +70,18 @@ pub fn check(
     only: &[String],
 ) -> Result<Staleness, WriteError> {
     let _lock = if out.is_dir() {
-        Some(DirLock::acquire(out, false, &|| {})?)
+        let waiting = || {
+            eprintln!(
+                "waiting for a snowcdk synth writing {} to finish...",
+                out.display()
+            )
+        };
+        Some(DirLock::acquire(
+            out,
+            false,
+            &waiting,
+            &AtomicBool::new(false),
+        )?)
     } else {
         None
     };
@@ -86,10 +96,11 @@ pub fn check(
     let plan = plan::plan(stacks, format, only, previous);
     for f in plan.templates.iter().chain([&plan.manifest]) {
         let p = out.join(&f.name);
-        match fs::read(&p) {
-            Err(_) => lines.push(format!("{}: missing", p.display())),
-            Ok(old) if old == f.contents => {}
-            Ok(old) => {
+        match commit::read_bounded(&p) {
+            Ok(None) => lines.push(format!("{}: missing", p.display())),
+            Err(e) => lines.push(e.to_string()),
+            Ok(Some(old)) if old == f.contents => {}
+            Ok(Some(old)) => {
                 let detail = resource_differences(&old, &f.contents);
                 if detail.is_empty() {
                     lines.push(format!("{}: differs", p.display()));
@@ -111,7 +122,7 @@ pub fn check(
             )),
         }
     }
-    for rel in &plan.obsolete {
+    for (rel, _) in &plan.obsolete {
         let p = out.join(rel);
         if p.exists() {
             lines.push(format!("{}: no longer synthesized", p.display()));

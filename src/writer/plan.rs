@@ -9,7 +9,6 @@
 //! them, so a later full synth of unchanged code writes the same bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::Path;
 
 use serde_json::{Value as Json, json};
@@ -56,11 +55,8 @@ impl Previous {
     /// Reads `<out>/manifest.json`.
     pub fn read(out: &Path) -> Result<Previous, WriteError> {
         let path = out.join(MANIFEST);
-        let text = match fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Previous::None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(Previous::None),
-            Err(e) => return Err(WriteError::io(&path, "read", e)),
+        let Some(text) = super::commit::read_bounded(&path)? else {
+            return Ok(Previous::None);
         };
         let doc: Json = match serde_json::from_slice(&text) {
             Ok(d) => d,
@@ -96,10 +92,10 @@ impl Previous {
         }
     }
 
-    /// The files this manifest says synth wrote, relative to the output directory. Only names
-    /// synth could have written count: a manifest can never make synth remove `../x` or a
-    /// README.
-    pub fn owned_files(&self) -> BTreeSet<String> {
+    /// The files this manifest says synth wrote, relative to the output directory, with the
+    /// SHA-256 it recorded. Only names synth could have written count: a manifest can never
+    /// make synth remove `../x` or a README.
+    pub fn owned_files(&self) -> BTreeMap<String, Option<String>> {
         owned_files(self.entries(), &self.assets())
     }
 }
@@ -124,18 +120,20 @@ pub fn is_asset_name(name: &str) -> bool {
         .is_some()
 }
 
-fn owned_files(entries: &[Json], assets: &[AssetEntry]) -> BTreeSet<String> {
-    let mut owned: BTreeSet<String> = entries
+fn owned_files(entries: &[Json], assets: &[AssetEntry]) -> BTreeMap<String, Option<String>> {
+    let mut owned: BTreeMap<String, Option<String>> = entries
         .iter()
-        .filter_map(|e| e.get("file").and_then(Json::as_str))
-        .filter(|f| is_template_name(f))
-        .map(str::to_owned)
+        .filter_map(|e| {
+            let file = e.get("file").and_then(Json::as_str)?;
+            let sha = e.get("sha256").and_then(Json::as_str).map(str::to_owned);
+            is_template_name(file).then(|| (file.to_owned(), sha))
+        })
         .collect();
     owned.extend(
         assets
             .iter()
-            .map(|a| a.file.clone())
-            .filter(|f| is_asset_name(f)),
+            .filter(|a| is_asset_name(&a.file))
+            .map(|a| (a.file.clone(), Some(a.sha256.clone()))),
     );
     owned
 }
@@ -151,9 +149,9 @@ pub struct Plan {
     pub assets: Vec<PackagedAsset>,
     /// Every asset the new manifest lists (with its hash, for `--check`).
     pub asset_entries: Vec<AssetEntry>,
-    /// Files the previous manifest listed that the new one does not: synth wrote them and
-    /// removes them.
-    pub obsolete: Vec<String>,
+    /// Files the previous manifest listed that the new one does not, with the SHA-256 it
+    /// recorded: synth removes them if they still have it.
+    pub obsolete: Vec<(String, Option<String>)>,
     /// The manifest that was there.
     pub previous: Previous,
 }
@@ -266,7 +264,7 @@ pub fn plan(
     let obsolete = previous
         .owned_files()
         .into_iter()
-        .filter(|f| !new_owned.contains(f))
+        .filter(|(f, _)| !new_owned.contains_key(f))
         .collect();
 
     let mut manifest = json!({
@@ -338,7 +336,7 @@ mod tests {
         });
         let owned = Previous::Ours(doc).owned_files();
         assert_eq!(
-            owned.into_iter().collect::<Vec<_>>(),
+            owned.into_keys().collect::<Vec<_>>(),
             vec!["c.template.json"]
         );
     }
