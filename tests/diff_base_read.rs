@@ -15,6 +15,16 @@ const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snowcdk.toml");
 fn snowcdk(dir: &Path, path_env: Option<&Path>, args: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_snowcdk"));
     c.args(args).args(["--config", CONFIG]).current_dir(dir);
+    // These directories hold their own templates_out/, not the config's.
+    match args.first() {
+        Some(&"diff") => {
+            c.args(["--templates-dir", "templates_out"]);
+        }
+        Some(&"synth") => {
+            c.args(["--out", "templates_out"]);
+        }
+        _ => {}
+    }
     if let Some(p) = path_env {
         c.env("PATH", p);
     }

@@ -10,12 +10,13 @@ use serde_json::{Value as Json, json};
 const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snowcdk.toml");
 
 fn snowcdk(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snowcdk"))
-        .args(args)
-        .args(["--config", CONFIG])
-        .current_dir(dir)
-        .output()
-        .expect("snowcdk runs")
+    let mut c = Command::new(env!("CARGO_BIN_EXE_snowcdk"));
+    c.args(args).args(["--config", CONFIG]).current_dir(dir);
+    if args.first() == Some(&"diff") {
+        // This repository holds its own templates_out/, not the config's.
+        c.args(["--templates-dir", "templates_out"]);
+    }
+    c.output().expect("snowcdk runs")
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -167,4 +168,41 @@ fn diff_against_a_git_ref_and_the_destructive_gate() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("neither a directory nor a git revision")
     );
+}
+
+#[test]
+fn diff_reads_the_templates_next_to_the_config_as_synth_writes_them() {
+    // `--config infra/snowcdk.toml`: synth writes infra/templates_out/, and diff must compare
+    // with that directory (at HEAD), wherever it runs from; not with ./templates_out, which
+    // does not exist and would make every stack look new.
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    fs::create_dir_all(repo.join("infra")).unwrap();
+    fs::copy(CONFIG, repo.join("infra/snowcdk.toml")).unwrap();
+    let run = |cwd: &Path, config: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_snowcdk"))
+            .args(["--config", config])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("snowcdk runs")
+    };
+    let synth = run(repo, "infra/snowcdk.toml", &["synth"]);
+    assert!(synth.status.success(), "{synth:?}");
+    assert!(repo.join("infra/templates_out/manifest.json").is_file());
+    git(repo, &["add", "infra"]);
+    git(repo, &["commit", "-q", "-m", "templates"]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let abs = repo.join("infra/snowcdk.toml");
+    for (cwd, config) in [
+        (repo, "infra/snowcdk.toml"),
+        (elsewhere.path(), abs.to_str().unwrap()),
+    ] {
+        let out = run(cwd, config, &["diff", "--fail-on-destructive"]);
+        assert!(out.status.success(), "{out:?}");
+        let text = stdout(&out);
+        assert!(text.contains("Stack snowex-dev: no changes"), "{text}");
+        assert!(text.contains("Stack snowex-prod: no changes"), "{text}");
+    }
 }

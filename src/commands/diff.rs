@@ -16,7 +16,7 @@ use clap::ValueEnum;
 
 use crate::config::Config;
 use crate::diff::{self, Current, base};
-use crate::{app, exit};
+use crate::{app, exit, writer};
 
 /// Output format of the diff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -44,9 +44,10 @@ pub struct Args {
     /// credentials).
     #[arg(long)]
     pub deployed: bool,
-    /// The templates directory, on disk and inside the git revision.
-    #[arg(long, default_value = "templates_out", value_name = "DIR")]
-    pub templates_dir: PathBuf,
+    /// The templates directory, on disk and inside the git revision, relative to the current
+    /// directory [default: templates_out/ next to the config file, where synth writes it].
+    #[arg(long, value_name = "DIR")]
+    pub templates_dir: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -101,7 +102,18 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             args.endpoint_url.as_deref(),
         )?
     } else {
-        let resolved = base::resolve(args.base.as_deref(), Path::new("."), &args.templates_dir)?;
+        // Where synth writes by default (next to the config), read with git run there; or the
+        // directory given, relative to the current directory.
+        let (repo, dir) = match &args.templates_dir {
+            Some(d) => (PathBuf::from("."), d.clone()),
+            None => match config_path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => {
+                    (p.to_owned(), PathBuf::from(writer::DEFAULT_OUT))
+                }
+                _ => (PathBuf::from("."), PathBuf::from(writer::DEFAULT_OUT)),
+            },
+        };
+        let resolved = base::resolve(args.base.as_deref(), &repo, &dir)?;
         if let Some(fallback) = &resolved.fallback {
             eprintln!("note: {fallback}");
         }

@@ -31,9 +31,6 @@ impl From<Format> for TemplateFormat {
     }
 }
 
-/// The default output directory's name, next to the config file.
-pub const DEFAULT_OUT: &str = "templates_out";
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this stage (repeatable); all stages by default. Only its files and manifest entries
@@ -49,18 +46,6 @@ pub struct Args {
     /// Write nothing; exit 1 and name what differs when the output directory is stale.
     #[arg(long)]
     pub check: bool,
-}
-
-/// The output directory: `--out` as given (relative to the current directory), else
-/// `templates_out/` in the config file's directory, as `code_path` is resolved.
-pub fn output_dir(config_path: &Path, out: Option<&Path>) -> PathBuf {
-    match out {
-        Some(o) => o.to_owned(),
-        None => match config_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.join(DEFAULT_OUT),
-            _ => PathBuf::from(DEFAULT_OUT),
-        },
-    }
 }
 
 /// The directories synth output must stay clear of, for this config.
@@ -97,7 +82,10 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 
 pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
-    let out = output_dir(config_path, args.out.as_deref());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| writer::default_output_dir(config_path));
     let format: TemplateFormat = args.format.into();
     if !args.check {
         // Refused before the (possibly slow) build, and before anything is touched.

@@ -193,6 +193,13 @@ pub fn resolve(
     templates_dir: &Path,
 ) -> Result<Resolved, BaseError> {
     let dir = templates_dir.to_string_lossy().into_owned();
+    // On disk, the directory is found where git would look: relative to `repo`.
+    let on_disk = if repo == Path::new(".") {
+        templates_dir.to_owned()
+    } else {
+        repo.join(templates_dir)
+    };
+    let disk = on_disk.display().to_string();
     let exact = |base| Resolved {
         base,
         fallback: None,
@@ -227,15 +234,15 @@ pub fn resolve(
                 dir,
             }),
             Probe::NoCommit => Resolved {
-                base: Base::Dir(templates_dir.to_owned()),
+                base: Base::Dir(on_disk.clone()),
                 fallback: Some(format!(
-                    "the git repository has no commit yet: comparing with {dir}/ on disk"
+                    "the git repository has no commit yet: comparing with {disk}/ on disk"
                 )),
             },
             Probe::Outside => Resolved {
-                base: Base::Dir(templates_dir.to_owned()),
+                base: Base::Dir(on_disk.clone()),
                 fallback: Some(format!(
-                    "not inside a git repository: comparing with {dir}/ on disk (use --base to choose)"
+                    "not inside a git repository: comparing with {disk}/ on disk (use --base to choose)"
                 )),
             },
         }),

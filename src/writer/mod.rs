@@ -16,7 +16,7 @@ pub mod error;
 pub mod guard;
 pub mod plan;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use serde_json::Value as Json;
@@ -28,6 +28,19 @@ pub use commit::{DirLock, WriteReport};
 pub use error::WriteError;
 pub use guard::{Protected, check_output_dir};
 pub use plan::{MANIFEST, OutFile, Plan, Previous, template_file_name};
+
+/// The default output directory's name, next to the config file.
+pub const DEFAULT_OUT: &str = "templates_out";
+
+/// The default output directory: `templates_out/` in the config file's directory, as
+/// `code_path` is resolved (so `--config path/to/snowcdk.toml` writes `path/to/templates_out/`,
+/// and `diff` reads it there).
+pub fn default_output_dir(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join(DEFAULT_OUT),
+        _ => PathBuf::from(DEFAULT_OUT),
+    }
+}
 
 /// Writes the stacks (all stages when `only` is empty, else exactly those) into `out`, which
 /// must have passed [`check_output_dir`]. `waiting` is called if another synth holds the
