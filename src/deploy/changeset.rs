@@ -8,14 +8,17 @@ use aws_sdk_cloudformation::types::{
 };
 use sha2::{Digest, Sha256};
 
+use snowcdk_constructs::l2::staging_bucket::TEMPLATE_PREFIX;
+
 use super::DeployError;
 use super::changes::{Action, Change, Replacement};
 use super::client::{Clients, describe, error_code, error_message, retry_throttled};
 use super::template::Capability;
 use super::ui::Console;
 
-/// CloudFormation's limit for an inline `TemplateBody`; larger templates go through S3.
-pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+/// CloudFormation's limit for an inline `TemplateBody`; larger templates go through S3. Defined
+/// once, with the other CloudFormation quotas synth checks.
+pub const MAX_INLINE_TEMPLATE_BYTES: usize = snowcdk_constructs::rules::structure::MAX_BODY_BYTES;
 
 /// Poll intervals and bounds. The defaults suit AWS; tests may shorten them.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +67,8 @@ pub async fn stage_template(
     body: &str,
 ) -> Result<String, DeployError> {
     let digest = hex::encode(Sha256::digest(body.as_bytes()));
-    let key = format!("snowcdk/templates/{stack}/{digest}.json");
+    // Under the prefix the bootstrap stack's lifecycle rule expires.
+    let key = format!("{TEMPLATE_PREFIX}{stack}/{digest}.json");
     retry_throttled(|| {
         clients
             .s3
