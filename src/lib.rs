@@ -15,5 +15,6 @@ pub mod diff;
 pub mod exit;
 pub mod regions;
 pub mod risk;
+pub mod snowex;
 pub mod template_read;
 pub mod writer;
