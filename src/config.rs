@@ -189,7 +189,18 @@ impl<S: Settings> Config<S> {
         let mut settings = BTreeMap::new();
         for (name, part) in app_parts {
             if generic.stages.contains_key(&name) {
-                let s = S::deserialize(toml::de::Deserializer::from(part)).map_err(parse_error)?;
+                let stage_keys: Vec<_> = part.get_ref().keys().map(Spanned::span).collect();
+                let s = S::deserialize(toml::de::Deserializer::from(part)).map_err(|e| {
+                    let at_stage_level = e.span().is_some_and(|s| stage_keys.contains(&s));
+                    let mut message = describe_toml_error(text, &e);
+                    if at_stage_level {
+                        message = with_stage_keys(&message);
+                    }
+                    ConfigError::Parse {
+                        file: file.to_owned(),
+                        message,
+                    }
+                })?;
                 settings.insert(name, s);
             }
         }
@@ -221,6 +232,21 @@ impl<S: Settings> Config<S> {
                 .map_err(|e| self.invalid(name, &e.key, e.message))?;
         }
         Ok(())
+    }
+}
+
+/// An unknown key directly in a stage table: serde lists the app's keys as the expected ones;
+/// the generic keys are just as valid there, so they are listed first.
+fn with_stage_keys(message: &str) -> String {
+    let generic = STAGE_KEYS.map(|k| format!("`{k}`")).join(", ");
+    if let Some((head, rest)) = message.split_once(", expected one of ") {
+        format!("{head}, expected one of {generic}, {rest}")
+    } else if let Some((head, rest)) = message.split_once(", expected `") {
+        format!("{head}, expected one of {generic}, `{rest}")
+    } else if let Some((head, rest)) = message.split_once(", there are no fields") {
+        format!("{head}, expected one of {generic}{rest}")
+    } else {
+        message.to_owned()
     }
 }
 
