@@ -3,7 +3,7 @@
 //! its settings type (its part of each stage table), the stack it builds for a stage, and
 //! optionally commands of its own.
 //!
-//! SnowEx is one app (`crate::snowex`); `examples/scheduled-bucket` is another.
+//! SnowEx is one app (`crate::snowex`); `constructs/examples/scheduled-bucket` is another.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
