@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use snowcdk::config::Config;
+use snowcdk::snowex::{SnowEx, SnowexConfig as Config};
 use snowcdk_constructs::l1::{ec2, iam, ssm};
 use snowcdk_constructs::{App, Stack, Value};
 
@@ -86,7 +86,7 @@ fn bench_snowex(c: &mut Criterion) {
     let config = repo_config();
     c.bench_function("synth/snowex-dev (in process)", |b| {
         b.iter(|| {
-            let stacks = snowcdk::app::synth(black_box(&config), &["dev".to_owned()]);
+            let stacks = snowcdk::app::synth(&SnowEx, black_box(&config), &["dev".to_owned()]);
             black_box(stacks.map(|s| s.len()).unwrap_or_default())
         })
     });

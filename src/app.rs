@@ -1,271 +1,132 @@
-//! The SnowEx app: reads one stage and builds its stack from the constructs, top to bottom like
-//! the seed's architecture overview.
+//! What the generic tool asks of an app: the [`App`] trait. The tool (commands, deploy engine,
+//! diff, writer, assets, the stage config's generic fields) knows no app's types; an app brings
+//! its settings type (its part of each stage table), the stack it builds for a stage, and
+//! optionally commands of its own.
+//!
+//! SnowEx is one app (`crate::snowex`); `constructs/examples/scheduled-bucket` is another.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use snowcdk_constructs::l2::{
-    Architecture, Connectable, FunctionUrlAuth, LambdaCode, NatGateway, NatGatewayProps,
-    PostgresRds, PostgresRdsProps, SsmBastion, SsmBastionProps, Vpc, VpcLambda, VpcLambdaProps,
-    VpcProps, checkov_skip, vpc_lambda,
-};
-use snowcdk_constructs::template::ParamType;
-use snowcdk_constructs::tree::{App, Stack};
-use snowcdk_constructs::{
-    Output, Parameter, Pseudo, SynthError, SynthErrors, SynthesizedStack, Value,
-};
+use snowcdk_constructs::tree::{App as TreeApp, Stack};
+use snowcdk_constructs::{SynthError, SynthErrors, SynthesizedStack};
 
-use crate::assets::{self, PackagedAsset};
-use crate::config::{Config, LambdaArchitecture, StageConfig, UrlAuth};
+use crate::assets::PackagedAsset;
+use crate::config::{self, Config, Project, Settings, StageConfig};
+
+/// An app built on snowcdk: its settings and its stack.
+pub trait App {
+    /// The app's part of a stage table (`[stages.<name>.*]` besides the generic fields),
+    /// deserialized strictly and checked by [`Settings::validate`].
+    type Settings: Settings;
+    /// Extra subcommands (SnowEx's `tunnel`); [`NoCommands`] for none.
+    type Commands: AppCommands;
+
+    /// Builds one stage's stack. Start from [`StageContext::new_stack`] (the stack name and the
+    /// tags every stack carries); return the stack and the assets (code packaged from local
+    /// paths, see `crate::assets::lambda_code_from_path`) it references.
+    fn build(
+        &self,
+        ctx: &StageContext<'_>,
+        settings: &Self::Settings,
+    ) -> Result<(Stack, Vec<PackagedAsset>), SynthError>;
+}
+
+/// An app's own subcommands: a clap `Subcommand` enum that runs itself.
+pub trait AppCommands: clap::Subcommand + fmt::Debug {
+    /// Runs the command with the `--config` path the user gave.
+    fn run(&self, config_path: &Path) -> anyhow::Result<ExitCode>;
+}
+
+/// No extra subcommands.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum NoCommands {}
+
+impl AppCommands for NoCommands {
+    fn run(&self, _config_path: &Path) -> anyhow::Result<ExitCode> {
+        match *self {}
+    }
+}
+
+/// What an app's `build` knows about the stage besides its own settings.
+#[derive(Debug, Clone, Copy)]
+pub struct StageContext<'a> {
+    /// The stage name (the `Stage` tag).
+    pub name: &'a str,
+    /// The generic fields: stack name, region, account, staging bucket, tags.
+    pub stage: &'a StageConfig,
+    /// The project (its name is the `Project` tag).
+    pub project: &'a Project,
+    /// The config file: relative paths in the settings are relative to its directory.
+    pub config_file: &'a Path,
+}
+
+impl StageContext<'_> {
+    /// A new stack named after the stage's `stack_name`, tagged `Project`, `Stage` and with the
+    /// stage's own tags (every taggable resource gets them).
+    pub fn new_stack(&self) -> Stack {
+        let mut stack = Stack::new(&self.stage.stack_name);
+        stack.add_tag(config::PROJECT_TAG, &self.project.name);
+        stack.add_tag(config::STAGE_TAG, self.name);
+        for (k, v) in &self.stage.tags {
+            stack.add_tag(k, v);
+        }
+        stack
+    }
+
+    /// A path from the settings, relative to the config file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.config_file
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join(path)
+    }
+}
 
 /// A synthesized stack and the stage it belongs to.
 #[derive(Debug, Clone)]
 pub struct StageStack {
     pub stage: String,
+    /// The stage's generic fields (region, account, staging bucket, ...).
     pub config: StageConfig,
     pub synthesized: SynthesizedStack,
     /// Lambda code packaged from local paths: written by synth, uploaded by deploy.
     pub assets: Vec<PackagedAsset>,
 }
 
-/// The template parameter that carries the Lambda's container image URI. Its default is the
-/// stage's `lambda.image_uri`; a deploy may override it to roll out a new image tag.
-pub const LAMBDA_IMAGE_PARAMETER: &str = "LambdaImageUri";
-
-/// Builds the SnowEx stack for one stage.
-///
-/// Returns the stack and the assets (Lambda code packaged from a local path) it references.
-pub fn build_stack(
-    config: &Config,
-    stage: &str,
-    s: &StageConfig,
-) -> Result<(Stack, Vec<PackagedAsset>), SynthError> {
-    let mut stack = Stack::new(&s.stack_name);
-    stack.set_description(format!(
-        "SnowEx database ({stage}): PostgreSQL/PostGIS on RDS in private subnets, a Lambda API, a NAT gateway and an SSM-only admin host. Generated by snowcdk; do not edit."
-    ));
-    stack.add_tag(crate::config::PROJECT_TAG, &config.project.name);
-    stack.add_tag(crate::config::STAGE_TAG, stage);
-    for (k, v) in &s.tags {
-        stack.add_tag(k, v);
+/// The context for one stage of the config.
+pub fn context<'a, S>(
+    config: &'a Config<S>,
+    name: &'a str,
+    stage: &'a StageConfig,
+) -> StageContext<'a> {
+    StageContext {
+        name,
+        stage,
+        project: &config.project,
+        config_file: &config.file,
     }
-    let mut root = stack.root();
-
-    // Networking: a VPC with a public and a private subnet per AZ, and an internet gateway.
-    let network = Vpc::new(
-        &mut root,
-        "Network",
-        &VpcProps {
-            cidr: s.network.vpc_cidr.clone(),
-            az_count: s.network.az_count,
-            subnet_prefix: s.network.subnet_prefix,
-            ..VpcProps::default()
-        },
-    )?;
-
-    // The NAT gateway in the public subnet: the private subnets' way out to the internet.
-    NatGateway::new(
-        &mut root,
-        "Nat",
-        &network,
-        NatGatewayProps {
-            per_az: s.network.nat_per_az,
-        },
-    );
-
-    // Amazon RDS (PostgreSQL) in the private subnets, not exposed publicly; its credentials in
-    // a generated Secrets Manager secret.
-    let db = &s.database;
-    let database = PostgresRds::new(
-        &mut root,
-        "Database",
-        &network,
-        &PostgresRdsProps {
-            engine_version: db.engine_version.clone(),
-            instance_class: db.instance_class.clone(),
-            allocated_storage_gb: db.allocated_storage_gb,
-            max_allocated_storage_gb: db.max_allocated_storage_gb,
-            backup_retention_days: db.backup_retention_days,
-            deletion_protection: db.deletion_protection,
-            multi_az: db.multi_az,
-            database_name: db.db_name.clone(),
-            master_username: db.master_username.clone(),
-            allow_all_outbound: db.allow_all_outbound,
-            ..PostgresRdsProps::default()
-        },
-    )?;
-
-    // AWS Lambda, also in the private subnets: the public API, behind a Function URL. It reads
-    // the database credentials from the secret at start.
-    let (code, assets) = lambda_code(root.stack(), config, s)?;
-    let api = VpcLambda::new(
-        &mut root,
-        "Api",
-        &network,
-        &VpcLambdaProps {
-            description: "SnowEx public API".into(),
-            memory_mb: s.lambda.memory_mb,
-            timeout_seconds: s.lambda.timeout_seconds,
-            architecture: match s.lambda.architecture {
-                LambdaArchitecture::X86_64 => Architecture::X86_64,
-                LambdaArchitecture::Arm64 => Architecture::Arm64,
-            },
-            environment: BTreeMap::from([
-                ("DB_SECRET_NAME".to_owned(), database.secret_arn()),
-                ("DB_AWS_REGION".to_owned(), Value::pseudo(Pseudo::Region)),
-            ]),
-            readable_secrets: vec![database.secret_arn()],
-            log_retention_days: s.lambda.log_retention_days,
-            url: Some(match s.lambda.url_auth {
-                UrlAuth::None => FunctionUrlAuth::Public,
-                UrlAuth::AwsIam => FunctionUrlAuth::AwsIam,
-            }),
-            reserved_concurrency: s.lambda.reserved_concurrency,
-            ..VpcLambdaProps::new(code)
-        },
-    )?;
-    // The function starts once the secret holds host and port, not just the password.
-    root.depends_on(&api.function, &database.secret_attachment);
-    checkov_skip(
-        &mut root,
-        &api.function,
-        "CKV_AWS_173",
-        "The environment holds only the secret's ARN and the region, no secret values; the credentials stay in Secrets Manager",
-    );
-
-    // The EC2 admin host in the private subnet, managed through Session Manager only.
-    let bastion = SsmBastion::new(
-        &mut root,
-        "Bastion",
-        &network,
-        &SsmBastionProps {
-            instance_type: s.bastion.instance_type.clone(),
-            root_volume_gb: s.bastion.root_volume_gb,
-            ..SsmBastionProps::default()
-        },
-    )?;
-
-    // Security groups & rules: PostgreSQL (TCP 5432) into the database from the Lambda and the
-    // EC2 host only; each client gets the matching outbound rule (their only other one is HTTPS).
-    database.connections().allow_default_port_from(
-        &mut root,
-        &api,
-        "PostgreSQL, Lambda API to database",
-    )?;
-    database.connections().allow_default_port_from(
-        &mut root,
-        &bastion,
-        "PostgreSQL, SSM bastion to database (Session Manager port forwarding)",
-    )?;
-
-    // Outputs: what `snowcdk outputs` and `snowcdk tunnel` read. The names are an interface.
-    let out = root.stack();
-    out.add_output(
-        "VpcId",
-        Output::new(network.vpc.ref_()).description("The VPC"),
-    );
-    out.add_output(
-        "DbEndpointAddress",
-        Output::new(database.endpoint_address()).description("PostgreSQL host name (private)"),
-    );
-    out.add_output(
-        "DbEndpointPort",
-        Output::new(database.endpoint_port()).description("PostgreSQL port"),
-    );
-    out.add_output(
-        "DbSecretArn",
-        Output::new(database.secret_arn())
-            .description("Secrets Manager secret with username, password, host, port and dbname"),
-    );
-    if let Some(url) = api.function_url() {
-        out.add_output(
-            "FunctionUrl",
-            Output::new(url).description("The public API (Lambda Function URL)"),
-        );
-    }
-    out.add_output(
-        "BastionInstanceId",
-        Output::new(bastion.instance_id()).description("The SSM admin host"),
-    );
-    out.add_output(
-        "TunnelCommand",
-        Output::new(Value::sub_with(
-            "aws ssm start-session --target ${Bastion} --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '{\"portNumber\":[\"${Port}\"],\"localPortNumber\":[\"5432\"],\"host\":[\"${Host}\"]}' --region ${AWS::Region}",
-            [
-                ("Bastion", bastion.instance_id()),
-                ("Port", database.endpoint_port()),
-                ("Host", database.endpoint_address()),
-            ],
-        ))
-        .description(
-            "Forwards localhost:5432 to the database through the bastion; then psql -h localhost",
-        ),
-    );
-
-    Ok((stack, assets))
 }
 
-/// The Lambda's code from the stage config (validated by `Config::load`): a container image
-/// through the `LambdaImageUri` parameter, or a zip package in S3.
-fn lambda_code(
-    stack: &mut Stack,
-    config: &Config,
-    s: &StageConfig,
-) -> Result<(LambdaCode, Vec<PackagedAsset>), SynthError> {
-    let l = &s.lambda;
-    if let Some(path) = &l.code_path {
-        // A local directory or zip: packaged now (deterministically, named by its hash),
-        // read by the function from the staging bucket.
-        let source = config
-            .file
-            .parent()
-            .unwrap_or_else(|| Path::new(""))
-            .join(path);
-        let bucket = assets::staging_bucket_ref(s.staging_bucket.as_deref(), None);
-        let (code, mut asset) = assets::lambda_code_from_path(
-            &source,
-            bucket,
-            l.runtime.as_deref().unwrap_or_default(),
-            l.handler.as_deref().unwrap_or_default(),
-        )
-        .map_err(|e| SynthError::Construct {
-            path: format!("{}/Api", s.stack_name),
-            message: format!("lambda.code_path: {e}"),
-        })?;
-        // The manifest names the source as configured, not as this machine's absolute path.
-        asset.source = path.clone();
-        return Ok((code, vec![asset]));
-    }
-    let code = match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
-        (Some(uri), _, _) => {
-            let mut p = Parameter::new(ParamType::String)
-                .description(
-                    "Container image of the SnowEx API: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>); the default is the stage config's lambda.image_uri",
-                )
-                .default(uri.as_str())
-                .allowed_pattern(vpc_lambda::ECR_IMAGE_URI_PATTERN);
-            p.constraint_description =
-                Some("an ECR image URI with a tag or a sha256 digest".into());
-            LambdaCode::Image {
-                uri: stack.add_parameter(LAMBDA_IMAGE_PARAMETER, p),
-            }
-        }
-        (None, Some(bucket), Some(key)) => LambdaCode::S3 {
-            bucket: Value::str(bucket),
-            key: Value::str(key),
-            runtime: l.runtime.clone().unwrap_or_default(),
-            handler: l.handler.clone().unwrap_or_default(),
-        },
-        // Unreachable after validation; an empty URI fails the construct's own check.
-        _ => LambdaCode::Image {
-            uri: Value::str(""),
-        },
-    };
-    Ok((code, Vec::new()))
+/// Builds one stage's stack (not synthesized): what `validate` checks.
+pub fn build_stage<A: App>(
+    app: &A,
+    config: &Config<A::Settings>,
+    name: &str,
+) -> anyhow::Result<(Stack, Vec<PackagedAsset>)> {
+    let stage = config.stage(name)?;
+    let settings = config.settings(name)?;
+    app.build(&context(config, name, stage), settings)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order.
-pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Vec<StageStack>> {
+pub fn synth<A: App>(
+    app: &A,
+    config: &Config<A::Settings>,
+    only: &[String],
+) -> anyhow::Result<Vec<StageStack>> {
     for name in only {
         config.stage(name)?;
     }
@@ -274,13 +135,14 @@ pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Vec<StageStack>
         .iter()
         .filter(|(name, _)| only.is_empty() || only.contains(name))
         .collect();
-    let mut app = App::new();
+    let mut tree = TreeApp::new();
     let mut errors = Vec::new();
     let mut assets = Vec::new();
     for (name, s) in &selected {
-        match build_stack(config, name, s) {
+        let settings = config.settings(name)?;
+        match app.build(&context(config, name, s), settings) {
             Ok((stack, a)) => {
-                app.add_stack(stack);
+                tree.add_stack(stack);
                 assets.push(a);
             }
             Err(e) => errors.push(e),
@@ -289,7 +151,7 @@ pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Vec<StageStack>
     if !errors.is_empty() {
         anyhow::bail!("{}", SynthErrors(errors));
     }
-    let stacks = app
+    let stacks = tree
         .synth()
         .map_err(|e: SynthErrors| anyhow::anyhow!("{e}"))?;
     Ok(selected

@@ -1,5 +1,9 @@
 //! Stage config (`snowcdk.toml`): everything a user may change without writing Rust.
 //!
+//! The generic tool owns the project name and each stage's generic fields ([`StageConfig`]: stack
+//! name, region, account, staging bucket, tags); every other key of a stage belongs to the app
+//! and is deserialized into its [`Settings`] type.
+//!
 //! Parsing is strict: unknown keys, wrong types, bad CIDRs and missing values are errors that name
 //! the file, the stage and the key, and nothing is written when the config is bad.
 
@@ -8,10 +12,12 @@ use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use ipnet::Ipv4Net;
 use serde::Deserialize;
-use snowcdk_constructs::l2::{postgres_rds, ssm_bastion, staging_bucket, vpc, vpc_lambda};
+use serde::de::DeserializeOwned;
+use snowcdk_constructs::l2::staging_bucket;
 use snowcdk_constructs::tree::tags;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::regions;
 
@@ -63,15 +69,68 @@ pub enum ConfigError {
     },
 }
 
-/// The whole config file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    #[serde(skip)]
+/// The keys of a stage table that belong to the generic tool; every other key of the stage is the
+/// app's (its [`Settings`]). An app's settings cannot use these names.
+pub const STAGE_KEYS: [&str; 5] = ["stack_name", "region", "account", "staging_bucket", "tags"];
+
+/// An app's part of a stage table: its sections (`[stages.<name>.<section>]`) and keys, next to
+/// the generic [`StageConfig`] fields.
+///
+/// Deserialized strictly: derive `Deserialize` with `#[serde(deny_unknown_fields)]`, so that a
+/// misspelled key is an error naming the stage and the key. What serde cannot check (ranges,
+/// shapes, relations between keys or with the generic fields) goes in [`Settings::validate`].
+pub trait Settings: DeserializeOwned + Clone + fmt::Debug {
+    /// Checks the values of one stage; `stage` holds the generic fields (region, account, ...).
+    fn validate(&self, stage: &StageConfig) -> Result<(), SettingError>;
+
+    /// Local paths (relative to the config file) that synth reads, such as code directories:
+    /// synth output must stay clear of them.
+    fn source_paths(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+}
+
+/// Any keys, unchecked: for reading only the generic fields of a config written for some app.
+impl Settings for toml::Table {
+    fn validate(&self, _stage: &StageConfig) -> Result<(), SettingError> {
+        Ok(())
+    }
+}
+
+/// A bad setting: the key (relative to the stage, e.g. `database.instance_class`, or a generic
+/// key such as `account`) and what is wrong with it. The loader adds the file and the stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub key: String,
+    pub message: String,
+}
+
+impl SettingError {
+    pub fn new(key: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self {
+            key: key.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The whole config file: the generic part, and the app's settings for every stage.
+#[derive(Debug, Clone)]
+pub struct Config<S> {
     pub file: PathBuf,
     pub project: Project,
-    /// Stages by name, e.g. `dev` and `prod`.
+    /// Stages by name, e.g. `dev` and `prod`: the generic fields.
     pub stages: BTreeMap<String, StageConfig>,
+    /// The app's settings, by stage name (the same names as `stages`).
+    pub settings: BTreeMap<String, S>,
+}
+
+/// The generic part of the file, as deserialized after the app's keys are taken out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericFile {
+    project: Project,
+    stages: BTreeMap<String, StageConfig>,
 }
 
 /// Settings shared by all stages.
@@ -82,7 +141,8 @@ pub struct Project {
     pub name: String,
 }
 
-/// One stage (an environment): one stack.
+/// One stage (an environment): one stack. These are the fields every app has; the app's own
+/// sections are its [`Settings`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
@@ -99,250 +159,129 @@ pub struct StageConfig {
     /// Extra tags for every taggable resource (besides `Project` and `Stage`).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    /// The network tier.
-    #[serde(default)]
-    pub network: NetworkConfig,
-    /// The PostgreSQL database (required: at least its instance class).
-    pub database: DatabaseConfig,
-    /// The Lambda API (required: at least where its code comes from).
-    pub lambda: LambdaConfig,
-    /// The SSM admin host.
-    #[serde(default)]
-    pub bastion: BastionConfig,
 }
 
-/// The VPC and its subnets.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkConfig {
-    /// The VPC's IPv4 CIDR block.
-    #[serde(default = "default_cidr")]
-    pub vpc_cidr: String,
-    /// How many Availability Zones get a public and a private subnet (RDS needs at least 2).
-    #[serde(default = "default_az_count")]
-    pub az_count: u8,
-    /// Prefix length of each subnet (24 gives 251 usable addresses).
-    #[serde(default = "default_subnet_prefix")]
-    pub subnet_prefix: u8,
-    /// One NAT gateway per AZ (resilient) or one shared (cheaper).
-    #[serde(default)]
-    pub nat_per_az: bool,
-}
-
-/// The RDS PostgreSQL instance.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// `db.<family>.<size>`, e.g. `db.t4g.micro`.
-    pub instance_class: String,
-    /// Initial gp3 storage in GiB (20 to 65536).
-    #[serde(default = "default_allocated_storage")]
-    pub allocated_storage_gb: u32,
-    /// Storage autoscaling limit in GiB; absent: no autoscaling.
-    #[serde(default)]
-    pub max_allocated_storage_gb: Option<u32>,
-    /// PostgreSQL version, e.g. `"17.11"` (minor upgrades then come automatically); the
-    /// parameter group family follows the major.
-    #[serde(default = "default_engine_version")]
-    pub engine_version: String,
-    /// Days of automated backups (1 to 35).
-    #[serde(default = "default_backup_retention")]
-    pub backup_retention_days: u32,
-    /// Refuse to delete the instance (on unless a stage turns it off).
-    #[serde(default = "default_true")]
-    pub deletion_protection: bool,
-    /// A standby in a second AZ.
-    #[serde(default)]
-    pub multi_az: bool,
-    /// The database created on the instance (`dbname` in the secret).
-    #[serde(default = "default_db_name")]
-    pub db_name: String,
-    /// The master user (`username` in the secret).
-    #[serde(default = "default_master_username")]
-    pub master_username: String,
-    /// The database security group's outbound policy: the seed's "Default (allow all)" as an
-    /// explicit rule (`true`), or nothing outbound (`false`).
-    #[serde(default = "default_true")]
-    pub allow_all_outbound: bool,
-}
-
-/// Lambda CPU architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum LambdaArchitecture {
-    #[default]
-    #[serde(rename = "x86_64")]
-    X86_64,
-    #[serde(rename = "arm64")]
-    Arm64,
-}
-
-/// Function URL auth type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum UrlAuth {
-    /// Public: no AWS credentials needed (the SnowEx API).
-    #[default]
-    #[serde(rename = "NONE")]
-    None,
-    /// SigV4-signed requests from IAM principals only.
-    #[serde(rename = "AWS_IAM")]
-    AwsIam,
-}
-
-/// The Lambda function. Code: `image_uri` (a container image in ECR, what SnowEx ships), or
-/// `s3_bucket` + `s3_key` + `runtime` + `handler` (a zip package).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LambdaConfig {
-    /// `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` (or `@sha256:<digest>`).
-    /// Becomes the default of the template parameter `LambdaImageUri`, which a deploy can
-    /// override to roll out a new image without a code change.
-    #[serde(default)]
-    pub image_uri: Option<String>,
-    #[serde(default)]
-    pub s3_bucket: Option<String>,
-    #[serde(default)]
-    pub s3_key: Option<String>,
-    /// A local directory or .zip file (relative to the config file): packaged by synth into a
-    /// deterministic zip named by its content hash, uploaded by deploy to the staging bucket.
-    #[serde(default)]
-    pub code_path: Option<std::path::PathBuf>,
-    /// Runtime of a zip package, e.g. `python3.13`.
-    #[serde(default)]
-    pub runtime: Option<String>,
-    /// Handler of a zip package, e.g. `app.handler`.
-    #[serde(default)]
-    pub handler: Option<String>,
-    #[serde(default = "default_memory")]
-    pub memory_mb: u32,
-    #[serde(default = "default_timeout")]
-    pub timeout_seconds: u32,
-    #[serde(default)]
-    pub architecture: LambdaArchitecture,
-    /// `"NONE"` (public, the default) or `"AWS_IAM"`.
-    #[serde(default)]
-    pub url_auth: UrlAuth,
-    /// Days the function's log group keeps logs (a value CloudWatch Logs accepts).
-    #[serde(default = "default_log_retention")]
-    pub log_retention_days: u32,
-    /// Caps concurrent executions (and so database connections); absent: unreserved.
-    #[serde(default)]
-    pub reserved_concurrency: Option<u32>,
-}
-
-/// The SSM bastion.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BastionConfig {
-    /// `<family>.<size>`; a Graviton type (`t4g.micro`) gets the arm64 AMI.
-    #[serde(default = "default_bastion_type")]
-    pub instance_type: String,
-    /// Root volume size in GiB.
-    #[serde(default = "default_root_volume")]
-    pub root_volume_gb: u32,
-}
-
-impl Default for BastionConfig {
-    fn default() -> Self {
-        Self {
-            instance_type: default_bastion_type(),
-            root_volume_gb: default_root_volume(),
-        }
-    }
-}
-
-fn default_allocated_storage() -> u32 {
-    20
-}
-
-fn default_engine_version() -> String {
-    "17.11".into()
-}
-
-fn default_backup_retention() -> u32 {
-    7
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_db_name() -> String {
-    "snowex".into()
-}
-
-fn default_master_username() -> String {
-    "snowex_admin".into()
-}
-
-fn default_memory() -> u32 {
-    1024
-}
-
-fn default_timeout() -> u32 {
-    30
-}
-
-fn default_log_retention() -> u32 {
-    30
-}
-
-fn default_bastion_type() -> String {
-    "t4g.micro".into()
-}
-
-fn default_root_volume() -> u32 {
-    8
-}
-
-fn default_cidr() -> String {
-    "10.0.0.0/16".into()
-}
-
-fn default_az_count() -> u8 {
-    2
-}
-
-fn default_subnet_prefix() -> u8 {
-    24
-}
-
-impl Default for NetworkConfig {
-    fn default() -> Self {
-        Self {
-            vpc_cidr: default_cidr(),
-            az_count: default_az_count(),
-            subnet_prefix: default_subnet_prefix(),
-            nat_per_az: false,
-        }
-    }
-}
-
-impl NetworkConfig {
-    /// The parsed VPC CIDR (validated by `Config::load`).
-    pub fn vpc_net(&self) -> Option<Ipv4Net> {
-        self.vpc_cidr.parse().ok()
-    }
-}
-
-impl Config {
+impl<S: Settings> Config<S> {
     /// Reads and validates a config file: a regular file of at most [`MAX_CONFIG_BYTES`] of
     /// UTF-8.
-    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+    pub fn load(file: &Path) -> Result<Config<S>, ConfigError> {
         let text = read_bounded(file)?;
         Self::parse(file, &text)
     }
 
     /// Parses and validates config text; `file` is only used in messages.
-    pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+    ///
+    /// Each stage table is split in two before deserializing: the generic keys ([`STAGE_KEYS`])
+    /// stay with [`StageConfig`], the rest goes to the app's [`Settings`]. Both halves keep their
+    /// positions in the text, so every error still names the stage, the key and the line.
+    pub fn parse(file: &Path, text: &str) -> Result<Config<S>, ConfigError> {
+        let parse_error = |e: toml::de::Error| ConfigError::Parse {
             file: file.to_owned(),
             message: describe_toml_error(text, &e),
-        })?;
-        config.file = file.to_owned();
+        };
+        let root = DeTable::parse(text).map_err(parse_error)?;
+        let root_span = root.span();
+        let mut root = root.into_inner();
+        let app_parts = split_app_keys(&mut root);
+        let generic =
+            GenericFile::deserialize(toml::de::Deserializer::from(Spanned::new(root_span, root)))
+                .map_err(parse_error)?;
+        let mut settings = BTreeMap::new();
+        for (name, part) in app_parts {
+            if generic.stages.contains_key(&name) {
+                let stage_keys: Vec<_> = part.get_ref().keys().map(Spanned::span).collect();
+                let s = S::deserialize(toml::de::Deserializer::from(part)).map_err(|e| {
+                    let at_stage_level = e.span().is_some_and(|s| stage_keys.contains(&s));
+                    let mut message = describe_toml_error(text, &e);
+                    if at_stage_level {
+                        message = with_stage_keys(&message);
+                    }
+                    ConfigError::Parse {
+                        file: file.to_owned(),
+                        message,
+                    }
+                })?;
+                settings.insert(name, s);
+            }
+        }
+        let config = Config {
+            file: file.to_owned(),
+            project: generic.project,
+            stages: generic.stages,
+            settings,
+        };
         config.validate()?;
         Ok(config)
     }
 
+    /// The app's settings of a stage.
+    pub fn settings(&self, name: &str) -> Result<&S, ConfigError> {
+        self.stage(name)?;
+        self.settings
+            .get(name)
+            .ok_or_else(|| self.parse_error(format!("stage {name}: no settings")))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_generic()?;
+        for (name, s) in &self.stages {
+            self.validate_stage(name, s)?;
+            let settings = self.settings(name)?;
+            settings
+                .validate(s)
+                .map_err(|e| self.invalid(name, &e.key, e.message))?;
+        }
+        Ok(())
+    }
+}
+
+/// An unknown key directly in a stage table: serde lists the app's keys as the expected ones;
+/// the generic keys are just as valid there, so they are listed first.
+fn with_stage_keys(message: &str) -> String {
+    let generic = STAGE_KEYS.map(|k| format!("`{k}`")).join(", ");
+    if let Some((head, rest)) = message.split_once(", expected one of ") {
+        format!("{head}, expected one of {generic}, {rest}")
+    } else if let Some((head, rest)) = message.split_once(", expected `") {
+        format!("{head}, expected one of {generic}, `{rest}")
+    } else if let Some((head, rest)) = message.split_once(", there are no fields") {
+        format!("{head}, expected one of {generic}{rest}")
+    } else {
+        message.to_owned()
+    }
+}
+
+/// Takes every non-generic key out of each `[stages.<name>]` table: the app's part of each stage,
+/// with the stage table's span (so a missing section is reported at the stage's header).
+fn split_app_keys<'i>(root: &mut DeTable<'i>) -> Vec<(String, Spanned<DeTable<'i>>)> {
+    let mut parts = Vec::new();
+    let Some(stages) = root.get_mut("stages") else {
+        return parts;
+    };
+    let DeValue::Table(stages) = stages.get_mut() else {
+        return parts;
+    };
+    for (name, stage) in stages.iter_mut() {
+        let span = stage.span();
+        let DeValue::Table(table) = stage.get_mut() else {
+            continue;
+        };
+        let app_keys: Vec<_> = table
+            .keys()
+            .filter(|k| !STAGE_KEYS.contains(&k.get_ref().as_ref()))
+            .cloned()
+            .collect();
+        let mut part = DeTable::new();
+        for k in app_keys {
+            if let Some((k, v)) = table.remove_entry(&k) {
+                part.insert(k, v);
+            }
+        }
+        parts.push((name.get_ref().to_string(), Spanned::new(span, part)));
+    }
+    parts
+}
+
+impl<S> Config<S> {
     /// The named stage, or an error listing the known ones.
     pub fn stage(&self, name: &str) -> Result<&StageConfig, ConfigError> {
         self.stages
@@ -352,6 +291,11 @@ impl Config {
                 stage: name.to_owned(),
                 known: self.stages.keys().cloned().collect::<Vec<_>>().join(", "),
             })
+    }
+
+    /// The directory relative paths in the config are relative to.
+    pub fn dir(&self) -> &Path {
+        self.file.parent().unwrap_or_else(|| Path::new(""))
     }
 
     fn parse_error(&self, message: impl fmt::Display) -> ConfigError {
@@ -370,7 +314,7 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate_generic(&self) -> Result<(), ConfigError> {
         if self.stages.is_empty() {
             return Err(ConfigError::Parse {
                 file: self.file.clone(),
@@ -399,46 +343,54 @@ impl Config {
                 ))
             })?;
         }
+        Ok(())
+    }
+
+    /// The generic fields of one stage.
+    fn validate_stage(&self, name: &str, s: &StageConfig) -> Result<(), ConfigError> {
         // Stack names by lower case: CloudFormation and the console treat `App` and `app` as
         // different stacks, which is never what two stages mean.
-        let mut names: BTreeMap<String, &str> = BTreeMap::new();
-        for (name, s) in &self.stages {
-            if !snowcdk_constructs::tree::stack::is_valid_stack_name(&s.stack_name) {
-                return Err(self.invalid(
-                    name,
-                    "stack_name",
-                    format!(
-                        "{:?} is not a CloudFormation stack name: start with a letter, use letters, digits and hyphens, at most 128",
-                        s.stack_name
-                    ),
-                ));
-            }
-            if let Some(other) = names.insert(s.stack_name.to_ascii_lowercase(), name) {
-                return Err(self.invalid(
-                    name,
-                    "stack_name",
-                    format!(
-                        "{:?} is the stack of stage {other} too (stack names differing only in case count as the same); give each stage its own stack",
-                        s.stack_name
-                    ),
-                ));
-            }
-            if let Some((other, o)) = self
-                .stages
-                .iter()
-                .find(|(other, o)| *other != name && o.stack_name.eq_ignore_ascii_case(name))
-            {
-                return Err(self.invalid(
-                    name,
-                    "stack_name",
-                    format!(
-                        "the stage is named like the stack {:?} of stage {other}, so `--stage {name}` and that stack are easy to mix up; rename the stage or that stack",
-                        o.stack_name
-                    ),
-                ));
-            }
-            if regions::availability_zones(&s.region).is_none() {
-                return Err(self.invalid(
+        if !snowcdk_constructs::tree::stack::is_valid_stack_name(&s.stack_name) {
+            return Err(self.invalid(
+                name,
+                "stack_name",
+                format!(
+                    "{:?} is not a CloudFormation stack name: start with a letter, use letters, digits and hyphens, at most 128",
+                    s.stack_name
+                ),
+            ));
+        }
+        if let Some((other, _)) = self
+            .stages
+            .iter()
+            .take_while(|(n, _)| *n != name)
+            .find(|(_, o)| o.stack_name.eq_ignore_ascii_case(&s.stack_name))
+        {
+            return Err(self.invalid(
+                name,
+                "stack_name",
+                format!(
+                    "{:?} is the stack of stage {other} too (stack names differing only in case count as the same); give each stage its own stack",
+                    s.stack_name
+                ),
+            ));
+        }
+        if let Some((other, o)) = self
+            .stages
+            .iter()
+            .find(|(other, o)| *other != name && o.stack_name.eq_ignore_ascii_case(name))
+        {
+            return Err(self.invalid(
+                name,
+                "stack_name",
+                format!(
+                    "the stage is named like the stack {:?} of stage {other}, so `--stage {name}` and that stack are easy to mix up; rename the stage or that stack",
+                    o.stack_name
+                ),
+            ));
+        }
+        if regions::availability_zones(&s.region).is_none() {
+            return Err(self.invalid(
                     name,
                     "region",
                     format!(
@@ -446,40 +398,33 @@ impl Config {
                         s.region
                     ),
                 ));
-            }
-            if let Some(a) = &s.account
-                && (a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
-            {
-                return Err(self.invalid(
-                    name,
-                    "account",
-                    format!("{a:?} is not a 12-digit AWS account id"),
-                ));
-            }
-            if s.database.deletion_protection && s.account.is_none() {
-                return Err(self.invalid(
-                    name,
-                    "account",
-                    "missing: the stage has database.deletion_protection = true, so it is a stage to protect; set account = \"<12-digit id>\" so deploy refuses any other account",
-                ));
-            }
-            if let Some(b) = &s.staging_bucket {
-                staging_bucket::check_bucket_name(b)
-                    .map_err(|e| self.invalid(name, "staging_bucket", e))?;
-            }
-            for (k, v) in &s.tags {
-                let key = format!("tags.{}", k.escape_debug());
-                tags::check_key(k).map_err(|e| self.invalid(name, &key, e))?;
-                tags::check_value(v).map_err(|e| self.invalid(name, &key, e))?;
-            }
-            let count = s
-                .tags
-                .keys()
-                .filter(|k| !BUILT_IN_TAGS.contains(&k.as_str()))
-                .count()
-                + BUILT_IN_TAGS.len();
-            if count > tags::MAX_TAGS_PER_RESOURCE {
-                return Err(self.invalid(
+        }
+        if let Some(a) = &s.account
+            && (a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(self.invalid(
+                name,
+                "account",
+                format!("{a:?} is not a 12-digit AWS account id"),
+            ));
+        }
+        if let Some(b) = &s.staging_bucket {
+            staging_bucket::check_bucket_name(b)
+                .map_err(|e| self.invalid(name, "staging_bucket", e))?;
+        }
+        for (k, v) in &s.tags {
+            let key = format!("tags.{}", k.escape_debug());
+            tags::check_key(k).map_err(|e| self.invalid(name, &key, e))?;
+            tags::check_value(v).map_err(|e| self.invalid(name, &key, e))?;
+        }
+        let count = s
+            .tags
+            .keys()
+            .filter(|k| !BUILT_IN_TAGS.contains(&k.as_str()))
+            .count()
+            + BUILT_IN_TAGS.len();
+        if count > tags::MAX_TAGS_PER_RESOURCE {
+            return Err(self.invalid(
                     name,
                     "tags",
                     format!(
@@ -490,301 +435,6 @@ impl Config {
                         count - tags::MAX_TAGS_PER_RESOURCE
                     ),
                 ));
-            }
-            self.validate_network(name, &s.region, &s.network)?;
-            self.validate_database(name, &s.database)?;
-            self.validate_lambda(name, &s.region, &s.lambda)?;
-            self.validate_bastion(name, &s.bastion)?;
-        }
-        Ok(())
-    }
-
-    fn validate_database(&self, stage: &str, d: &DatabaseConfig) -> Result<(), ConfigError> {
-        let bad =
-            |key: &str, message: String| self.invalid(stage, &format!("database.{key}"), message);
-        if !postgres_rds::is_db_instance_class(&d.instance_class) {
-            return Err(bad(
-                "instance_class",
-                format!(
-                    "{:?} is not an RDS instance class of the form db.<family>.<size>, such as \"db.t4g.micro\"",
-                    d.instance_class
-                ),
-            ));
-        }
-        if !(20..=65536).contains(&d.allocated_storage_gb) {
-            return Err(bad(
-                "allocated_storage_gb",
-                format!(
-                    "{} GiB: gp3 storage is 20 to 65536 GiB",
-                    d.allocated_storage_gb
-                ),
-            ));
-        }
-        if let Some(max) = d.max_allocated_storage_gb
-            && (max <= d.allocated_storage_gb || max > 65536)
-        {
-            return Err(bad(
-                "max_allocated_storage_gb",
-                format!(
-                    "{max} GiB: the autoscaling limit must be above allocated_storage_gb ({}) and at most 65536",
-                    d.allocated_storage_gb
-                ),
-            ));
-        }
-        postgres_rds::parse_engine_version(&d.engine_version)
-            .map_err(|e| bad("engine_version", e))?;
-        if !(1..=35).contains(&d.backup_retention_days) {
-            return Err(bad(
-                "backup_retention_days",
-                format!(
-                    "{} days: use 1 to 35 (0 would turn automated backups off)",
-                    d.backup_retention_days
-                ),
-            ));
-        }
-        postgres_rds::check_identifier("database name", &d.db_name, false)
-            .map_err(|e| bad("db_name", e))?;
-        postgres_rds::check_identifier("master user name", &d.master_username, true)
-            .map_err(|e| bad("master_username", e))?;
-        Ok(())
-    }
-
-    fn validate_lambda(
-        &self,
-        stage: &str,
-        region: &str,
-        l: &LambdaConfig,
-    ) -> Result<(), ConfigError> {
-        let bad =
-            |key: &str, message: String| self.invalid(stage, &format!("lambda.{key}"), message);
-        if let Some(path) = &l.code_path {
-            if l.image_uri.is_some() || l.s3_bucket.is_some() || l.s3_key.is_some() {
-                return Err(bad(
-                    "code_path",
-                    "give one code source: code_path, image_uri, or s3_bucket/s3_key".into(),
-                ));
-            }
-            if path.as_os_str().is_empty() {
-                return Err(bad(
-                    "code_path",
-                    "empty: give a directory or .zip file relative to the config file".into(),
-                ));
-            }
-            for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
-                if v.as_deref().is_none_or(str::is_empty) {
-                    return Err(bad(
-                        k,
-                        "missing: a zip package needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
-                    ));
-                }
-            }
-        } else {
-            match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
-                (Some(uri), None, None) => {
-                    if !vpc_lambda::is_ecr_image_uri(uri) {
-                        return Err(bad(
-                            "image_uri",
-                            format!(
-                                "{uri:?} is not an ECR image URI such as \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1\" (a tag, or @sha256:<digest>)"
-                            ),
-                        ));
-                    }
-                    if let Some(r) = vpc_lambda::ecr_image_region(uri)
-                        && r != region
-                    {
-                        return Err(bad(
-                            "image_uri",
-                            format!(
-                                "the image is in {r}, the stage in {region}; Lambda only runs images from its own region's ECR: push the image to {region} (or replicate the repository there)"
-                            ),
-                        ));
-                    }
-                    for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
-                        if v.is_some() {
-                            return Err(bad(
-                            key,
-                            "a container image brings its own runtime and handler; remove this key"
-                                .into(),
-                        ));
-                        }
-                    }
-                }
-                (None, Some(bucket), Some(key)) => {
-                    staging_bucket::check_bucket_name(bucket).map_err(|e| bad("s3_bucket", e))?;
-                    if key.is_empty() || key.len() > 1024 {
-                        return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
-                    }
-                    for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
-                        if v.as_deref().is_none_or(str::is_empty) {
-                            return Err(bad(
-                            k,
-                            "missing: a zip package in S3 needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
-                        ));
-                        }
-                    }
-                }
-                (None, None, Some(_)) => {
-                    return Err(bad(
-                        "s3_bucket",
-                        "missing: s3_key is set, so is s3_bucket".into(),
-                    ));
-                }
-                (None, Some(_), None) => {
-                    return Err(bad(
-                        "s3_key",
-                        "missing: s3_bucket is set, so is s3_key".into(),
-                    ));
-                }
-                (None, None, None) => {
-                    return Err(bad(
-                    "image_uri",
-                    "missing: give the function's code as image_uri, as s3_bucket and s3_key, or as code_path"
-                        .into(),
-                ));
-                }
-                (Some(_), _, _) => {
-                    return Err(bad(
-                        "image_uri",
-                        "give either image_uri or s3_bucket/s3_key, not both".into(),
-                    ));
-                }
-            }
-        }
-        if !(128..=10240).contains(&l.memory_mb) {
-            return Err(bad(
-                "memory_mb",
-                format!("{} MB: Lambda allows 128 to 10240", l.memory_mb),
-            ));
-        }
-        if !(1..=900).contains(&l.timeout_seconds) {
-            return Err(bad(
-                "timeout_seconds",
-                format!("{} s: Lambda allows 1 to 900", l.timeout_seconds),
-            ));
-        }
-        if !vpc_lambda::LOG_RETENTION_DAYS.contains(&l.log_retention_days) {
-            return Err(bad(
-                "log_retention_days",
-                format!(
-                    "{} is not a retention CloudWatch Logs accepts: {:?}",
-                    l.log_retention_days,
-                    vpc_lambda::LOG_RETENTION_DAYS
-                ),
-            ));
-        }
-        if l.reserved_concurrency == Some(0) {
-            return Err(bad(
-                "reserved_concurrency",
-                "0 would stop the function from ever running; remove the key for no reservation"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate_bastion(&self, stage: &str, b: &BastionConfig) -> Result<(), ConfigError> {
-        if !ssm_bastion::is_instance_type(&b.instance_type) {
-            return Err(self.invalid(
-                stage,
-                "bastion.instance_type",
-                format!(
-                    "{:?} is not an EC2 instance type of the form <family>.<size>, such as \"t4g.micro\"",
-                    b.instance_type
-                ),
-            ));
-        }
-        if !(8..=16384).contains(&b.root_volume_gb) {
-            return Err(self.invalid(
-                stage,
-                "bastion.root_volume_gb",
-                format!(
-                    "{} GiB: at least the AMI's 8 GiB, at most 16384",
-                    b.root_volume_gb
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate_network(
-        &self,
-        stage: &str,
-        region: &str,
-        n: &NetworkConfig,
-    ) -> Result<(), ConfigError> {
-        let net: Ipv4Net = n.vpc_cidr.parse().map_err(|_| {
-            self.invalid(
-                stage,
-                "network.vpc_cidr",
-                format!(
-                    "{:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"",
-                    n.vpc_cidr
-                ),
-            )
-        })?;
-        if net.network() != net.addr() {
-            return Err(self.invalid(
-                stage,
-                "network.vpc_cidr",
-                format!(
-                    "{} has host bits set; did you mean {}?",
-                    n.vpc_cidr,
-                    net.trunc()
-                ),
-            ));
-        }
-        vpc::check_private_range(net).map_err(|e| self.invalid(stage, "network.vpc_cidr", e))?;
-        if !(16..=28).contains(&net.prefix_len()) {
-            return Err(self.invalid(
-                stage,
-                "network.vpc_cidr",
-                "a VPC's prefix length must be between /16 and /28",
-            ));
-        }
-        if !(2..=6).contains(&n.az_count) {
-            return Err(self.invalid(
-                stage,
-                "network.az_count",
-                format!(
-                    "{} AZs: use 2 to 6 (RDS needs subnets in at least 2)",
-                    n.az_count
-                ),
-            ));
-        }
-        let zones = regions::availability_zones(region).unwrap_or(0);
-        if n.az_count > zones {
-            return Err(self.invalid(
-                stage,
-                "network.az_count",
-                format!(
-                    "{} AZs: {region} has {zones} Availability Zones (src/regions.rs); use at most {zones}",
-                    n.az_count
-                ),
-            ));
-        }
-        if n.subnet_prefix < net.prefix_len() || n.subnet_prefix > 28 {
-            return Err(self.invalid(
-                stage,
-                "network.subnet_prefix",
-                format!(
-                    "/{} does not fit inside {}: use a prefix between /{} and /28",
-                    n.subnet_prefix,
-                    n.vpc_cidr,
-                    net.prefix_len()
-                ),
-            ));
-        }
-        let needed = u32::from(n.az_count) * 2;
-        let available = 1u64 << (n.subnet_prefix - net.prefix_len());
-        if u64::from(needed) > available {
-            return Err(self.invalid(
-                stage,
-                "network.subnet_prefix",
-                format!(
-                    "{needed} subnets of /{} do not fit in {} (room for {available}); use a longer prefix or fewer AZs",
-                    n.subnet_prefix, n.vpc_cidr
-                ),
-            ));
         }
         Ok(())
     }
@@ -917,147 +567,80 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-[project]
-name = "snowex"
+    /// A tiny app's settings: one optional section with one key.
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Tiny {
+        #[serde(default)]
+        queue: Option<Queue>,
+    }
 
-[stages.dev]
-stack_name = "snowex-dev"
-region = "us-west-2"
-account = "123456789012"
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Queue {
+        retention_days: u32,
+    }
 
-[stages.dev.database]
-instance_class = "db.t4g.micro"
+    impl Settings for Tiny {
+        fn validate(&self, _stage: &StageConfig) -> Result<(), SettingError> {
+            match &self.queue {
+                Some(q) if q.retention_days > 14 => {
+                    Err(SettingError::new("queue.retention_days", "at most 14"))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
 
-[stages.dev.lambda]
-image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
-"#;
+    const TINY: &str = "[project]\nname = \"p\"\n\n[stages.dev]\nstack_name = \"p-dev\"\nregion = \"us-west-2\"\ntags = { Team = \"t\" }\n\n[stages.dev.queue]\nretention_days = 4\n";
 
-    fn parse(text: &str) -> Result<Config, ConfigError> {
+    fn parse(text: &str) -> Result<Config<Tiny>, ConfigError> {
         Config::parse(Path::new("snowcdk.toml"), text)
     }
 
     #[test]
-    fn defaults_fill_the_optional_sections() {
-        let c = parse(GOOD).expect("valid config");
-        let dev = c.stage("dev").expect("dev stage");
-        assert_eq!(dev.network.vpc_cidr, "10.0.0.0/16");
-        assert_eq!(dev.network.az_count, 2);
-        assert_eq!(dev.database.engine_version, "17.11");
-        assert!(dev.database.deletion_protection);
-        assert!(dev.database.allow_all_outbound);
-        assert_eq!(dev.database.backup_retention_days, 7);
-        assert_eq!(dev.lambda.memory_mb, 1024);
-        assert_eq!(dev.lambda.timeout_seconds, 30);
-        assert_eq!(dev.lambda.url_auth, UrlAuth::None);
-        assert_eq!(dev.lambda.architecture, LambdaArchitecture::X86_64);
-        assert_eq!(dev.bastion.instance_type, "t4g.micro");
+    fn generic_fields_and_the_apps_settings_are_split() {
+        let c = parse(TINY).expect("valid");
+        let dev = c.stage("dev").expect("dev");
+        assert_eq!(dev.stack_name, "p-dev");
+        assert_eq!(dev.tags["Team"], "t");
+        let q = c
+            .settings("dev")
+            .expect("settings")
+            .queue
+            .as_ref()
+            .map(|q| q.retention_days);
+        assert_eq!(q, Some(4));
     }
 
     #[test]
-    fn bad_values_name_file_stage_and_key() {
-        let cases = [
-            (
-                "network",
-                "vpc_cidr = \"10.0.0.0/33\"",
-                "stage dev: network.vpc_cidr",
-            ),
-            ("network", "vpc_cidr = \"10.0.0.1/16\"", "host bits"),
-            ("network", "az_count = 1", "stage dev: network.az_count"),
-            (
-                "network",
-                "subnet_prefix = 30",
-                "stage dev: network.subnet_prefix",
-            ),
-            (
-                "network",
-                "colour = \"blue\"",
-                "stage dev: network.colour: unknown field `colour`",
-            ),
-            (
-                "network",
-                "az_count = \"two\"",
-                "stage dev: network.az_count: invalid type",
-            ),
-            (
-                "bastion",
-                "instance_type = \"micro\"",
-                "stage dev: bastion.instance_type",
-            ),
-            (
-                "bastion",
-                "root_volume_gb = 4",
-                "stage dev: bastion.root_volume_gb",
-            ),
-        ];
-        for (table, line, want) in cases {
-            let text = format!("{GOOD}\n[stages.dev.{table}]\n{line}\n");
-            let err = parse(&text).expect_err(line).to_string();
-            assert!(err.starts_with("snowcdk.toml: "), "{err}");
-            assert!(err.contains(want), "{line}: {err}");
-        }
-        let db_cases = [
-            ("db.t4g", "database.instance_class"),
-            ("t4g.micro", "database.instance_class"),
-        ];
-        for (class, want) in db_cases {
-            let text = GOOD.replace("db.t4g.micro", class);
-            let err = parse(&text).expect_err(class).to_string();
-            assert!(err.contains(&format!("stage dev: {want}")), "{err}");
-        }
-        let err = parse(&GOOD.replace("us-west-2\"\n", "uswest2\"\n"))
-            .expect_err("bad region")
+    fn errors_in_the_apps_part_name_stage_key_and_line() {
+        let err = parse(&TINY.replace("retention_days = 4", "retention = 4"))
+            .expect_err("unknown key")
             .to_string();
-        assert!(err.contains("stage dev: region"), "{err}");
-        let err = parse("[project]\nname = \"x\"\n[stages.dev]\nregion = \"us-west-2\"\n")
-            .expect_err("missing stack_name")
+        assert_eq!(
+            err,
+            "snowcdk.toml: stage dev: queue.retention: unknown field `retention`, expected `retention_days` (line 10)"
+        );
+        let err = parse(&TINY.replace("[stages.dev.queue]", "[stages.dev.queues]"))
+            .expect_err("unknown section")
             .to_string();
         assert!(
-            err.contains("stage dev: stack_name: missing field `stack_name`"),
+            err.contains("stage dev: queues: unknown field `queues`"),
             "{err}"
         );
-        let c = parse(GOOD).expect("valid");
-        assert!(
-            c.stage("qa")
-                .expect_err("no qa")
-                .to_string()
-                .contains("dev")
-        );
-    }
-
-    #[test]
-    fn lambda_code_is_one_of_image_or_s3() {
-        let s3 = GOOD.replace(
-            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
-            "s3_bucket = \"snowex-artifacts\"\ns3_key = \"api/v1.zip\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"",
-        );
-        let c = parse(&s3).expect("s3 code is valid");
+        let err = parse(&TINY.replace("retention_days = 4", "retention_days = 40"))
+            .expect_err("validate")
+            .to_string();
         assert_eq!(
-            c.stage("dev").expect("dev").lambda.s3_key.as_deref(),
-            Some("api/v1.zip")
+            err,
+            "snowcdk.toml: stage dev: queue.retention_days: at most 14"
         );
-        let err = parse(&s3.replace("handler = \"app.handler\"", ""))
-            .expect_err("no handler")
+        let err = parse(&TINY.replace("region = \"us-west-2\"", "region = 2"))
+            .expect_err("generic type")
             .to_string();
-        assert!(err.contains("stage dev: lambda.handler: missing"), "{err}");
-        let err = parse(&s3.replace(
-            "s3_bucket = \"snowex-artifacts\"",
-            "s3_bucket = \"Snowex_Artifacts\"",
-        ))
-        .expect_err("bad bucket")
-        .to_string();
-        assert!(err.contains("stage dev: lambda.s3_bucket"), "{err}");
-        let err = parse(&GOOD.replace(":latest", ""))
-            .expect_err("untagged image")
-            .to_string();
-        assert!(err.contains("stage dev: lambda.image_uri"), "{err}");
-        let none = GOOD.replace(
-            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
-            "memory_mb = 512",
-        );
-        let err = parse(&none).expect_err("no code").to_string();
         assert!(
-            err.contains("stage dev: lambda.image_uri: missing"),
+            err.contains("stage dev: region: invalid type: integer"),
             "{err}"
         );
     }

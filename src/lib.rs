@@ -2,8 +2,11 @@
 //! review it as template diffs, and deploy it through change sets.
 //!
 //! Data flows one way:
-//! `snowcdk.toml` (stage) -> [`app`] (composes constructs) -> construct tree -> template model
-//! -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
+//! `snowcdk.toml` (stage) -> an [`app::App`] (composes constructs) -> construct tree -> template
+//! model -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
+//!
+//! Everything but [`snowex`] is the generic tool and imports no app: [`cli::main`] runs the
+//! command line for whichever app it is given (`main.rs` gives it [`snowex::SnowEx`]).
 
 pub mod app;
 pub mod assets;
@@ -15,5 +18,6 @@ pub mod diff;
 pub mod exit;
 pub mod regions;
 pub mod risk;
+pub mod snowex;
 pub mod template_read;
 pub mod writer;

@@ -7,15 +7,15 @@ use std::path::Path;
 
 use serde_json::{Value as Json, json};
 use snowcdk::app;
-use snowcdk::config::Config;
+use snowcdk::snowex::{SnowEx, SnowexConfig};
 use snowcdk_constructs::l1;
 use snowcdk_constructs::template::Tagging;
 
 /// Every stage's template, by stage name.
 fn templates() -> BTreeMap<String, Json> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::load(&root.join("snowcdk.toml")).expect("the shipped config loads");
-    app::synth(&config, &[])
+    let config = SnowexConfig::load(&root.join("snowcdk.toml")).expect("the shipped config loads");
+    app::synth(&SnowEx, &config, &[])
         .expect("every stage synthesizes")
         .into_iter()
         .map(|s| {

@@ -11,6 +11,7 @@ use snowcdk_constructs::l2::staging_bucket::{
 };
 use snowcdk_constructs::tree::synth_stack;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::deploy::{
     ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
@@ -49,7 +50,7 @@ fn parse_qualifier(s: &str) -> Result<String, String> {
     validate_qualifier(s).map(|()| s.to_owned())
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let props = StagingBucketProps {
         qualifier: args.qualifier.clone(),
         ..StagingBucketProps::default()
@@ -61,7 +62,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let config = Config::load(config_path)?;
+    let config = Config::<A::Settings>::load(config_path)?;
     let (stage_name, stage) = select_one(&config, None, args.stage.as_ref())?;
     let rt = runtime()?;
     rt.block_on(async {

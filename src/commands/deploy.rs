@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::app::App;
 use crate::config::{Config, StageConfig};
 use crate::deploy::{
     ApprovalPolicy, AwsTarget, Clients, Console, DeployRequest, RequireApproval, RunResult, Timing,
@@ -101,8 +102,8 @@ fn parse_parameter(s: &str) -> Result<(String, String), String> {
 
 /// Resolves `[STACK...]` and `--stage` to stages. With neither, the only stage; several stages
 /// need a choice.
-pub fn select_stages<'c>(
-    config: &'c Config,
+pub fn select_stages<'c, S>(
+    config: &'c Config<S>,
     names: &[String],
     stages: &[String],
 ) -> anyhow::Result<Vec<(&'c String, &'c StageConfig)>> {
@@ -146,8 +147,8 @@ pub fn select_stages<'c>(
 }
 
 /// Exactly one stage, for commands that act on one stack.
-pub fn select_one<'c>(
-    config: &'c Config,
+pub fn select_one<'c, S>(
+    config: &'c Config<S>,
     stack: Option<&String>,
     stage: Option<&String>,
 ) -> anyhow::Result<(&'c String, &'c StageConfig)> {
@@ -163,7 +164,7 @@ pub fn select_one<'c>(
     Ok(sel.remove(0))
 }
 
-fn describe_stages(config: &Config) -> String {
+fn describe_stages<S>(config: &Config<S>) -> String {
     config
         .stages
         .iter()
@@ -189,11 +190,11 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::<A::Settings>::load(config_path)?;
     let selected = select_stages(&config, &args.stacks, &args.stages)?;
     let stage_names: Vec<String> = selected.iter().map(|(n, _)| (*n).clone()).collect();
-    let stacks = app::synth(&config, &stage_names)?;
+    let stacks = app::synth(app, &config, &stage_names)?;
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
@@ -337,8 +338,9 @@ pub fn finish(
 mod tests {
     use super::*;
 
-    /// The repository's own config: stages dev (snowex-dev) and prod (snowex-prod).
-    fn config() -> Config {
+    /// The repository's own config: stages dev (snowex-dev) and prod (snowex-prod); only the
+    /// generic fields matter here, so the app's sections are taken as they are.
+    fn config() -> Config<toml::Table> {
         Config::parse(
             Path::new("snowcdk.toml"),
             include_str!("../../snowcdk.toml"),

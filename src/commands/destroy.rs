@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::deploy::destroy::{DestroyRequest, destroy_stack};
 use crate::deploy::{Clients, Console, Timing, announce};
@@ -28,8 +29,9 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+/// Loads the config with the app's settings, so a bad config is refused as by every command.
+pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::<A::Settings>::load(config_path)?;
     let (stage, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
     let rt = runtime()?;
     rt.block_on(async {

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::diff::{self, Current, base};
 use crate::{app, exit, writer};
@@ -73,9 +74,9 @@ pub struct Args {
     pub endpoint_url: Option<String>,
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
-    let stacks = app::synth(&config, &args.stages)?;
+pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::<A::Settings>::load(config_path)?;
+    let stacks = app::synth(app, &config, &args.stages)?;
     let current: Vec<Current> = stacks
         .iter()
         .map(|s| {

@@ -1,4 +1,5 @@
-//! One module per command. Commands are thin: they parse options and call the library.
+//! One module per command. Commands are thin: they parse options and call the library. They are
+//! generic over the [`App`]: none knows an app's types.
 
 pub mod bootstrap;
 pub mod deploy;
@@ -6,24 +7,24 @@ pub mod destroy;
 pub mod diff;
 pub mod outputs;
 pub mod synth;
-pub mod tunnel;
 pub mod validate;
 
 use std::process::ExitCode;
 
+use crate::app::{App, AppCommands};
 use crate::cli::{Cli, Command};
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the parsed command line for `app`.
+pub fn run<A: App>(app: &A, cli: Cli<A::Commands>) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_path();
     match &cli.command {
-        Command::Synth(args) => synth::run(config, args),
-        Command::Deploy(args) => deploy::run(config, args),
-        Command::Diff(args) => diff::run(config, args),
-        Command::Destroy(args) => destroy::run(config, args),
-        Command::Outputs(args) => outputs::run(config, args),
-        Command::Tunnel(args) => tunnel::run(config, args),
-        Command::Validate(args) => validate::run(config, args),
-        Command::Bootstrap(args) => bootstrap::run(config, args),
+        Command::Synth(args) => synth::run(app, config, args),
+        Command::Deploy(args) => deploy::run(app, config, args),
+        Command::Diff(args) => diff::run(app, config, args),
+        Command::Destroy(args) => destroy::run::<A>(config, args),
+        Command::Outputs(args) => outputs::run::<A>(config, args),
+        Command::App(command) => command.run(config),
+        Command::Validate(args) => validate::run(app, config, args),
+        Command::Bootstrap(args) => bootstrap::run::<A>(config, args),
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::deploy::Clients;
 use crate::deploy::outcome::OutputValue;
@@ -40,8 +41,9 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Vec<OutputV
     }
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+/// Loads the config with the app's settings, so a bad config is refused as by every command.
+pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::<A::Settings>::load(config_path)?;
     let (_, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
     let rt = runtime()?;
     let outputs = rt.block_on(async {

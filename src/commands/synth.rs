@@ -10,7 +10,8 @@ use std::sync::atomic::AtomicBool;
 use clap::ValueEnum;
 use snowcdk_constructs::template::TemplateFormat;
 
-use crate::config::Config;
+use crate::app::App;
+use crate::config::{Config, Settings};
 use crate::writer::{self, Protected, WriteError};
 use crate::{app, exit};
 
@@ -49,7 +50,7 @@ pub struct Args {
 }
 
 /// The directories synth output must stay clear of, for this config.
-fn protected(config: &Config, config_path: &Path) -> anyhow::Result<Protected> {
+fn protected<S: Settings>(config: &Config<S>, config_path: &Path) -> anyhow::Result<Protected> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     let config_dir = config_path.parent().unwrap_or_else(|| Path::new(""));
@@ -57,9 +58,9 @@ fn protected(config: &Config, config_path: &Path) -> anyhow::Result<Protected> {
         cwd,
         config_file: config_path.to_owned(),
         code_paths: config
-            .stages
+            .settings
             .values()
-            .filter_map(|s| s.lambda.code_path.as_ref())
+            .flat_map(Settings::source_paths)
             .map(|p| config_dir.join(p))
             .collect(),
     })
@@ -80,8 +81,8 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::<A::Settings>::load(config_path)?;
     let out = args
         .out
         .clone()
@@ -91,7 +92,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         // Refused before the (possibly slow) build, and before anything is touched.
         writer::check_output_dir(&out, &protected(&config, config_path)?)?;
     }
-    let stacks = app::synth(&config, &args.stages)?;
+    let stacks = app::synth(app, &config, &args.stages)?;
     for s in &stacks {
         for w in &s.synthesized.warnings {
             eprintln!("warning: {w}");

@@ -13,6 +13,7 @@ use snowcdk_constructs::SynthError;
 use snowcdk_constructs::rules::{self, Finding, RULES, Report, Severity, SuppressionEntry};
 use snowcdk_constructs::tree::synth_stack;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::{app, exit};
 
@@ -54,10 +55,12 @@ pub struct StackReport {
 }
 
 /// Runs the rules over one stage's stack.
-pub fn check_stage(config: &Config, stage: &str) -> anyhow::Result<StackReport> {
-    let s = config.stage(stage)?;
-    let (stack, _assets) =
-        app::build_stack(config, stage, s).map_err(|e| anyhow::anyhow!("{e}"))?;
+pub fn check_stage<A: App>(
+    app: &A,
+    config: &Config<A::Settings>,
+    stage: &str,
+) -> anyhow::Result<StackReport> {
+    let (stack, _assets) = app::build_stage(app, config, stage)?;
     let (report, synth_errors) = match synth_stack(&stack) {
         Ok(out) => (rules::check(&out.template), Vec::new()),
         Err(errors) => (
@@ -221,7 +224,7 @@ pub fn render_suppressions(stacks: &[StackReport]) -> String {
     out
 }
 
-pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     if args.list_rules {
         match args.format {
             Format::Text => print!("{}", render_rules()),
@@ -229,7 +232,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(exit::code(exit::OK));
     }
-    let config = Config::load(config_path)?;
+    let config = Config::<A::Settings>::load(config_path)?;
     let stages: Vec<String> = if args.stages.is_empty() {
         config.stages.keys().cloned().collect()
     } else {
@@ -237,7 +240,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     };
     let stacks = stages
         .iter()
-        .map(|s| check_stage(&config, s))
+        .map(|s| check_stage(app, &config, s))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     if args.list_suppressions {

@@ -1,5 +1,6 @@
 //! `snowcdk tunnel`: a Session Manager port-forwarding tunnel to the database through the bastion,
-//! built from the stack's outputs (`BastionInstanceId`, `DbEndpointAddress`, `DbEndpointPort`).
+//! built from the stack's outputs ([`OUTPUT_BASTION_ID`], [`OUTPUT_DB_ADDRESS`], [`OUTPUT_DB_PORT`],
+//! defined with the stack in `super::stack`). SnowEx's own command: the generic tool has none.
 //!
 //! Runs `aws ssm start-session ... --document-name AWS-StartPortForwardingSessionToRemoteHost`,
 //! or prints it with `--print`. Needs the AWS CLI and the Session Manager plugin on PATH.
@@ -9,15 +10,17 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::commands::deploy::{AwsArgs, runtime, select_one};
+use crate::commands::outputs::fetch;
 use crate::config::Config;
 use crate::deploy::Clients;
 use crate::deploy::outcome::OutputValue;
 use crate::exit;
 
-use super::deploy::{AwsArgs, runtime, select_one};
-use super::outputs::fetch;
+use super::settings::SnowexSettings;
+use super::stack::{OUTPUT_BASTION_ID, OUTPUT_DB_ADDRESS, OUTPUT_DB_PORT};
 
-/// The database port when the stack has no `DbEndpointPort` output.
+/// The database port when the stack has no [`OUTPUT_DB_PORT`] output.
 pub const DEFAULT_DB_PORT: u16 = 5432;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +53,7 @@ impl TunnelSpec {
     /// Reads the outputs; names what is missing.
     pub fn from_outputs(stack: &str, outputs: &[OutputValue]) -> anyhow::Result<TunnelSpec> {
         let get = |k: &str| outputs.iter().find(|o| o.key == k).map(|o| o.value.clone());
-        let missing: Vec<&str> = ["BastionInstanceId", "DbEndpointAddress"]
+        let missing: Vec<&str> = [OUTPUT_BASTION_ID, OUTPUT_DB_ADDRESS]
             .into_iter()
             .filter(|k| get(k).is_none())
             .collect();
@@ -60,15 +63,15 @@ impl TunnelSpec {
                 missing.join(" or ")
             );
         }
-        let db_port = match get("DbEndpointPort") {
+        let db_port = match get(OUTPUT_DB_PORT) {
             Some(p) => p.trim().parse().with_context(|| {
-                format!("stack {stack}: output DbEndpointPort {p:?} is not a port")
+                format!("stack {stack}: output {OUTPUT_DB_PORT} {p:?} is not a port")
             })?,
             None => DEFAULT_DB_PORT,
         };
         Ok(TunnelSpec {
-            bastion: get("BastionInstanceId").unwrap_or_default(),
-            db_host: get("DbEndpointAddress").unwrap_or_default(),
+            bastion: get(OUTPUT_BASTION_ID).unwrap_or_default(),
+            db_host: get(OUTPUT_DB_ADDRESS).unwrap_or_default(),
             db_port,
         })
     }
@@ -124,7 +127,7 @@ fn which(program: &str) -> Option<PathBuf> {
 }
 
 pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = Config::<SnowexSettings>::load(config_path)?;
     let (_, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
     let target = args.aws.target(s);
     let rt = runtime()?;
@@ -183,9 +186,9 @@ mod tests {
     #[test]
     fn command_from_outputs() {
         let outputs = [
-            out("BastionInstanceId", "i-0abc"),
-            out("DbEndpointAddress", "db.example.internal"),
-            out("DbEndpointPort", "5432"),
+            out(OUTPUT_BASTION_ID, "i-0abc"),
+            out(OUTPUT_DB_ADDRESS, "db.example.internal"),
+            out(OUTPUT_DB_PORT, "5432"),
         ];
         let spec = TunnelSpec::from_outputs("snowex-dev", &outputs).expect("spec");
         let aws = AwsArgs {

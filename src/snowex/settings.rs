@@ -1,0 +1,704 @@
+//! SnowEx's part of a stage table: the network, database, Lambda and bastion sections, with
+//! their defaults (taken from the L2 constructs' props where they are the same) and the checks
+//! that name the stage and key.
+
+use std::path::PathBuf;
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+use snowcdk_constructs::l2::{
+    LambdaCode, PostgresRdsProps, SsmBastionProps, VpcLambdaProps, VpcProps, postgres_rds,
+    ssm_bastion, staging_bucket, vpc, vpc_lambda,
+};
+
+use crate::config::{SettingError, Settings, StageConfig};
+use crate::regions;
+
+/// The SnowEx sections of one stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnowexSettings {
+    /// The network tier.
+    #[serde(default)]
+    pub network: NetworkConfig,
+    /// The PostgreSQL database (required: at least its instance class).
+    pub database: DatabaseConfig,
+    /// The Lambda API (required: at least where its code comes from).
+    pub lambda: LambdaConfig,
+    /// The SSM admin host.
+    #[serde(default)]
+    pub bastion: BastionConfig,
+}
+
+impl Settings for SnowexSettings {
+    fn validate(&self, stage: &StageConfig) -> Result<(), SettingError> {
+        if self.database.deletion_protection && stage.account.is_none() {
+            return Err(SettingError::new(
+                "account",
+                "missing: the stage has database.deletion_protection = true, so it is a stage to protect; set account = \"<12-digit id>\" so deploy refuses any other account",
+            ));
+        }
+        self.network.validate(&stage.region)?;
+        self.database.validate()?;
+        self.lambda.validate(&stage.region)?;
+        self.bastion.validate()
+    }
+
+    fn source_paths(&self) -> Vec<PathBuf> {
+        self.lambda.code_path.iter().cloned().collect()
+    }
+}
+
+/// The VPC and its subnets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The VPC's IPv4 CIDR block.
+    #[serde(default = "default_cidr")]
+    pub vpc_cidr: String,
+    /// How many Availability Zones get a public and a private subnet (RDS needs at least 2).
+    #[serde(default = "default_az_count")]
+    pub az_count: u8,
+    /// Prefix length of each subnet (24 gives 251 usable addresses).
+    #[serde(default = "default_subnet_prefix")]
+    pub subnet_prefix: u8,
+    /// One NAT gateway per AZ (resilient) or one shared (cheaper).
+    #[serde(default)]
+    pub nat_per_az: bool,
+}
+
+/// The RDS PostgreSQL instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `db.<family>.<size>`, e.g. `db.t4g.micro`.
+    pub instance_class: String,
+    /// Initial gp3 storage in GiB (20 to 65536).
+    #[serde(default = "default_allocated_storage")]
+    pub allocated_storage_gb: u32,
+    /// Storage autoscaling limit in GiB; absent: no autoscaling.
+    #[serde(default)]
+    pub max_allocated_storage_gb: Option<u32>,
+    /// PostgreSQL version, e.g. `"17.11"` (minor upgrades then come automatically); the
+    /// parameter group family follows the major.
+    #[serde(default = "default_engine_version")]
+    pub engine_version: String,
+    /// Days of automated backups (1 to 35).
+    #[serde(default = "default_backup_retention")]
+    pub backup_retention_days: u32,
+    /// Refuse to delete the instance (on unless a stage turns it off).
+    #[serde(default = "default_true")]
+    pub deletion_protection: bool,
+    /// A standby in a second AZ.
+    #[serde(default)]
+    pub multi_az: bool,
+    /// The database created on the instance (`dbname` in the secret).
+    #[serde(default = "default_db_name")]
+    pub db_name: String,
+    /// The master user (`username` in the secret).
+    #[serde(default = "default_master_username")]
+    pub master_username: String,
+    /// The database security group's outbound policy: the seed's "Default (allow all)" as an
+    /// explicit rule (`true`), or nothing outbound (`false`).
+    #[serde(default = "default_true")]
+    pub allow_all_outbound: bool,
+}
+
+/// Lambda CPU architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum LambdaArchitecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+/// Function URL auth type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum UrlAuth {
+    /// Public: no AWS credentials needed (the SnowEx API).
+    #[default]
+    #[serde(rename = "NONE")]
+    None,
+    /// SigV4-signed requests from IAM principals only.
+    #[serde(rename = "AWS_IAM")]
+    AwsIam,
+}
+
+/// The Lambda function. Code: `image_uri` (a container image in ECR, what SnowEx ships), or
+/// `s3_bucket` + `s3_key` + `runtime` + `handler` (a zip package).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaConfig {
+    /// `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` (or `@sha256:<digest>`).
+    /// Becomes the default of the template parameter `LambdaImageUri`, which a deploy can
+    /// override to roll out a new image without a code change.
+    #[serde(default)]
+    pub image_uri: Option<String>,
+    #[serde(default)]
+    pub s3_bucket: Option<String>,
+    #[serde(default)]
+    pub s3_key: Option<String>,
+    /// A local directory or .zip file (relative to the config file): packaged by synth into a
+    /// deterministic zip named by its content hash, uploaded by deploy to the staging bucket.
+    #[serde(default)]
+    pub code_path: Option<std::path::PathBuf>,
+    /// Runtime of a zip package, e.g. `python3.13`.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Handler of a zip package, e.g. `app.handler`.
+    #[serde(default)]
+    pub handler: Option<String>,
+    #[serde(default = "default_memory")]
+    pub memory_mb: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u32,
+    #[serde(default)]
+    pub architecture: LambdaArchitecture,
+    /// `"NONE"` (public, the default) or `"AWS_IAM"`.
+    #[serde(default)]
+    pub url_auth: UrlAuth,
+    /// Days the function's log group keeps logs (a value CloudWatch Logs accepts).
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+    /// Caps concurrent executions (and so database connections); absent: unreserved.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// The SSM bastion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BastionConfig {
+    /// `<family>.<size>`; a Graviton type (`t4g.micro`) gets the arm64 AMI.
+    #[serde(default = "default_bastion_type")]
+    pub instance_type: String,
+    /// Root volume size in GiB.
+    #[serde(default = "default_root_volume")]
+    pub root_volume_gb: u32,
+}
+
+impl Default for BastionConfig {
+    fn default() -> Self {
+        Self {
+            instance_type: default_bastion_type(),
+            root_volume_gb: default_root_volume(),
+        }
+    }
+}
+
+fn default_allocated_storage() -> u32 {
+    PostgresRdsProps::default().allocated_storage_gb
+}
+
+fn default_engine_version() -> String {
+    PostgresRdsProps::default().engine_version
+}
+
+fn default_backup_retention() -> u32 {
+    PostgresRdsProps::default().backup_retention_days
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_db_name() -> String {
+    "snowex".into()
+}
+
+fn default_master_username() -> String {
+    "snowex_admin".into()
+}
+
+fn default_memory() -> u32 {
+    lambda_defaults().memory_mb
+}
+
+fn default_timeout() -> u32 {
+    lambda_defaults().timeout_seconds
+}
+
+fn default_log_retention() -> u32 {
+    lambda_defaults().log_retention_days
+}
+
+/// The construct's defaults (they do not depend on the code).
+fn lambda_defaults() -> VpcLambdaProps {
+    VpcLambdaProps::new(LambdaCode::Inline {
+        source: String::new(),
+        runtime: String::new(),
+        handler: String::new(),
+    })
+}
+
+fn default_bastion_type() -> String {
+    SsmBastionProps::default().instance_type
+}
+
+fn default_root_volume() -> u32 {
+    SsmBastionProps::default().root_volume_gb
+}
+
+fn default_cidr() -> String {
+    VpcProps::default().cidr
+}
+
+fn default_az_count() -> u8 {
+    VpcProps::default().az_count
+}
+
+fn default_subnet_prefix() -> u8 {
+    VpcProps::default().subnet_prefix
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            vpc_cidr: default_cidr(),
+            az_count: default_az_count(),
+            subnet_prefix: default_subnet_prefix(),
+            nat_per_az: false,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let d = self;
+        let bad =
+            |key: &str, message: String| SettingError::new(format!("database.{key}"), message);
+        if !postgres_rds::is_db_instance_class(&d.instance_class) {
+            return Err(bad(
+                "instance_class",
+                format!(
+                    "{:?} is not an RDS instance class of the form db.<family>.<size>, such as \"db.t4g.micro\"",
+                    d.instance_class
+                ),
+            ));
+        }
+        if !(20..=65536).contains(&d.allocated_storage_gb) {
+            return Err(bad(
+                "allocated_storage_gb",
+                format!(
+                    "{} GiB: gp3 storage is 20 to 65536 GiB",
+                    d.allocated_storage_gb
+                ),
+            ));
+        }
+        if let Some(max) = d.max_allocated_storage_gb
+            && (max <= d.allocated_storage_gb || max > 65536)
+        {
+            return Err(bad(
+                "max_allocated_storage_gb",
+                format!(
+                    "{max} GiB: the autoscaling limit must be above allocated_storage_gb ({}) and at most 65536",
+                    d.allocated_storage_gb
+                ),
+            ));
+        }
+        postgres_rds::parse_engine_version(&d.engine_version)
+            .map_err(|e| bad("engine_version", e))?;
+        if !(1..=35).contains(&d.backup_retention_days) {
+            return Err(bad(
+                "backup_retention_days",
+                format!(
+                    "{} days: use 1 to 35 (0 would turn automated backups off)",
+                    d.backup_retention_days
+                ),
+            ));
+        }
+        postgres_rds::check_identifier("database name", &d.db_name, false)
+            .map_err(|e| bad("db_name", e))?;
+        postgres_rds::check_identifier("master user name", &d.master_username, true)
+            .map_err(|e| bad("master_username", e))?;
+        Ok(())
+    }
+}
+
+impl LambdaConfig {
+    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    pub fn validate(&self, region: &str) -> Result<(), SettingError> {
+        let l = self;
+        let bad = |key: &str, message: String| SettingError::new(format!("lambda.{key}"), message);
+        if let Some(path) = &l.code_path {
+            if l.image_uri.is_some() || l.s3_bucket.is_some() || l.s3_key.is_some() {
+                return Err(bad(
+                    "code_path",
+                    "give one code source: code_path, image_uri, or s3_bucket/s3_key".into(),
+                ));
+            }
+            if path.as_os_str().is_empty() {
+                return Err(bad(
+                    "code_path",
+                    "empty: give a directory or .zip file relative to the config file".into(),
+                ));
+            }
+            for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                if v.as_deref().is_none_or(str::is_empty) {
+                    return Err(bad(
+                        k,
+                        "missing: a zip package needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
+                    ));
+                }
+            }
+        } else {
+            match (&l.image_uri, &l.s3_bucket, &l.s3_key) {
+                (Some(uri), None, None) => {
+                    if !vpc_lambda::is_ecr_image_uri(uri) {
+                        return Err(bad(
+                            "image_uri",
+                            format!(
+                                "{uri:?} is not an ECR image URI such as \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1\" (a tag, or @sha256:<digest>)"
+                            ),
+                        ));
+                    }
+                    if let Some(r) = vpc_lambda::ecr_image_region(uri)
+                        && r != region
+                    {
+                        return Err(bad(
+                            "image_uri",
+                            format!(
+                                "the image is in {r}, the stage in {region}; Lambda only runs images from its own region's ECR: push the image to {region} (or replicate the repository there)"
+                            ),
+                        ));
+                    }
+                    for (key, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                        if v.is_some() {
+                            return Err(bad(
+                            key,
+                            "a container image brings its own runtime and handler; remove this key"
+                                .into(),
+                        ));
+                        }
+                    }
+                }
+                (None, Some(bucket), Some(key)) => {
+                    staging_bucket::check_bucket_name(bucket).map_err(|e| bad("s3_bucket", e))?;
+                    if key.is_empty() || key.len() > 1024 {
+                        return Err(bad("s3_key", "an S3 key is 1 to 1024 characters".into()));
+                    }
+                    for (k, v) in [("runtime", &l.runtime), ("handler", &l.handler)] {
+                        if v.as_deref().is_none_or(str::is_empty) {
+                            return Err(bad(
+                            k,
+                            "missing: a zip package in S3 needs runtime (e.g. \"python3.13\") and handler (e.g. \"app.handler\")".into(),
+                        ));
+                        }
+                    }
+                }
+                (None, None, Some(_)) => {
+                    return Err(bad(
+                        "s3_bucket",
+                        "missing: s3_key is set, so is s3_bucket".into(),
+                    ));
+                }
+                (None, Some(_), None) => {
+                    return Err(bad(
+                        "s3_key",
+                        "missing: s3_bucket is set, so is s3_key".into(),
+                    ));
+                }
+                (None, None, None) => {
+                    return Err(bad(
+                    "image_uri",
+                    "missing: give the function's code as image_uri, as s3_bucket and s3_key, or as code_path"
+                        .into(),
+                ));
+                }
+                (Some(_), _, _) => {
+                    return Err(bad(
+                        "image_uri",
+                        "give either image_uri or s3_bucket/s3_key, not both".into(),
+                    ));
+                }
+            }
+        }
+        if !(128..=10240).contains(&l.memory_mb) {
+            return Err(bad(
+                "memory_mb",
+                format!("{} MB: Lambda allows 128 to 10240", l.memory_mb),
+            ));
+        }
+        if !(1..=900).contains(&l.timeout_seconds) {
+            return Err(bad(
+                "timeout_seconds",
+                format!("{} s: Lambda allows 1 to 900", l.timeout_seconds),
+            ));
+        }
+        if !vpc_lambda::LOG_RETENTION_DAYS.contains(&l.log_retention_days) {
+            return Err(bad(
+                "log_retention_days",
+                format!(
+                    "{} is not a retention CloudWatch Logs accepts: {:?}",
+                    l.log_retention_days,
+                    vpc_lambda::LOG_RETENTION_DAYS
+                ),
+            ));
+        }
+        if l.reserved_concurrency == Some(0) {
+            return Err(bad(
+                "reserved_concurrency",
+                "0 would stop the function from ever running; remove the key for no reservation"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl BastionConfig {
+    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let b = self;
+        if !ssm_bastion::is_instance_type(&b.instance_type) {
+            return Err(SettingError::new(
+                "bastion.instance_type",
+                format!(
+                    "{:?} is not an EC2 instance type of the form <family>.<size>, such as \"t4g.micro\"",
+                    b.instance_type
+                ),
+            ));
+        }
+        if !(8..=16384).contains(&b.root_volume_gb) {
+            return Err(SettingError::new(
+                "bastion.root_volume_gb",
+                format!(
+                    "{} GiB: at least the AMI's 8 GiB, at most 16384",
+                    b.root_volume_gb
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl NetworkConfig {
+    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    pub fn validate(&self, region: &str) -> Result<(), SettingError> {
+        let n = self;
+        let net: Ipv4Net = n.vpc_cidr.parse().map_err(|_| {
+            SettingError::new(
+                "network.vpc_cidr",
+                format!(
+                    "{:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"",
+                    n.vpc_cidr
+                ),
+            )
+        })?;
+        if net.network() != net.addr() {
+            return Err(SettingError::new(
+                "network.vpc_cidr",
+                format!(
+                    "{} has host bits set; did you mean {}?",
+                    n.vpc_cidr,
+                    net.trunc()
+                ),
+            ));
+        }
+        vpc::check_private_range(net).map_err(|e| SettingError::new("network.vpc_cidr", e))?;
+        if !(16..=28).contains(&net.prefix_len()) {
+            return Err(SettingError::new(
+                "network.vpc_cidr",
+                "a VPC's prefix length must be between /16 and /28",
+            ));
+        }
+        if !(2..=6).contains(&n.az_count) {
+            return Err(SettingError::new(
+                "network.az_count",
+                format!(
+                    "{} AZs: use 2 to 6 (RDS needs subnets in at least 2)",
+                    n.az_count
+                ),
+            ));
+        }
+        let zones = regions::availability_zones(region).unwrap_or(0);
+        if n.az_count > zones {
+            return Err(SettingError::new(
+                "network.az_count",
+                format!(
+                    "{} AZs: {region} has {zones} Availability Zones (src/regions.rs); use at most {zones}",
+                    n.az_count
+                ),
+            ));
+        }
+        if n.subnet_prefix < net.prefix_len() || n.subnet_prefix > 28 {
+            return Err(SettingError::new(
+                "network.subnet_prefix",
+                format!(
+                    "/{} does not fit inside {}: use a prefix between /{} and /28",
+                    n.subnet_prefix,
+                    n.vpc_cidr,
+                    net.prefix_len()
+                ),
+            ));
+        }
+        let needed = u32::from(n.az_count) * 2;
+        let available = 1u64 << (n.subnet_prefix - net.prefix_len());
+        if u64::from(needed) > available {
+            return Err(SettingError::new(
+                "network.subnet_prefix",
+                format!(
+                    "{needed} subnets of /{} do not fit in {} (room for {available}); use a longer prefix or fewer AZs",
+                    n.subnet_prefix, n.vpc_cidr
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, ConfigError};
+
+    const GOOD: &str = r#"
+[project]
+name = "snowex"
+
+[stages.dev]
+stack_name = "snowex-dev"
+region = "us-west-2"
+account = "123456789012"
+
+[stages.dev.database]
+instance_class = "db.t4g.micro"
+
+[stages.dev.lambda]
+image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
+"#;
+
+    fn parse(text: &str) -> Result<Config<SnowexSettings>, ConfigError> {
+        Config::parse(Path::new("snowcdk.toml"), text)
+    }
+
+    #[test]
+    fn defaults_fill_the_optional_sections() {
+        let c = parse(GOOD).expect("valid config");
+        let dev = c.settings("dev").expect("dev stage");
+        assert_eq!(dev.network.vpc_cidr, "10.0.0.0/16");
+        assert_eq!(dev.network.az_count, 2);
+        assert_eq!(dev.database.engine_version, "17.11");
+        assert!(dev.database.deletion_protection);
+        assert!(dev.database.allow_all_outbound);
+        assert_eq!(dev.database.backup_retention_days, 7);
+        assert_eq!(dev.lambda.memory_mb, 1024);
+        assert_eq!(dev.lambda.timeout_seconds, 30);
+        assert_eq!(dev.lambda.url_auth, UrlAuth::None);
+        assert_eq!(dev.lambda.architecture, LambdaArchitecture::X86_64);
+        assert_eq!(dev.bastion.instance_type, "t4g.micro");
+    }
+
+    #[test]
+    fn bad_values_name_file_stage_and_key() {
+        let cases = [
+            (
+                "network",
+                "vpc_cidr = \"10.0.0.0/33\"",
+                "stage dev: network.vpc_cidr",
+            ),
+            ("network", "vpc_cidr = \"10.0.0.1/16\"", "host bits"),
+            ("network", "az_count = 1", "stage dev: network.az_count"),
+            (
+                "network",
+                "subnet_prefix = 30",
+                "stage dev: network.subnet_prefix",
+            ),
+            (
+                "network",
+                "colour = \"blue\"",
+                "stage dev: network.colour: unknown field `colour`",
+            ),
+            (
+                "network",
+                "az_count = \"two\"",
+                "stage dev: network.az_count: invalid type",
+            ),
+            (
+                "bastion",
+                "instance_type = \"micro\"",
+                "stage dev: bastion.instance_type",
+            ),
+            (
+                "bastion",
+                "root_volume_gb = 4",
+                "stage dev: bastion.root_volume_gb",
+            ),
+        ];
+        for (table, line, want) in cases {
+            let text = format!("{GOOD}\n[stages.dev.{table}]\n{line}\n");
+            let err = parse(&text).expect_err(line).to_string();
+            assert!(err.starts_with("snowcdk.toml: "), "{err}");
+            assert!(err.contains(want), "{line}: {err}");
+        }
+        let db_cases = [
+            ("db.t4g", "database.instance_class"),
+            ("t4g.micro", "database.instance_class"),
+        ];
+        for (class, want) in db_cases {
+            let text = GOOD.replace("db.t4g.micro", class);
+            let err = parse(&text).expect_err(class).to_string();
+            assert!(err.contains(&format!("stage dev: {want}")), "{err}");
+        }
+        let err = parse(&GOOD.replace("us-west-2\"\n", "uswest2\"\n"))
+            .expect_err("bad region")
+            .to_string();
+        assert!(err.contains("stage dev: region"), "{err}");
+        let err = parse("[project]\nname = \"x\"\n[stages.dev]\nregion = \"us-west-2\"\n")
+            .expect_err("missing stack_name")
+            .to_string();
+        assert!(
+            err.contains("stage dev: stack_name: missing field `stack_name`"),
+            "{err}"
+        );
+        let c = parse(GOOD).expect("valid");
+        assert!(
+            c.stage("qa")
+                .expect_err("no qa")
+                .to_string()
+                .contains("dev")
+        );
+    }
+
+    #[test]
+    fn lambda_code_is_one_of_image_or_s3() {
+        let s3 = GOOD.replace(
+            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
+            "s3_bucket = \"snowex-artifacts\"\ns3_key = \"api/v1.zip\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"",
+        );
+        let c = parse(&s3).expect("s3 code is valid");
+        assert_eq!(
+            c.settings("dev").expect("dev").lambda.s3_key.as_deref(),
+            Some("api/v1.zip")
+        );
+        let err = parse(&s3.replace("handler = \"app.handler\"", ""))
+            .expect_err("no handler")
+            .to_string();
+        assert!(err.contains("stage dev: lambda.handler: missing"), "{err}");
+        let err = parse(&s3.replace(
+            "s3_bucket = \"snowex-artifacts\"",
+            "s3_bucket = \"Snowex_Artifacts\"",
+        ))
+        .expect_err("bad bucket")
+        .to_string();
+        assert!(err.contains("stage dev: lambda.s3_bucket"), "{err}");
+        let err = parse(&GOOD.replace(":latest", ""))
+            .expect_err("untagged image")
+            .to_string();
+        assert!(err.contains("stage dev: lambda.image_uri"), "{err}");
+        let none = GOOD.replace(
+            "image_uri = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest\"",
+            "memory_mb = 512",
+        );
+        let err = parse(&none).expect_err("no code").to_string();
+        assert!(
+            err.contains("stage dev: lambda.image_uri: missing"),
+            "{err}"
+        );
+    }
+}
