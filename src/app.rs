@@ -15,18 +15,9 @@ use snowcdk_constructs::{
     Output, Parameter, Pseudo, SynthError, SynthErrors, SynthesizedStack, Value,
 };
 
+use crate::assembly::{Assembly, AssemblyStack, Environment};
 use crate::assets::{self, PackagedAsset};
 use crate::config::{Config, LambdaArchitecture, StageConfig, UrlAuth};
-
-/// A synthesized stack and the stage it belongs to.
-#[derive(Debug, Clone)]
-pub struct StageStack {
-    pub stage: String,
-    pub config: StageConfig,
-    pub synthesized: SynthesizedStack,
-    /// Lambda code packaged from local paths: written by synth, uploaded by deploy.
-    pub assets: Vec<PackagedAsset>,
-}
 
 /// The template parameter that carries the Lambda's container image URI. Its default is the
 /// stage's `lambda.image_uri`; a deploy may override it to roll out a new image tag.
@@ -264,8 +255,9 @@ fn lambda_code(
     Ok((code, Vec::new()))
 }
 
-/// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order.
-pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Vec<StageStack>> {
+/// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order,
+/// into the assembly the engine reads.
+pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Assembly> {
     for name in only {
         config.stage(name)?;
     }
@@ -292,15 +284,33 @@ pub fn synth(config: &Config, only: &[String]) -> anyhow::Result<Vec<StageStack>
     let stacks = app
         .synth()
         .map_err(|e: SynthErrors| anyhow::anyhow!("{e}"))?;
-    Ok(selected
-        .into_iter()
-        .zip(stacks)
-        .zip(assets)
-        .map(|(((name, s), synthesized), assets)| StageStack {
-            stage: name.clone(),
-            config: s.clone(),
-            synthesized,
-            assets,
-        })
-        .collect())
+    Ok(Assembly {
+        stacks: selected
+            .into_iter()
+            .zip(stacks)
+            .zip(assets)
+            .map(|(((name, s), synthesized), assets)| assembly_stack(name, s, synthesized, assets))
+            .collect(),
+    })
+}
+
+/// The one place a SnowEx stage becomes generic: what the engine needs from the stage config
+/// (region, account, staging bucket) moves into the assembly's fields.
+fn assembly_stack(
+    stage: &str,
+    s: &StageConfig,
+    synthesized: SynthesizedStack,
+    assets: Vec<PackagedAsset>,
+) -> AssemblyStack {
+    let environment = Environment {
+        region: s.region.clone(),
+        account: s.account.clone(),
+    };
+    AssemblyStack::new(
+        stage,
+        synthesized,
+        environment,
+        s.staging_bucket.clone(),
+        assets,
+    )
 }

@@ -3,9 +3,11 @@
 //!
 //! Data flows one way:
 //! `snowcdk.toml` (stage) -> [`app`] (composes constructs) -> construct tree -> template model
-//! -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
+//! -> validate -> [`assembly`] (stacks, their facts and assets) -> [`writer`] (`templates_out/`)
+//! | `diff` (PR review) | `deploy` (change sets).
 
 pub mod app;
+pub mod assembly;
 pub mod assets;
 pub mod cli;
 pub mod commands;

@@ -38,7 +38,7 @@ pub fn rows(resources: &[DeployedResource], template: &TemplateFacts) -> Vec<Des
             let policy = template
                 .resources
                 .get(&r.logical_id)
-                .map(|t| Policy::parse(Some(&t.deletion_policy)))
+                .map(|t| t.deletion_policy)
                 .unwrap_or(Policy::Delete);
             let removal = risk::removal(&r.type_name, policy);
             DestroyRow {
