@@ -403,8 +403,8 @@ async fn prepare(
 
     // 1. Plan from the stack's state.
     let mut existing = stack::describe_stack(clients, name).await?;
-    let mut the_plan = plan::plan(existing.as_ref().map(|s| s.status.as_str()));
-    result.stack_status = existing.as_ref().map(|s| s.status.clone());
+    let mut the_plan = plan::plan(existing.as_ref().map(|s| &s.status));
+    result.stack_status = existing.as_ref().map(|s| s.status.as_str().to_owned());
     state.stack_status = result.stack_status.clone();
     match &the_plan {
         Plan::Busy { status } => {
@@ -708,7 +708,7 @@ async fn recreate(
 ) -> Result<Option<StackResult>, DeployError> {
     let name = req.stack_name.as_str();
     let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
-    result.stack_status = Some(info.status.clone());
+    result.stack_status = Some(info.status.as_str().to_owned());
     console.warn(format!(
         "stack {name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; it must be deleted before it can be created again{}",
         info.status_reason
@@ -805,7 +805,7 @@ async fn with_outputs(
 ) -> StackResult {
     match stack::describe_stack(clients, stack).await {
         Ok(Some(info)) => {
-            result.stack_status = Some(info.status);
+            result.stack_status = Some(info.status.as_str().to_owned());
             if !info.outputs.is_empty() {
                 console.line("Outputs:");
                 for o in &info.outputs {

@@ -86,7 +86,7 @@ pub async fn resolve_staging_bucket(
         .ok_or_else(|| {
             AssetError::Other(format!(
                 "the staging stack {stack} in {} is {} and has no {OUTPUT_BUCKET_NAME} output; {fix}",
-                clients.region, info.status
+                clients.region, info.status.as_str()
             ))
         })
 }
