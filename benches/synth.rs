@@ -87,7 +87,7 @@ fn bench_snowex(c: &mut Criterion) {
     c.bench_function("synth/snowex-dev (in process)", |b| {
         b.iter(|| {
             let stacks = snowcdk::app::synth(&SnowEx, black_box(&config), &["dev".to_owned()]);
-            black_box(stacks.map(|s| s.len()).unwrap_or_default())
+            black_box(stacks.map(|s| s.stacks.len()).unwrap_or_default())
         })
     });
 }

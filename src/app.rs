@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use snowcdk_constructs::tree::{App as TreeApp, Stack};
 use snowcdk_constructs::{SynthError, SynthErrors, SynthesizedStack};
 
+use crate::assembly::{Assembly, AssemblyStack, Environment};
 use crate::assets::PackagedAsset;
 use crate::config::{self, Config, Project, Settings, StageConfig};
 
@@ -84,17 +85,6 @@ impl StageContext<'_> {
     }
 }
 
-/// A synthesized stack and the stage it belongs to.
-#[derive(Debug, Clone)]
-pub struct StageStack {
-    pub stage: String,
-    /// The stage's generic fields (region, account, staging bucket, ...).
-    pub config: StageConfig,
-    pub synthesized: SynthesizedStack,
-    /// Lambda code packaged from local paths: written by synth, uploaded by deploy.
-    pub assets: Vec<PackagedAsset>,
-}
-
 /// The context for one stage of the config.
 pub fn context<'a, S>(
     config: &'a Config<S>,
@@ -121,12 +111,13 @@ pub fn build_stage<A: App>(
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order.
+/// Builds and synthesizes the selected stages (all when `only` is empty), in stage-name order,
+/// into the assembly the engine reads.
 pub fn synth<A: App>(
     app: &A,
     config: &Config<A::Settings>,
     only: &[String],
-) -> anyhow::Result<Vec<StageStack>> {
+) -> anyhow::Result<Assembly> {
     for name in only {
         config.stage(name)?;
     }
@@ -154,15 +145,33 @@ pub fn synth<A: App>(
     let stacks = tree
         .synth()
         .map_err(|e: SynthErrors| anyhow::anyhow!("{e}"))?;
-    Ok(selected
-        .into_iter()
-        .zip(stacks)
-        .zip(assets)
-        .map(|(((name, s), synthesized), assets)| StageStack {
-            stage: name.clone(),
-            config: s.clone(),
-            synthesized,
-            assets,
-        })
-        .collect())
+    Ok(Assembly {
+        stacks: selected
+            .into_iter()
+            .zip(stacks)
+            .zip(assets)
+            .map(|(((name, s), synthesized), assets)| assembly_stack(name, s, synthesized, assets))
+            .collect(),
+    })
+}
+
+/// The one place a SnowEx stage becomes generic: what the engine needs from the stage config
+/// (region, account, staging bucket) moves into the assembly's fields.
+fn assembly_stack(
+    stage: &str,
+    s: &StageConfig,
+    synthesized: SynthesizedStack,
+    assets: Vec<PackagedAsset>,
+) -> AssemblyStack {
+    let environment = Environment {
+        region: s.region.clone(),
+        account: s.account.clone(),
+    };
+    AssemblyStack::new(
+        stage,
+        synthesized,
+        environment,
+        s.staging_bucket.clone(),
+        assets,
+    )
 }

@@ -3,12 +3,14 @@
 //!
 //! Data flows one way:
 //! `snowcdk.toml` (stage) -> an [`app::App`] (composes constructs) -> construct tree -> template
-//! model -> validate -> [`writer`] (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
+//! model -> validate -> [`assembly`] (stacks, their facts and assets) -> [`writer`]
+//! (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
 //!
 //! Everything but [`snowex`] is the generic tool and imports no app: [`cli::main`] runs the
 //! command line for whichever app it is given (`main.rs` gives it [`snowex::SnowEx`]).
 
 pub mod app;
+pub mod assembly;
 pub mod assets;
 pub mod cli;
 pub mod commands;

@@ -17,9 +17,10 @@ fn templates() -> BTreeMap<String, Json> {
     let config = SnowexConfig::load(&root.join("snowcdk.toml")).expect("the shipped config loads");
     app::synth(&SnowEx, &config, &[])
         .expect("every stage synthesizes")
+        .stacks
         .into_iter()
         .map(|s| {
-            let body: Json = serde_json::from_str(&s.synthesized.body).expect("JSON body");
+            let body: Json = serde_json::from_str(&s.body).expect("JSON body");
             (s.stage, body)
         })
         .collect()

@@ -252,3 +252,52 @@ where
     };
     AssetError::Other(format!("cannot {what}: {}{hint}", DisplayErrorContext(e)))
 }
+
+impl UploadReport {
+    /// One line for the console: `assets: 1 uploaded (2.1 KiB), 2 already in s3://bucket`.
+    pub fn summary(&self) -> String {
+        format!(
+            "assets: {} uploaded ({}), {} already in s3://{}",
+            self.uploaded.len(),
+            human_bytes(self.uploaded_bytes),
+            self.present.len(),
+            self.bucket
+        )
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_reads_well() {
+        let r = UploadReport {
+            bucket: "b".into(),
+            uploaded: vec!["k1".into()],
+            present: vec!["k2".into(), "k3".into()],
+            uploaded_bytes: 2150,
+        };
+        assert_eq!(
+            r.summary(),
+            "assets: 1 uploaded (2.1 KiB), 2 already in s3://b"
+        );
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+}

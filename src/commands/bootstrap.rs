@@ -12,6 +12,7 @@ use snowcdk_constructs::l2::staging_bucket::{
 use snowcdk_constructs::tree::synth_stack;
 
 use crate::app::App;
+use crate::assembly::TemplateFacts;
 use crate::config::Config;
 use crate::deploy::{
     ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
@@ -67,7 +68,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = match Clients::connect(&args.aws.target(stage)).await {
+        let clients = match Clients::connect(&args.aws.target(&stage.region)).await {
             Ok(c) => c,
             Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
         };
@@ -82,6 +83,8 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
             }
         }
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
+        // The model's facts: deploy does not read the body we just rendered back.
+        req.facts = Some(TemplateFacts::from_model(&synthesized.template));
         req.stage = Some(stage_name.clone());
         req.account = stage.account.clone();
         req.approval = ApprovalPolicy {

@@ -35,11 +35,11 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    /// The target for one stage.
-    pub fn target(&self, stage: &StageConfig) -> AwsTarget {
+    /// The target for a stage in `region` (`--region` overrides it).
+    pub fn target(&self, region: &str) -> AwsTarget {
         AwsTarget {
             profile: self.profile.clone(),
-            region: self.region.clone().unwrap_or_else(|| stage.region.clone()),
+            region: self.region.clone().unwrap_or_else(|| region.to_owned()),
             endpoint_url: self.endpoint_url.clone(),
             timeout: Some(std::time::Duration::from_secs(self.timeout)),
         }
@@ -194,23 +194,24 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
     let config = Config::<A::Settings>::load(config_path)?;
     let selected = select_stages(&config, &args.stacks, &args.stages)?;
     let stage_names: Vec<String> = selected.iter().map(|(n, _)| (*n).clone()).collect();
-    let stacks = app::synth(app, &config, &stage_names)?;
+    let assembly = app::synth(app, &config, &stage_names)?;
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
         let mut results = Vec::new();
         let mut error: Option<anyhow::Error> = None;
-        for s in &stacks {
-            for w in &s.synthesized.warnings {
+        for s in &assembly.stacks {
+            for w in &s.warnings {
                 console.warn(format!("warning: {w}"));
             }
             let mut req = DeployRequest {
-                stack_name: s.synthesized.name.clone(),
+                stack_name: s.stack_name.clone(),
                 stage: Some(s.stage.clone()),
-                template_body: s.synthesized.body.clone(),
+                template_body: s.body.clone(),
+                facts: Some(s.facts.clone()),
                 parameters: args.parameters.clone(),
-                staging_bucket: s.config.staging_bucket.clone(),
-                account: s.config.account.clone(),
+                staging_bucket: s.staging_bucket.clone(),
+                account: s.environment.account.clone(),
                 approval: ApprovalPolicy {
                     require: args.require_approval,
                     yes: args.yes,
@@ -219,7 +220,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 no_execute: args.no_execute,
                 timing: Timing::default(),
             };
-            let clients = match Clients::connect(&args.aws.target(&s.config)).await {
+            let clients = match Clients::connect(&args.aws.target(&s.environment.region)).await {
                 Ok(c) => c,
                 Err(e) => {
                     error = Some(e.into());
@@ -237,7 +238,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                     results.push(interrupted_early(
                         &mut console,
                         &clients,
-                        &s.synthesized.name,
+                        &s.stack_name,
                         &s.stage,
                         &intr,
                     ));
@@ -247,19 +248,19 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
             // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
             // same bucket takes templates over the inline limit.
             let staged = intr
-                .guard(crate::assets::stage_for_deploy(
+                .guard(crate::deploy::staging::stage_for_deploy(
                     &clients,
-                    s.config.staging_bucket.as_deref(),
+                    s.staging_bucket.as_deref(),
                     None,
                     &s.assets,
-                    s.synthesized.body.len(),
+                    s.body.len(),
                 ))
                 .await;
             let Some(staged) = staged else {
                 results.push(interrupted_early(
                     &mut console,
                     &clients,
-                    &s.synthesized.name,
+                    &s.stack_name,
                     &s.stage,
                     &intr,
                 ));

@@ -36,7 +36,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = match Clients::connect(&args.aws.target(s)).await {
+        let clients = match Clients::connect(&args.aws.target(&s.region)).await {
             Ok(c) => c,
             Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
         };

@@ -76,29 +76,22 @@ pub struct Args {
 
 pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::<A::Settings>::load(config_path)?;
-    let stacks = app::synth(app, &config, &args.stages)?;
+    let assembly = app::synth(app, &config, &args.stages)?;
+    let stacks = &assembly.stacks;
     let current: Vec<Current> = stacks
         .iter()
         .map(|s| {
-            let template = serde_json::from_str(&s.synthesized.body)?;
-            let paths = s
-                .synthesized
-                .template
-                .resources
-                .iter()
-                .map(|r| (r.logical_id.clone(), r.path.clone()))
-                .collect();
             Ok(Current {
-                stack: s.synthesized.name.clone(),
-                template,
-                paths,
+                stack: s.stack_name.clone(),
+                template: s.document.clone(),
+                paths: s.construct_paths(),
             })
         })
         .collect::<anyhow::Result<_>>()?;
 
     let base = if args.deployed {
         diff::deployed::load(
-            &stacks,
+            stacks,
             args.profile.as_deref(),
             args.endpoint_url.as_deref(),
         )?

@@ -47,7 +47,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let (_, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
     let rt = runtime()?;
     let outputs = rt.block_on(async {
-        let clients = Clients::connect(&args.aws.target(s)).await?;
+        let clients = Clients::connect(&args.aws.target(&s.region)).await?;
         fetch(&clients, &s.stack_name).await
     })?;
     if args.json {

@@ -92,14 +92,15 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
         // Refused before the (possibly slow) build, and before anything is touched.
         writer::check_output_dir(&out, &protected(&config, config_path)?)?;
     }
-    let stacks = app::synth(app, &config, &args.stages)?;
-    for s in &stacks {
-        for w in &s.synthesized.warnings {
+    let assembly = app::synth(app, &config, &args.stages)?;
+    let stacks = &assembly.stacks;
+    for s in stacks {
+        for w in &s.warnings {
             eprintln!("warning: {w}");
         }
     }
     if args.check {
-        let stale = writer::check(&out, &stacks, format, &args.stages)?;
+        let stale = writer::check(&out, stacks, format, &args.stages)?;
         if stale.is_current() {
             println!("{} is current", out.display());
             return Ok(exit::code(exit::OK));
@@ -120,7 +121,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
             out.display()
         )
     };
-    let report = match writer::write(&out, &stacks, format, &args.stages, &interrupt, &waiting) {
+    let report = match writer::write(&out, stacks, format, &args.stages, &interrupt, &waiting) {
         Ok((_, report)) => report,
         Err(e @ WriteError::Interrupted { .. }) => {
             eprintln!("error: {e}");
@@ -137,12 +138,12 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
     for f in &report.removed {
         eprintln!("removed {} (no longer synthesized)", out.join(f).display());
     }
-    for s in &stacks {
+    for s in stacks {
         println!(
             "{}: {} resources -> {}",
-            s.synthesized.name,
-            s.synthesized.template.resources.len(),
-            out.join(writer::template_file_name(&s.synthesized.name, format))
+            s.stack_name,
+            s.facts.resources.len(),
+            out.join(writer::template_file_name(&s.stack_name, format))
                 .display()
         );
     }

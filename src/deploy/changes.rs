@@ -6,33 +6,11 @@
 
 use serde::Serialize;
 
-use super::template::TemplateFacts;
-use crate::risk::{self, Fate, Policy};
+use aws_sdk_cloudformation::types::ChangeAction;
 
-/// Resource types whose addition or modification can widen access (like
-/// `cdk deploy --require-approval broadening`, at resource granularity).
-pub const SECURITY_TYPES: &[&str] = &[
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::IAM::InstanceProfile",
-    "AWS::IAM::User",
-    "AWS::IAM::Group",
-    "AWS::IAM::AccessKey",
-    "AWS::IAM::RolePolicy",
-    "AWS::IAM::UserPolicy",
-    "AWS::IAM::GroupPolicy",
-    "AWS::IAM::UserToGroupAddition",
-    "AWS::EC2::SecurityGroup",
-    "AWS::EC2::SecurityGroupIngress",
-    "AWS::EC2::SecurityGroupEgress",
-    "AWS::EC2::NetworkAclEntry",
-    "AWS::Lambda::Permission",
-    "AWS::Lambda::Url",
-    "AWS::S3::BucketPolicy",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy",
-];
+use super::template::TemplateFacts;
+pub use crate::risk::Replacement;
+use crate::risk::{self, Fate, Policy};
 
 /// What happens to a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +22,19 @@ pub enum Action {
     Dynamic,
     /// An action this code does not know (CloudFormation added one).
     Other(String),
+}
+
+impl From<&ChangeAction> for Action {
+    fn from(a: &ChangeAction) -> Action {
+        match a {
+            ChangeAction::Add => Action::Add,
+            ChangeAction::Modify => Action::Modify,
+            ChangeAction::Remove => Action::Remove,
+            ChangeAction::Import => Action::Import,
+            ChangeAction::Dynamic => Action::Dynamic,
+            other => Action::Other(other.as_str().to_owned()),
+        }
+    }
 }
 
 impl Action {
@@ -67,30 +58,6 @@ impl Action {
             Action::Dynamic => "Dynamic",
             Action::Other(s) => s,
         }
-    }
-}
-
-/// Whether a `Modify` replaces the resource (a new physical resource; the old one is deleted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Replacement {
-    True,
-    Conditional,
-    False,
-}
-
-impl Replacement {
-    pub fn parse(s: &str) -> Option<Replacement> {
-        match s {
-            "True" => Some(Replacement::True),
-            "Conditional" => Some(Replacement::Conditional),
-            "False" => Some(Replacement::False),
-            _ => None,
-        }
-    }
-
-    /// True or Conditional: the resource may be replaced.
-    pub fn may_replace(self) -> bool {
-        !matches!(self, Replacement::False)
     }
 }
 
@@ -147,21 +114,14 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
     let policies: Vec<Policy> = [old_r, new_r]
         .into_iter()
         .flatten()
-        .flat_map(|r| {
-            [
-                Policy::parse(Some(&r.deletion_policy)),
-                Policy::parse(Some(&r.update_replace_policy)),
-            ]
-        })
+        .flat_map(|r| [r.deletion_policy, r.update_replace_policy])
         .collect();
     let why_stateful = risk::why_stateful(ty, &policies);
     let mut kept = None;
     let destructive = match (&change.action, change.replacement) {
         (Action::Remove, _) => {
             // The deployed template's policy decides; without it, assume the worst (Delete).
-            let policy = old_r
-                .map(|r| Policy::parse(Some(&r.deletion_policy)))
-                .unwrap_or(Policy::Delete);
+            let policy = old_r.map(|r| r.deletion_policy).unwrap_or(Policy::Delete);
             let removal = risk::removal(ty, policy);
             if removal.fate == Fate::Retained {
                 kept = Some(format!(
@@ -190,7 +150,7 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
             };
             let replace_policy = new_r
                 .or(old_r)
-                .map(|r| Policy::parse(Some(&r.update_replace_policy)))
+                .map(|r| r.update_replace_policy)
                 .unwrap_or(Policy::Delete);
             why_stateful.map(|w| {
                 format!(
@@ -201,7 +161,7 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
         }
         _ => None,
     };
-    let broadening = SECURITY_TYPES.contains(&change.resource_type.as_str())
+    let broadening = risk::is_security_sensitive(&change.resource_type)
         && matches!(
             change.action,
             Action::Add | Action::Modify | Action::Import | Action::Dynamic | Action::Other(_)

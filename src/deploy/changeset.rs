@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudformation::types::{
-    Capability as SdkCapability, ChangeSetStatus, ChangeSetType, Parameter, RequiresRecreation,
+    Capability as SdkCapability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter,
+    RequiresRecreation,
 };
 use sha2::{Digest, Sha256};
 
@@ -443,9 +444,7 @@ pub async fn execute(
 /// One SDK change as a table row; `None` for non-resource changes (hooks).
 fn to_change(c: &aws_sdk_cloudformation::types::Change) -> Option<Change> {
     let rc = c.resource_change()?;
-    let replacement = rc
-        .replacement()
-        .and_then(|r| Replacement::parse(r.as_str()));
+    let replacement = rc.replacement().and_then(Replacement::from_sdk);
     let may_replace = replacement.is_some_and(Replacement::may_replace);
     let mut causes: Vec<String> = Vec::new();
     for d in rc.details() {
@@ -468,11 +467,14 @@ fn to_change(c: &aws_sdk_cloudformation::types::Change) -> Option<Change> {
         }
     }
     Some(Change {
-        action: Action::parse(rc.action().map(|a| a.as_str()).unwrap_or("Unknown")),
+        action: rc
+            .action()
+            .map(Action::from)
+            .unwrap_or_else(|| Action::Other("Unknown".into())),
         logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
         physical_id: rc.physical_resource_id().map(str::to_owned),
         resource_type: rc.resource_type().unwrap_or_default().to_owned(),
-        replacement: if rc.action().is_some_and(|a| a.as_str() == "Modify") {
+        replacement: if rc.action() == Some(&ChangeAction::Modify) {
             replacement
         } else {
             None

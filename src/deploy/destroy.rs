@@ -1,6 +1,7 @@
 //! Deleting a stack: show what is deleted and what is retained (from the deployed template's
 //! `DeletionPolicy`), ask, delete, follow the events, and explain `DELETE_FAILED`.
 
+use aws_sdk_cloudformation::types::StackStatus;
 use serde::Serialize;
 
 use super::changes::paint;
@@ -38,7 +39,7 @@ pub fn rows(resources: &[DeployedResource], template: &TemplateFacts) -> Vec<Des
             let policy = template
                 .resources
                 .get(&r.logical_id)
-                .map(|t| Policy::parse(Some(&t.deletion_policy)))
+                .map(|t| t.deletion_policy)
                 .unwrap_or(Policy::Delete);
             let removal = risk::removal(&r.type_name, policy);
             DestroyRow {
@@ -87,11 +88,11 @@ pub async fn destroy_stack(
         console.line(&msg);
         return Ok(result.finish(Status::NotFound, Some(msg)));
     };
-    result.stack_status = Some(info.status.clone());
-    if info.status.ends_with("_IN_PROGRESS") && info.status != "REVIEW_IN_PROGRESS" {
+    let status = info.status.as_str();
+    result.stack_status = Some(status.to_owned());
+    if status.ends_with("_IN_PROGRESS") && info.status != StackStatus::ReviewInProgress {
         let msg = format!(
-            "stack {name} is {}: wait for the running operation to end and run destroy again",
-            info.status
+            "stack {name} is {status}: wait for the running operation to end and run destroy again"
         );
         console.danger(format!("refused: {msg}"));
         return Ok(result.finish(Status::Refused, Some(msg)));
@@ -121,7 +122,7 @@ pub async fn destroy_stack(
     };
     let resources = resources?;
     let table = rows(&resources, &template);
-    show(console, name, &info.status, &table);
+    show(console, name, info.status.as_str(), &table);
 
     if !req.yes {
         let question = format!("Type the stack name ({name}) to delete it:");

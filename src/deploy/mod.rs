@@ -19,6 +19,7 @@ pub mod notice;
 pub mod outcome;
 pub mod plan;
 pub mod stack;
+pub mod staging;
 pub mod template;
 pub mod ui;
 pub mod watch;
@@ -79,6 +80,9 @@ pub struct DeployRequest {
     pub stage: Option<String>,
     /// The template body (JSON), as `synth` writes it.
     pub template_body: String,
+    /// What the model knows about the body (the assembly's facts). `None` for a body from
+    /// elsewhere: it is then read once through [`TemplateFacts::parse`].
+    pub facts: Option<TemplateFacts>,
     /// `--parameters K=V`.
     pub parameters: Vec<(String, String)>,
     /// The stage's staging bucket, for templates over 51,200 bytes.
@@ -98,6 +102,7 @@ impl DeployRequest {
             stack_name: stack_name.into(),
             stage: None,
             template_body: template_body.into(),
+            facts: None,
             parameters: Vec::new(),
             staging_bucket: None,
             account: None,
@@ -171,16 +176,23 @@ pub async fn deploy_stack(
     console: &mut Console,
 ) -> Result<StackResult, DeployError> {
     let name = req.stack_name.as_str();
-    let new_facts = TemplateFacts::parse(&req.template_body)?;
+    let parsed;
+    let new_facts = match &req.facts {
+        Some(f) => f,
+        None => {
+            parsed = TemplateFacts::parse(&req.template_body)?;
+            &parsed
+        }
+    };
     for (k, _) in &req.parameters {
-        if !new_facts.parameters.contains(k) {
+        if !new_facts.has_parameter(k) {
             return Err(DeployError::UnknownParameter {
                 stack: name.to_owned(),
                 key: k.clone(),
                 known: if new_facts.parameters.is_empty() {
                     "none".into()
                 } else {
-                    new_facts.parameters.join(", ")
+                    new_facts.parameter_names().join(", ")
                 },
             });
         }
@@ -191,7 +203,7 @@ pub async fn deploy_stack(
         ..Progress::default()
     };
     let prepared = intr
-        .guard(prepare(clients, req, console, &new_facts, &mut state))
+        .guard(prepare(clients, req, console, new_facts, &mut state))
         .await;
     let ready = match prepared {
         None => return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await),
@@ -391,8 +403,8 @@ async fn prepare(
 
     // 1. Plan from the stack's state.
     let mut existing = stack::describe_stack(clients, name).await?;
-    let mut the_plan = plan::plan(existing.as_ref().map(|s| s.status.as_str()));
-    result.stack_status = existing.as_ref().map(|s| s.status.clone());
+    let mut the_plan = plan::plan(existing.as_ref().map(|s| &s.status));
+    result.stack_status = existing.as_ref().map(|s| s.status.as_str().to_owned());
     state.stack_status = result.stack_status.clone();
     match &the_plan {
         Plan::Busy { status } => {
@@ -462,7 +474,7 @@ async fn prepare(
         (Some(info), false) => info
             .parameters
             .iter()
-            .filter(|p| new_facts.parameters.contains(p))
+            .filter(|p| new_facts.has_parameter(p))
             .filter(|p| !req.parameters.iter().any(|(k, _)| k == *p))
             .cloned()
             .collect(),
@@ -696,7 +708,7 @@ async fn recreate(
 ) -> Result<Option<StackResult>, DeployError> {
     let name = req.stack_name.as_str();
     let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
-    result.stack_status = Some(info.status.clone());
+    result.stack_status = Some(info.status.as_str().to_owned());
     console.warn(format!(
         "stack {name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; it must be deleted before it can be created again{}",
         info.status_reason
@@ -793,7 +805,7 @@ async fn with_outputs(
 ) -> StackResult {
     match stack::describe_stack(clients, stack).await {
         Ok(Some(info)) => {
-            result.stack_status = Some(info.status);
+            result.stack_status = Some(info.status.as_str().to_owned());
             if !info.outputs.is_empty() {
                 console.line("Outputs:");
                 for o in &info.outputs {

@@ -1,7 +1,9 @@
 //! From the stack's current state to what deploy does: create, update, recreate, or refuse.
 //!
-//! Pure: [`plan`] maps a `StackStatus` (or its absence) to a [`Plan`]; the caller describes the
-//! stack. Every refusal says why and what to run instead.
+//! Pure: [`plan`] maps the SDK's `StackStatus` (or its absence) to a [`Plan`]; the caller
+//! describes the stack. Every refusal says why and what to run instead.
+
+use aws_sdk_cloudformation::types::StackStatus;
 
 /// What the current state of a stack allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,49 +25,51 @@ pub enum Plan {
 }
 
 /// Decides from the stack status (`None` when the stack does not exist).
-pub fn plan(status: Option<&str>) -> Plan {
+pub fn plan(status: Option<&StackStatus>) -> Plan {
+    use StackStatus as S;
     let Some(status) = status else {
         return Plan::Create;
     };
+    let stuck = |fix: &str| Plan::Stuck {
+        status: status.as_str().to_owned(),
+        fix: fix.to_owned(),
+    };
     match status {
-        "REVIEW_IN_PROGRESS" => Plan::CreateInReview,
-        "ROLLBACK_COMPLETE" => Plan::Recreate,
-        "DELETE_COMPLETE" => Plan::Create,
-        "CREATE_COMPLETE"
-        | "UPDATE_COMPLETE"
-        | "UPDATE_ROLLBACK_COMPLETE"
-        | "IMPORT_COMPLETE"
-        | "IMPORT_ROLLBACK_COMPLETE" => Plan::Update,
-        "UPDATE_ROLLBACK_FAILED" => Plan::Stuck {
-            status: status.into(),
-            fix: "an update failed and so did its rollback; fix the cause named in the stack events, then run `aws cloudformation continue-update-rollback` (or `snowcdk destroy`)".into(),
-        },
-        "ROLLBACK_FAILED" | "CREATE_FAILED" => Plan::Stuck {
-            status: status.into(),
-            fix: "the first create failed and its rollback did too; delete the stack (`snowcdk destroy`) and deploy again".into(),
-        },
-        "DELETE_FAILED" => Plan::Stuck {
-            status: status.into(),
-            fix: "a delete failed; run `snowcdk destroy` again (it shows the failing resource) before deploying".into(),
-        },
-        "UPDATE_FAILED" | "IMPORT_ROLLBACK_FAILED" => Plan::Stuck {
-            status: status.into(),
-            fix: "the last operation failed without rolling back; inspect the stack events and roll back with `aws cloudformation rollback-stack`".into(),
-        },
-        s if s.ends_with("_IN_PROGRESS") => Plan::Busy {
-            status: status.into(),
+        S::ReviewInProgress => Plan::CreateInReview,
+        S::RollbackComplete => Plan::Recreate,
+        S::DeleteComplete => Plan::Create,
+        S::CreateComplete
+        | S::UpdateComplete
+        | S::UpdateRollbackComplete
+        | S::ImportComplete
+        | S::ImportRollbackComplete => Plan::Update,
+        S::UpdateRollbackFailed => stuck(
+            "an update failed and so did its rollback; fix the cause named in the stack events, then run `aws cloudformation continue-update-rollback` (or `snowcdk destroy`)",
+        ),
+        S::RollbackFailed | S::CreateFailed => stuck(
+            "the first create failed and its rollback did too; delete the stack (`snowcdk destroy`) and deploy again",
+        ),
+        S::DeleteFailed => stuck(
+            "a delete failed; run `snowcdk destroy` again (it shows the failing resource) before deploying",
+        ),
+        S::UpdateFailed | S::ImportRollbackFailed => stuck(
+            "the last operation failed without rolling back; inspect the stack events and roll back with `aws cloudformation rollback-stack`",
+        ),
+        s if s.as_str().ends_with("_IN_PROGRESS") => Plan::Busy {
+            status: s.as_str().to_owned(),
         },
         // A status CloudFormation added after this was written: do not guess.
-        _ => Plan::Stuck {
-            status: status.into(),
-            fix: "snowcdk does not know this stack status; inspect the stack in the console".into(),
-        },
+        _ => stuck("snowcdk does not know this stack status; inspect the stack in the console"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(s: Option<&str>) -> Plan {
+        super::plan(s.map(StackStatus::from).as_ref())
+    }
 
     #[test]
     fn states() {

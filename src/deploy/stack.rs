@@ -1,5 +1,7 @@
 //! Reading a deployed stack: its status, parameters, outputs and template.
 
+use aws_sdk_cloudformation::types::StackStatus;
+
 use super::DeployError;
 use super::client::{Clients, describe, error_code, error_message, retry_throttled};
 use super::outcome::OutputValue;
@@ -11,7 +13,8 @@ pub struct StackInfo {
     /// The stack ARN.
     pub id: String,
     pub name: String,
-    pub status: String,
+    /// The SDK's status (an unknown one arrives as `StackStatus::Unknown`, its text kept).
+    pub status: StackStatus,
     pub status_reason: Option<String>,
     /// Names of the parameters the stack was deployed with.
     pub parameters: Vec<String>,
@@ -44,8 +47,8 @@ pub async fn describe_stack(
     };
     let status = s
         .stack_status()
-        .map(|st| st.as_str().to_owned())
-        .unwrap_or_default();
+        .cloned()
+        .unwrap_or_else(|| StackStatus::from(""));
     Ok(Some(StackInfo {
         id: s.stack_id().unwrap_or(stack).to_owned(),
         name: s.stack_name().unwrap_or(stack).to_owned(),

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use aws_sdk_cloudformation::types::TemplateStage;
 use serde_json::Value as Json;
 
-use crate::app::StageStack;
+use crate::assembly::AssemblyStack;
 use crate::deploy::client::{AwsTarget, Clients, describe, retry_throttled};
 use crate::deploy::stack::is_missing_stack;
 use crate::diff::base::BaseTemplates;
@@ -55,7 +55,7 @@ pub fn read_deployed(stack: &str, body: &str) -> Result<Json, ReadError> {
 
 /// Reads the deployed template of every stack, each in its stage's region.
 pub fn load(
-    stacks: &[StageStack],
+    stacks: &[AssemblyStack],
     profile: Option<&str>,
     endpoint_url: Option<&str>,
 ) -> anyhow::Result<BaseTemplates> {
@@ -70,7 +70,7 @@ pub fn load(
         };
         let mut by_region: BTreeMap<String, Clients> = BTreeMap::new();
         for s in stacks {
-            let region = s.config.region.clone();
+            let region = s.environment.region.clone();
             if !by_region.contains_key(&region) {
                 let target = AwsTarget {
                     profile: profile.map(str::to_owned),
@@ -80,7 +80,7 @@ pub fn load(
                 };
                 by_region.insert(region.clone(), Clients::connect(&target).await?);
             }
-            let name = &s.synthesized.name;
+            let name = &s.stack_name;
             match fetch_body(&by_region[&region], name).await? {
                 Some(body) => match read_deployed(name, &body) {
                     Ok(t) => {

@@ -1,17 +1,25 @@
 //! What a change risks, decided in one place for `diff`, `deploy` and `destroy`: which types
-//! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), and
-//! which property fixes a resource's physical name ([`names`]).
+//! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), which
+//! property fixes a resource's physical name ([`names`]), which types can widen access
+//! ([`security`]), which capabilities a template needs ([`capabilities`]) and what a change
+//! set's replacement verdict means ([`replacement`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
 //! neither). Everything that decides "this loses data" reads from here.
 
+pub mod capabilities;
 pub mod names;
 pub mod policy;
+pub mod replacement;
+pub mod security;
 pub mod stateful;
 
+pub use capabilities::Capability;
 pub use names::name_property;
 pub use policy::{Fate, Policy, Removal, removal};
+pub use replacement::Replacement;
+pub use security::{SECURITY_TYPES, is_security_sensitive};
 pub use stateful::{STATEFUL_TYPES, StatefulType, is_stateful, stateful};
 
 /// Whether a resource counts as holding data: its type does, or one of its policies (in the old

@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
+use snowcdk_constructs::template::DeletionPolicy;
 
 use super::stateful::stateful;
 
@@ -54,6 +55,17 @@ impl Policy {
     }
 }
 
+impl From<DeletionPolicy> for Policy {
+    fn from(p: DeletionPolicy) -> Policy {
+        match p {
+            DeletionPolicy::Delete => Policy::Delete,
+            DeletionPolicy::Retain => Policy::Retain,
+            DeletionPolicy::RetainExceptOnCreate => Policy::RetainExceptOnCreate,
+            DeletionPolicy::Snapshot => Policy::Snapshot,
+        }
+    }
+}
+
 /// The types CloudFormation snapshots under `DeletionPolicy: Snapshot` (the list in the
 /// `CfnDeletionPolicy` documentation of the AWS CDK, which quotes the CloudFormation guide).
 pub const SNAPSHOT_TYPES: &[&str] = &[
@@ -78,8 +90,19 @@ pub fn deletion_policy(body: &Json) -> Policy {
     let type_name = body.get("Type").and_then(Json::as_str).unwrap_or_default();
     let in_cluster = body
         .get("Properties")
-        .and_then(|p| p.get("DBClusterIdentifier"))
+        .and_then(|p| p.get(CLUSTER_MEMBER_PROPERTY))
         .is_some();
+    default_deletion_policy(type_name, in_cluster)
+}
+
+/// The property that makes an `AWS::RDS::DBInstance` a cluster member (whose default deletion
+/// policy is `Delete`, not `Snapshot`).
+pub const CLUSTER_MEMBER_PROPERTY: &str = "DBClusterIdentifier";
+
+/// The deletion policy CloudFormation applies when a resource has none: `Snapshot` for RDS
+/// clusters and stand-alone instances (`in_cluster`: the instance sets
+/// [`CLUSTER_MEMBER_PROPERTY`]), `Delete` otherwise.
+pub fn default_deletion_policy(type_name: &str, in_cluster: bool) -> Policy {
     match type_name {
         "AWS::RDS::DBCluster" => Policy::Snapshot,
         "AWS::RDS::DBInstance" if !in_cluster => Policy::Snapshot,

@@ -129,7 +129,7 @@ fn which(program: &str) -> Option<PathBuf> {
 pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::<SnowexSettings>::load(config_path)?;
     let (_, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
-    let target = args.aws.target(s);
+    let target = args.aws.target(&s.region);
     let rt = runtime()?;
     let outputs = rt.block_on(async {
         let clients = Clients::connect(&target).await?;

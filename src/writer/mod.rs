@@ -22,7 +22,7 @@ use std::sync::atomic::AtomicBool;
 use serde_json::Value as Json;
 use snowcdk_constructs::template::TemplateFormat;
 
-use crate::app::StageStack;
+use crate::assembly::AssemblyStack;
 use crate::assets::AssetHash;
 pub use commit::{DirLock, WriteReport};
 pub use error::WriteError;
@@ -47,7 +47,7 @@ pub fn default_output_dir(config_path: &Path) -> PathBuf {
 /// directory; `interrupt` aborts the write while nothing is changed yet.
 pub fn write(
     out: &Path,
-    stacks: &[StageStack],
+    stacks: &[AssemblyStack],
     format: TemplateFormat,
     only: &[String],
     interrupt: &AtomicBool,
@@ -78,7 +78,7 @@ impl Staleness {
 /// manifest on disk lists but synth no longer writes.
 pub fn check(
     out: &Path,
-    stacks: &[StageStack],
+    stacks: &[AssemblyStack],
     format: TemplateFormat,
     only: &[String],
 ) -> Result<Staleness, WriteError> {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use snowcdk_constructs::template::{TemplateFormat, document::render_json_value};
 
 use super::error::WriteError;
-use crate::app::StageStack;
+use crate::assembly::AssemblyStack;
 use crate::assets::{AssetEntry, AssetHash, AssetManifest, PackagedAsset};
 
 /// The name of the manifest file in the output directory.
@@ -157,23 +157,23 @@ pub struct Plan {
 }
 
 /// A stack's manifest entry.
-fn entry(st: &StageStack, file: &str, contents: &[u8]) -> Json {
-    let s = &st.synthesized;
+fn entry(st: &AssemblyStack, file: &str, contents: &[u8]) -> Json {
+    let facts = &st.facts;
     let mut types: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &s.template.resources {
-        *types.entry(r.type_name).or_default() += 1;
+    for r in facts.resources.values() {
+        *types.entry(r.type_name.as_str()).or_default() += 1;
     }
     let mut e = json!({
-        "name": s.name,
+        "name": st.stack_name,
         "stage": st.stage,
-        "region": st.config.region,
+        "region": st.environment.region,
         "file": file,
         "sha256": hex::encode(Sha256::digest(contents)),
         "bytes": contents.len(),
-        "resources": s.template.resources.len(),
+        "resources": facts.resources.len(),
         "resource_types": types,
-        "parameters": s.template.parameters.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        "outputs": s.template.outputs.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "parameters": facts.parameter_names(),
+        "outputs": facts.outputs,
     });
     if !st.assets.is_empty() {
         // Which assets belong to which stack, so `synth --stage` keeps the others' assets.
@@ -207,7 +207,7 @@ fn merge_assets(lists: impl IntoIterator<Item = AssetEntry>) -> Vec<AssetEntry> 
 /// Decides what to write, given the stacks synthesized now (all stages when `only` is empty,
 /// else exactly the stages in `only`) and the manifest already in the output directory.
 pub fn plan(
-    stacks: &[StageStack],
+    stacks: &[AssemblyStack],
     format: TemplateFormat,
     only: &[String],
     previous: Previous,
@@ -215,8 +215,8 @@ pub fn plan(
     let mut templates = Vec::new();
     let mut new_entries: Vec<(String, Json)> = Vec::new();
     for st in stacks {
-        let name = template_file_name(&st.synthesized.name, format);
-        let contents = st.synthesized.render(format).into_bytes();
+        let name = template_file_name(&st.stack_name, format);
+        let contents = st.render(format).into_bytes();
         new_entries.push((st.stage.clone(), entry(st, &name, &contents)));
         templates.push(OutFile { name, contents });
     }

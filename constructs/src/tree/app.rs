@@ -13,6 +13,9 @@ pub struct SynthesizedStack {
     pub template: Template,
     /// The JSON template body (2-space, trailing newline): what is written and deployed.
     pub body: String,
+    /// The JSON tree `body` was rendered from, kept so a reader (the diff) need not parse the
+    /// body back.
+    pub document: serde_json::Value,
     /// Problems that do not stop synth (e.g. a body that must be deployed through S3).
     pub warnings: Vec<String>,
 }
@@ -134,6 +137,7 @@ pub fn synth_stack(s: &Stack) -> Result<SynthesizedStack, Vec<SynthError>> {
             name: s.name.clone(),
             template,
             body,
+            document: json,
             warnings,
         })
     } else {
