@@ -15,7 +15,7 @@
 //! dependency cycle (inline cross-references would).
 
 use snowcdk_constructs_core::error::SynthError;
-use snowcdk_constructs_core::template::{Handle, Value};
+use snowcdk_constructs_core::template::{Handle, Resource, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::ec2;
 
@@ -46,15 +46,6 @@ impl Port {
             protocol: Protocol::Tcp,
             from: port as i64,
             to: port as i64,
-        }
-    }
-
-    /// A range of TCP ports.
-    pub const fn tcp_range(from: u16, to: u16) -> Port {
-        Port {
-            protocol: Protocol::Tcp,
-            from: from as i64,
-            to: to as i64,
         }
     }
 
@@ -315,9 +306,7 @@ impl Connections {
             ingress = ingress.from_port(from).to_port(to);
         }
         let id = format!("From{}{}", other.group.logical_id(), port.id());
-        at_path(scope, &me.path, |s| {
-            s.add(&id, ingress);
-        })?;
+        at_path(scope, &me.path, |s| add_rule(s, &id, ingress))?;
         if !other.allows_all_outbound {
             let mut egress = ec2::SecurityGroupEgress::new(other.group_id(), port.ip_protocol())
                 .destination_security_group_id(me.group_id())
@@ -326,9 +315,7 @@ impl Connections {
                 egress = egress.from_port(from).to_port(to);
             }
             let id = format!("To{}{}", me.group.logical_id(), port.id());
-            at_path(scope, &other.path, |s| {
-                s.add(&id, egress);
-            })?;
+            at_path(scope, &other.path, |s| add_rule(s, &id, egress))?;
         }
         Ok(())
     }
@@ -346,17 +333,18 @@ impl Connections {
         })?;
         self.allow_from(scope, peer, port, description)
     }
+}
 
-    /// Lets this open connections to `peer` on `port` (the mirror of `allow_from`).
-    pub fn allow_to(
-        &self,
-        scope: &mut Scope<'_>,
-        peer: &dyn Connectable,
-        port: Port,
-        description: &str,
-    ) -> Result<(), SynthError> {
-        peer.connections()
-            .allow_from(scope, self, port, description)
+/// Adds `rule` as child `id` of `scope` unless that child is already this very rule, so a
+/// repeated identical `allow_from` is a no-op (as `addIngressRule` is in the AWS CDK). A
+/// different rule under the same id (another description) is still added, and synth reports
+/// the duplicate logical id rather than silently keeping either.
+fn add_rule<R: Resource>(scope: &mut Scope<'_>, id: &str, rule: R) {
+    let same = scope
+        .find_child(id)
+        .is_some_and(|e| e.type_name == R::SPEC.type_name && e.properties == rule.properties());
+    if !same {
+        scope.add(id, rule);
     }
 }
 
@@ -439,6 +427,42 @@ mod tests {
             Connections::new(app, None),
             Connections::new(closed, None),
         )
+    }
+
+    #[test]
+    fn a_repeated_identical_rule_is_a_no_op_and_a_different_one_an_error() {
+        let mut stack = Stack::new("T");
+        let (db, app, _) = groups(&mut stack);
+        let mut root = stack.root();
+        for _ in 0..2 {
+            db.allow_default_port_from(&mut root, &app, "app to db")
+                .expect("rule");
+        }
+        let t = synth_stack(&stack).expect("synth").template.to_json();
+        let ids: Vec<&String> = t["Resources"]
+            .as_object()
+            .expect("resources")
+            .keys()
+            .filter(|k| k.contains("Tcp5432"))
+            .collect();
+        assert_eq!(ids, ["DbFromAppTcp5432", "AppToDbTcp5432"]);
+
+        // Same groups and port, another description: not silently merged.
+        let mut stack = Stack::new("T");
+        let (db, app, _) = groups(&mut stack);
+        let mut root = stack.root();
+        db.allow_default_port_from(&mut root, &app, "app to db")
+            .expect("rule");
+        db.allow_default_port_from(&mut root, &app, "app to db again")
+            .expect("rule");
+        let errors = synth_stack(&stack).expect_err("duplicate");
+        assert!(
+            errors.iter().any(|e| matches!(
+                e,
+                SynthError::DuplicateLogicalId { id, .. } if id == "DbFromAppTcp5432"
+            )),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -51,6 +51,17 @@ impl<'s> Scope<'s> {
         Handle::new(logical_id, path)
     }
 
+    /// The resource added as child `id` of this node, if any (the AWS CDK's `tryFindChild`),
+    /// so a construct can make an addition idempotent instead of adding a duplicate.
+    pub fn find_child(&self, id: &str) -> Option<&ResourceEntry> {
+        let path = format!("{}/{id}", self.path);
+        self.stack
+            .resources
+            .iter()
+            .map(|r| &r.entry)
+            .find(|e| e.path == path)
+    }
+
     /// The template entry behind a handle, to set DependsOn, policies, condition or metadata.
     pub fn entry<R: Resource>(&mut self, h: &Handle<R>) -> &mut ResourceEntry {
         // A handle is only made by `add` on this stack, so the entry exists; fall back to a

@@ -147,14 +147,6 @@ impl Stack {
         self.resources.iter()
     }
 
-    /// The resource behind a logical id, for constructs that adjust what they added.
-    pub fn entry_mut(&mut self, logical_id: &str) -> Option<&mut ResourceEntry> {
-        self.resources
-            .iter_mut()
-            .find(|r| r.entry.logical_id == logical_id)
-            .map(|r| &mut r.entry)
-    }
-
     fn check_section_name(&mut self, kind: &str, name: &str) {
         let taken = match kind {
             "parameter" => self.parameters.iter().any(|(n, _)| n == name),
