@@ -22,7 +22,7 @@ pub use staging_bucket::{StagingBucket, StagingBucketProps, bootstrap_stack};
 pub use vpc::{SubnetKind, Vpc, VpcProps, VpcSubnet};
 pub use vpc_lambda::{Architecture, FunctionUrlAuth, LambdaCode, VpcLambda, VpcLambdaProps};
 
-use snowcdk_constructs_core::template::{Handle, Resource, Value};
+use snowcdk_constructs_core::template::{Handle, OnRepeat, Resource, Value};
 use snowcdk_constructs_core::tree::Scope;
 
 /// Records, in the resource's `Metadata`, that checkov check `check_id` does not apply to it and
@@ -38,37 +38,9 @@ pub fn checkov_skip<R: Resource>(
         ("id", Value::str(check_id)),
         ("comment", Value::str(reason)),
     ]);
-    let metadata = &mut scope.entry(resource).metadata;
-    let checkov = match metadata.iter().position(|(k, _)| k == "checkov") {
-        Some(i) => &mut metadata[i].1,
-        None => {
-            metadata.push(("checkov".into(), Value::Map(Vec::new())));
-            let last = metadata.len() - 1;
-            &mut metadata[last].1
-        }
-    };
-    let Value::Map(pairs) = checkov else {
-        return;
-    };
-    let skip = match pairs.iter().position(|(k, _)| k == "skip") {
-        Some(i) => &mut pairs[i].1,
-        None => {
-            pairs.push(("skip".into(), Value::List(Vec::new())));
-            let last = pairs.len() - 1;
-            &mut pairs[last].1
-        }
-    };
-    if let Value::List(items) = skip {
-        let already = items.iter().any(|i| match i {
-            Value::Map(kv) => kv
-                .iter()
-                .any(|(k, v)| k == "id" && v.as_str() == Some(check_id)),
-            _ => false,
-        });
-        if !already {
-            items.push(item);
-        }
-    }
+    scope
+        .entry(resource)
+        .add_metadata_item("checkov", "skip", check_id, item, OnRepeat::KeepFirst);
 }
 
 #[cfg(test)]

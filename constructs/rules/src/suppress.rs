@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use snowcdk_constructs_core::error::SynthError;
-use snowcdk_constructs_core::template::{Handle, Resource, Value};
+use snowcdk_constructs_core::template::{Handle, OnRepeat, Resource, Value};
 use snowcdk_constructs_core::tree::Scope;
 
 use super::finding::{RULES, rule};
@@ -70,50 +70,17 @@ pub fn suppress<T: Resource>(
         });
         return;
     }
-    let entry = scope.entry(handle);
     let item = Value::Map(vec![
         ("id".into(), Value::from(rule_id)),
         ("reason".into(), Value::from(reason)),
     ]);
-    let owned = match entry.metadata.iter_mut().find(|(k, _)| k == METADATA_KEY) {
-        Some((_, v)) => v,
-        None => {
-            entry
-                .metadata
-                .push((METADATA_KEY.into(), Value::Map(Vec::new())));
-            let last = entry.metadata.len() - 1;
-            &mut entry.metadata[last].1
-        }
-    };
-    if !matches!(owned, Value::Map(_)) {
-        *owned = Value::Map(Vec::new());
-    }
-    let Value::Map(pairs) = owned else {
-        return;
-    };
-    let list = match pairs.iter_mut().find(|(k, _)| k == SUPPRESSIONS_KEY) {
-        Some((_, v)) => v,
-        None => {
-            pairs.push((SUPPRESSIONS_KEY.into(), Value::List(Vec::new())));
-            let last = pairs.len() - 1;
-            &mut pairs[last].1
-        }
-    };
-    if !matches!(list, Value::List(_)) {
-        *list = Value::List(Vec::new());
-    }
-    if let Value::List(items) = list {
-        let same = |v: &Value| match v {
-            Value::Map(p) => p
-                .iter()
-                .any(|(k, v)| k == "id" && v.as_str() == Some(rule_id)),
-            _ => false,
-        };
-        match items.iter_mut().find(|v| same(v)) {
-            Some(existing) => *existing = item,
-            None => items.push(item),
-        }
-    }
+    scope.entry(handle).add_metadata_item(
+        METADATA_KEY,
+        SUPPRESSIONS_KEY,
+        rule_id,
+        item,
+        OnRepeat::Replace,
+    );
 }
 
 /// The suppressions written in a rendered resource's metadata.

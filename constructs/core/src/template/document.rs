@@ -207,7 +207,54 @@ pub struct ResourceEntry {
     pub metadata: Vec<(String, Value)>,
 }
 
+/// What [`ResourceEntry::add_metadata_item`] does when the list already holds an item with the
+/// same `"id"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRepeat {
+    /// Keep the item already there (checkov skips: the first reason stands).
+    KeepFirst,
+    /// Replace it (rule suppressions: the last reason stands).
+    Replace,
+}
+
 impl ResourceEntry {
+    /// Adds `item`, a map whose `"id"` is `id`, to the list at `Metadata.<section>.<list>`, keeping
+    /// the resource's other metadata. The one writer of the annotations tools read from a
+    /// resource's metadata: checkov skips (`checkov.skip`) and snowcdk's rule suppressions
+    /// (`snowcdk.suppressions`). A section or list that is not a map or list is replaced.
+    pub fn add_metadata_item(
+        &mut self,
+        section: &str,
+        list: &str,
+        id: &str,
+        item: Value,
+        on_repeat: OnRepeat,
+    ) {
+        let section = entry_in(&mut self.metadata, section, || Value::Map(Vec::new()));
+        if !matches!(section, Value::Map(_)) {
+            *section = Value::Map(Vec::new());
+        }
+        let Value::Map(pairs) = section else {
+            return;
+        };
+        let list = entry_in(pairs, list, || Value::List(Vec::new()));
+        if !matches!(list, Value::List(_)) {
+            *list = Value::List(Vec::new());
+        }
+        let Value::List(items) = list else {
+            return;
+        };
+        let same = |v: &Value| match v {
+            Value::Map(p) => p.iter().any(|(k, v)| k == "id" && v.as_str() == Some(id)),
+            _ => false,
+        };
+        match (items.iter_mut().find(|v| same(v)), on_repeat) {
+            (Some(existing), OnRepeat::Replace) => *existing = item,
+            (Some(_), OnRepeat::KeepFirst) => {}
+            (None, _) => items.push(item),
+        }
+    }
+
     fn to_json(&self) -> Json {
         let mut m = Map::new();
         m.insert("Type".into(), json!(self.type_name));
@@ -340,5 +387,71 @@ pub fn render_json_value(j: &Json, format: TemplateFormat) -> String {
             s
         }
         TemplateFormat::Yaml => super::yaml::to_yaml(j),
+    }
+}
+
+/// The value under `key` in an ordered map, inserted from `new` at the end when absent.
+fn entry_in<'a>(
+    pairs: &'a mut Vec<(String, Value)>,
+    key: &str,
+    new: impl FnOnce() -> Value,
+) -> &'a mut Value {
+    let i = match pairs.iter().position(|(k, _)| k == key) {
+        Some(i) => i,
+        None => {
+            pairs.push((key.to_owned(), new()));
+            pairs.len() - 1
+        }
+    };
+    &mut pairs[i].1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> ResourceEntry {
+        ResourceEntry {
+            path: "T/R".into(),
+            logical_id: "R".into(),
+            type_name: "AWS::Logs::LogGroup",
+            properties: Value::Null,
+            depends_on: Vec::new(),
+            condition: None,
+            deletion_policy: None,
+            update_replace_policy: None,
+            metadata: vec![("other".into(), Value::str("kept"))],
+        }
+    }
+
+    fn item(id: &str, why: &str) -> Value {
+        Value::map([("id", Value::str(id)), ("why", Value::str(why))])
+    }
+
+    #[test]
+    fn metadata_items_keep_other_keys_and_follow_the_repeat_policy() {
+        let mut e = entry();
+        e.add_metadata_item("s", "l", "A", item("A", "first"), OnRepeat::KeepFirst);
+        e.add_metadata_item("s", "l", "A", item("A", "second"), OnRepeat::KeepFirst);
+        e.add_metadata_item("s", "l", "B", item("B", "first"), OnRepeat::Replace);
+        e.add_metadata_item("s", "l", "B", item("B", "second"), OnRepeat::Replace);
+        assert_eq!(
+            e.to_json()["Metadata"],
+            json!({"other": "kept", "s": {"l": [
+                {"id": "A", "why": "first"},
+                {"id": "B", "why": "second"}
+            ]}})
+        );
+    }
+
+    #[test]
+    fn a_malformed_section_is_replaced_not_dropped() {
+        let mut e = entry();
+        e.metadata.push(("s".into(), Value::str("not a map")));
+        e.add_metadata_item("s", "l", "A", item("A", "x"), OnRepeat::Replace);
+        assert_eq!(
+            e.to_json()["Metadata"]["s"],
+            json!({"l": [{"id": "A", "why": "x"}]})
+        );
     }
 }

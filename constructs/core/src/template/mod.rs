@@ -10,7 +10,7 @@ pub mod yaml;
 
 pub use check::{Checker, PropertyIssue, Validate};
 pub use document::{
-    DeletionPolicy, Output, ParamType, Parameter, ResourceEntry, Template, TemplateFormat,
+    DeletionPolicy, OnRepeat, Output, ParamType, Parameter, ResourceEntry, Template, TemplateFormat,
 };
 pub use prop::{Prop, ToValue};
 pub use resource::{Handle, NoAttrs, Resource, ResourceAttrs, ResourceSpec, Tagging, get_att};
