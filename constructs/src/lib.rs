@@ -11,6 +11,8 @@
 //! files and a change to one rebuilds only what sits above it. This crate adds only [`App`] and
 //! [`tree::synth_stack`], synth with the rules, which need both the tree and the rules.
 
+#![deny(missing_docs)]
+
 mod app;
 
 pub use snowcdk_constructs_core::{error, template};

@@ -859,13 +859,21 @@ impl ModGen {
 
     fn render_struct(&self, o: &mut String, s: &StructDef) {
         o.push('\n');
-        doc(o, &s.doc);
+        if s.doc.is_empty() {
+            doc(o, &format!("The `{}` property type.", s.name));
+        } else {
+            doc(o, &s.doc);
+        }
         let required: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
         let default = if required.is_empty() { ", Default" } else { "" };
         writeln!(o, "#[derive(Debug, Clone, PartialEq{default})]").unwrap();
         writeln!(o, "pub struct {} {{", s.name).unwrap();
         for f in &s.fields {
-            doc(o, &f.doc);
+            if f.doc.is_empty() {
+                doc(o, &format!("`{}`.", f.cfn));
+            } else {
+                doc(o, &f.doc);
+            }
             let ty = f.shape.rust(self);
             if f.required {
                 writeln!(o, "pub {}: {ty},", f.rust).unwrap();
@@ -876,8 +884,12 @@ impl ModGen {
         o.push_str("}\n\n");
         writeln!(o, "impl {} {{", s.name).unwrap();
         if required.is_empty() {
+            o.push_str("/// With no property set; the chainable setters set them.\n");
             o.push_str("pub fn new() -> Self { Self::default() }\n");
         } else {
+            o.push_str(
+                "/// With its required properties; the optional ones have chainable setters.\n",
+            );
             let args: Vec<String> = required
                 .iter()
                 .map(|f| format!("{}: impl Into<{}>", f.rust, f.shape.rust(self)))
@@ -893,6 +905,7 @@ impl ModGen {
             o.push_str("} }\n");
         }
         for f in s.fields.iter().filter(|f| !f.required) {
+            writeln!(o, "/// Sets `{}`.", f.cfn).unwrap();
             writeln!(
                 o,
                 "pub fn {0}(mut self, v: impl Into<{1}>) -> Self {{ self.{0} = Some(v.into()); self }}",
@@ -1369,8 +1382,10 @@ fn render_mod<'a>(modules: impl Iterator<Item = &'a String>, specs: &[(String, S
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
-//! the rules or the L2 constructs does not rebuild it. `missing_docs` is not denied here: the
-//! generator documents types from the schema descriptions, which not every property has.
+//! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
+//! schema's descriptions where it has them, else by the property's CloudFormation name.
+
+#![deny(missing_docs)]
 
 use snowcdk_constructs_core::template::{Checker, Prop, ResourceSpec, ToValue, Value};
 

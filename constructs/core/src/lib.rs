@@ -7,6 +7,8 @@
 //! It knows no resource type (those are generated into `snowcdk-constructs-l1`) and no rule
 //! (`snowcdk-constructs-rules` plugs in through [`tree::StackCheck`]).
 
+#![deny(missing_docs)]
+
 pub mod error;
 pub mod template;
 pub mod tree;

@@ -41,37 +41,46 @@ pub struct Eip {
 }
 
 impl Eip {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Address`.
     pub fn address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.address = Some(v.into());
         self
     }
+    /// Sets `Domain`.
     pub fn domain(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain = Some(v.into());
         self
     }
+    /// Sets `InstanceId`.
     pub fn instance_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_id = Some(v.into());
         self
     }
+    /// Sets `IpamPoolId`.
     pub fn ipam_pool_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipam_pool_id = Some(v.into());
         self
     }
+    /// Sets `NetworkBorderGroup`.
     pub fn network_border_group(mut self, v: impl Into<Prop<String>>) -> Self {
         self.network_border_group = Some(v.into());
         self
     }
+    /// Sets `PublicIpv4Pool`.
     pub fn public_ipv4_pool(mut self, v: impl Into<Prop<String>>) -> Self {
         self.public_ipv4_pool = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<EipTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `TransferAddress`.
     pub fn transfer_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.transfer_address = Some(v.into());
         self
@@ -156,6 +165,7 @@ pub struct EipTag {
 }
 
 impl EipTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -272,21 +282,26 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AdditionalInfo`.
     pub fn additional_info(mut self, v: impl Into<Prop<String>>) -> Self {
         self.additional_info = Some(v.into());
         self
     }
+    /// Sets `Affinity`.
     pub fn affinity(mut self, v: impl Into<Prop<String>>) -> Self {
         self.affinity = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZone`.
     pub fn availability_zone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone = Some(v.into());
         self
     }
+    /// Sets `BlockDeviceMappings`.
     pub fn block_device_mappings(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceBlockDeviceMapping>>>>,
@@ -294,22 +309,27 @@ impl Instance {
         self.block_device_mappings = Some(v.into());
         self
     }
+    /// Sets `CpuOptions`.
     pub fn cpu_options(mut self, v: impl Into<Prop<InstanceCpuOptions>>) -> Self {
         self.cpu_options = Some(v.into());
         self
     }
+    /// Sets `CreditSpecification`.
     pub fn credit_specification(mut self, v: impl Into<Prop<InstanceCreditSpecification>>) -> Self {
         self.credit_specification = Some(v.into());
         self
     }
+    /// Sets `DisableApiTermination`.
     pub fn disable_api_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.disable_api_termination = Some(v.into());
         self
     }
+    /// Sets `EbsOptimized`.
     pub fn ebs_optimized(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ebs_optimized = Some(v.into());
         self
     }
+    /// Sets `ElasticGpuSpecifications`.
     pub fn elastic_gpu_specifications(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceElasticGpuSpecification>>>>,
@@ -317,6 +337,7 @@ impl Instance {
         self.elastic_gpu_specifications = Some(v.into());
         self
     }
+    /// Sets `ElasticInferenceAccelerators`.
     pub fn elastic_inference_accelerators(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceElasticInferenceAccelerator>>>>,
@@ -324,54 +345,67 @@ impl Instance {
         self.elastic_inference_accelerators = Some(v.into());
         self
     }
+    /// Sets `EnclaveOptions`.
     pub fn enclave_options(mut self, v: impl Into<Prop<InstanceEnclaveOptions>>) -> Self {
         self.enclave_options = Some(v.into());
         self
     }
+    /// Sets `HibernationOptions`.
     pub fn hibernation_options(mut self, v: impl Into<Prop<InstanceHibernationOptions>>) -> Self {
         self.hibernation_options = Some(v.into());
         self
     }
+    /// Sets `HostId`.
     pub fn host_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.host_id = Some(v.into());
         self
     }
+    /// Sets `HostResourceGroupArn`.
     pub fn host_resource_group_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.host_resource_group_arn = Some(v.into());
         self
     }
+    /// Sets `IamInstanceProfile`.
     pub fn iam_instance_profile(mut self, v: impl Into<Prop<String>>) -> Self {
         self.iam_instance_profile = Some(v.into());
         self
     }
+    /// Sets `ImageId`.
     pub fn image_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.image_id = Some(v.into());
         self
     }
+    /// Sets `InstanceInitiatedShutdownBehavior`.
     pub fn instance_initiated_shutdown_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_initiated_shutdown_behavior = Some(v.into());
         self
     }
+    /// Sets `InstanceType`.
     pub fn instance_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_type = Some(v.into());
         self
     }
+    /// Sets `Ipv6AddressCount`.
     pub fn ipv6_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv6_address_count = Some(v.into());
         self
     }
+    /// Sets `Ipv6Addresses`.
     pub fn ipv6_addresses(mut self, v: impl Into<Prop<Vec<Prop<InstanceIpv6Address>>>>) -> Self {
         self.ipv6_addresses = Some(v.into());
         self
     }
+    /// Sets `KernelId`.
     pub fn kernel_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kernel_id = Some(v.into());
         self
     }
+    /// Sets `KeyName`.
     pub fn key_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.key_name = Some(v.into());
         self
     }
+    /// Sets `LaunchTemplate`.
     pub fn launch_template(
         mut self,
         v: impl Into<Prop<InstanceLaunchTemplateSpecification>>,
@@ -379,6 +413,7 @@ impl Instance {
         self.launch_template = Some(v.into());
         self
     }
+    /// Sets `LicenseSpecifications`.
     pub fn license_specifications(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceLicenseSpecification>>>>,
@@ -386,14 +421,17 @@ impl Instance {
         self.license_specifications = Some(v.into());
         self
     }
+    /// Sets `MetadataOptions`.
     pub fn metadata_options(mut self, v: impl Into<Prop<InstanceMetadataOptions>>) -> Self {
         self.metadata_options = Some(v.into());
         self
     }
+    /// Sets `Monitoring`.
     pub fn monitoring(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.monitoring = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaces`.
     pub fn network_interfaces(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceNetworkInterface>>>>,
@@ -401,10 +439,12 @@ impl Instance {
         self.network_interfaces = Some(v.into());
         self
     }
+    /// Sets `PlacementGroupName`.
     pub fn placement_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.placement_group_name = Some(v.into());
         self
     }
+    /// Sets `PrivateDnsNameOptions`.
     pub fn private_dns_name_options(
         mut self,
         v: impl Into<Prop<InstancePrivateDnsNameOptions>>,
@@ -412,30 +452,37 @@ impl Instance {
         self.private_dns_name_options = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddress`.
     pub fn private_ip_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.private_ip_address = Some(v.into());
         self
     }
+    /// Sets `PropagateTagsToVolumeOnCreation`.
     pub fn propagate_tags_to_volume_on_creation(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.propagate_tags_to_volume_on_creation = Some(v.into());
         self
     }
+    /// Sets `RamdiskId`.
     pub fn ramdisk_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ramdisk_id = Some(v.into());
         self
     }
+    /// Sets `SecurityGroupIds`.
     pub fn security_group_ids(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.security_group_ids = Some(v.into());
         self
     }
+    /// Sets `SecurityGroups`.
     pub fn security_groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.security_groups = Some(v.into());
         self
     }
+    /// Sets `SourceDestCheck`.
     pub fn source_dest_check(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.source_dest_check = Some(v.into());
         self
     }
+    /// Sets `SsmAssociations`.
     pub fn ssm_associations(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceSsmAssociation>>>>,
@@ -443,22 +490,27 @@ impl Instance {
         self.ssm_associations = Some(v.into());
         self
     }
+    /// Sets `SubnetId`.
     pub fn subnet_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.subnet_id = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<InstanceTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `Tenancy`.
     pub fn tenancy(mut self, v: impl Into<Prop<String>>) -> Self {
         self.tenancy = Some(v.into());
         self
     }
+    /// Sets `UserData`.
     pub fn user_data(mut self, v: impl Into<Prop<String>>) -> Self {
         self.user_data = Some(v.into());
         self
     }
+    /// Sets `Volumes`.
     pub fn volumes(mut self, v: impl Into<Prop<Vec<Prop<InstanceVolume>>>>) -> Self {
         self.volumes = Some(v.into());
         self
@@ -972,17 +1024,21 @@ impl InstanceAttrs {
     }
 }
 
+/// The `InstanceBlockDeviceMapping` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceBlockDeviceMapping {
     /// The device name (for example, /dev/sdh or xvdh).
     pub device_name: Prop<String>,
     /// Parameters used to automatically set up EBS volumes when the instance is launched.
     pub ebs: Option<Prop<InstanceEbs>>,
+    /// `NoDevice`.
     pub no_device: Option<Value>,
+    /// `VirtualName`.
     pub virtual_name: Option<Prop<String>>,
 }
 
 impl InstanceBlockDeviceMapping {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(device_name: impl Into<Prop<String>>) -> Self {
         Self {
             device_name: device_name.into(),
@@ -991,14 +1047,17 @@ impl InstanceBlockDeviceMapping {
             virtual_name: None,
         }
     }
+    /// Sets `Ebs`.
     pub fn ebs(mut self, v: impl Into<Prop<InstanceEbs>>) -> Self {
         self.ebs = Some(v.into());
         self
     }
+    /// Sets `NoDevice`.
     pub fn no_device(mut self, v: impl Into<Value>) -> Self {
         self.no_device = Some(v.into());
         self
     }
+    /// Sets `VirtualName`.
     pub fn virtual_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.virtual_name = Some(v.into());
         self
@@ -1052,33 +1111,41 @@ pub struct InstanceEbs {
 }
 
 impl InstanceEbs {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DeleteOnTermination`.
     pub fn delete_on_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.delete_on_termination = Some(v.into());
         self
     }
+    /// Sets `Encrypted`.
     pub fn encrypted(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.encrypted = Some(v.into());
         self
     }
+    /// Sets `Iops`.
     pub fn iops(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.iops = Some(v.into());
         self
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
     }
+    /// Sets `SnapshotId`.
     pub fn snapshot_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.snapshot_id = Some(v.into());
         self
     }
+    /// Sets `VolumeSize`.
     pub fn volume_size(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.volume_size = Some(v.into());
         self
     }
+    /// Sets `VolumeType`.
     pub fn volume_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.volume_type = Some(v.into());
         self
@@ -1122,18 +1189,23 @@ impl Validate for InstanceEbs {
 /// The CPU options for the instance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstanceCpuOptions {
+    /// `CoreCount`.
     pub core_count: Option<Prop<i64>>,
+    /// `ThreadsPerCore`.
     pub threads_per_core: Option<Prop<i64>>,
 }
 
 impl InstanceCpuOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CoreCount`.
     pub fn core_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.core_count = Some(v.into());
         self
     }
+    /// Sets `ThreadsPerCore`.
     pub fn threads_per_core(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.threads_per_core = Some(v.into());
         self
@@ -1162,13 +1234,16 @@ impl Validate for InstanceCpuOptions {
 /// The credit option for CPU usage of the burstable performance instance. Valid values are standard and unlimited.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstanceCreditSpecification {
+    /// `CPUCredits`.
     pub cpu_credits: Option<Prop<String>>,
 }
 
 impl InstanceCreditSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CPUCredits`.
     pub fn cpu_credits(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cpu_credits = Some(v.into());
         self
@@ -1193,6 +1268,7 @@ impl Validate for InstanceCreditSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceElasticGpuSpecification` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceElasticGpuSpecification {
     /// The type of Elastic Graphics accelerator. Amazon Elastic Graphics is no longer available.
@@ -1200,6 +1276,7 @@ pub struct InstanceElasticGpuSpecification {
 }
 
 impl InstanceElasticGpuSpecification {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(type_: impl Into<Prop<String>>) -> Self {
         Self {
             type_: type_.into(),
@@ -1225,6 +1302,7 @@ impl Validate for InstanceElasticGpuSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceElasticInferenceAccelerator` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceElasticInferenceAccelerator {
     /// The number of elastic inference accelerators to attach to the instance. Amazon Elastic Inference is no longer available.
@@ -1234,12 +1312,14 @@ pub struct InstanceElasticInferenceAccelerator {
 }
 
 impl InstanceElasticInferenceAccelerator {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(type_: impl Into<Prop<String>>) -> Self {
         Self {
             count: None,
             type_: type_.into(),
         }
     }
+    /// Sets `Count`.
     pub fn count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.count = Some(v.into());
         self
@@ -1279,9 +1359,11 @@ pub struct InstanceEnclaveOptions {
 }
 
 impl InstanceEnclaveOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Enabled`.
     pub fn enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enabled = Some(v.into());
         self
@@ -1314,9 +1396,11 @@ pub struct InstanceHibernationOptions {
 }
 
 impl InstanceHibernationOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Configured`.
     pub fn configured(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.configured = Some(v.into());
         self
@@ -1341,6 +1425,7 @@ impl Validate for InstanceHibernationOptions {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceIpv6Address` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceIpv6Address {
     /// The IPv6 address.
@@ -1348,6 +1433,7 @@ pub struct InstanceIpv6Address {
 }
 
 impl InstanceIpv6Address {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(ipv6_address: impl Into<Prop<String>>) -> Self {
         Self {
             ipv6_address: ipv6_address.into(),
@@ -1385,17 +1471,21 @@ pub struct InstanceLaunchTemplateSpecification {
 }
 
 impl InstanceLaunchTemplateSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `LaunchTemplateId`.
     pub fn launch_template_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.launch_template_id = Some(v.into());
         self
     }
+    /// Sets `LaunchTemplateName`.
     pub fn launch_template_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.launch_template_name = Some(v.into());
         self
     }
+    /// Sets `Version`.
     pub fn version(mut self, v: impl Into<Prop<String>>) -> Self {
         self.version = Some(v.into());
         self
@@ -1426,6 +1516,7 @@ impl Validate for InstanceLaunchTemplateSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceLicenseSpecification` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceLicenseSpecification {
     /// The Amazon Resource Name (ARN) of the license configuration.
@@ -1433,6 +1524,7 @@ pub struct InstanceLicenseSpecification {
 }
 
 impl InstanceLicenseSpecification {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(license_configuration_arn: impl Into<Prop<String>>) -> Self {
         Self {
             license_configuration_arn: license_configuration_arn.into(),
@@ -1478,25 +1570,31 @@ pub struct InstanceMetadataOptions {
 }
 
 impl InstanceMetadataOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `HttpEndpoint`.
     pub fn http_endpoint(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_endpoint = Some(v.into());
         self
     }
+    /// Sets `HttpProtocolIpv6`.
     pub fn http_protocol_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_protocol_ipv6 = Some(v.into());
         self
     }
+    /// Sets `HttpPutResponseHopLimit`.
     pub fn http_put_response_hop_limit(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.http_put_response_hop_limit = Some(v.into());
         self
     }
+    /// Sets `HttpTokens`.
     pub fn http_tokens(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_tokens = Some(v.into());
         self
     }
+    /// Sets `InstanceMetadataTags`.
     pub fn instance_metadata_tags(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_metadata_tags = Some(v.into());
         self
@@ -1559,6 +1657,7 @@ impl Validate for InstanceMetadataOptions {
     }
 }
 
+/// The `InstanceNetworkInterface` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceNetworkInterface {
     /// Not currently supported by AWS CloudFormation.
@@ -1592,6 +1691,7 @@ pub struct InstanceNetworkInterface {
 }
 
 impl InstanceNetworkInterface {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(device_index: impl Into<Prop<String>>) -> Self {
         Self {
             associate_carrier_ip_address: None,
@@ -1610,22 +1710,27 @@ impl InstanceNetworkInterface {
             subnet_id: None,
         }
     }
+    /// Sets `AssociateCarrierIpAddress`.
     pub fn associate_carrier_ip_address(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.associate_carrier_ip_address = Some(v.into());
         self
     }
+    /// Sets `AssociatePublicIpAddress`.
     pub fn associate_public_ip_address(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.associate_public_ip_address = Some(v.into());
         self
     }
+    /// Sets `DeleteOnTermination`.
     pub fn delete_on_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.delete_on_termination = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `EnaSrdSpecification`.
     pub fn ena_srd_specification(
         mut self,
         v: impl Into<Prop<InstanceEnaSrdSpecification>>,
@@ -1633,26 +1738,32 @@ impl InstanceNetworkInterface {
         self.ena_srd_specification = Some(v.into());
         self
     }
+    /// Sets `GroupSet`.
     pub fn group_set(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.group_set = Some(v.into());
         self
     }
+    /// Sets `Ipv6AddressCount`.
     pub fn ipv6_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv6_address_count = Some(v.into());
         self
     }
+    /// Sets `Ipv6Addresses`.
     pub fn ipv6_addresses(mut self, v: impl Into<Prop<Vec<Prop<InstanceIpv6Address>>>>) -> Self {
         self.ipv6_addresses = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaceId`.
     pub fn network_interface_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.network_interface_id = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddress`.
     pub fn private_ip_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.private_ip_address = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddresses`.
     pub fn private_ip_addresses(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstancePrivateIpAddressSpecification>>>>,
@@ -1660,10 +1771,12 @@ impl InstanceNetworkInterface {
         self.private_ip_addresses = Some(v.into());
         self
     }
+    /// Sets `SecondaryPrivateIpAddressCount`.
     pub fn secondary_private_ip_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.secondary_private_ip_address_count = Some(v.into());
         self
     }
+    /// Sets `SubnetId`.
     pub fn subnet_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.subnet_id = Some(v.into());
         self
@@ -1755,13 +1868,16 @@ pub struct InstanceEnaSrdSpecification {
 }
 
 impl InstanceEnaSrdSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnaSrdEnabled`.
     pub fn ena_srd_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ena_srd_enabled = Some(v.into());
         self
     }
+    /// Sets `EnaSrdUdpSpecification`.
     pub fn ena_srd_udp_specification(
         mut self,
         v: impl Into<Prop<InstanceEnaSrdUdpSpecification>>,
@@ -1808,9 +1924,11 @@ pub struct InstanceEnaSrdUdpSpecification {
 }
 
 impl InstanceEnaSrdUdpSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnaSrdUdpEnabled`.
     pub fn ena_srd_udp_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ena_srd_udp_enabled = Some(v.into());
         self
@@ -1839,6 +1957,7 @@ impl Validate for InstanceEnaSrdUdpSpecification {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstancePrivateIpAddressSpecification` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstancePrivateIpAddressSpecification {
     /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4 address can be designated as primary.
@@ -1848,6 +1967,7 @@ pub struct InstancePrivateIpAddressSpecification {
 }
 
 impl InstancePrivateIpAddressSpecification {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         primary: impl Into<Prop<bool>>,
         private_ip_address: impl Into<Prop<String>>,
@@ -1890,17 +2010,21 @@ pub struct InstancePrivateDnsNameOptions {
 }
 
 impl InstancePrivateDnsNameOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnableResourceNameDnsAAAARecord`.
     pub fn enable_resource_name_dns_aaaa_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_aaaa_record = Some(v.into());
         self
     }
+    /// Sets `EnableResourceNameDnsARecord`.
     pub fn enable_resource_name_dns_a_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_a_record = Some(v.into());
         self
     }
+    /// Sets `HostnameType`.
     pub fn hostname_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.hostname_type = Some(v.into());
         self
@@ -1941,6 +2065,7 @@ impl Validate for InstancePrivateDnsNameOptions {
     }
 }
 
+/// The `InstanceSsmAssociation` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSsmAssociation {
     /// The input parameter values to use with the associated SSM document.
@@ -1950,12 +2075,14 @@ pub struct InstanceSsmAssociation {
 }
 
 impl InstanceSsmAssociation {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(document_name: impl Into<Prop<String>>) -> Self {
         Self {
             association_parameters: None,
             document_name: document_name.into(),
         }
     }
+    /// Sets `AssociationParameters`.
     pub fn association_parameters(
         mut self,
         v: impl Into<Prop<Vec<Prop<InstanceAssociationParameter>>>>,
@@ -1994,6 +2121,7 @@ impl Validate for InstanceSsmAssociation {
     }
 }
 
+/// The `InstanceAssociationParameter` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceAssociationParameter {
     /// The name of an input parameter that is in the associated SSM document.
@@ -2003,6 +2131,7 @@ pub struct InstanceAssociationParameter {
 }
 
 impl InstanceAssociationParameter {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         Self {
             key: key.into(),
@@ -2030,13 +2159,17 @@ impl Validate for InstanceAssociationParameter {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceTag` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceTag {
+    /// `Key`.
     pub key: Prop<String>,
+    /// `Value`.
     pub value: Prop<String>,
 }
 
 impl InstanceTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -2064,6 +2197,7 @@ impl Validate for InstanceTag {
     fn validate(&self, _c: &mut Checker) {}
 }
 
+/// The `InstanceVolume` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceVolume {
     /// The device name (for example, /dev/sdh or xvdh).
@@ -2073,6 +2207,7 @@ pub struct InstanceVolume {
 }
 
 impl InstanceVolume {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(device: impl Into<Prop<String>>, volume_id: impl Into<Prop<String>>) -> Self {
         Self {
             device: device.into(),
@@ -2108,9 +2243,11 @@ pub struct InternetGateway {
 }
 
 impl InternetGateway {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<InternetGatewayTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -2175,6 +2312,7 @@ pub struct InternetGatewayTag {
 }
 
 impl InternetGatewayTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -2223,6 +2361,7 @@ pub struct LaunchTemplate {
 }
 
 impl LaunchTemplate {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(launch_template_data: impl Into<Prop<LaunchTemplateData>>) -> Self {
         Self {
             launch_template_data: launch_template_data.into(),
@@ -2231,10 +2370,12 @@ impl LaunchTemplate {
             version_description: None,
         }
     }
+    /// Sets `LaunchTemplateName`.
     pub fn launch_template_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.launch_template_name = Some(v.into());
         self
     }
+    /// Sets `TagSpecifications`.
     pub fn tag_specifications(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateTagSpecificationProperty>>>>,
@@ -2242,6 +2383,7 @@ impl LaunchTemplate {
         self.tag_specifications = Some(v.into());
         self
     }
+    /// Sets `VersionDescription`.
     pub fn version_description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.version_description = Some(v.into());
         self
@@ -2406,9 +2548,11 @@ pub struct LaunchTemplateData {
 }
 
 impl LaunchTemplateData {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BlockDeviceMappings`.
     pub fn block_device_mappings(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateBlockDeviceMapping>>>>,
@@ -2416,6 +2560,7 @@ impl LaunchTemplateData {
         self.block_device_mappings = Some(v.into());
         self
     }
+    /// Sets `CapacityReservationSpecification`.
     pub fn capacity_reservation_specification(
         mut self,
         v: impl Into<Prop<LaunchTemplateCapacityReservationSpecification>>,
@@ -2423,10 +2568,12 @@ impl LaunchTemplateData {
         self.capacity_reservation_specification = Some(v.into());
         self
     }
+    /// Sets `CpuOptions`.
     pub fn cpu_options(mut self, v: impl Into<Prop<LaunchTemplateCpuOptions>>) -> Self {
         self.cpu_options = Some(v.into());
         self
     }
+    /// Sets `CreditSpecification`.
     pub fn credit_specification(
         mut self,
         v: impl Into<Prop<LaunchTemplateCreditSpecification>>,
@@ -2434,22 +2581,27 @@ impl LaunchTemplateData {
         self.credit_specification = Some(v.into());
         self
     }
+    /// Sets `DisableApiStop`.
     pub fn disable_api_stop(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.disable_api_stop = Some(v.into());
         self
     }
+    /// Sets `DisableApiTermination`.
     pub fn disable_api_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.disable_api_termination = Some(v.into());
         self
     }
+    /// Sets `EbsOptimized`.
     pub fn ebs_optimized(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ebs_optimized = Some(v.into());
         self
     }
+    /// Sets `EnclaveOptions`.
     pub fn enclave_options(mut self, v: impl Into<Prop<LaunchTemplateEnclaveOptions>>) -> Self {
         self.enclave_options = Some(v.into());
         self
     }
+    /// Sets `HibernationOptions`.
     pub fn hibernation_options(
         mut self,
         v: impl Into<Prop<LaunchTemplateHibernationOptions>>,
@@ -2457,6 +2609,7 @@ impl LaunchTemplateData {
         self.hibernation_options = Some(v.into());
         self
     }
+    /// Sets `IamInstanceProfile`.
     pub fn iam_instance_profile(
         mut self,
         v: impl Into<Prop<LaunchTemplateIamInstanceProfile>>,
@@ -2464,14 +2617,17 @@ impl LaunchTemplateData {
         self.iam_instance_profile = Some(v.into());
         self
     }
+    /// Sets `ImageId`.
     pub fn image_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.image_id = Some(v.into());
         self
     }
+    /// Sets `InstanceInitiatedShutdownBehavior`.
     pub fn instance_initiated_shutdown_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_initiated_shutdown_behavior = Some(v.into());
         self
     }
+    /// Sets `InstanceMarketOptions`.
     pub fn instance_market_options(
         mut self,
         v: impl Into<Prop<LaunchTemplateInstanceMarketOptions>>,
@@ -2479,6 +2635,7 @@ impl LaunchTemplateData {
         self.instance_market_options = Some(v.into());
         self
     }
+    /// Sets `InstanceRequirements`.
     pub fn instance_requirements(
         mut self,
         v: impl Into<Prop<LaunchTemplateInstanceRequirements>>,
@@ -2486,18 +2643,22 @@ impl LaunchTemplateData {
         self.instance_requirements = Some(v.into());
         self
     }
+    /// Sets `InstanceType`.
     pub fn instance_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_type = Some(v.into());
         self
     }
+    /// Sets `KernelId`.
     pub fn kernel_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kernel_id = Some(v.into());
         self
     }
+    /// Sets `KeyName`.
     pub fn key_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.key_name = Some(v.into());
         self
     }
+    /// Sets `LicenseSpecifications`.
     pub fn license_specifications(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateLicenseSpecification>>>>,
@@ -2505,6 +2666,7 @@ impl LaunchTemplateData {
         self.license_specifications = Some(v.into());
         self
     }
+    /// Sets `MaintenanceOptions`.
     pub fn maintenance_options(
         mut self,
         v: impl Into<Prop<LaunchTemplateMaintenanceOptions>>,
@@ -2512,14 +2674,17 @@ impl LaunchTemplateData {
         self.maintenance_options = Some(v.into());
         self
     }
+    /// Sets `MetadataOptions`.
     pub fn metadata_options(mut self, v: impl Into<Prop<LaunchTemplateMetadataOptions>>) -> Self {
         self.metadata_options = Some(v.into());
         self
     }
+    /// Sets `Monitoring`.
     pub fn monitoring(mut self, v: impl Into<Prop<LaunchTemplateMonitoring>>) -> Self {
         self.monitoring = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaces`.
     pub fn network_interfaces(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateNetworkInterface>>>>,
@@ -2527,6 +2692,7 @@ impl LaunchTemplateData {
         self.network_interfaces = Some(v.into());
         self
     }
+    /// Sets `NetworkPerformanceOptions`.
     pub fn network_performance_options(
         mut self,
         v: impl Into<Prop<LaunchTemplateNetworkPerformanceOptions>>,
@@ -2534,10 +2700,12 @@ impl LaunchTemplateData {
         self.network_performance_options = Some(v.into());
         self
     }
+    /// Sets `Placement`.
     pub fn placement(mut self, v: impl Into<Prop<LaunchTemplatePlacement>>) -> Self {
         self.placement = Some(v.into());
         self
     }
+    /// Sets `PrivateDnsNameOptions`.
     pub fn private_dns_name_options(
         mut self,
         v: impl Into<Prop<LaunchTemplatePrivateDnsNameOptions>>,
@@ -2545,18 +2713,22 @@ impl LaunchTemplateData {
         self.private_dns_name_options = Some(v.into());
         self
     }
+    /// Sets `RamDiskId`.
     pub fn ram_disk_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ram_disk_id = Some(v.into());
         self
     }
+    /// Sets `SecurityGroupIds`.
     pub fn security_group_ids(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.security_group_ids = Some(v.into());
         self
     }
+    /// Sets `SecurityGroups`.
     pub fn security_groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.security_groups = Some(v.into());
         self
     }
+    /// Sets `TagSpecifications`.
     pub fn tag_specifications(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateTagSpecification>>>>,
@@ -2564,6 +2736,7 @@ impl LaunchTemplateData {
         self.tag_specifications = Some(v.into());
         self
     }
+    /// Sets `UserData`.
     pub fn user_data(mut self, v: impl Into<Prop<String>>) -> Self {
         self.user_data = Some(v.into());
         self
@@ -2787,21 +2960,26 @@ pub struct LaunchTemplateBlockDeviceMapping {
 }
 
 impl LaunchTemplateBlockDeviceMapping {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DeviceName`.
     pub fn device_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.device_name = Some(v.into());
         self
     }
+    /// Sets `Ebs`.
     pub fn ebs(mut self, v: impl Into<Prop<LaunchTemplateEbs>>) -> Self {
         self.ebs = Some(v.into());
         self
     }
+    /// Sets `NoDevice`.
     pub fn no_device(mut self, v: impl Into<Prop<String>>) -> Self {
         self.no_device = Some(v.into());
         self
     }
+    /// Sets `VirtualName`.
     pub fn virtual_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.virtual_name = Some(v.into());
         self
@@ -2840,6 +3018,7 @@ impl Validate for LaunchTemplateBlockDeviceMapping {
 pub struct LaunchTemplateEbs {
     /// Indicates whether the EBS volume is deleted on instance termination.
     pub delete_on_termination: Option<Prop<bool>>,
+    /// `EbsCardIndex`.
     pub ebs_card_index: Option<Prop<i64>>,
     /// Indicates whether the EBS volume is encrypted. Encrypted volumes can only be attached to instances that support Amazon EBS encryption. If you are creating a volume from a snapshot, you can't specify an encryption value.
     pub encrypted: Option<Prop<bool>>,
@@ -2860,45 +3039,56 @@ pub struct LaunchTemplateEbs {
 }
 
 impl LaunchTemplateEbs {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DeleteOnTermination`.
     pub fn delete_on_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.delete_on_termination = Some(v.into());
         self
     }
+    /// Sets `EbsCardIndex`.
     pub fn ebs_card_index(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ebs_card_index = Some(v.into());
         self
     }
+    /// Sets `Encrypted`.
     pub fn encrypted(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.encrypted = Some(v.into());
         self
     }
+    /// Sets `Iops`.
     pub fn iops(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.iops = Some(v.into());
         self
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
     }
+    /// Sets `SnapshotId`.
     pub fn snapshot_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.snapshot_id = Some(v.into());
         self
     }
+    /// Sets `Throughput`.
     pub fn throughput(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.throughput = Some(v.into());
         self
     }
+    /// Sets `VolumeInitializationRate`.
     pub fn volume_initialization_rate(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.volume_initialization_rate = Some(v.into());
         self
     }
+    /// Sets `VolumeSize`.
     pub fn volume_size(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.volume_size = Some(v.into());
         self
     }
+    /// Sets `VolumeType`.
     pub fn volume_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.volume_type = Some(v.into());
         self
@@ -2956,13 +3146,16 @@ pub struct LaunchTemplateCapacityReservationSpecification {
 }
 
 impl LaunchTemplateCapacityReservationSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CapacityReservationPreference`.
     pub fn capacity_reservation_preference(mut self, v: impl Into<Prop<String>>) -> Self {
         self.capacity_reservation_preference = Some(v.into());
         self
     }
+    /// Sets `CapacityReservationTarget`.
     pub fn capacity_reservation_target(
         mut self,
         v: impl Into<Prop<LaunchTemplateCapacityReservationTarget>>,
@@ -3022,13 +3215,16 @@ pub struct LaunchTemplateCapacityReservationTarget {
 }
 
 impl LaunchTemplateCapacityReservationTarget {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CapacityReservationId`.
     pub fn capacity_reservation_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.capacity_reservation_id = Some(v.into());
         self
     }
+    /// Sets `CapacityReservationResourceGroupArn`.
     pub fn capacity_reservation_resource_group_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.capacity_reservation_resource_group_arn = Some(v.into());
         self
@@ -3078,21 +3274,26 @@ pub struct LaunchTemplateCpuOptions {
 }
 
 impl LaunchTemplateCpuOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AmdSevSnp`.
     pub fn amd_sev_snp(mut self, v: impl Into<Prop<String>>) -> Self {
         self.amd_sev_snp = Some(v.into());
         self
     }
+    /// Sets `CoreCount`.
     pub fn core_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.core_count = Some(v.into());
         self
     }
+    /// Sets `NestedVirtualization`.
     pub fn nested_virtualization(mut self, v: impl Into<Prop<String>>) -> Self {
         self.nested_virtualization = Some(v.into());
         self
     }
+    /// Sets `ThreadsPerCore`.
     pub fn threads_per_core(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.threads_per_core = Some(v.into());
         self
@@ -3143,9 +3344,11 @@ pub struct LaunchTemplateCreditSpecification {
 }
 
 impl LaunchTemplateCreditSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CpuCredits`.
     pub fn cpu_credits(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cpu_credits = Some(v.into());
         self
@@ -3178,9 +3381,11 @@ pub struct LaunchTemplateEnclaveOptions {
 }
 
 impl LaunchTemplateEnclaveOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Enabled`.
     pub fn enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enabled = Some(v.into());
         self
@@ -3213,9 +3418,11 @@ pub struct LaunchTemplateHibernationOptions {
 }
 
 impl LaunchTemplateHibernationOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Configured`.
     pub fn configured(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.configured = Some(v.into());
         self
@@ -3250,13 +3457,16 @@ pub struct LaunchTemplateIamInstanceProfile {
 }
 
 impl LaunchTemplateIamInstanceProfile {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Arn`.
     pub fn arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.arn = Some(v.into());
         self
     }
+    /// Sets `Name`.
     pub fn name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.name = Some(v.into());
         self
@@ -3292,13 +3502,16 @@ pub struct LaunchTemplateInstanceMarketOptions {
 }
 
 impl LaunchTemplateInstanceMarketOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `MarketType`.
     pub fn market_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.market_type = Some(v.into());
         self
     }
+    /// Sets `SpotOptions`.
     pub fn spot_options(mut self, v: impl Into<Prop<LaunchTemplateSpotOptions>>) -> Self {
         self.spot_options = Some(v.into());
         self
@@ -3359,25 +3572,31 @@ pub struct LaunchTemplateSpotOptions {
 }
 
 impl LaunchTemplateSpotOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BlockDurationMinutes`.
     pub fn block_duration_minutes(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.block_duration_minutes = Some(v.into());
         self
     }
+    /// Sets `InstanceInterruptionBehavior`.
     pub fn instance_interruption_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_interruption_behavior = Some(v.into());
         self
     }
+    /// Sets `MaxPrice`.
     pub fn max_price(mut self, v: impl Into<Prop<String>>) -> Self {
         self.max_price = Some(v.into());
         self
     }
+    /// Sets `SpotInstanceType`.
     pub fn spot_instance_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.spot_instance_type = Some(v.into());
         self
     }
+    /// Sets `ValidUntil`.
     pub fn valid_until(mut self, v: impl Into<Prop<String>>) -> Self {
         self.valid_until = Some(v.into());
         self
@@ -3481,21 +3700,26 @@ pub struct LaunchTemplateInstanceRequirements {
 }
 
 impl LaunchTemplateInstanceRequirements {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AcceleratorCount`.
     pub fn accelerator_count(mut self, v: impl Into<Prop<LaunchTemplateAcceleratorCount>>) -> Self {
         self.accelerator_count = Some(v.into());
         self
     }
+    /// Sets `AcceleratorManufacturers`.
     pub fn accelerator_manufacturers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.accelerator_manufacturers = Some(v.into());
         self
     }
+    /// Sets `AcceleratorNames`.
     pub fn accelerator_names(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.accelerator_names = Some(v.into());
         self
     }
+    /// Sets `AcceleratorTotalMemoryMiB`.
     pub fn accelerator_total_memory_mi_b(
         mut self,
         v: impl Into<Prop<LaunchTemplateAcceleratorTotalMemoryMiB>>,
@@ -3503,18 +3727,22 @@ impl LaunchTemplateInstanceRequirements {
         self.accelerator_total_memory_mi_b = Some(v.into());
         self
     }
+    /// Sets `AcceleratorTypes`.
     pub fn accelerator_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.accelerator_types = Some(v.into());
         self
     }
+    /// Sets `AllowedInstanceTypes`.
     pub fn allowed_instance_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.allowed_instance_types = Some(v.into());
         self
     }
+    /// Sets `BareMetal`.
     pub fn bare_metal(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bare_metal = Some(v.into());
         self
     }
+    /// Sets `BaselineEbsBandwidthMbps`.
     pub fn baseline_ebs_bandwidth_mbps(
         mut self,
         v: impl Into<Prop<LaunchTemplateBaselineEbsBandwidthMbps>>,
@@ -3522,6 +3750,7 @@ impl LaunchTemplateInstanceRequirements {
         self.baseline_ebs_bandwidth_mbps = Some(v.into());
         self
     }
+    /// Sets `BaselinePerformanceFactors`.
     pub fn baseline_performance_factors(
         mut self,
         v: impl Into<Prop<LaunchTemplateBaselinePerformanceFactors>>,
@@ -3529,30 +3758,37 @@ impl LaunchTemplateInstanceRequirements {
         self.baseline_performance_factors = Some(v.into());
         self
     }
+    /// Sets `BurstablePerformance`.
     pub fn burstable_performance(mut self, v: impl Into<Prop<String>>) -> Self {
         self.burstable_performance = Some(v.into());
         self
     }
+    /// Sets `CpuManufacturers`.
     pub fn cpu_manufacturers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.cpu_manufacturers = Some(v.into());
         self
     }
+    /// Sets `ExcludedInstanceTypes`.
     pub fn excluded_instance_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.excluded_instance_types = Some(v.into());
         self
     }
+    /// Sets `InstanceGenerations`.
     pub fn instance_generations(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.instance_generations = Some(v.into());
         self
     }
+    /// Sets `LocalStorage`.
     pub fn local_storage(mut self, v: impl Into<Prop<String>>) -> Self {
         self.local_storage = Some(v.into());
         self
     }
+    /// Sets `LocalStorageTypes`.
     pub fn local_storage_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.local_storage_types = Some(v.into());
         self
     }
+    /// Sets `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice`.
     pub fn max_spot_price_as_percentage_of_optimal_on_demand_price(
         mut self,
         v: impl Into<Prop<i64>>,
@@ -3560,6 +3796,7 @@ impl LaunchTemplateInstanceRequirements {
         self.max_spot_price_as_percentage_of_optimal_on_demand_price = Some(v.into());
         self
     }
+    /// Sets `MemoryGiBPerVCpu`.
     pub fn memory_gi_b_per_v_cpu(
         mut self,
         v: impl Into<Prop<LaunchTemplateMemoryGiBPerVCpu>>,
@@ -3567,10 +3804,12 @@ impl LaunchTemplateInstanceRequirements {
         self.memory_gi_b_per_v_cpu = Some(v.into());
         self
     }
+    /// Sets `MemoryMiB`.
     pub fn memory_mi_b(mut self, v: impl Into<Prop<LaunchTemplateMemoryMiB>>) -> Self {
         self.memory_mi_b = Some(v.into());
         self
     }
+    /// Sets `NetworkBandwidthGbps`.
     pub fn network_bandwidth_gbps(
         mut self,
         v: impl Into<Prop<LaunchTemplateNetworkBandwidthGbps>>,
@@ -3578,6 +3817,7 @@ impl LaunchTemplateInstanceRequirements {
         self.network_bandwidth_gbps = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaceCount`.
     pub fn network_interface_count(
         mut self,
         v: impl Into<Prop<LaunchTemplateNetworkInterfaceCount>>,
@@ -3585,6 +3825,7 @@ impl LaunchTemplateInstanceRequirements {
         self.network_interface_count = Some(v.into());
         self
     }
+    /// Sets `OnDemandMaxPricePercentageOverLowestPrice`.
     pub fn on_demand_max_price_percentage_over_lowest_price(
         mut self,
         v: impl Into<Prop<i64>>,
@@ -3592,14 +3833,17 @@ impl LaunchTemplateInstanceRequirements {
         self.on_demand_max_price_percentage_over_lowest_price = Some(v.into());
         self
     }
+    /// Sets `RequireHibernateSupport`.
     pub fn require_hibernate_support(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.require_hibernate_support = Some(v.into());
         self
     }
+    /// Sets `SpotMaxPricePercentageOverLowestPrice`.
     pub fn spot_max_price_percentage_over_lowest_price(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.spot_max_price_percentage_over_lowest_price = Some(v.into());
         self
     }
+    /// Sets `TotalLocalStorageGB`.
     pub fn total_local_storage_gb(
         mut self,
         v: impl Into<Prop<LaunchTemplateTotalLocalStorageGb>>,
@@ -3607,6 +3851,7 @@ impl LaunchTemplateInstanceRequirements {
         self.total_local_storage_gb = Some(v.into());
         self
     }
+    /// Sets `VCpuCount`.
     pub fn v_cpu_count(mut self, v: impl Into<Prop<LaunchTemplateVCpuCount>>) -> Self {
         self.v_cpu_count = Some(v.into());
         self
@@ -3919,13 +4164,16 @@ pub struct LaunchTemplateAcceleratorCount {
 }
 
 impl LaunchTemplateAcceleratorCount {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -3961,13 +4209,16 @@ pub struct LaunchTemplateAcceleratorTotalMemoryMiB {
 }
 
 impl LaunchTemplateAcceleratorTotalMemoryMiB {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4005,13 +4256,16 @@ pub struct LaunchTemplateBaselineEbsBandwidthMbps {
 }
 
 impl LaunchTemplateBaselineEbsBandwidthMbps {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4045,9 +4299,11 @@ pub struct LaunchTemplateBaselinePerformanceFactors {
 }
 
 impl LaunchTemplateBaselinePerformanceFactors {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Cpu`.
     pub fn cpu(mut self, v: impl Into<Prop<LaunchTemplateCpu>>) -> Self {
         self.cpu = Some(v.into());
         self
@@ -4088,9 +4344,11 @@ pub struct LaunchTemplateCpu {
 }
 
 impl LaunchTemplateCpu {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `References`.
     pub fn references(mut self, v: impl Into<Prop<Vec<Prop<LaunchTemplateReference>>>>) -> Self {
         self.references = Some(v.into());
         self
@@ -4129,9 +4387,11 @@ pub struct LaunchTemplateReference {
 }
 
 impl LaunchTemplateReference {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `InstanceFamily`.
     pub fn instance_family(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_family = Some(v.into());
         self
@@ -4166,13 +4426,16 @@ pub struct LaunchTemplateMemoryGiBPerVCpu {
 }
 
 impl LaunchTemplateMemoryGiBPerVCpu {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4208,13 +4471,16 @@ pub struct LaunchTemplateMemoryMiB {
 }
 
 impl LaunchTemplateMemoryMiB {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4250,13 +4516,16 @@ pub struct LaunchTemplateNetworkBandwidthGbps {
 }
 
 impl LaunchTemplateNetworkBandwidthGbps {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4292,13 +4561,16 @@ pub struct LaunchTemplateNetworkInterfaceCount {
 }
 
 impl LaunchTemplateNetworkInterfaceCount {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4334,13 +4606,16 @@ pub struct LaunchTemplateTotalLocalStorageGb {
 }
 
 impl LaunchTemplateTotalLocalStorageGb {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4376,13 +4651,16 @@ pub struct LaunchTemplateVCpuCount {
 }
 
 impl LaunchTemplateVCpuCount {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Max`.
     pub fn max(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max = Some(v.into());
         self
     }
+    /// Sets `Min`.
     pub fn min(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min = Some(v.into());
         self
@@ -4416,9 +4694,11 @@ pub struct LaunchTemplateLicenseSpecification {
 }
 
 impl LaunchTemplateLicenseSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `LicenseConfigurationArn`.
     pub fn license_configuration_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.license_configuration_arn = Some(v.into());
         self
@@ -4455,9 +4735,11 @@ pub struct LaunchTemplateMaintenanceOptions {
 }
 
 impl LaunchTemplateMaintenanceOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AutoRecovery`.
     pub fn auto_recovery(mut self, v: impl Into<Prop<String>>) -> Self {
         self.auto_recovery = Some(v.into());
         self
@@ -4504,25 +4786,31 @@ pub struct LaunchTemplateMetadataOptions {
 }
 
 impl LaunchTemplateMetadataOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `HttpEndpoint`.
     pub fn http_endpoint(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_endpoint = Some(v.into());
         self
     }
+    /// Sets `HttpProtocolIpv6`.
     pub fn http_protocol_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_protocol_ipv6 = Some(v.into());
         self
     }
+    /// Sets `HttpPutResponseHopLimit`.
     pub fn http_put_response_hop_limit(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.http_put_response_hop_limit = Some(v.into());
         self
     }
+    /// Sets `HttpTokens`.
     pub fn http_tokens(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_tokens = Some(v.into());
         self
     }
+    /// Sets `InstanceMetadataTags`.
     pub fn instance_metadata_tags(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_metadata_tags = Some(v.into());
         self
@@ -4588,9 +4876,11 @@ pub struct LaunchTemplateMonitoring {
 }
 
 impl LaunchTemplateMonitoring {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Enabled`.
     pub fn enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enabled = Some(v.into());
         self
@@ -4668,17 +4958,21 @@ pub struct LaunchTemplateNetworkInterface {
 }
 
 impl LaunchTemplateNetworkInterface {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AssociateCarrierIpAddress`.
     pub fn associate_carrier_ip_address(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.associate_carrier_ip_address = Some(v.into());
         self
     }
+    /// Sets `AssociatePublicIpAddress`.
     pub fn associate_public_ip_address(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.associate_public_ip_address = Some(v.into());
         self
     }
+    /// Sets `ConnectionTrackingSpecification`.
     pub fn connection_tracking_specification(
         mut self,
         v: impl Into<Prop<LaunchTemplateConnectionTrackingSpecification>>,
@@ -4686,22 +4980,27 @@ impl LaunchTemplateNetworkInterface {
         self.connection_tracking_specification = Some(v.into());
         self
     }
+    /// Sets `DeleteOnTermination`.
     pub fn delete_on_termination(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.delete_on_termination = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `DeviceIndex`.
     pub fn device_index(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.device_index = Some(v.into());
         self
     }
+    /// Sets `EnaQueueCount`.
     pub fn ena_queue_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ena_queue_count = Some(v.into());
         self
     }
+    /// Sets `EnaSrdSpecification`.
     pub fn ena_srd_specification(
         mut self,
         v: impl Into<Prop<LaunchTemplateEnaSrdSpecification>>,
@@ -4709,18 +5008,22 @@ impl LaunchTemplateNetworkInterface {
         self.ena_srd_specification = Some(v.into());
         self
     }
+    /// Sets `Groups`.
     pub fn groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.groups = Some(v.into());
         self
     }
+    /// Sets `InterfaceType`.
     pub fn interface_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.interface_type = Some(v.into());
         self
     }
+    /// Sets `Ipv4PrefixCount`.
     pub fn ipv4_prefix_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv4_prefix_count = Some(v.into());
         self
     }
+    /// Sets `Ipv4Prefixes`.
     pub fn ipv4_prefixes(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateIpv4PrefixSpecification>>>>,
@@ -4728,18 +5031,22 @@ impl LaunchTemplateNetworkInterface {
         self.ipv4_prefixes = Some(v.into());
         self
     }
+    /// Sets `Ipv6AddressCount`.
     pub fn ipv6_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv6_address_count = Some(v.into());
         self
     }
+    /// Sets `Ipv6Addresses`.
     pub fn ipv6_addresses(mut self, v: impl Into<Prop<Vec<Prop<LaunchTemplateIpv6Add>>>>) -> Self {
         self.ipv6_addresses = Some(v.into());
         self
     }
+    /// Sets `Ipv6PrefixCount`.
     pub fn ipv6_prefix_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv6_prefix_count = Some(v.into());
         self
     }
+    /// Sets `Ipv6Prefixes`.
     pub fn ipv6_prefixes(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplateIpv6PrefixSpecification>>>>,
@@ -4747,22 +5054,27 @@ impl LaunchTemplateNetworkInterface {
         self.ipv6_prefixes = Some(v.into());
         self
     }
+    /// Sets `NetworkCardIndex`.
     pub fn network_card_index(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.network_card_index = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaceId`.
     pub fn network_interface_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.network_interface_id = Some(v.into());
         self
     }
+    /// Sets `PrimaryIpv6`.
     pub fn primary_ipv6(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.primary_ipv6 = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddress`.
     pub fn private_ip_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.private_ip_address = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddresses`.
     pub fn private_ip_addresses(
         mut self,
         v: impl Into<Prop<Vec<Prop<LaunchTemplatePrivateIpAdd>>>>,
@@ -4770,10 +5082,12 @@ impl LaunchTemplateNetworkInterface {
         self.private_ip_addresses = Some(v.into());
         self
     }
+    /// Sets `SecondaryPrivateIpAddressCount`.
     pub fn secondary_private_ip_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.secondary_private_ip_address_count = Some(v.into());
         self
     }
+    /// Sets `SubnetId`.
     pub fn subnet_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.subnet_id = Some(v.into());
         self
@@ -4895,17 +5209,21 @@ pub struct LaunchTemplateConnectionTrackingSpecification {
 }
 
 impl LaunchTemplateConnectionTrackingSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `TcpEstablishedTimeout`.
     pub fn tcp_established_timeout(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.tcp_established_timeout = Some(v.into());
         self
     }
+    /// Sets `UdpStreamTimeout`.
     pub fn udp_stream_timeout(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.udp_stream_timeout = Some(v.into());
         self
     }
+    /// Sets `UdpTimeout`.
     pub fn udp_timeout(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.udp_timeout = Some(v.into());
         self
@@ -4948,13 +5266,16 @@ pub struct LaunchTemplateEnaSrdSpecification {
 }
 
 impl LaunchTemplateEnaSrdSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnaSrdEnabled`.
     pub fn ena_srd_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ena_srd_enabled = Some(v.into());
         self
     }
+    /// Sets `EnaSrdUdpSpecification`.
     pub fn ena_srd_udp_specification(
         mut self,
         v: impl Into<Prop<LaunchTemplateEnaSrdUdpSpecification>>,
@@ -5001,9 +5322,11 @@ pub struct LaunchTemplateEnaSrdUdpSpecification {
 }
 
 impl LaunchTemplateEnaSrdUdpSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnaSrdUdpEnabled`.
     pub fn ena_srd_udp_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ena_srd_udp_enabled = Some(v.into());
         self
@@ -5040,9 +5363,11 @@ pub struct LaunchTemplateIpv4PrefixSpecification {
 }
 
 impl LaunchTemplateIpv4PrefixSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Ipv4Prefix`.
     pub fn ipv4_prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv4_prefix = Some(v.into());
         self
@@ -5075,9 +5400,11 @@ pub struct LaunchTemplateIpv6Add {
 }
 
 impl LaunchTemplateIpv6Add {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Ipv6Address`.
     pub fn ipv6_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv6_address = Some(v.into());
         self
@@ -5110,9 +5437,11 @@ pub struct LaunchTemplateIpv6PrefixSpecification {
 }
 
 impl LaunchTemplateIpv6PrefixSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Ipv6Prefix`.
     pub fn ipv6_prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv6_prefix = Some(v.into());
         self
@@ -5147,13 +5476,16 @@ pub struct LaunchTemplatePrivateIpAdd {
 }
 
 impl LaunchTemplatePrivateIpAdd {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Primary`.
     pub fn primary(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.primary = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddress`.
     pub fn private_ip_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.private_ip_address = Some(v.into());
         self
@@ -5187,9 +5519,11 @@ pub struct LaunchTemplateNetworkPerformanceOptions {
 }
 
 impl LaunchTemplateNetworkPerformanceOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BandwidthWeighting`.
     pub fn bandwidth_weighting(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bandwidth_weighting = Some(v.into());
         self
@@ -5250,41 +5584,51 @@ pub struct LaunchTemplatePlacement {
 }
 
 impl LaunchTemplatePlacement {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Affinity`.
     pub fn affinity(mut self, v: impl Into<Prop<String>>) -> Self {
         self.affinity = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZone`.
     pub fn availability_zone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone = Some(v.into());
         self
     }
+    /// Sets `GroupId`.
     pub fn group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.group_id = Some(v.into());
         self
     }
+    /// Sets `GroupName`.
     pub fn group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.group_name = Some(v.into());
         self
     }
+    /// Sets `HostId`.
     pub fn host_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.host_id = Some(v.into());
         self
     }
+    /// Sets `HostResourceGroupArn`.
     pub fn host_resource_group_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.host_resource_group_arn = Some(v.into());
         self
     }
+    /// Sets `PartitionNumber`.
     pub fn partition_number(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.partition_number = Some(v.into());
         self
     }
+    /// Sets `SpreadDomain`.
     pub fn spread_domain(mut self, v: impl Into<Prop<String>>) -> Self {
         self.spread_domain = Some(v.into());
         self
     }
+    /// Sets `Tenancy`.
     pub fn tenancy(mut self, v: impl Into<Prop<String>>) -> Self {
         self.tenancy = Some(v.into());
         self
@@ -5339,17 +5683,21 @@ pub struct LaunchTemplatePrivateDnsNameOptions {
 }
 
 impl LaunchTemplatePrivateDnsNameOptions {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnableResourceNameDnsAAAARecord`.
     pub fn enable_resource_name_dns_aaaa_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_aaaa_record = Some(v.into());
         self
     }
+    /// Sets `EnableResourceNameDnsARecord`.
     pub fn enable_resource_name_dns_a_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_a_record = Some(v.into());
         self
     }
+    /// Sets `HostnameType`.
     pub fn hostname_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.hostname_type = Some(v.into());
         self
@@ -5400,13 +5748,16 @@ pub struct LaunchTemplateTagSpecification {
 }
 
 impl LaunchTemplateTagSpecification {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ResourceType`.
     pub fn resource_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.resource_type = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<LaunchTemplateTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -5569,6 +5920,7 @@ pub struct LaunchTemplateTag {
 }
 
 impl LaunchTemplateTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -5606,13 +5958,16 @@ pub struct LaunchTemplateTagSpecificationProperty {
 }
 
 impl LaunchTemplateTagSpecificationProperty {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ResourceType`.
     pub fn resource_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.resource_type = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<LaunchTemplateTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -5795,17 +6150,21 @@ pub struct NatGateway {
 }
 
 impl NatGateway {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AllocationId`.
     pub fn allocation_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.allocation_id = Some(v.into());
         self
     }
+    /// Sets `AvailabilityMode`.
     pub fn availability_mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_mode = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZoneAddresses`.
     pub fn availability_zone_addresses(
         mut self,
         v: impl Into<Prop<Vec<Prop<NatGatewayAvailabilityZoneAddress>>>>,
@@ -5813,38 +6172,47 @@ impl NatGateway {
         self.availability_zone_addresses = Some(v.into());
         self
     }
+    /// Sets `ConnectivityType`.
     pub fn connectivity_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.connectivity_type = Some(v.into());
         self
     }
+    /// Sets `MaxDrainDurationSeconds`.
     pub fn max_drain_duration_seconds(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_drain_duration_seconds = Some(v.into());
         self
     }
+    /// Sets `PrivateIpAddress`.
     pub fn private_ip_address(mut self, v: impl Into<Prop<String>>) -> Self {
         self.private_ip_address = Some(v.into());
         self
     }
+    /// Sets `SecondaryAllocationIds`.
     pub fn secondary_allocation_ids(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.secondary_allocation_ids = Some(v.into());
         self
     }
+    /// Sets `SecondaryPrivateIpAddressCount`.
     pub fn secondary_private_ip_address_count(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.secondary_private_ip_address_count = Some(v.into());
         self
     }
+    /// Sets `SecondaryPrivateIpAddresses`.
     pub fn secondary_private_ip_addresses(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.secondary_private_ip_addresses = Some(v.into());
         self
     }
+    /// Sets `SubnetId`.
     pub fn subnet_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.subnet_id = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<NatGatewayTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `VpcId`.
     pub fn vpc_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_id = Some(v.into());
         self
@@ -5991,6 +6359,7 @@ pub struct NatGatewayAvailabilityZoneAddress {
 }
 
 impl NatGatewayAvailabilityZoneAddress {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(allocation_ids: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         Self {
             allocation_ids: allocation_ids.into(),
@@ -5998,10 +6367,12 @@ impl NatGatewayAvailabilityZoneAddress {
             availability_zone_id: None,
         }
     }
+    /// Sets `AvailabilityZone`.
     pub fn availability_zone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZoneId`.
     pub fn availability_zone_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone_id = Some(v.into());
         self
@@ -6042,6 +6413,7 @@ pub struct NatGatewayTag {
 }
 
 impl NatGatewayTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -6107,6 +6479,7 @@ pub struct Route {
 }
 
 impl Route {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(route_table_id: impl Into<Prop<String>>) -> Self {
         Self {
             carrier_gateway_id: None,
@@ -6127,62 +6500,77 @@ impl Route {
             vpc_peering_connection_id: None,
         }
     }
+    /// Sets `CarrierGatewayId`.
     pub fn carrier_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.carrier_gateway_id = Some(v.into());
         self
     }
+    /// Sets `CoreNetworkArn`.
     pub fn core_network_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.core_network_arn = Some(v.into());
         self
     }
+    /// Sets `DestinationCidrBlock`.
     pub fn destination_cidr_block(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_cidr_block = Some(v.into());
         self
     }
+    /// Sets `DestinationIpv6CidrBlock`.
     pub fn destination_ipv6_cidr_block(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_ipv6_cidr_block = Some(v.into());
         self
     }
+    /// Sets `DestinationPrefixListId`.
     pub fn destination_prefix_list_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_prefix_list_id = Some(v.into());
         self
     }
+    /// Sets `EgressOnlyInternetGatewayId`.
     pub fn egress_only_internet_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.egress_only_internet_gateway_id = Some(v.into());
         self
     }
+    /// Sets `GatewayId`.
     pub fn gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.gateway_id = Some(v.into());
         self
     }
+    /// Sets `InstanceId`.
     pub fn instance_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_id = Some(v.into());
         self
     }
+    /// Sets `LocalGatewayId`.
     pub fn local_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.local_gateway_id = Some(v.into());
         self
     }
+    /// Sets `NatGatewayId`.
     pub fn nat_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.nat_gateway_id = Some(v.into());
         self
     }
+    /// Sets `NetworkInterfaceId`.
     pub fn network_interface_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.network_interface_id = Some(v.into());
         self
     }
+    /// Sets `OdbNetworkArn`.
     pub fn odb_network_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.odb_network_arn = Some(v.into());
         self
     }
+    /// Sets `TransitGatewayId`.
     pub fn transit_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.transit_gateway_id = Some(v.into());
         self
     }
+    /// Sets `VpcEndpointId`.
     pub fn vpc_endpoint_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_endpoint_id = Some(v.into());
         self
     }
+    /// Sets `VpcPeeringConnectionId`.
     pub fn vpc_peering_connection_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_peering_connection_id = Some(v.into());
         self
@@ -6285,12 +6673,14 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(vpc_id: impl Into<Prop<String>>) -> Self {
         Self {
             tags: None,
             vpc_id: vpc_id.into(),
         }
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<RouteTableTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -6356,6 +6746,7 @@ pub struct RouteTableTag {
 }
 
 impl RouteTableTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -6401,6 +6792,7 @@ pub struct SecurityGroup {
 }
 
 impl SecurityGroup {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(group_description: impl Into<Prop<String>>) -> Self {
         Self {
             group_description: group_description.into(),
@@ -6411,10 +6803,12 @@ impl SecurityGroup {
             vpc_id: None,
         }
     }
+    /// Sets `GroupName`.
     pub fn group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.group_name = Some(v.into());
         self
     }
+    /// Sets `SecurityGroupEgress`.
     pub fn security_group_egress(
         mut self,
         v: impl Into<Prop<Vec<Prop<SecurityGroupEgressProperty>>>>,
@@ -6422,6 +6816,7 @@ impl SecurityGroup {
         self.security_group_egress = Some(v.into());
         self
     }
+    /// Sets `SecurityGroupIngress`.
     pub fn security_group_ingress(
         mut self,
         v: impl Into<Prop<Vec<Prop<SecurityGroupIngressProperty>>>>,
@@ -6429,10 +6824,12 @@ impl SecurityGroup {
         self.security_group_ingress = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<SecurityGroupTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `VpcId`.
     pub fn vpc_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_id = Some(v.into());
         self
@@ -6534,19 +6931,29 @@ impl SecurityGroupAttrs {
     }
 }
 
+/// The `SecurityGroupEgressProperty` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityGroupEgressProperty {
+    /// `CidrIp`.
     pub cidr_ip: Option<Prop<String>>,
+    /// `CidrIpv6`.
     pub cidr_ipv6: Option<Prop<String>>,
+    /// `Description`.
     pub description: Option<Prop<String>>,
+    /// `DestinationPrefixListId`.
     pub destination_prefix_list_id: Option<Prop<String>>,
+    /// `DestinationSecurityGroupId`.
     pub destination_security_group_id: Option<Prop<String>>,
+    /// `FromPort`.
     pub from_port: Option<Prop<i64>>,
+    /// `IpProtocol`.
     pub ip_protocol: Prop<String>,
+    /// `ToPort`.
     pub to_port: Option<Prop<i64>>,
 }
 
 impl SecurityGroupEgressProperty {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(ip_protocol: impl Into<Prop<String>>) -> Self {
         Self {
             cidr_ip: None,
@@ -6559,30 +6966,37 @@ impl SecurityGroupEgressProperty {
             to_port: None,
         }
     }
+    /// Sets `CidrIp`.
     pub fn cidr_ip(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ip = Some(v.into());
         self
     }
+    /// Sets `CidrIpv6`.
     pub fn cidr_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ipv6 = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `DestinationPrefixListId`.
     pub fn destination_prefix_list_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_prefix_list_id = Some(v.into());
         self
     }
+    /// Sets `DestinationSecurityGroupId`.
     pub fn destination_security_group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_security_group_id = Some(v.into());
         self
     }
+    /// Sets `FromPort`.
     pub fn from_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.from_port = Some(v.into());
         self
     }
+    /// Sets `ToPort`.
     pub fn to_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.to_port = Some(v.into());
         self
@@ -6633,21 +7047,33 @@ impl Validate for SecurityGroupEgressProperty {
     }
 }
 
+/// The `SecurityGroupIngressProperty` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityGroupIngressProperty {
+    /// `CidrIp`.
     pub cidr_ip: Option<Prop<String>>,
+    /// `CidrIpv6`.
     pub cidr_ipv6: Option<Prop<String>>,
+    /// `Description`.
     pub description: Option<Prop<String>>,
+    /// `FromPort`.
     pub from_port: Option<Prop<i64>>,
+    /// `IpProtocol`.
     pub ip_protocol: Prop<String>,
+    /// `SourcePrefixListId`.
     pub source_prefix_list_id: Option<Prop<String>>,
+    /// `SourceSecurityGroupId`.
     pub source_security_group_id: Option<Prop<String>>,
+    /// `SourceSecurityGroupName`.
     pub source_security_group_name: Option<Prop<String>>,
+    /// `SourceSecurityGroupOwnerId`.
     pub source_security_group_owner_id: Option<Prop<String>>,
+    /// `ToPort`.
     pub to_port: Option<Prop<i64>>,
 }
 
 impl SecurityGroupIngressProperty {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(ip_protocol: impl Into<Prop<String>>) -> Self {
         Self {
             cidr_ip: None,
@@ -6662,38 +7088,47 @@ impl SecurityGroupIngressProperty {
             to_port: None,
         }
     }
+    /// Sets `CidrIp`.
     pub fn cidr_ip(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ip = Some(v.into());
         self
     }
+    /// Sets `CidrIpv6`.
     pub fn cidr_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ipv6 = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `FromPort`.
     pub fn from_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.from_port = Some(v.into());
         self
     }
+    /// Sets `SourcePrefixListId`.
     pub fn source_prefix_list_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_prefix_list_id = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupId`.
     pub fn source_security_group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_id = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupName`.
     pub fn source_security_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_name = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupOwnerId`.
     pub fn source_security_group_owner_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_owner_id = Some(v.into());
         self
     }
+    /// Sets `ToPort`.
     pub fn to_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.to_port = Some(v.into());
         self
@@ -6754,13 +7189,17 @@ impl Validate for SecurityGroupIngressProperty {
     }
 }
 
+/// The `SecurityGroupTag` property type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityGroupTag {
+    /// `Key`.
     pub key: Prop<String>,
+    /// `Value`.
     pub value: Prop<String>,
 }
 
 impl SecurityGroupTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -6812,6 +7251,7 @@ pub struct SecurityGroupEgress {
 }
 
 impl SecurityGroupEgress {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(group_id: impl Into<Prop<String>>, ip_protocol: impl Into<Prop<String>>) -> Self {
         Self {
             cidr_ip: None,
@@ -6825,30 +7265,37 @@ impl SecurityGroupEgress {
             to_port: None,
         }
     }
+    /// Sets `CidrIp`.
     pub fn cidr_ip(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ip = Some(v.into());
         self
     }
+    /// Sets `CidrIpv6`.
     pub fn cidr_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ipv6 = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `DestinationPrefixListId`.
     pub fn destination_prefix_list_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_prefix_list_id = Some(v.into());
         self
     }
+    /// Sets `DestinationSecurityGroupId`.
     pub fn destination_security_group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_security_group_id = Some(v.into());
         self
     }
+    /// Sets `FromPort`.
     pub fn from_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.from_port = Some(v.into());
         self
     }
+    /// Sets `ToPort`.
     pub fn to_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.to_port = Some(v.into());
         self
@@ -6963,6 +7410,7 @@ pub struct SecurityGroupIngress {
 }
 
 impl SecurityGroupIngress {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(ip_protocol: impl Into<Prop<String>>) -> Self {
         Self {
             cidr_ip: None,
@@ -6979,46 +7427,57 @@ impl SecurityGroupIngress {
             to_port: None,
         }
     }
+    /// Sets `CidrIp`.
     pub fn cidr_ip(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ip = Some(v.into());
         self
     }
+    /// Sets `CidrIpv6`.
     pub fn cidr_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_ipv6 = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `FromPort`.
     pub fn from_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.from_port = Some(v.into());
         self
     }
+    /// Sets `GroupId`.
     pub fn group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.group_id = Some(v.into());
         self
     }
+    /// Sets `GroupName`.
     pub fn group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.group_name = Some(v.into());
         self
     }
+    /// Sets `SourcePrefixListId`.
     pub fn source_prefix_list_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_prefix_list_id = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupId`.
     pub fn source_security_group_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_id = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupName`.
     pub fn source_security_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_name = Some(v.into());
         self
     }
+    /// Sets `SourceSecurityGroupOwnerId`.
     pub fn source_security_group_owner_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_security_group_owner_id = Some(v.into());
         self
     }
+    /// Sets `ToPort`.
     pub fn to_port(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.to_port = Some(v.into());
         self
@@ -7157,6 +7616,7 @@ pub struct Subnet {
 }
 
 impl Subnet {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(vpc_id: impl Into<Prop<String>>) -> Self {
         Self {
             assign_ipv6_address_on_creation: None,
@@ -7178,62 +7638,77 @@ impl Subnet {
             vpc_id: vpc_id.into(),
         }
     }
+    /// Sets `AssignIpv6AddressOnCreation`.
     pub fn assign_ipv6_address_on_creation(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.assign_ipv6_address_on_creation = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZone`.
     pub fn availability_zone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZoneId`.
     pub fn availability_zone_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone_id = Some(v.into());
         self
     }
+    /// Sets `CidrBlock`.
     pub fn cidr_block(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_block = Some(v.into());
         self
     }
+    /// Sets `EnableDns64`.
     pub fn enable_dns64(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_dns64 = Some(v.into());
         self
     }
+    /// Sets `EnableLniAtDeviceIndex`.
     pub fn enable_lni_at_device_index(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.enable_lni_at_device_index = Some(v.into());
         self
     }
+    /// Sets `Ipv4IpamPoolId`.
     pub fn ipv4_ipam_pool_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv4_ipam_pool_id = Some(v.into());
         self
     }
+    /// Sets `Ipv4NetmaskLength`.
     pub fn ipv4_netmask_length(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv4_netmask_length = Some(v.into());
         self
     }
+    /// Sets `Ipv6CidrBlock`.
     pub fn ipv6_cidr_block(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv6_cidr_block = Some(v.into());
         self
     }
+    /// Sets `Ipv6IpamPoolId`.
     pub fn ipv6_ipam_pool_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv6_ipam_pool_id = Some(v.into());
         self
     }
+    /// Sets `Ipv6Native`.
     pub fn ipv6_native(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ipv6_native = Some(v.into());
         self
     }
+    /// Sets `Ipv6NetmaskLength`.
     pub fn ipv6_netmask_length(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv6_netmask_length = Some(v.into());
         self
     }
+    /// Sets `MapPublicIpOnLaunch`.
     pub fn map_public_ip_on_launch(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.map_public_ip_on_launch = Some(v.into());
         self
     }
+    /// Sets `OutpostArn`.
     pub fn outpost_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.outpost_arn = Some(v.into());
         self
     }
+    /// Sets `PrivateDnsNameOptionsOnLaunch`.
     pub fn private_dns_name_options_on_launch(
         mut self,
         v: impl Into<Prop<SubnetPrivateDnsNameOptionsOnLaunch>>,
@@ -7241,6 +7716,7 @@ impl Subnet {
         self.private_dns_name_options_on_launch = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<SubnetTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -7467,23 +7943,30 @@ impl SubnetAttrs {
 /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries to the instances should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubnetPrivateDnsNameOptionsOnLaunch {
+    /// `EnableResourceNameDnsAAAARecord`.
     pub enable_resource_name_dns_aaaa_record: Option<Prop<bool>>,
+    /// `EnableResourceNameDnsARecord`.
     pub enable_resource_name_dns_a_record: Option<Prop<bool>>,
+    /// `HostnameType`.
     pub hostname_type: Option<Prop<String>>,
 }
 
 impl SubnetPrivateDnsNameOptionsOnLaunch {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EnableResourceNameDnsAAAARecord`.
     pub fn enable_resource_name_dns_aaaa_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_aaaa_record = Some(v.into());
         self
     }
+    /// Sets `EnableResourceNameDnsARecord`.
     pub fn enable_resource_name_dns_a_record(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_resource_name_dns_a_record = Some(v.into());
         self
     }
+    /// Sets `HostnameType`.
     pub fn hostname_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.hostname_type = Some(v.into());
         self
@@ -7528,6 +8011,7 @@ pub struct SubnetTag {
 }
 
 impl SubnetTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -7565,6 +8049,7 @@ pub struct SubnetRouteTableAssociation {
 }
 
 impl SubnetRouteTableAssociation {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         route_table_id: impl Into<Prop<String>>,
         subnet_id: impl Into<Prop<String>>,
@@ -7641,37 +8126,46 @@ pub struct Vpc {
 }
 
 impl Vpc {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `CidrBlock`.
     pub fn cidr_block(mut self, v: impl Into<Prop<String>>) -> Self {
         self.cidr_block = Some(v.into());
         self
     }
+    /// Sets `EnableDnsHostnames`.
     pub fn enable_dns_hostnames(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_dns_hostnames = Some(v.into());
         self
     }
+    /// Sets `EnableDnsSupport`.
     pub fn enable_dns_support(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_dns_support = Some(v.into());
         self
     }
+    /// Sets `InstanceTenancy`.
     pub fn instance_tenancy(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_tenancy = Some(v.into());
         self
     }
+    /// Sets `Ipv4IpamPoolId`.
     pub fn ipv4_ipam_pool_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ipv4_ipam_pool_id = Some(v.into());
         self
     }
+    /// Sets `Ipv4NetmaskLength`.
     pub fn ipv4_netmask_length(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.ipv4_netmask_length = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<VpcTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `VpcEncryptionControl`.
     pub fn vpc_encryption_control(mut self, v: impl Into<Prop<VpcEncryptionControl>>) -> Self {
         self.vpc_encryption_control = Some(v.into());
         self
@@ -8070,6 +8564,7 @@ pub struct VpcTag {
 }
 
 impl VpcTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -8100,54 +8595,72 @@ impl Validate for VpcTag {
 /// Describes the configuration and state of VPC encryption controls. For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VpcEncryptionControl {
+    /// `EgressOnlyInternetGatewayExclusion`.
     pub egress_only_internet_gateway_exclusion: Option<Prop<String>>,
+    /// `ElasticFileSystemExclusion`.
     pub elastic_file_system_exclusion: Option<Prop<String>>,
+    /// `InternetGatewayExclusion`.
     pub internet_gateway_exclusion: Option<Prop<String>>,
+    /// `LambdaExclusion`.
     pub lambda_exclusion: Option<Prop<String>>,
     /// The encryption mode for the VPC Encryption Control configuration.
     pub mode: Option<Prop<String>>,
+    /// `NatGatewayExclusion`.
     pub nat_gateway_exclusion: Option<Prop<String>>,
+    /// `VirtualPrivateGatewayExclusion`.
     pub virtual_private_gateway_exclusion: Option<Prop<String>>,
+    /// `VpcLatticeExclusion`.
     pub vpc_lattice_exclusion: Option<Prop<String>>,
+    /// `VpcPeeringExclusion`.
     pub vpc_peering_exclusion: Option<Prop<String>>,
 }
 
 impl VpcEncryptionControl {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EgressOnlyInternetGatewayExclusion`.
     pub fn egress_only_internet_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.egress_only_internet_gateway_exclusion = Some(v.into());
         self
     }
+    /// Sets `ElasticFileSystemExclusion`.
     pub fn elastic_file_system_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.elastic_file_system_exclusion = Some(v.into());
         self
     }
+    /// Sets `InternetGatewayExclusion`.
     pub fn internet_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.internet_gateway_exclusion = Some(v.into());
         self
     }
+    /// Sets `LambdaExclusion`.
     pub fn lambda_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.lambda_exclusion = Some(v.into());
         self
     }
+    /// Sets `Mode`.
     pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.mode = Some(v.into());
         self
     }
+    /// Sets `NatGatewayExclusion`.
     pub fn nat_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.nat_gateway_exclusion = Some(v.into());
         self
     }
+    /// Sets `VirtualPrivateGatewayExclusion`.
     pub fn virtual_private_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.virtual_private_gateway_exclusion = Some(v.into());
         self
     }
+    /// Sets `VpcLatticeExclusion`.
     pub fn vpc_lattice_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_lattice_exclusion = Some(v.into());
         self
     }
+    /// Sets `VpcPeeringExclusion`.
     pub fn vpc_peering_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpc_peering_exclusion = Some(v.into());
         self
@@ -8266,6 +8779,7 @@ pub struct VpcGatewayAttachment {
 }
 
 impl VpcGatewayAttachment {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(vpc_id: impl Into<Prop<String>>) -> Self {
         Self {
             internet_gateway_id: None,
@@ -8273,10 +8787,12 @@ impl VpcGatewayAttachment {
             vpn_gateway_id: None,
         }
     }
+    /// Sets `InternetGatewayId`.
     pub fn internet_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.internet_gateway_id = Some(v.into());
         self
     }
+    /// Sets `VpnGatewayId`.
     pub fn vpn_gateway_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.vpn_gateway_id = Some(v.into());
         self

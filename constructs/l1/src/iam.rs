@@ -43,6 +43,7 @@ pub struct InstanceProfile {
 }
 
 impl InstanceProfile {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(roles: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         Self {
             instance_profile_name: None,
@@ -50,10 +51,12 @@ impl InstanceProfile {
             roles: roles.into(),
         }
     }
+    /// Sets `InstanceProfileName`.
     pub fn instance_profile_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.instance_profile_name = Some(v.into());
         self
     }
+    /// Sets `Path`.
     pub fn path(mut self, v: impl Into<Prop<String>>) -> Self {
         self.path = Some(v.into());
         self
@@ -142,6 +145,7 @@ pub struct ManagedPolicy {
     pub managed_policy_name: Option<Prop<String>>,
     /// The path for the policy. For more information about paths, see [IAM identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*. This parameter is optional. If it is not included, it defaults to a slash (/).
     pub path: Option<Prop<String>>,
+    /// `PolicyDocument`.
     pub policy_document: Value,
     /// The name (friendly name, not ARN) of the role to attach the policy to. This parameter allows (per its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex)) a string of characters consisting of upper and lowercase alphanumeric characters with no spaces.
     pub roles: Option<Prop<Vec<Prop<String>>>>,
@@ -150,6 +154,7 @@ pub struct ManagedPolicy {
 }
 
 impl ManagedPolicy {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(policy_document: impl Into<Value>) -> Self {
         Self {
             description: None,
@@ -161,26 +166,32 @@ impl ManagedPolicy {
             users: None,
         }
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `Groups`.
     pub fn groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.groups = Some(v.into());
         self
     }
+    /// Sets `ManagedPolicyName`.
     pub fn managed_policy_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.managed_policy_name = Some(v.into());
         self
     }
+    /// Sets `Path`.
     pub fn path(mut self, v: impl Into<Prop<String>>) -> Self {
         self.path = Some(v.into());
         self
     }
+    /// Sets `Roles`.
     pub fn roles(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.roles = Some(v.into());
         self
     }
+    /// Sets `Users`.
     pub fn users(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.users = Some(v.into());
         self
@@ -304,6 +315,7 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(policy_document: impl Into<Value>, policy_name: impl Into<Prop<String>>) -> Self {
         Self {
             groups: None,
@@ -313,14 +325,17 @@ impl Policy {
             users: None,
         }
     }
+    /// Sets `Groups`.
     pub fn groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.groups = Some(v.into());
         self
     }
+    /// Sets `Roles`.
     pub fn roles(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.roles = Some(v.into());
         self
     }
+    /// Sets `Users`.
     pub fn users(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.users = Some(v.into());
         self
@@ -402,6 +417,7 @@ pub struct Role {
 }
 
 impl Role {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(assume_role_policy_document: impl Into<Value>) -> Self {
         Self {
             assume_role_policy_document: assume_role_policy_document.into(),
@@ -415,34 +431,42 @@ impl Role {
             tags: None,
         }
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `ManagedPolicyArns`.
     pub fn managed_policy_arns(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.managed_policy_arns = Some(v.into());
         self
     }
+    /// Sets `MaxSessionDuration`.
     pub fn max_session_duration(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_session_duration = Some(v.into());
         self
     }
+    /// Sets `Path`.
     pub fn path(mut self, v: impl Into<Prop<String>>) -> Self {
         self.path = Some(v.into());
         self
     }
+    /// Sets `PermissionsBoundary`.
     pub fn permissions_boundary(mut self, v: impl Into<Prop<String>>) -> Self {
         self.permissions_boundary = Some(v.into());
         self
     }
+    /// Sets `Policies`.
     pub fn policies(mut self, v: impl Into<Prop<Vec<Prop<RolePolicy>>>>) -> Self {
         self.policies = Some(v.into());
         self
     }
+    /// Sets `RoleName`.
     pub fn role_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.role_name = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<RoleTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -576,6 +600,7 @@ pub struct RolePolicy {
 }
 
 impl RolePolicy {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(policy_document: impl Into<Value>, policy_name: impl Into<Prop<String>>) -> Self {
         Self {
             policy_document: policy_document.into(),
@@ -613,6 +638,7 @@ pub struct RoleTag {
 }
 
 impl RoleTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),

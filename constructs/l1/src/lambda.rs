@@ -113,6 +113,7 @@ pub struct Function {
     pub memory_size: Option<Prop<i64>>,
     /// The type of deployment package. Set to ``Image`` for container image and set ``Zip`` for .zip file archive.
     pub package_type: Option<Prop<String>>,
+    /// `PublishToLatestPublished`.
     pub publish_to_latest_published: Option<Prop<bool>>,
     /// The status of your function's recursive loop detection configuration. When this value is set to ``Allow``and Lambda detects your function being invoked as part of a recursive loop, it doesn't take any action.
     pub recursive_loop: Option<Prop<String>>,
@@ -139,6 +140,7 @@ pub struct Function {
 }
 
 impl Function {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(code: impl Into<Prop<FunctionCode>>, role: impl Into<Prop<String>>) -> Self {
         Self {
             architectures: None,
@@ -174,10 +176,12 @@ impl Function {
             vpc_config: None,
         }
     }
+    /// Sets `Architectures`.
     pub fn architectures(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.architectures = Some(v.into());
         self
     }
+    /// Sets `CapacityProviderConfig`.
     pub fn capacity_provider_config(
         mut self,
         v: impl Into<Prop<FunctionCapacityProviderConfig>>,
@@ -185,30 +189,37 @@ impl Function {
         self.capacity_provider_config = Some(v.into());
         self
     }
+    /// Sets `CodeSigningConfigArn`.
     pub fn code_signing_config_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.code_signing_config_arn = Some(v.into());
         self
     }
+    /// Sets `DeadLetterConfig`.
     pub fn dead_letter_config(mut self, v: impl Into<Prop<FunctionDeadLetterConfig>>) -> Self {
         self.dead_letter_config = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `DurableConfig`.
     pub fn durable_config(mut self, v: impl Into<Prop<FunctionDurableConfig>>) -> Self {
         self.durable_config = Some(v.into());
         self
     }
+    /// Sets `Environment`.
     pub fn environment(mut self, v: impl Into<Prop<FunctionEnvironment>>) -> Self {
         self.environment = Some(v.into());
         self
     }
+    /// Sets `EphemeralStorage`.
     pub fn ephemeral_storage(mut self, v: impl Into<Prop<FunctionEphemeralStorage>>) -> Self {
         self.ephemeral_storage = Some(v.into());
         self
     }
+    /// Sets `FileSystemConfigs`.
     pub fn file_system_configs(
         mut self,
         v: impl Into<Prop<Vec<Prop<FunctionFileSystemConfig>>>>,
@@ -216,58 +227,72 @@ impl Function {
         self.file_system_configs = Some(v.into());
         self
     }
+    /// Sets `FunctionName`.
     pub fn function_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.function_name = Some(v.into());
         self
     }
+    /// Sets `FunctionScalingConfig`.
     pub fn function_scaling_config(mut self, v: impl Into<Prop<FunctionScalingConfig>>) -> Self {
         self.function_scaling_config = Some(v.into());
         self
     }
+    /// Sets `Handler`.
     pub fn handler(mut self, v: impl Into<Prop<String>>) -> Self {
         self.handler = Some(v.into());
         self
     }
+    /// Sets `ImageConfig`.
     pub fn image_config(mut self, v: impl Into<Prop<FunctionImageConfig>>) -> Self {
         self.image_config = Some(v.into());
         self
     }
+    /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_arn = Some(v.into());
         self
     }
+    /// Sets `Layers`.
     pub fn layers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.layers = Some(v.into());
         self
     }
+    /// Sets `LoggingConfig`.
     pub fn logging_config(mut self, v: impl Into<Prop<FunctionLoggingConfig>>) -> Self {
         self.logging_config = Some(v.into());
         self
     }
+    /// Sets `MemorySize`.
     pub fn memory_size(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.memory_size = Some(v.into());
         self
     }
+    /// Sets `PackageType`.
     pub fn package_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.package_type = Some(v.into());
         self
     }
+    /// Sets `PublishToLatestPublished`.
     pub fn publish_to_latest_published(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.publish_to_latest_published = Some(v.into());
         self
     }
+    /// Sets `RecursiveLoop`.
     pub fn recursive_loop(mut self, v: impl Into<Prop<String>>) -> Self {
         self.recursive_loop = Some(v.into());
         self
     }
+    /// Sets `ReservedConcurrentExecutions`.
     pub fn reserved_concurrent_executions(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.reserved_concurrent_executions = Some(v.into());
         self
     }
+    /// Sets `Runtime`.
     pub fn runtime(mut self, v: impl Into<Prop<String>>) -> Self {
         self.runtime = Some(v.into());
         self
     }
+    /// Sets `RuntimeManagementConfig`.
     pub fn runtime_management_config(
         mut self,
         v: impl Into<Prop<FunctionRuntimeManagementConfig>>,
@@ -275,26 +300,32 @@ impl Function {
         self.runtime_management_config = Some(v.into());
         self
     }
+    /// Sets `SnapStart`.
     pub fn snap_start(mut self, v: impl Into<Prop<FunctionSnapStart>>) -> Self {
         self.snap_start = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<FunctionTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `TenancyConfig`.
     pub fn tenancy_config(mut self, v: impl Into<Prop<FunctionTenancyConfig>>) -> Self {
         self.tenancy_config = Some(v.into());
         self
     }
+    /// Sets `Timeout`.
     pub fn timeout(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.timeout = Some(v.into());
         self
     }
+    /// Sets `TracingConfig`.
     pub fn tracing_config(mut self, v: impl Into<Prop<FunctionTracingConfig>>) -> Self {
         self.tracing_config = Some(v.into());
         self
     }
+    /// Sets `VpcConfig`.
     pub fn vpc_config(mut self, v: impl Into<Prop<FunctionVpcConfig>>) -> Self {
         self.vpc_config = Some(v.into());
         self
@@ -649,6 +680,7 @@ pub struct FunctionCapacityProviderConfig {
 }
 
 impl FunctionCapacityProviderConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         lambda_managed_instances_capacity_provider_config: impl Into<
             Prop<FunctionLambdaManagedInstancesCapacityProviderConfig>,
@@ -700,6 +732,7 @@ pub struct FunctionLambdaManagedInstancesCapacityProviderConfig {
 }
 
 impl FunctionLambdaManagedInstancesCapacityProviderConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(capacity_provider_arn: impl Into<Prop<String>>) -> Self {
         Self {
             capacity_provider_arn: capacity_provider_arn.into(),
@@ -707,10 +740,12 @@ impl FunctionLambdaManagedInstancesCapacityProviderConfig {
             per_execution_environment_max_concurrency: None,
         }
     }
+    /// Sets `ExecutionEnvironmentMemoryGiBPerVCpu`.
     pub fn execution_environment_memory_gi_b_per_v_cpu(mut self, v: impl Into<Prop<f64>>) -> Self {
         self.execution_environment_memory_gi_b_per_v_cpu = Some(v.into());
         self
     }
+    /// Sets `PerExecutionEnvironmentMaxConcurrency`.
     pub fn per_execution_environment_max_concurrency(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.per_execution_environment_max_concurrency = Some(v.into());
         self
@@ -778,33 +813,41 @@ pub struct FunctionCode {
 }
 
 impl FunctionCode {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ImageUri`.
     pub fn image_uri(mut self, v: impl Into<Prop<String>>) -> Self {
         self.image_uri = Some(v.into());
         self
     }
+    /// Sets `S3Bucket`.
     pub fn s3_bucket(mut self, v: impl Into<Prop<String>>) -> Self {
         self.s3_bucket = Some(v.into());
         self
     }
+    /// Sets `S3Key`.
     pub fn s3_key(mut self, v: impl Into<Prop<String>>) -> Self {
         self.s3_key = Some(v.into());
         self
     }
+    /// Sets `S3ObjectStorageMode`.
     pub fn s3_object_storage_mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.s3_object_storage_mode = Some(v.into());
         self
     }
+    /// Sets `S3ObjectVersion`.
     pub fn s3_object_version(mut self, v: impl Into<Prop<String>>) -> Self {
         self.s3_object_version = Some(v.into());
         self
     }
+    /// Sets `SourceKMSKeyArn`.
     pub fn source_kms_key_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_kms_key_arn = Some(v.into());
         self
     }
+    /// Sets `ZipFile`.
     pub fn zip_file(mut self, v: impl Into<Prop<String>>) -> Self {
         self.zip_file = Some(v.into());
         self
@@ -874,9 +917,11 @@ pub struct FunctionDeadLetterConfig {
 }
 
 impl FunctionDeadLetterConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `TargetArn`.
     pub fn target_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.target_arn = Some(v.into());
         self
@@ -920,6 +965,7 @@ pub struct FunctionDurableConfig {
 }
 
 impl FunctionDurableConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(execution_timeout: impl Into<Prop<i64>>) -> Self {
         Self {
             execution_timeout: execution_timeout.into(),
@@ -927,10 +973,12 @@ impl FunctionDurableConfig {
             retention_period_in_days: None,
         }
     }
+    /// Sets `KMSKeyArn`.
     pub fn kms_key_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_arn = Some(v.into());
         self
     }
+    /// Sets `RetentionPeriodInDays`.
     pub fn retention_period_in_days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.retention_period_in_days = Some(v.into());
         self
@@ -984,9 +1032,11 @@ pub struct FunctionEnvironment {
 }
 
 impl FunctionEnvironment {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Variables`.
     pub fn variables(mut self, v: impl Into<Prop<BTreeMap<String, Value>>>) -> Self {
         self.variables = Some(v.into());
         self
@@ -1019,6 +1069,7 @@ pub struct FunctionEphemeralStorage {
 }
 
 impl FunctionEphemeralStorage {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(size: impl Into<Prop<i64>>) -> Self {
         Self { size: size.into() }
     }
@@ -1058,6 +1109,7 @@ pub struct FunctionFileSystemConfig {
 }
 
 impl FunctionFileSystemConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(arn: impl Into<Prop<String>>, local_mount_path: impl Into<Prop<String>>) -> Self {
         Self {
             arn: arn.into(),
@@ -1065,6 +1117,7 @@ impl FunctionFileSystemConfig {
             s3_files_config: None,
         }
     }
+    /// Sets `S3FilesConfig`.
     pub fn s3_files_config(mut self, v: impl Into<Prop<FunctionS3FilesConfig>>) -> Self {
         self.s3_files_config = Some(v.into());
         self
@@ -1114,9 +1167,11 @@ pub struct FunctionS3FilesConfig {
 }
 
 impl FunctionS3FilesConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DirectS3Read`.
     pub fn direct_s3_read(mut self, v: impl Into<Prop<String>>) -> Self {
         self.direct_s3_read = Some(v.into());
         self
@@ -1157,13 +1212,16 @@ pub struct FunctionScalingConfig {
 }
 
 impl FunctionScalingConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `MaxExecutionEnvironments`.
     pub fn max_execution_environments(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_execution_environments = Some(v.into());
         self
     }
+    /// Sets `MinExecutionEnvironments`.
     pub fn min_execution_environments(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.min_execution_environments = Some(v.into());
         self
@@ -1220,17 +1278,21 @@ pub struct FunctionImageConfig {
 }
 
 impl FunctionImageConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Command`.
     pub fn command(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.command = Some(v.into());
         self
     }
+    /// Sets `EntryPoint`.
     pub fn entry_point(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.entry_point = Some(v.into());
         self
     }
+    /// Sets `WorkingDirectory`.
     pub fn working_directory(mut self, v: impl Into<Prop<String>>) -> Self {
         self.working_directory = Some(v.into());
         self
@@ -1287,21 +1349,26 @@ pub struct FunctionLoggingConfig {
 }
 
 impl FunctionLoggingConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ApplicationLogLevel`.
     pub fn application_log_level(mut self, v: impl Into<Prop<String>>) -> Self {
         self.application_log_level = Some(v.into());
         self
     }
+    /// Sets `LogFormat`.
     pub fn log_format(mut self, v: impl Into<Prop<String>>) -> Self {
         self.log_format = Some(v.into());
         self
     }
+    /// Sets `LogGroup`.
     pub fn log_group(mut self, v: impl Into<Prop<String>>) -> Self {
         self.log_group = Some(v.into());
         self
     }
+    /// Sets `SystemLogLevel`.
     pub fn system_log_level(mut self, v: impl Into<Prop<String>>) -> Self {
         self.system_log_level = Some(v.into());
         self
@@ -1365,12 +1432,14 @@ pub struct FunctionRuntimeManagementConfig {
 }
 
 impl FunctionRuntimeManagementConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(update_runtime_on: impl Into<Prop<String>>) -> Self {
         Self {
             runtime_version_arn: None,
             update_runtime_on: update_runtime_on.into(),
         }
     }
+    /// Sets `RuntimeVersionArn`.
     pub fn runtime_version_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.runtime_version_arn = Some(v.into());
         self
@@ -1415,6 +1484,7 @@ pub struct FunctionSnapStart {
 }
 
 impl FunctionSnapStart {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(apply_on: impl Into<Prop<String>>) -> Self {
         Self {
             apply_on: apply_on.into(),
@@ -1454,12 +1524,14 @@ pub struct FunctionTag {
 }
 
 impl FunctionTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
             value: None,
         }
     }
+    /// Sets `Value`.
     pub fn value(mut self, v: impl Into<Prop<String>>) -> Self {
         self.value = Some(v.into());
         self
@@ -1502,6 +1574,7 @@ pub struct FunctionTenancyConfig {
 }
 
 impl FunctionTenancyConfig {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(tenant_isolation_mode: impl Into<Prop<String>>) -> Self {
         Self {
             tenant_isolation_mode: tenant_isolation_mode.into(),
@@ -1543,9 +1616,11 @@ pub struct FunctionTracingConfig {
 }
 
 impl FunctionTracingConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Mode`.
     pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.mode = Some(v.into());
         self
@@ -1588,17 +1663,21 @@ pub struct FunctionVpcConfig {
 }
 
 impl FunctionVpcConfig {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Ipv6AllowedForDualStack`.
     pub fn ipv6_allowed_for_dual_stack(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ipv6_allowed_for_dual_stack = Some(v.into());
         self
     }
+    /// Sets `SecurityGroupIds`.
     pub fn security_group_ids(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.security_group_ids = Some(v.into());
         self
     }
+    /// Sets `SubnetIds`.
     pub fn subnet_ids(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.subnet_ids = Some(v.into());
         self
@@ -1680,6 +1759,7 @@ pub struct Permission {
 }
 
 impl Permission {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         action: impl Into<Prop<String>>,
         function_name: impl Into<Prop<String>>,
@@ -1697,26 +1777,32 @@ impl Permission {
             source_arn: None,
         }
     }
+    /// Sets `EventSourceToken`.
     pub fn event_source_token(mut self, v: impl Into<Prop<String>>) -> Self {
         self.event_source_token = Some(v.into());
         self
     }
+    /// Sets `FunctionUrlAuthType`.
     pub fn function_url_auth_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.function_url_auth_type = Some(v.into());
         self
     }
+    /// Sets `InvokedViaFunctionUrl`.
     pub fn invoked_via_function_url(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.invoked_via_function_url = Some(v.into());
         self
     }
+    /// Sets `PrincipalOrgID`.
     pub fn principal_org_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.principal_org_id = Some(v.into());
         self
     }
+    /// Sets `SourceAccount`.
     pub fn source_account(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_account = Some(v.into());
         self
     }
+    /// Sets `SourceArn`.
     pub fn source_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_arn = Some(v.into());
         self
@@ -1836,6 +1922,7 @@ impl PermissionAttrs {
 pub struct Url {
     /// Can be either AWS_IAM if the requests are authorized via IAM, or NONE if no authorization is configured on the Function URL.
     pub auth_type: Prop<String>,
+    /// `Cors`.
     pub cors: Option<Prop<UrlCors>>,
     /// The invocation mode for the function's URL. Set to BUFFERED if you want to buffer responses before returning them to the client. Set to RESPONSE_STREAM if you want to stream responses, allowing faster time to first byte and larger response payload sizes. If not set, defaults to BUFFERED.
     pub invoke_mode: Option<Prop<String>>,
@@ -1846,6 +1933,7 @@ pub struct Url {
 }
 
 impl Url {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         auth_type: impl Into<Prop<String>>,
         target_function_arn: impl Into<Prop<String>>,
@@ -1858,14 +1946,17 @@ impl Url {
             target_function_arn: target_function_arn.into(),
         }
     }
+    /// Sets `Cors`.
     pub fn cors(mut self, v: impl Into<Prop<UrlCors>>) -> Self {
         self.cors = Some(v.into());
         self
     }
+    /// Sets `InvokeMode`.
     pub fn invoke_mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.invoke_mode = Some(v.into());
         self
     }
+    /// Sets `Qualifier`.
     pub fn qualifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.qualifier = Some(v.into());
         self
@@ -1941,6 +2032,7 @@ impl UrlAttrs {
     }
 }
 
+/// The `UrlCors` property type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UrlCors {
     /// Specifies whether credentials are included in the CORS request.
@@ -1953,33 +2045,41 @@ pub struct UrlCors {
     pub allow_origins: Option<Prop<Vec<Prop<String>>>>,
     /// Represents a collection of exposed headers.
     pub expose_headers: Option<Prop<Vec<Prop<String>>>>,
+    /// `MaxAge`.
     pub max_age: Option<Prop<i64>>,
 }
 
 impl UrlCors {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AllowCredentials`.
     pub fn allow_credentials(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.allow_credentials = Some(v.into());
         self
     }
+    /// Sets `AllowHeaders`.
     pub fn allow_headers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.allow_headers = Some(v.into());
         self
     }
+    /// Sets `AllowMethods`.
     pub fn allow_methods(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.allow_methods = Some(v.into());
         self
     }
+    /// Sets `AllowOrigins`.
     pub fn allow_origins(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.allow_origins = Some(v.into());
         self
     }
+    /// Sets `ExposeHeaders`.
     pub fn expose_headers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.expose_headers = Some(v.into());
         self
     }
+    /// Sets `MaxAge`.
     pub fn max_age(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_age = Some(v.into());
         self

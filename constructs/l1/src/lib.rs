@@ -11,8 +11,10 @@
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
-//! the rules or the L2 constructs does not rebuild it. `missing_docs` is not denied here: the
-//! generator documents types from the schema descriptions, which not every property has.
+//! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
+//! schema's descriptions where it has them, else by the property's CloudFormation name.
+
+#![deny(missing_docs)]
 
 use snowcdk_constructs_core::template::{Checker, Prop, ResourceSpec, ToValue, Value};
 

@@ -23,6 +23,7 @@ static PATTERN_1: LazyLock<Option<Regex>> =
 pub struct LogGroup {
     /// Indicates whether bearer token authentication is enabled for this log group. When enabled, bearer token authentication is allowed on operations until it is explicitly disabled.
     pub bearer_token_authentication_enabled: Option<Prop<bool>>,
+    /// `DataProtectionPolicy`.
     pub data_protection_policy: Option<Value>,
     /// Indicates whether deletion protection is enabled for this log group. When enabled, deletion protection blocks all deletion operations until it is explicitly disabled.
     pub deletion_protection_enabled: Option<Prop<bool>>,
@@ -43,45 +44,56 @@ pub struct LogGroup {
 }
 
 impl LogGroup {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BearerTokenAuthenticationEnabled`.
     pub fn bearer_token_authentication_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.bearer_token_authentication_enabled = Some(v.into());
         self
     }
+    /// Sets `DataProtectionPolicy`.
     pub fn data_protection_policy(mut self, v: impl Into<Value>) -> Self {
         self.data_protection_policy = Some(v.into());
         self
     }
+    /// Sets `DeletionProtectionEnabled`.
     pub fn deletion_protection_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.deletion_protection_enabled = Some(v.into());
         self
     }
+    /// Sets `FieldIndexPolicies`.
     pub fn field_index_policies(mut self, v: impl Into<Prop<Vec<Value>>>) -> Self {
         self.field_index_policies = Some(v.into());
         self
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
     }
+    /// Sets `LogGroupClass`.
     pub fn log_group_class(mut self, v: impl Into<Prop<String>>) -> Self {
         self.log_group_class = Some(v.into());
         self
     }
+    /// Sets `LogGroupName`.
     pub fn log_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.log_group_name = Some(v.into());
         self
     }
+    /// Sets `ResourcePolicyDocument`.
     pub fn resource_policy_document(mut self, v: impl Into<Value>) -> Self {
         self.resource_policy_document = Some(v.into());
         self
     }
+    /// Sets `RetentionInDays`.
     pub fn retention_in_days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.retention_in_days = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<LogGroupTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -201,12 +213,14 @@ impl LogGroupAttrs {
 /// The value of this key-value pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogGroupTag {
+    /// `Key`.
     pub key: Prop<String>,
     /// The value of this key-value pair.
     pub value: Prop<String>,
 }
 
 impl LogGroupTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),

@@ -179,7 +179,9 @@ pub struct DbInstance {
     pub storage_type: Option<Prop<String>>,
     /// Tags to assign to the DB instance.
     pub tags: Option<Prop<Vec<Prop<DbInstanceTag>>>>,
+    /// `TdeCredentialArn`.
     pub tde_credential_arn: Option<Prop<String>>,
+    /// `TdeCredentialPassword`.
     pub tde_credential_password: Option<Prop<String>>,
     /// The time zone of the DB instance. The time zone parameter is currently supported only by [RDS for Db2](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-time-zone) and \[RDS for SQL...
     pub timezone: Option<Prop<String>>,
@@ -192,9 +194,11 @@ pub struct DbInstance {
 }
 
 impl DbInstance {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AdditionalStorageVolumes`.
     pub fn additional_storage_volumes(
         mut self,
         v: impl Into<Prop<Vec<Prop<DbInstanceAdditionalStorageVolume>>>>,
@@ -202,34 +206,42 @@ impl DbInstance {
         self.additional_storage_volumes = Some(v.into());
         self
     }
+    /// Sets `AllocatedStorage`.
     pub fn allocated_storage(mut self, v: impl Into<Prop<String>>) -> Self {
         self.allocated_storage = Some(v.into());
         self
     }
+    /// Sets `AllowMajorVersionUpgrade`.
     pub fn allow_major_version_upgrade(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.allow_major_version_upgrade = Some(v.into());
         self
     }
+    /// Sets `ApplyImmediately`.
     pub fn apply_immediately(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.apply_immediately = Some(v.into());
         self
     }
+    /// Sets `AssociatedRoles`.
     pub fn associated_roles(mut self, v: impl Into<Prop<Vec<Prop<DbInstanceRole>>>>) -> Self {
         self.associated_roles = Some(v.into());
         self
     }
+    /// Sets `AutoMinorVersionUpgrade`.
     pub fn auto_minor_version_upgrade(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.auto_minor_version_upgrade = Some(v.into());
         self
     }
+    /// Sets `AutomaticBackupReplicationKmsKeyId`.
     pub fn automatic_backup_replication_kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.automatic_backup_replication_kms_key_id = Some(v.into());
         self
     }
+    /// Sets `AutomaticBackupReplicationRegion`.
     pub fn automatic_backup_replication_region(mut self, v: impl Into<Prop<String>>) -> Self {
         self.automatic_backup_replication_region = Some(v.into());
         self
     }
+    /// Sets `AutomaticBackupReplicationRetentionPeriod`.
     pub fn automatic_backup_replication_retention_period(
         mut self,
         v: impl Into<Prop<i64>>,
@@ -237,222 +249,277 @@ impl DbInstance {
         self.automatic_backup_replication_retention_period = Some(v.into());
         self
     }
+    /// Sets `AvailabilityZone`.
     pub fn availability_zone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.availability_zone = Some(v.into());
         self
     }
+    /// Sets `BackupRetentionPeriod`.
     pub fn backup_retention_period(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.backup_retention_period = Some(v.into());
         self
     }
+    /// Sets `BackupTarget`.
     pub fn backup_target(mut self, v: impl Into<Prop<String>>) -> Self {
         self.backup_target = Some(v.into());
         self
     }
+    /// Sets `CACertificateIdentifier`.
     pub fn ca_certificate_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.ca_certificate_identifier = Some(v.into());
         self
     }
+    /// Sets `CertificateRotationRestart`.
     pub fn certificate_rotation_restart(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.certificate_rotation_restart = Some(v.into());
         self
     }
+    /// Sets `CharacterSetName`.
     pub fn character_set_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.character_set_name = Some(v.into());
         self
     }
+    /// Sets `CopyTagsToSnapshot`.
     pub fn copy_tags_to_snapshot(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.copy_tags_to_snapshot = Some(v.into());
         self
     }
+    /// Sets `CustomIAMInstanceProfile`.
     pub fn custom_iam_instance_profile(mut self, v: impl Into<Prop<String>>) -> Self {
         self.custom_iam_instance_profile = Some(v.into());
         self
     }
+    /// Sets `DBClusterIdentifier`.
     pub fn db_cluster_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_cluster_identifier = Some(v.into());
         self
     }
+    /// Sets `DBClusterSnapshotIdentifier`.
     pub fn db_cluster_snapshot_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_cluster_snapshot_identifier = Some(v.into());
         self
     }
+    /// Sets `DBInstanceClass`.
     pub fn db_instance_class(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_instance_class = Some(v.into());
         self
     }
+    /// Sets `DBInstanceIdentifier`.
     pub fn db_instance_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_instance_identifier = Some(v.into());
         self
     }
+    /// Sets `DBName`.
     pub fn db_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_name = Some(v.into());
         self
     }
+    /// Sets `DBParameterGroupName`.
     pub fn db_parameter_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_parameter_group_name = Some(v.into());
         self
     }
+    /// Sets `DBSecurityGroups`.
     pub fn db_security_groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.db_security_groups = Some(v.into());
         self
     }
+    /// Sets `DBSnapshotIdentifier`.
     pub fn db_snapshot_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_snapshot_identifier = Some(v.into());
         self
     }
+    /// Sets `DBSubnetGroupName`.
     pub fn db_subnet_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_subnet_group_name = Some(v.into());
         self
     }
+    /// Sets `DBSystemId`.
     pub fn db_system_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_system_id = Some(v.into());
         self
     }
+    /// Sets `DatabaseInsightsMode`.
     pub fn database_insights_mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.database_insights_mode = Some(v.into());
         self
     }
+    /// Sets `DedicatedLogVolume`.
     pub fn dedicated_log_volume(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.dedicated_log_volume = Some(v.into());
         self
     }
+    /// Sets `DeleteAutomatedBackups`.
     pub fn delete_automated_backups(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.delete_automated_backups = Some(v.into());
         self
     }
+    /// Sets `DeletionProtection`.
     pub fn deletion_protection(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.deletion_protection = Some(v.into());
         self
     }
+    /// Sets `Domain`.
     pub fn domain(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain = Some(v.into());
         self
     }
+    /// Sets `DomainAuthSecretArn`.
     pub fn domain_auth_secret_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain_auth_secret_arn = Some(v.into());
         self
     }
+    /// Sets `DomainDnsIps`.
     pub fn domain_dns_ips(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.domain_dns_ips = Some(v.into());
         self
     }
+    /// Sets `DomainFqdn`.
     pub fn domain_fqdn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain_fqdn = Some(v.into());
         self
     }
+    /// Sets `DomainIAMRoleName`.
     pub fn domain_iam_role_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain_iam_role_name = Some(v.into());
         self
     }
+    /// Sets `DomainOu`.
     pub fn domain_ou(mut self, v: impl Into<Prop<String>>) -> Self {
         self.domain_ou = Some(v.into());
         self
     }
+    /// Sets `EnableCloudwatchLogsExports`.
     pub fn enable_cloudwatch_logs_exports(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.enable_cloudwatch_logs_exports = Some(v.into());
         self
     }
+    /// Sets `EnableIAMDatabaseAuthentication`.
     pub fn enable_iam_database_authentication(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_iam_database_authentication = Some(v.into());
         self
     }
+    /// Sets `EnablePerformanceInsights`.
     pub fn enable_performance_insights(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.enable_performance_insights = Some(v.into());
         self
     }
+    /// Sets `Engine`.
     pub fn engine(mut self, v: impl Into<Prop<String>>) -> Self {
         self.engine = Some(v.into());
         self
     }
+    /// Sets `EngineLifecycleSupport`.
     pub fn engine_lifecycle_support(mut self, v: impl Into<Prop<String>>) -> Self {
         self.engine_lifecycle_support = Some(v.into());
         self
     }
+    /// Sets `EngineVersion`.
     pub fn engine_version(mut self, v: impl Into<Prop<String>>) -> Self {
         self.engine_version = Some(v.into());
         self
     }
+    /// Sets `Iops`.
     pub fn iops(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.iops = Some(v.into());
         self
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
     }
+    /// Sets `LicenseModel`.
     pub fn license_model(mut self, v: impl Into<Prop<String>>) -> Self {
         self.license_model = Some(v.into());
         self
     }
+    /// Sets `ManageMasterUserPassword`.
     pub fn manage_master_user_password(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.manage_master_user_password = Some(v.into());
         self
     }
+    /// Sets `MasterUserAuthenticationType`.
     pub fn master_user_authentication_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.master_user_authentication_type = Some(v.into());
         self
     }
+    /// Sets `MasterUserPassword`.
     pub fn master_user_password(mut self, v: impl Into<Prop<String>>) -> Self {
         self.master_user_password = Some(v.into());
         self
     }
+    /// Sets `MasterUserSecret`.
     pub fn master_user_secret(mut self, v: impl Into<Prop<DbInstanceMasterUserSecret>>) -> Self {
         self.master_user_secret = Some(v.into());
         self
     }
+    /// Sets `MasterUsername`.
     pub fn master_username(mut self, v: impl Into<Prop<String>>) -> Self {
         self.master_username = Some(v.into());
         self
     }
+    /// Sets `MaxAllocatedStorage`.
     pub fn max_allocated_storage(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_allocated_storage = Some(v.into());
         self
     }
+    /// Sets `MonitoringInterval`.
     pub fn monitoring_interval(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.monitoring_interval = Some(v.into());
         self
     }
+    /// Sets `MonitoringRoleArn`.
     pub fn monitoring_role_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.monitoring_role_arn = Some(v.into());
         self
     }
+    /// Sets `MultiAZ`.
     pub fn multi_az(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.multi_az = Some(v.into());
         self
     }
+    /// Sets `NcharCharacterSetName`.
     pub fn nchar_character_set_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.nchar_character_set_name = Some(v.into());
         self
     }
+    /// Sets `NetworkType`.
     pub fn network_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.network_type = Some(v.into());
         self
     }
+    /// Sets `OptionGroupName`.
     pub fn option_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.option_group_name = Some(v.into());
         self
     }
+    /// Sets `PerformanceInsightsKMSKeyId`.
     pub fn performance_insights_kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.performance_insights_kms_key_id = Some(v.into());
         self
     }
+    /// Sets `PerformanceInsightsRetentionPeriod`.
     pub fn performance_insights_retention_period(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.performance_insights_retention_period = Some(v.into());
         self
     }
+    /// Sets `Port`.
     pub fn port(mut self, v: impl Into<Prop<String>>) -> Self {
         self.port = Some(v.into());
         self
     }
+    /// Sets `PreferredBackupWindow`.
     pub fn preferred_backup_window(mut self, v: impl Into<Prop<String>>) -> Self {
         self.preferred_backup_window = Some(v.into());
         self
     }
+    /// Sets `PreferredMaintenanceWindow`.
     pub fn preferred_maintenance_window(mut self, v: impl Into<Prop<String>>) -> Self {
         self.preferred_maintenance_window = Some(v.into());
         self
     }
+    /// Sets `ProcessorFeatures`.
     pub fn processor_features(
         mut self,
         v: impl Into<Prop<Vec<Prop<DbInstanceProcessorFeature>>>>,
@@ -460,78 +527,97 @@ impl DbInstance {
         self.processor_features = Some(v.into());
         self
     }
+    /// Sets `PromotionTier`.
     pub fn promotion_tier(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.promotion_tier = Some(v.into());
         self
     }
+    /// Sets `PubliclyAccessible`.
     pub fn publicly_accessible(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.publicly_accessible = Some(v.into());
         self
     }
+    /// Sets `ReplicaMode`.
     pub fn replica_mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.replica_mode = Some(v.into());
         self
     }
+    /// Sets `RestoreTime`.
     pub fn restore_time(mut self, v: impl Into<Prop<String>>) -> Self {
         self.restore_time = Some(v.into());
         self
     }
+    /// Sets `SourceDBClusterIdentifier`.
     pub fn source_db_cluster_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_db_cluster_identifier = Some(v.into());
         self
     }
+    /// Sets `SourceDBInstanceAutomatedBackupsArn`.
     pub fn source_db_instance_automated_backups_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_db_instance_automated_backups_arn = Some(v.into());
         self
     }
+    /// Sets `SourceDBInstanceIdentifier`.
     pub fn source_db_instance_identifier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_db_instance_identifier = Some(v.into());
         self
     }
+    /// Sets `SourceDbiResourceId`.
     pub fn source_dbi_resource_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_dbi_resource_id = Some(v.into());
         self
     }
+    /// Sets `SourceRegion`.
     pub fn source_region(mut self, v: impl Into<Prop<String>>) -> Self {
         self.source_region = Some(v.into());
         self
     }
+    /// Sets `StorageEncrypted`.
     pub fn storage_encrypted(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.storage_encrypted = Some(v.into());
         self
     }
+    /// Sets `StorageThroughput`.
     pub fn storage_throughput(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.storage_throughput = Some(v.into());
         self
     }
+    /// Sets `StorageType`.
     pub fn storage_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.storage_type = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<DbInstanceTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `TdeCredentialArn`.
     pub fn tde_credential_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.tde_credential_arn = Some(v.into());
         self
     }
+    /// Sets `TdeCredentialPassword`.
     pub fn tde_credential_password(mut self, v: impl Into<Prop<String>>) -> Self {
         self.tde_credential_password = Some(v.into());
         self
     }
+    /// Sets `Timezone`.
     pub fn timezone(mut self, v: impl Into<Prop<String>>) -> Self {
         self.timezone = Some(v.into());
         self
     }
+    /// Sets `UseDefaultProcessorFeatures`.
     pub fn use_default_processor_features(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.use_default_processor_features = Some(v.into());
         self
     }
+    /// Sets `UseLatestRestorableTime`.
     pub fn use_latest_restorable_time(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.use_latest_restorable_time = Some(v.into());
         self
     }
+    /// Sets `VPCSecurityGroups`.
     pub fn vpc_security_groups(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.vpc_security_groups = Some(v.into());
         self
@@ -1460,29 +1546,36 @@ pub struct DbInstanceAdditionalStorageVolume {
 }
 
 impl DbInstanceAdditionalStorageVolume {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AllocatedStorage`.
     pub fn allocated_storage(mut self, v: impl Into<Prop<String>>) -> Self {
         self.allocated_storage = Some(v.into());
         self
     }
+    /// Sets `Iops`.
     pub fn iops(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.iops = Some(v.into());
         self
     }
+    /// Sets `MaxAllocatedStorage`.
     pub fn max_allocated_storage(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_allocated_storage = Some(v.into());
         self
     }
+    /// Sets `StorageThroughput`.
     pub fn storage_throughput(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.storage_throughput = Some(v.into());
         self
     }
+    /// Sets `StorageType`.
     pub fn storage_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.storage_type = Some(v.into());
         self
     }
+    /// Sets `VolumeName`.
     pub fn volume_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.volume_name = Some(v.into());
         self
@@ -1536,6 +1629,7 @@ pub struct DbInstanceRole {
 }
 
 impl DbInstanceRole {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(feature_name: impl Into<Prop<String>>, role_arn: impl Into<Prop<String>>) -> Self {
         Self {
             feature_name: feature_name.into(),
@@ -1571,9 +1665,11 @@ pub struct DbInstanceMasterUserSecret {
 }
 
 impl DbInstanceMasterUserSecret {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
@@ -1608,13 +1704,16 @@ pub struct DbInstanceProcessorFeature {
 }
 
 impl DbInstanceProcessorFeature {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Name`.
     pub fn name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.name = Some(v.into());
         self
     }
+    /// Sets `Value`.
     pub fn value(mut self, v: impl Into<Prop<String>>) -> Self {
         self.value = Some(v.into());
         self
@@ -1656,12 +1755,14 @@ pub struct DbInstanceTag {
 }
 
 impl DbInstanceTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
             value: None,
         }
     }
+    /// Sets `Value`.
     pub fn value(mut self, v: impl Into<Prop<String>>) -> Self {
         self.value = Some(v.into());
         self
@@ -1705,12 +1806,14 @@ pub struct DbParameterGroup {
     pub description: Prop<String>,
     /// The DB parameter group family name. A DB parameter group can be associated with one and only one DB parameter group family, and can be applied only to a DB instance running a database engine and engine version compatible with that DB parameter group family.
     pub family: Prop<String>,
+    /// `Parameters`.
     pub parameters: Option<Value>,
     /// Tags to assign to the DB parameter group.
     pub tags: Option<Prop<Vec<Prop<DbParameterGroupTag>>>>,
 }
 
 impl DbParameterGroup {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(description: impl Into<Prop<String>>, family: impl Into<Prop<String>>) -> Self {
         Self {
             db_parameter_group_name: None,
@@ -1720,14 +1823,17 @@ impl DbParameterGroup {
             tags: None,
         }
     }
+    /// Sets `DBParameterGroupName`.
     pub fn db_parameter_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_parameter_group_name = Some(v.into());
         self
     }
+    /// Sets `Parameters`.
     pub fn parameters(mut self, v: impl Into<Value>) -> Self {
         self.parameters = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<DbParameterGroupTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -1823,12 +1929,14 @@ pub struct DbParameterGroupTag {
 }
 
 impl DbParameterGroupTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
             value: None,
         }
     }
+    /// Sets `Value`.
     pub fn value(mut self, v: impl Into<Prop<String>>) -> Self {
         self.value = Some(v.into());
         self
@@ -1877,6 +1985,7 @@ pub struct DbSubnetGroup {
 }
 
 impl DbSubnetGroup {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         db_subnet_group_description: impl Into<Prop<String>>,
         subnet_ids: impl Into<Prop<Vec<Prop<String>>>>,
@@ -1888,10 +1997,12 @@ impl DbSubnetGroup {
             tags: None,
         }
     }
+    /// Sets `DBSubnetGroupName`.
     pub fn db_subnet_group_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.db_subnet_group_name = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<DbSubnetGroupTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
@@ -1968,12 +2079,14 @@ pub struct DbSubnetGroupTag {
 }
 
 impl DbSubnetGroupTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
             value: None,
         }
     }
+    /// Sets `Value`.
     pub fn value(mut self, v: impl Into<Prop<String>>) -> Self {
         self.value = Some(v.into());
         self

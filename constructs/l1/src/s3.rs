@@ -37,7 +37,9 @@ pub struct Bucket {
     pub bucket_encryption: Option<Prop<BucketEncryption>>,
     /// A name for the bucket. If you don't specify a name, AWS CloudFormation generates a unique ID and uses that ID for the bucket name.
     pub bucket_name: Option<Prop<String>>,
+    /// `BucketNamePrefix`.
     pub bucket_name_prefix: Option<Prop<String>>,
+    /// `BucketNamespace`.
     pub bucket_namespace: Option<Prop<String>>,
     /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see [Enabling Cross-Origin Resource Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
     pub cors_configuration: Option<Prop<BucketCorsConfiguration>>,
@@ -77,13 +79,16 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `AbacStatus`.
     pub fn abac_status(mut self, v: impl Into<Prop<String>>) -> Self {
         self.abac_status = Some(v.into());
         self
     }
+    /// Sets `AccelerateConfiguration`.
     pub fn accelerate_configuration(
         mut self,
         v: impl Into<Prop<BucketAccelerateConfiguration>>,
@@ -91,10 +96,12 @@ impl Bucket {
         self.accelerate_configuration = Some(v.into());
         self
     }
+    /// Sets `AccessControl`.
     pub fn access_control(mut self, v: impl Into<Prop<String>>) -> Self {
         self.access_control = Some(v.into());
         self
     }
+    /// Sets `AnalyticsConfigurations`.
     pub fn analytics_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketAnalyticsConfiguration>>>>,
@@ -102,26 +109,32 @@ impl Bucket {
         self.analytics_configurations = Some(v.into());
         self
     }
+    /// Sets `BucketEncryption`.
     pub fn bucket_encryption(mut self, v: impl Into<Prop<BucketEncryption>>) -> Self {
         self.bucket_encryption = Some(v.into());
         self
     }
+    /// Sets `BucketName`.
     pub fn bucket_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bucket_name = Some(v.into());
         self
     }
+    /// Sets `BucketNamePrefix`.
     pub fn bucket_name_prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bucket_name_prefix = Some(v.into());
         self
     }
+    /// Sets `BucketNamespace`.
     pub fn bucket_namespace(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bucket_namespace = Some(v.into());
         self
     }
+    /// Sets `CorsConfiguration`.
     pub fn cors_configuration(mut self, v: impl Into<Prop<BucketCorsConfiguration>>) -> Self {
         self.cors_configuration = Some(v.into());
         self
     }
+    /// Sets `IntelligentTieringConfigurations`.
     pub fn intelligent_tiering_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketIntelligentTieringConfiguration>>>>,
@@ -129,6 +142,7 @@ impl Bucket {
         self.intelligent_tiering_configurations = Some(v.into());
         self
     }
+    /// Sets `InventoryConfigurations`.
     pub fn inventory_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketInventoryConfiguration>>>>,
@@ -136,6 +150,7 @@ impl Bucket {
         self.inventory_configurations = Some(v.into());
         self
     }
+    /// Sets `LifecycleConfiguration`.
     pub fn lifecycle_configuration(
         mut self,
         v: impl Into<Prop<BucketLifecycleConfiguration>>,
@@ -143,10 +158,12 @@ impl Bucket {
         self.lifecycle_configuration = Some(v.into());
         self
     }
+    /// Sets `LoggingConfiguration`.
     pub fn logging_configuration(mut self, v: impl Into<Prop<BucketLoggingConfiguration>>) -> Self {
         self.logging_configuration = Some(v.into());
         self
     }
+    /// Sets `MetadataConfiguration`.
     pub fn metadata_configuration(
         mut self,
         v: impl Into<Prop<BucketMetadataConfiguration>>,
@@ -154,6 +171,7 @@ impl Bucket {
         self.metadata_configuration = Some(v.into());
         self
     }
+    /// Sets `MetadataTableConfiguration`.
     pub fn metadata_table_configuration(
         mut self,
         v: impl Into<Prop<BucketMetadataTableConfiguration>>,
@@ -161,6 +179,7 @@ impl Bucket {
         self.metadata_table_configuration = Some(v.into());
         self
     }
+    /// Sets `MetricsConfigurations`.
     pub fn metrics_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketMetricsConfiguration>>>>,
@@ -168,6 +187,7 @@ impl Bucket {
         self.metrics_configurations = Some(v.into());
         self
     }
+    /// Sets `NotificationConfiguration`.
     pub fn notification_configuration(
         mut self,
         v: impl Into<Prop<BucketNotificationConfiguration>>,
@@ -175,6 +195,7 @@ impl Bucket {
         self.notification_configuration = Some(v.into());
         self
     }
+    /// Sets `ObjectLockConfiguration`.
     pub fn object_lock_configuration(
         mut self,
         v: impl Into<Prop<BucketObjectLockConfiguration>>,
@@ -182,14 +203,17 @@ impl Bucket {
         self.object_lock_configuration = Some(v.into());
         self
     }
+    /// Sets `ObjectLockEnabled`.
     pub fn object_lock_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.object_lock_enabled = Some(v.into());
         self
     }
+    /// Sets `OwnershipControls`.
     pub fn ownership_controls(mut self, v: impl Into<Prop<BucketOwnershipControls>>) -> Self {
         self.ownership_controls = Some(v.into());
         self
     }
+    /// Sets `PublicAccessBlockConfiguration`.
     pub fn public_access_block_configuration(
         mut self,
         v: impl Into<Prop<BucketPublicAccessBlockConfiguration>>,
@@ -197,6 +221,7 @@ impl Bucket {
         self.public_access_block_configuration = Some(v.into());
         self
     }
+    /// Sets `ReplicationConfiguration`.
     pub fn replication_configuration(
         mut self,
         v: impl Into<Prop<BucketReplicationConfiguration>>,
@@ -204,10 +229,12 @@ impl Bucket {
         self.replication_configuration = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<BucketTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `VersioningConfiguration`.
     pub fn versioning_configuration(
         mut self,
         v: impl Into<Prop<BucketVersioningConfiguration>>,
@@ -215,6 +242,7 @@ impl Bucket {
         self.versioning_configuration = Some(v.into());
         self
     }
+    /// Sets `WebsiteConfiguration`.
     pub fn website_configuration(mut self, v: impl Into<Prop<BucketWebsiteConfiguration>>) -> Self {
         self.website_configuration = Some(v.into());
         self
@@ -599,6 +627,7 @@ pub struct BucketAccelerateConfiguration {
 }
 
 impl BucketAccelerateConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(acceleration_status: impl Into<Prop<String>>) -> Self {
         Self {
             acceleration_status: acceleration_status.into(),
@@ -646,6 +675,7 @@ pub struct BucketAnalyticsConfiguration {
 }
 
 impl BucketAnalyticsConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         id: impl Into<Prop<String>>,
         storage_class_analysis: impl Into<Prop<BucketStorageClassAnalysis>>,
@@ -657,10 +687,12 @@ impl BucketAnalyticsConfiguration {
             tag_filters: None,
         }
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilters`.
     pub fn tag_filters(mut self, v: impl Into<Prop<Vec<Prop<BucketTagFilter>>>>) -> Self {
         self.tag_filters = Some(v.into());
         self
@@ -709,9 +741,11 @@ pub struct BucketStorageClassAnalysis {
 }
 
 impl BucketStorageClassAnalysis {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DataExport`.
     pub fn data_export(mut self, v: impl Into<Prop<BucketDataExport>>) -> Self {
         self.data_export = Some(v.into());
         self
@@ -752,6 +786,7 @@ pub struct BucketDataExport {
 }
 
 impl BucketDataExport {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         destination: impl Into<Prop<BucketDestination>>,
         output_schema_version: impl Into<Prop<String>>,
@@ -807,6 +842,7 @@ pub struct BucketDestination {
 }
 
 impl BucketDestination {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(bucket_arn: impl Into<Prop<String>>, format: impl Into<Prop<String>>) -> Self {
         Self {
             bucket_account_id: None,
@@ -815,10 +851,12 @@ impl BucketDestination {
             prefix: None,
         }
     }
+    /// Sets `BucketAccountId`.
     pub fn bucket_account_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.bucket_account_id = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
@@ -860,6 +898,7 @@ pub struct BucketTagFilter {
 }
 
 impl BucketTagFilter {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -895,6 +934,7 @@ pub struct BucketEncryption {
 }
 
 impl BucketEncryption {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         server_side_encryption_configuration: impl Into<Prop<Vec<Prop<BucketServerSideEncryptionRule>>>>,
     ) -> Self {
@@ -942,9 +982,11 @@ pub struct BucketServerSideEncryptionRule {
 }
 
 impl BucketServerSideEncryptionRule {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BlockedEncryptionTypes`.
     pub fn blocked_encryption_types(
         mut self,
         v: impl Into<Prop<BucketBlockedEncryptionTypes>>,
@@ -952,10 +994,12 @@ impl BucketServerSideEncryptionRule {
         self.blocked_encryption_types = Some(v.into());
         self
     }
+    /// Sets `BucketKeyEnabled`.
     pub fn bucket_key_enabled(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.bucket_key_enabled = Some(v.into());
         self
     }
+    /// Sets `ServerSideEncryptionByDefault`.
     pub fn server_side_encryption_by_default(
         mut self,
         v: impl Into<Prop<BucketServerSideEncryptionByDefault>>,
@@ -1012,9 +1056,11 @@ pub struct BucketBlockedEncryptionTypes {
 }
 
 impl BucketBlockedEncryptionTypes {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EncryptionType`.
     pub fn encryption_type(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.encryption_type = Some(v.into());
         self
@@ -1061,12 +1107,14 @@ pub struct BucketServerSideEncryptionByDefault {
 }
 
 impl BucketServerSideEncryptionByDefault {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(sse_algorithm: impl Into<Prop<String>>) -> Self {
         Self {
             kms_master_key_id: None,
             sse_algorithm: sse_algorithm.into(),
         }
     }
+    /// Sets `KMSMasterKeyID`.
     pub fn kms_master_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_master_key_id = Some(v.into());
         self
@@ -1104,6 +1152,7 @@ pub struct BucketCorsConfiguration {
 }
 
 impl BucketCorsConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(cors_rules: impl Into<Prop<Vec<Prop<BucketCorsRule>>>>) -> Self {
         Self {
             cors_rules: cors_rules.into(),
@@ -1151,6 +1200,7 @@ pub struct BucketCorsRule {
 }
 
 impl BucketCorsRule {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         allowed_methods: impl Into<Prop<Vec<Prop<String>>>>,
         allowed_origins: impl Into<Prop<Vec<Prop<String>>>>,
@@ -1164,18 +1214,22 @@ impl BucketCorsRule {
             max_age: None,
         }
     }
+    /// Sets `AllowedHeaders`.
     pub fn allowed_headers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.allowed_headers = Some(v.into());
         self
     }
+    /// Sets `ExposedHeaders`.
     pub fn exposed_headers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.exposed_headers = Some(v.into());
         self
     }
+    /// Sets `Id`.
     pub fn id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.id = Some(v.into());
         self
     }
+    /// Sets `MaxAge`.
     pub fn max_age(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.max_age = Some(v.into());
         self
@@ -1241,6 +1295,7 @@ pub struct BucketIntelligentTieringConfiguration {
 }
 
 impl BucketIntelligentTieringConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         id: impl Into<Prop<String>>,
         status: impl Into<Prop<String>>,
@@ -1254,10 +1309,12 @@ impl BucketIntelligentTieringConfiguration {
             tierings: tierings.into(),
         }
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilters`.
     pub fn tag_filters(mut self, v: impl Into<Prop<Vec<Prop<BucketTagFilter>>>>) -> Self {
         self.tag_filters = Some(v.into());
         self
@@ -1308,6 +1365,7 @@ pub struct BucketTiering {
 }
 
 impl BucketTiering {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(access_tier: impl Into<Prop<String>>, days: impl Into<Prop<i64>>) -> Self {
         Self {
             access_tier: access_tier.into(),
@@ -1362,6 +1420,7 @@ pub struct BucketInventoryConfiguration {
 }
 
 impl BucketInventoryConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         destination: impl Into<Prop<BucketDestination>>,
         enabled: impl Into<Prop<bool>>,
@@ -1379,10 +1438,12 @@ impl BucketInventoryConfiguration {
             schedule_frequency: schedule_frequency.into(),
         }
     }
+    /// Sets `OptionalFields`.
     pub fn optional_fields(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
         self.optional_fields = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
@@ -1471,12 +1532,14 @@ pub struct BucketLifecycleConfiguration {
 }
 
 impl BucketLifecycleConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(rules: impl Into<Prop<Vec<Prop<BucketRule>>>>) -> Self {
         Self {
             rules: rules.into(),
             transition_default_minimum_object_size: None,
         }
     }
+    /// Sets `TransitionDefaultMinimumObjectSize`.
     pub fn transition_default_minimum_object_size(mut self, v: impl Into<Prop<String>>) -> Self {
         self.transition_default_minimum_object_size = Some(v.into());
         self
@@ -1553,6 +1616,7 @@ pub struct BucketRule {
 }
 
 impl BucketRule {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(status: impl Into<Prop<String>>) -> Self {
         Self {
             abort_incomplete_multipart_upload: None,
@@ -1573,6 +1637,7 @@ impl BucketRule {
             transitions: None,
         }
     }
+    /// Sets `AbortIncompleteMultipartUpload`.
     pub fn abort_incomplete_multipart_upload(
         mut self,
         v: impl Into<Prop<BucketAbortIncompleteMultipartUpload>>,
@@ -1580,22 +1645,27 @@ impl BucketRule {
         self.abort_incomplete_multipart_upload = Some(v.into());
         self
     }
+    /// Sets `ExpirationDate`.
     pub fn expiration_date(mut self, v: impl Into<Prop<String>>) -> Self {
         self.expiration_date = Some(v.into());
         self
     }
+    /// Sets `ExpirationInDays`.
     pub fn expiration_in_days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.expiration_in_days = Some(v.into());
         self
     }
+    /// Sets `ExpiredObjectDeleteMarker`.
     pub fn expired_object_delete_marker(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.expired_object_delete_marker = Some(v.into());
         self
     }
+    /// Sets `Id`.
     pub fn id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.id = Some(v.into());
         self
     }
+    /// Sets `NoncurrentVersionExpiration`.
     pub fn noncurrent_version_expiration(
         mut self,
         v: impl Into<Prop<BucketNoncurrentVersionExpiration>>,
@@ -1603,10 +1673,12 @@ impl BucketRule {
         self.noncurrent_version_expiration = Some(v.into());
         self
     }
+    /// Sets `NoncurrentVersionExpirationInDays`.
     pub fn noncurrent_version_expiration_in_days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.noncurrent_version_expiration_in_days = Some(v.into());
         self
     }
+    /// Sets `NoncurrentVersionTransition`.
     pub fn noncurrent_version_transition(
         mut self,
         v: impl Into<Prop<BucketNoncurrentVersionTransition>>,
@@ -1614,6 +1686,7 @@ impl BucketRule {
         self.noncurrent_version_transition = Some(v.into());
         self
     }
+    /// Sets `NoncurrentVersionTransitions`.
     pub fn noncurrent_version_transitions(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketNoncurrentVersionTransition>>>>,
@@ -1621,26 +1694,32 @@ impl BucketRule {
         self.noncurrent_version_transitions = Some(v.into());
         self
     }
+    /// Sets `ObjectSizeGreaterThan`.
     pub fn object_size_greater_than(mut self, v: impl Into<Prop<String>>) -> Self {
         self.object_size_greater_than = Some(v.into());
         self
     }
+    /// Sets `ObjectSizeLessThan`.
     pub fn object_size_less_than(mut self, v: impl Into<Prop<String>>) -> Self {
         self.object_size_less_than = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilters`.
     pub fn tag_filters(mut self, v: impl Into<Prop<Vec<Prop<BucketTagFilter>>>>) -> Self {
         self.tag_filters = Some(v.into());
         self
     }
+    /// Sets `Transition`.
     pub fn transition(mut self, v: impl Into<Prop<BucketTransition>>) -> Self {
         self.transition = Some(v.into());
         self
     }
+    /// Sets `Transitions`.
     pub fn transitions(mut self, v: impl Into<Prop<Vec<Prop<BucketTransition>>>>) -> Self {
         self.transitions = Some(v.into());
         self
@@ -1779,6 +1858,7 @@ pub struct BucketAbortIncompleteMultipartUpload {
 }
 
 impl BucketAbortIncompleteMultipartUpload {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(days_after_initiation: impl Into<Prop<i64>>) -> Self {
         Self {
             days_after_initiation: days_after_initiation.into(),
@@ -1822,12 +1902,14 @@ pub struct BucketNoncurrentVersionExpiration {
 }
 
 impl BucketNoncurrentVersionExpiration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(noncurrent_days: impl Into<Prop<i64>>) -> Self {
         Self {
             newer_noncurrent_versions: None,
             noncurrent_days: noncurrent_days.into(),
         }
     }
+    /// Sets `NewerNoncurrentVersions`.
     pub fn newer_noncurrent_versions(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.newer_noncurrent_versions = Some(v.into());
         self
@@ -1869,6 +1951,7 @@ pub struct BucketNoncurrentVersionTransition {
 }
 
 impl BucketNoncurrentVersionTransition {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         storage_class: impl Into<Prop<String>>,
         transition_in_days: impl Into<Prop<i64>>,
@@ -1879,6 +1962,7 @@ impl BucketNoncurrentVersionTransition {
             transition_in_days: transition_in_days.into(),
         }
     }
+    /// Sets `NewerNoncurrentVersions`.
     pub fn newer_noncurrent_versions(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.newer_noncurrent_versions = Some(v.into());
         self
@@ -1936,6 +2020,7 @@ pub struct BucketTransition {
 }
 
 impl BucketTransition {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(storage_class: impl Into<Prop<String>>) -> Self {
         Self {
             storage_class: storage_class.into(),
@@ -1943,10 +2028,12 @@ impl BucketTransition {
             transition_in_days: None,
         }
     }
+    /// Sets `TransitionDate`.
     pub fn transition_date(mut self, v: impl Into<Prop<String>>) -> Self {
         self.transition_date = Some(v.into());
         self
     }
+    /// Sets `TransitionInDays`.
     pub fn transition_in_days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.transition_in_days = Some(v.into());
         self
@@ -2003,17 +2090,21 @@ pub struct BucketLoggingConfiguration {
 }
 
 impl BucketLoggingConfiguration {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DestinationBucketName`.
     pub fn destination_bucket_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.destination_bucket_name = Some(v.into());
         self
     }
+    /// Sets `LogFilePrefix`.
     pub fn log_file_prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.log_file_prefix = Some(v.into());
         self
     }
+    /// Sets `TargetObjectKeyFormat`.
     pub fn target_object_key_format(mut self, v: impl Into<Value>) -> Self {
         self.target_object_key_format = Some(v.into());
         self
@@ -2060,6 +2151,7 @@ pub struct BucketMetadataConfiguration {
 }
 
 impl BucketMetadataConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         journal_table_configuration: impl Into<Prop<BucketJournalTableConfiguration>>,
     ) -> Self {
@@ -2069,6 +2161,7 @@ impl BucketMetadataConfiguration {
             journal_table_configuration: journal_table_configuration.into(),
         }
     }
+    /// Sets `AnnotationTableConfiguration`.
     pub fn annotation_table_configuration(
         mut self,
         v: impl Into<Prop<BucketAnnotationTableConfiguration>>,
@@ -2076,6 +2169,7 @@ impl BucketMetadataConfiguration {
         self.annotation_table_configuration = Some(v.into());
         self
     }
+    /// Sets `InventoryTableConfiguration`.
     pub fn inventory_table_configuration(
         mut self,
         v: impl Into<Prop<BucketInventoryTableConfiguration>>,
@@ -2143,6 +2237,7 @@ pub struct BucketAnnotationTableConfiguration {
 }
 
 impl BucketAnnotationTableConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(configuration_state: impl Into<Prop<String>>) -> Self {
         Self {
             configuration_state: configuration_state.into(),
@@ -2150,6 +2245,7 @@ impl BucketAnnotationTableConfiguration {
             role: None,
         }
     }
+    /// Sets `EncryptionConfiguration`.
     pub fn encryption_configuration(
         mut self,
         v: impl Into<Prop<BucketMetadataTableEncryptionConfiguration>>,
@@ -2157,6 +2253,7 @@ impl BucketAnnotationTableConfiguration {
         self.encryption_configuration = Some(v.into());
         self
     }
+    /// Sets `Role`.
     pub fn role(mut self, v: impl Into<Prop<String>>) -> Self {
         self.role = Some(v.into());
         self
@@ -2210,12 +2307,14 @@ pub struct BucketMetadataTableEncryptionConfiguration {
 }
 
 impl BucketMetadataTableEncryptionConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(sse_algorithm: impl Into<Prop<String>>) -> Self {
         Self {
             kms_key_arn: None,
             sse_algorithm: sse_algorithm.into(),
         }
     }
+    /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_arn = Some(v.into());
         self
@@ -2257,12 +2356,14 @@ pub struct BucketInventoryTableConfiguration {
 }
 
 impl BucketInventoryTableConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(configuration_state: impl Into<Prop<String>>) -> Self {
         Self {
             configuration_state: configuration_state.into(),
             encryption_configuration: None,
         }
     }
+    /// Sets `EncryptionConfiguration`.
     pub fn encryption_configuration(
         mut self,
         v: impl Into<Prop<BucketMetadataTableEncryptionConfiguration>>,
@@ -2318,12 +2419,14 @@ pub struct BucketJournalTableConfiguration {
 }
 
 impl BucketJournalTableConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(record_expiration: impl Into<Prop<BucketRecordExpiration>>) -> Self {
         Self {
             encryption_configuration: None,
             record_expiration: record_expiration.into(),
         }
     }
+    /// Sets `EncryptionConfiguration`.
     pub fn encryption_configuration(
         mut self,
         v: impl Into<Prop<BucketMetadataTableEncryptionConfiguration>>,
@@ -2375,12 +2478,14 @@ pub struct BucketRecordExpiration {
 }
 
 impl BucketRecordExpiration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(expiration: impl Into<Prop<String>>) -> Self {
         Self {
             days: None,
             expiration: expiration.into(),
         }
     }
+    /// Sets `Days`.
     pub fn days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.days = Some(v.into());
         self
@@ -2418,6 +2523,7 @@ pub struct BucketMetadataTableConfiguration {
 }
 
 impl BucketMetadataTableConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(s3_tables_destination: impl Into<Prop<BucketS3TablesDestination>>) -> Self {
         Self {
             s3_tables_destination: s3_tables_destination.into(),
@@ -2461,6 +2567,7 @@ pub struct BucketS3TablesDestination {
 }
 
 impl BucketS3TablesDestination {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         table_bucket_arn: impl Into<Prop<String>>,
         table_name: impl Into<Prop<String>>,
@@ -2505,6 +2612,7 @@ pub struct BucketMetricsConfiguration {
 }
 
 impl BucketMetricsConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(id: impl Into<Prop<String>>) -> Self {
         Self {
             access_point_arn: None,
@@ -2513,14 +2621,17 @@ impl BucketMetricsConfiguration {
             tag_filters: None,
         }
     }
+    /// Sets `AccessPointArn`.
     pub fn access_point_arn(mut self, v: impl Into<Prop<String>>) -> Self {
         self.access_point_arn = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilters`.
     pub fn tag_filters(mut self, v: impl Into<Prop<Vec<Prop<BucketTagFilter>>>>) -> Self {
         self.tag_filters = Some(v.into());
         self
@@ -2568,9 +2679,11 @@ pub struct BucketNotificationConfiguration {
 }
 
 impl BucketNotificationConfiguration {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `EventBridgeConfiguration`.
     pub fn event_bridge_configuration(
         mut self,
         v: impl Into<Prop<BucketEventBridgeConfiguration>>,
@@ -2578,6 +2691,7 @@ impl BucketNotificationConfiguration {
         self.event_bridge_configuration = Some(v.into());
         self
     }
+    /// Sets `LambdaConfigurations`.
     pub fn lambda_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketLambdaConfiguration>>>>,
@@ -2585,6 +2699,7 @@ impl BucketNotificationConfiguration {
         self.lambda_configurations = Some(v.into());
         self
     }
+    /// Sets `QueueConfigurations`.
     pub fn queue_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketQueueConfiguration>>>>,
@@ -2592,6 +2707,7 @@ impl BucketNotificationConfiguration {
         self.queue_configurations = Some(v.into());
         self
     }
+    /// Sets `TopicConfigurations`.
     pub fn topic_configurations(
         mut self,
         v: impl Into<Prop<Vec<Prop<BucketTopicConfiguration>>>>,
@@ -2667,6 +2783,7 @@ pub struct BucketEventBridgeConfiguration {
 }
 
 impl BucketEventBridgeConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(event_bridge_enabled: impl Into<Prop<bool>>) -> Self {
         Self {
             event_bridge_enabled: event_bridge_enabled.into(),
@@ -2708,6 +2825,7 @@ pub struct BucketLambdaConfiguration {
 }
 
 impl BucketLambdaConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(event: impl Into<Prop<String>>, function: impl Into<Prop<String>>) -> Self {
         Self {
             event: event.into(),
@@ -2715,6 +2833,7 @@ impl BucketLambdaConfiguration {
             function: function.into(),
         }
     }
+    /// Sets `Filter`.
     pub fn filter(mut self, v: impl Into<Prop<BucketNotificationFilter>>) -> Self {
         self.filter = Some(v.into());
         self
@@ -2755,6 +2874,7 @@ pub struct BucketNotificationFilter {
 }
 
 impl BucketNotificationFilter {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(s3_key: impl Into<Prop<BucketS3KeyFilter>>) -> Self {
         Self {
             s3_key: s3_key.into(),
@@ -2792,6 +2912,7 @@ pub struct BucketS3KeyFilter {
 }
 
 impl BucketS3KeyFilter {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(rules: impl Into<Prop<Vec<Prop<BucketFilterRule>>>>) -> Self {
         Self {
             rules: rules.into(),
@@ -2831,6 +2952,7 @@ pub struct BucketFilterRule {
 }
 
 impl BucketFilterRule {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(name: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             name: name.into(),
@@ -2874,6 +2996,7 @@ pub struct BucketQueueConfiguration {
 }
 
 impl BucketQueueConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(event: impl Into<Prop<String>>, queue: impl Into<Prop<String>>) -> Self {
         Self {
             event: event.into(),
@@ -2881,6 +3004,7 @@ impl BucketQueueConfiguration {
             queue: queue.into(),
         }
     }
+    /// Sets `Filter`.
     pub fn filter(mut self, v: impl Into<Prop<BucketNotificationFilter>>) -> Self {
         self.filter = Some(v.into());
         self
@@ -2925,6 +3049,7 @@ pub struct BucketTopicConfiguration {
 }
 
 impl BucketTopicConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(event: impl Into<Prop<String>>, topic: impl Into<Prop<String>>) -> Self {
         Self {
             event: event.into(),
@@ -2932,6 +3057,7 @@ impl BucketTopicConfiguration {
             topic: topic.into(),
         }
     }
+    /// Sets `Filter`.
     pub fn filter(mut self, v: impl Into<Prop<BucketNotificationFilter>>) -> Self {
         self.filter = Some(v.into());
         self
@@ -2974,13 +3100,16 @@ pub struct BucketObjectLockConfiguration {
 }
 
 impl BucketObjectLockConfiguration {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ObjectLockEnabled`.
     pub fn object_lock_enabled(mut self, v: impl Into<Prop<String>>) -> Self {
         self.object_lock_enabled = Some(v.into());
         self
     }
+    /// Sets `Rule`.
     pub fn rule(mut self, v: impl Into<Prop<BucketObjectLockRule>>) -> Self {
         self.rule = Some(v.into());
         self
@@ -3029,9 +3158,11 @@ pub struct BucketObjectLockRule {
 }
 
 impl BucketObjectLockRule {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `DefaultRetention`.
     pub fn default_retention(mut self, v: impl Into<Prop<BucketDefaultRetention>>) -> Self {
         self.default_retention = Some(v.into());
         self
@@ -3076,21 +3207,26 @@ pub struct BucketDefaultRetention {
 }
 
 impl BucketDefaultRetention {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Days`.
     pub fn days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.days = Some(v.into());
         self
     }
+    /// Sets `DefaultEventHold`.
     pub fn default_event_hold(mut self, v: impl Into<Prop<BucketDefaultEventHold>>) -> Self {
         self.default_event_hold = Some(v.into());
         self
     }
+    /// Sets `Mode`.
     pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
         self.mode = Some(v.into());
         self
     }
+    /// Sets `Years`.
     pub fn years(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.years = Some(v.into());
         self
@@ -3139,13 +3275,16 @@ pub struct BucketDefaultEventHold {
 }
 
 impl BucketDefaultEventHold {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Days`.
     pub fn days(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.days = Some(v.into());
         self
     }
+    /// Sets `Years`.
     pub fn years(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.years = Some(v.into());
         self
@@ -3179,6 +3318,7 @@ pub struct BucketOwnershipControls {
 }
 
 impl BucketOwnershipControls {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(rules: impl Into<Prop<Vec<Prop<BucketOwnershipControlsRule>>>>) -> Self {
         Self {
             rules: rules.into(),
@@ -3216,9 +3356,11 @@ pub struct BucketOwnershipControlsRule {
 }
 
 impl BucketOwnershipControlsRule {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ObjectOwnership`.
     pub fn object_ownership(mut self, v: impl Into<Prop<String>>) -> Self {
         self.object_ownership = Some(v.into());
         self
@@ -3270,21 +3412,26 @@ pub struct BucketPublicAccessBlockConfiguration {
 }
 
 impl BucketPublicAccessBlockConfiguration {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `BlockPublicAcls`.
     pub fn block_public_acls(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.block_public_acls = Some(v.into());
         self
     }
+    /// Sets `BlockPublicPolicy`.
     pub fn block_public_policy(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.block_public_policy = Some(v.into());
         self
     }
+    /// Sets `IgnorePublicAcls`.
     pub fn ignore_public_acls(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.ignore_public_acls = Some(v.into());
         self
     }
+    /// Sets `RestrictPublicBuckets`.
     pub fn restrict_public_buckets(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.restrict_public_buckets = Some(v.into());
         self
@@ -3330,6 +3477,7 @@ pub struct BucketReplicationConfiguration {
 }
 
 impl BucketReplicationConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         role: impl Into<Prop<String>>,
         rules: impl Into<Prop<Vec<Prop<BucketReplicationRule>>>>,
@@ -3386,6 +3534,7 @@ pub struct BucketReplicationRule {
 }
 
 impl BucketReplicationRule {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         destination: impl Into<Prop<BucketReplicationDestination>>,
         status: impl Into<Prop<String>>,
@@ -3401,6 +3550,7 @@ impl BucketReplicationRule {
             status: status.into(),
         }
     }
+    /// Sets `DeleteMarkerReplication`.
     pub fn delete_marker_replication(
         mut self,
         v: impl Into<Prop<BucketDeleteMarkerReplication>>,
@@ -3408,22 +3558,27 @@ impl BucketReplicationRule {
         self.delete_marker_replication = Some(v.into());
         self
     }
+    /// Sets `Filter`.
     pub fn filter(mut self, v: impl Into<Prop<BucketReplicationRuleFilter>>) -> Self {
         self.filter = Some(v.into());
         self
     }
+    /// Sets `Id`.
     pub fn id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.id = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `Priority`.
     pub fn priority(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.priority = Some(v.into());
         self
     }
+    /// Sets `SourceSelectionCriteria`.
     pub fn source_selection_criteria(
         mut self,
         v: impl Into<Prop<BucketSourceSelectionCriteria>>,
@@ -3506,9 +3661,11 @@ pub struct BucketDeleteMarkerReplication {
 }
 
 impl BucketDeleteMarkerReplication {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Status`.
     pub fn status(mut self, v: impl Into<Prop<String>>) -> Self {
         self.status = Some(v.into());
         self
@@ -3559,6 +3716,7 @@ pub struct BucketReplicationDestination {
 }
 
 impl BucketReplicationDestination {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(bucket: impl Into<Prop<String>>) -> Self {
         Self {
             access_control_translation: None,
@@ -3570,6 +3728,7 @@ impl BucketReplicationDestination {
             storage_class: None,
         }
     }
+    /// Sets `AccessControlTranslation`.
     pub fn access_control_translation(
         mut self,
         v: impl Into<Prop<BucketAccessControlTranslation>>,
@@ -3577,10 +3736,12 @@ impl BucketReplicationDestination {
         self.access_control_translation = Some(v.into());
         self
     }
+    /// Sets `Account`.
     pub fn account(mut self, v: impl Into<Prop<String>>) -> Self {
         self.account = Some(v.into());
         self
     }
+    /// Sets `EncryptionConfiguration`.
     pub fn encryption_configuration(
         mut self,
         v: impl Into<Prop<BucketEncryptionConfiguration>>,
@@ -3588,14 +3749,17 @@ impl BucketReplicationDestination {
         self.encryption_configuration = Some(v.into());
         self
     }
+    /// Sets `Metrics`.
     pub fn metrics(mut self, v: impl Into<Prop<BucketMetrics>>) -> Self {
         self.metrics = Some(v.into());
         self
     }
+    /// Sets `ReplicationTime`.
     pub fn replication_time(mut self, v: impl Into<Prop<BucketReplicationTime>>) -> Self {
         self.replication_time = Some(v.into());
         self
     }
+    /// Sets `StorageClass`.
     pub fn storage_class(mut self, v: impl Into<Prop<String>>) -> Self {
         self.storage_class = Some(v.into());
         self
@@ -3680,6 +3844,7 @@ pub struct BucketAccessControlTranslation {
 }
 
 impl BucketAccessControlTranslation {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(owner: impl Into<Prop<String>>) -> Self {
         Self {
             owner: owner.into(),
@@ -3717,6 +3882,7 @@ pub struct BucketEncryptionConfiguration {
 }
 
 impl BucketEncryptionConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(replica_kms_key_id: impl Into<Prop<String>>) -> Self {
         Self {
             replica_kms_key_id: replica_kms_key_id.into(),
@@ -3752,12 +3918,14 @@ pub struct BucketMetrics {
 }
 
 impl BucketMetrics {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(status: impl Into<Prop<String>>) -> Self {
         Self {
             event_threshold: None,
             status: status.into(),
         }
     }
+    /// Sets `EventThreshold`.
     pub fn event_threshold(mut self, v: impl Into<Prop<BucketReplicationTimeValue>>) -> Self {
         self.event_threshold = Some(v.into());
         self
@@ -3800,6 +3968,7 @@ pub struct BucketReplicationTimeValue {
 }
 
 impl BucketReplicationTimeValue {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(minutes: impl Into<Prop<i64>>) -> Self {
         Self {
             minutes: minutes.into(),
@@ -3835,6 +4004,7 @@ pub struct BucketReplicationTime {
 }
 
 impl BucketReplicationTime {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         status: impl Into<Prop<String>>,
         time: impl Into<Prop<BucketReplicationTimeValue>>,
@@ -3884,17 +4054,21 @@ pub struct BucketReplicationRuleFilter {
 }
 
 impl BucketReplicationRuleFilter {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `And`.
     pub fn and(mut self, v: impl Into<Prop<BucketReplicationRuleAndOperator>>) -> Self {
         self.and = Some(v.into());
         self
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilter`.
     pub fn tag_filter(mut self, v: impl Into<Prop<BucketTagFilter>>) -> Self {
         self.tag_filter = Some(v.into());
         self
@@ -3942,13 +4116,16 @@ pub struct BucketReplicationRuleAndOperator {
 }
 
 impl BucketReplicationRuleAndOperator {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Prefix`.
     pub fn prefix(mut self, v: impl Into<Prop<String>>) -> Self {
         self.prefix = Some(v.into());
         self
     }
+    /// Sets `TagFilters`.
     pub fn tag_filters(mut self, v: impl Into<Prop<Vec<Prop<BucketTagFilter>>>>) -> Self {
         self.tag_filters = Some(v.into());
         self
@@ -3990,13 +4167,16 @@ pub struct BucketSourceSelectionCriteria {
 }
 
 impl BucketSourceSelectionCriteria {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ReplicaModifications`.
     pub fn replica_modifications(mut self, v: impl Into<Prop<BucketReplicaModifications>>) -> Self {
         self.replica_modifications = Some(v.into());
         self
     }
+    /// Sets `SseKmsEncryptedObjects`.
     pub fn sse_kms_encrypted_objects(
         mut self,
         v: impl Into<Prop<BucketSseKmsEncryptedObjects>>,
@@ -4052,6 +4232,7 @@ pub struct BucketReplicaModifications {
 }
 
 impl BucketReplicaModifications {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(status: impl Into<Prop<String>>) -> Self {
         Self {
             status: status.into(),
@@ -4089,6 +4270,7 @@ pub struct BucketSseKmsEncryptedObjects {
 }
 
 impl BucketSseKmsEncryptedObjects {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(status: impl Into<Prop<String>>) -> Self {
         Self {
             status: status.into(),
@@ -4128,6 +4310,7 @@ pub struct BucketTag {
 }
 
 impl BucketTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -4170,6 +4353,7 @@ pub struct BucketVersioningConfiguration {
 }
 
 impl BucketVersioningConfiguration {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(status: impl Into<Prop<String>>) -> Self {
         Self {
             status: status.into(),
@@ -4213,17 +4397,21 @@ pub struct BucketWebsiteConfiguration {
 }
 
 impl BucketWebsiteConfiguration {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ErrorDocument`.
     pub fn error_document(mut self, v: impl Into<Prop<String>>) -> Self {
         self.error_document = Some(v.into());
         self
     }
+    /// Sets `IndexDocument`.
     pub fn index_document(mut self, v: impl Into<Prop<String>>) -> Self {
         self.index_document = Some(v.into());
         self
     }
+    /// Sets `RedirectAllRequestsTo`.
     pub fn redirect_all_requests_to(
         mut self,
         v: impl Into<Prop<BucketRedirectAllRequestsTo>>,
@@ -4231,6 +4419,7 @@ impl BucketWebsiteConfiguration {
         self.redirect_all_requests_to = Some(v.into());
         self
     }
+    /// Sets `RoutingRules`.
     pub fn routing_rules(mut self, v: impl Into<Prop<Vec<Prop<BucketRoutingRule>>>>) -> Self {
         self.routing_rules = Some(v.into());
         self
@@ -4283,12 +4472,14 @@ pub struct BucketRedirectAllRequestsTo {
 }
 
 impl BucketRedirectAllRequestsTo {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(host_name: impl Into<Prop<String>>) -> Self {
         Self {
             host_name: host_name.into(),
             protocol: None,
         }
     }
+    /// Sets `Protocol`.
     pub fn protocol(mut self, v: impl Into<Prop<String>>) -> Self {
         self.protocol = Some(v.into());
         self
@@ -4330,12 +4521,14 @@ pub struct BucketRoutingRule {
 }
 
 impl BucketRoutingRule {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(redirect_rule: impl Into<Prop<BucketRedirectRule>>) -> Self {
         Self {
             redirect_rule: redirect_rule.into(),
             routing_rule_condition: None,
         }
     }
+    /// Sets `RoutingRuleCondition`.
     pub fn routing_rule_condition(
         mut self,
         v: impl Into<Prop<BucketRoutingRuleCondition>>,
@@ -4393,25 +4586,31 @@ pub struct BucketRedirectRule {
 }
 
 impl BucketRedirectRule {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `HostName`.
     pub fn host_name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.host_name = Some(v.into());
         self
     }
+    /// Sets `HttpRedirectCode`.
     pub fn http_redirect_code(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_redirect_code = Some(v.into());
         self
     }
+    /// Sets `Protocol`.
     pub fn protocol(mut self, v: impl Into<Prop<String>>) -> Self {
         self.protocol = Some(v.into());
         self
     }
+    /// Sets `ReplaceKeyPrefixWith`.
     pub fn replace_key_prefix_with(mut self, v: impl Into<Prop<String>>) -> Self {
         self.replace_key_prefix_with = Some(v.into());
         self
     }
+    /// Sets `ReplaceKeyWith`.
     pub fn replace_key_with(mut self, v: impl Into<Prop<String>>) -> Self {
         self.replace_key_with = Some(v.into());
         self
@@ -4460,13 +4659,16 @@ pub struct BucketRoutingRuleCondition {
 }
 
 impl BucketRoutingRuleCondition {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `HttpErrorCodeReturnedEquals`.
     pub fn http_error_code_returned_equals(mut self, v: impl Into<Prop<String>>) -> Self {
         self.http_error_code_returned_equals = Some(v.into());
         self
     }
+    /// Sets `KeyPrefixEquals`.
     pub fn key_prefix_equals(mut self, v: impl Into<Prop<String>>) -> Self {
         self.key_prefix_equals = Some(v.into());
         self
@@ -4506,6 +4708,7 @@ pub struct BucketPolicy {
 }
 
 impl BucketPolicy {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(bucket: impl Into<Prop<String>>, policy_document: impl Into<Value>) -> Self {
         Self {
             bucket: bucket.into(),

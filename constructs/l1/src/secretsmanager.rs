@@ -30,13 +30,16 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `GenerateSecretString`.
     pub fn generate_secret_string(
         mut self,
         v: impl Into<Prop<SecretGenerateSecretString>>,
@@ -44,26 +47,32 @@ impl Secret {
         self.generate_secret_string = Some(v.into());
         self
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
     }
+    /// Sets `Name`.
     pub fn name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.name = Some(v.into());
         self
     }
+    /// Sets `ReplicaRegions`.
     pub fn replica_regions(mut self, v: impl Into<Prop<Vec<Prop<SecretReplicaRegion>>>>) -> Self {
         self.replica_regions = Some(v.into());
         self
     }
+    /// Sets `SecretString`.
     pub fn secret_string(mut self, v: impl Into<Prop<String>>) -> Self {
         self.secret_string = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<Vec<Prop<SecretTag>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `Type`.
     pub fn type_(mut self, v: impl Into<Prop<String>>) -> Self {
         self.type_ = Some(v.into());
         self
@@ -190,45 +199,56 @@ pub struct SecretGenerateSecretString {
 }
 
 impl SecretGenerateSecretString {
+    /// With no property set; the chainable setters set them.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets `ExcludeCharacters`.
     pub fn exclude_characters(mut self, v: impl Into<Prop<String>>) -> Self {
         self.exclude_characters = Some(v.into());
         self
     }
+    /// Sets `ExcludeLowercase`.
     pub fn exclude_lowercase(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.exclude_lowercase = Some(v.into());
         self
     }
+    /// Sets `ExcludeNumbers`.
     pub fn exclude_numbers(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.exclude_numbers = Some(v.into());
         self
     }
+    /// Sets `ExcludePunctuation`.
     pub fn exclude_punctuation(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.exclude_punctuation = Some(v.into());
         self
     }
+    /// Sets `ExcludeUppercase`.
     pub fn exclude_uppercase(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.exclude_uppercase = Some(v.into());
         self
     }
+    /// Sets `GenerateStringKey`.
     pub fn generate_string_key(mut self, v: impl Into<Prop<String>>) -> Self {
         self.generate_string_key = Some(v.into());
         self
     }
+    /// Sets `IncludeSpace`.
     pub fn include_space(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.include_space = Some(v.into());
         self
     }
+    /// Sets `PasswordLength`.
     pub fn password_length(mut self, v: impl Into<Prop<i64>>) -> Self {
         self.password_length = Some(v.into());
         self
     }
+    /// Sets `RequireEachIncludedType`.
     pub fn require_each_included_type(mut self, v: impl Into<Prop<bool>>) -> Self {
         self.require_each_included_type = Some(v.into());
         self
     }
+    /// Sets `SecretStringTemplate`.
     pub fn secret_string_template(mut self, v: impl Into<Prop<String>>) -> Self {
         self.secret_string_template = Some(v.into());
         self
@@ -292,12 +312,14 @@ pub struct SecretReplicaRegion {
 }
 
 impl SecretReplicaRegion {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(region: impl Into<Prop<String>>) -> Self {
         Self {
             kms_key_id: None,
             region: region.into(),
         }
     }
+    /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, v: impl Into<Prop<String>>) -> Self {
         self.kms_key_id = Some(v.into());
         self
@@ -333,6 +355,7 @@ pub struct SecretTag {
 }
 
 impl SecretTag {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(key: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             key: key.into(),
@@ -370,12 +393,16 @@ impl Validate for SecretTag {
 /// `AWS::SecretsManager::SecretTargetAttachment`: Resource Type definition for AWS::SecretsManager::SecretTargetAttachment
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretTargetAttachment {
+    /// `SecretId`.
     pub secret_id: Prop<String>,
+    /// `TargetId`.
     pub target_id: Prop<String>,
+    /// `TargetType`.
     pub target_type: Prop<String>,
 }
 
 impl SecretTargetAttachment {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         secret_id: impl Into<Prop<String>>,
         target_id: impl Into<Prop<String>>,

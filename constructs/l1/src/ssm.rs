@@ -33,6 +33,7 @@ pub struct Parameter {
 }
 
 impl Parameter {
+    /// With its required properties; the optional ones have chainable setters.
     pub fn new(type_: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             allowed_pattern: None,
@@ -46,30 +47,37 @@ impl Parameter {
             value: value.into(),
         }
     }
+    /// Sets `AllowedPattern`.
     pub fn allowed_pattern(mut self, v: impl Into<Prop<String>>) -> Self {
         self.allowed_pattern = Some(v.into());
         self
     }
+    /// Sets `DataType`.
     pub fn data_type(mut self, v: impl Into<Prop<String>>) -> Self {
         self.data_type = Some(v.into());
         self
     }
+    /// Sets `Description`.
     pub fn description(mut self, v: impl Into<Prop<String>>) -> Self {
         self.description = Some(v.into());
         self
     }
+    /// Sets `Name`.
     pub fn name(mut self, v: impl Into<Prop<String>>) -> Self {
         self.name = Some(v.into());
         self
     }
+    /// Sets `Policies`.
     pub fn policies(mut self, v: impl Into<Prop<String>>) -> Self {
         self.policies = Some(v.into());
         self
     }
+    /// Sets `Tags`.
     pub fn tags(mut self, v: impl Into<Prop<BTreeMap<String, Prop<String>>>>) -> Self {
         self.tags = Some(v.into());
         self
     }
+    /// Sets `Tier`.
     pub fn tier(mut self, v: impl Into<Prop<String>>) -> Self {
         self.tier = Some(v.into());
         self

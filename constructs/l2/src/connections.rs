@@ -24,8 +24,11 @@ use super::vpc::Vpc;
 /// The IP protocol of a [`Port`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// TCP.
     Tcp,
+    /// UDP.
     Udp,
+    /// ICMP.
     Icmp,
     /// Every protocol (`-1`).
     All,
@@ -34,8 +37,11 @@ pub enum Protocol {
 /// A protocol and a port range (for ICMP: type and code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Port {
+    /// The IP protocol.
     pub protocol: Protocol,
+    /// First port (ICMP: type).
     pub from: i64,
+    /// Last port (ICMP: code).
     pub to: i64,
 }
 
@@ -107,12 +113,16 @@ impl Port {
 /// An outbound rule to an IPv4 range, declared inline on the group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CidrRule {
+    /// The destination IPv4 block.
     pub cidr: String,
+    /// What may go there.
     pub port: Port,
+    /// The rule's description, shown in the console.
     pub description: String,
 }
 
 impl CidrRule {
+    /// A rule to `cidr` on `port`.
     pub fn new(cidr: impl Into<String>, port: Port, description: impl Into<String>) -> Self {
         Self {
             cidr: cidr.into(),
@@ -131,7 +141,10 @@ impl CidrRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Egress {
     /// Everything to `0.0.0.0/0`, as an explicit, described rule (what EC2 does by default).
-    AllowAll { description: String },
+    AllowAll {
+        /// The rule's description.
+        description: String,
+    },
     /// Only these rules, plus whatever connections add later. With none, nothing: the group
     /// gets a rule that matches no traffic (ICMP type 252 code 86 to 255.255.255.255/32), since an
     /// empty inline list would leave CloudFormation's implicit allow-all in place.
@@ -143,12 +156,14 @@ pub enum Egress {
 pub struct SecurityGroupProps {
     /// `GroupDescription` (replaces the group when changed, so keep it stable).
     pub description: String,
+    /// The outbound policy, fixed at creation.
     pub egress: Egress,
 }
 
 /// A security group in a VPC. Its inbound rules come only from [`Connections`].
 #[derive(Debug, Clone)]
 pub struct SecurityGroup {
+    /// The `AWS::EC2::SecurityGroup`.
     pub group: Handle<ec2::SecurityGroup>,
     /// The construct path the group's rules are added under.
     path: String,
@@ -247,12 +262,14 @@ impl SecurityGroup {
 
 /// Anything with a security group that others connect to or from.
 pub trait Connectable {
+    /// The security group and default port of this construct.
     fn connections(&self) -> &Connections;
 }
 
 /// A security group and the port its owner listens on, if any.
 #[derive(Debug, Clone)]
 pub struct Connections {
+    /// The group.
     pub security_group: SecurityGroup,
     /// The port peers reach this on (5432 for PostgreSQL); `None` for pure clients.
     pub default_port: Option<Port>,
@@ -265,6 +282,7 @@ impl Connectable for Connections {
 }
 
 impl Connections {
+    /// Connections of `security_group`, reached on `default_port`.
     pub fn new(security_group: SecurityGroup, default_port: Option<Port>) -> Self {
         Self {
             security_group,

@@ -4,6 +4,8 @@
 //! returns typed handles other constructs wire to (a subnet handle cannot go where a security
 //! group is expected).
 
+#![deny(missing_docs)]
+
 pub mod connections;
 pub mod nat_gateway;
 pub mod postgres_rds;

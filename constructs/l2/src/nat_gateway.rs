@@ -18,7 +18,9 @@ pub struct NatGatewayProps {
 /// The NAT gateways and their Elastic IPs.
 #[derive(Debug, Clone)]
 pub struct NatGateway {
+    /// The gateways, one per AZ or a single one.
     pub gateways: Vec<Handle<ec2::NatGateway>>,
+    /// Their Elastic IPs, in the same order.
     pub eips: Vec<Handle<ec2::Eip>>,
 }
 

@@ -50,6 +50,7 @@ pub struct PostgresRdsProps {
     pub max_allocated_storage_gb: Option<u32>,
     /// Days of automated backups (1 to 35; 0, which would turn backups off, is refused).
     pub backup_retention_days: u32,
+    /// `DeletionProtection`: CloudFormation and the API refuse to delete the instance.
     pub deletion_protection: bool,
     /// A synchronous standby in a second AZ.
     pub multi_az: bool,
@@ -57,6 +58,7 @@ pub struct PostgresRdsProps {
     pub database_name: String,
     /// The master user (`username` in the secret).
     pub master_username: String,
+    /// The port PostgreSQL listens on.
     pub port: u16,
     /// The group's outbound policy: `true` writes the explicit allow-all rule (the seed's
     /// "Outbound: Default (allow all)"), `false` allows nothing outbound. The database only
@@ -89,9 +91,13 @@ impl Default for PostgresRdsProps {
 /// The database tier.
 #[derive(Debug, Clone)]
 pub struct PostgresRds {
+    /// The `AWS::RDS::DBInstance`.
     pub instance: Handle<rds::DbInstance>,
+    /// The DB subnet group over the private subnets.
     pub subnet_group: Handle<rds::DbSubnetGroup>,
+    /// The parameter group that forces TLS.
     pub parameter_group: Handle<rds::DbParameterGroup>,
+    /// The generated master credentials.
     pub secret: Handle<secretsmanager::Secret>,
     /// Resources that read the secret's `host`/`port` should wait for this.
     pub secret_attachment: Handle<secretsmanager::SecretTargetAttachment>,

@@ -49,8 +49,11 @@ impl Default for SsmBastionProps {
 /// The admin host.
 #[derive(Debug, Clone)]
 pub struct SsmBastion {
+    /// The EC2 instance.
     pub instance: Handle<ec2::Instance>,
+    /// Its role (SSM managed instance core).
     pub role: Handle<iam::Role>,
+    /// The instance profile that carries the role.
     pub instance_profile: Handle<iam::InstanceProfile>,
     /// `Ref` to the template parameter that supplies the AMI.
     pub image_parameter: Value,

@@ -149,7 +149,9 @@ pub fn validate_qualifier(q: &str) -> Result<(), String> {
 /// The staging bucket and its policy.
 #[derive(Debug, Clone)]
 pub struct StagingBucket {
+    /// The bucket.
     pub bucket: Handle<s3::Bucket>,
+    /// Its policy, which denies requests not made over TLS.
     pub policy: Handle<s3::BucketPolicy>,
 }
 

@@ -72,31 +72,42 @@ pub fn check_private_range(net: Ipv4Net) -> Result<(), String> {
 /// Whether a subnet routes to the internet gateway (public) or not (private).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubnetKind {
+    /// Routes to the internet gateway.
     Public,
+    /// Routes through a NAT gateway (or nowhere).
     Private,
 }
 
 /// One subnet with its route table.
 #[derive(Debug, Clone)]
 pub struct VpcSubnet {
+    /// Public or private.
     pub kind: SubnetKind,
     /// Index of its AZ in `Fn::GetAZs`.
     pub az_index: usize,
+    /// The subnet's block.
     pub cidr: Ipv4Net,
+    /// The `AWS::EC2::Subnet`.
     pub subnet: Handle<ec2::Subnet>,
+    /// The subnet's own route table.
     pub route_table: Handle<ec2::RouteTable>,
 }
 
 /// The network tier.
 #[derive(Debug, Clone)]
 pub struct Vpc {
+    /// The `AWS::EC2::VPC`.
     pub vpc: Handle<ec2::Vpc>,
+    /// The VPC's block.
     pub cidr: Ipv4Net,
+    /// The internet gateway (attached).
     pub internet_gateway: Handle<ec2::InternetGateway>,
     /// Resources that reach the internet must wait for this (CloudFormation needs the gateway
     /// attached before an EIP, a NAT gateway or a route to it can be created).
     pub gateway_attachment: Handle<ec2::VpcGatewayAttachment>,
+    /// Public subnets, one per AZ.
     pub public_subnets: Vec<VpcSubnet>,
+    /// Private subnets, one per AZ.
     pub private_subnets: Vec<VpcSubnet>,
 }
 

@@ -39,18 +39,28 @@ use super::vpc::Vpc;
 pub enum LambdaCode {
     /// A container image in ECR (`PackageType: Image`); the image defines runtime and handler.
     /// A `Value`, so it can be a template parameter that CI sets per deploy.
-    Image { uri: Value },
+    Image {
+        /// The image URI (or a parameter holding it).
+        uri: Value,
+    },
     /// A zip package in S3.
     S3 {
+        /// The bucket.
         bucket: Value,
+        /// The object key.
         key: Value,
+        /// The Lambda runtime.
         runtime: String,
+        /// The handler.
         handler: String,
     },
     /// Source text in the template (`ZipFile`; interpreted runtimes, at most 4 KB).
     Inline {
+        /// The code.
         source: String,
+        /// The Lambda runtime.
         runtime: String,
+        /// The handler.
         handler: String,
     },
 }
@@ -58,12 +68,15 @@ pub enum LambdaCode {
 /// The instruction set the function runs on; must match the image or package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Architecture {
+    /// x86-64.
     #[default]
     X86_64,
+    /// ARM64 (Graviton).
     Arm64,
 }
 
 impl Architecture {
+    /// The `Architectures` value.
     pub fn as_str(self) -> &'static str {
         match self {
             Architecture::X86_64 => "x86_64",
@@ -82,6 +95,7 @@ pub enum FunctionUrlAuth {
 }
 
 impl FunctionUrlAuth {
+    /// The `AuthType` value.
     pub fn auth_type(self) -> &'static str {
         match self {
             FunctionUrlAuth::Public => "NONE",
@@ -93,10 +107,15 @@ impl FunctionUrlAuth {
 /// Options of a [`VpcLambda`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct VpcLambdaProps {
+    /// Where the code comes from.
     pub code: LambdaCode,
+    /// `Description`.
     pub description: String,
+    /// `MemorySize` in MB.
     pub memory_mb: u32,
+    /// `Timeout` in seconds.
     pub timeout_seconds: u32,
+    /// The CPU architecture.
     pub architecture: Architecture,
     /// Environment variables.
     pub environment: BTreeMap<String, Value>,
@@ -137,9 +156,13 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
 /// The function and what came with it.
 #[derive(Debug, Clone)]
 pub struct VpcLambda {
+    /// The `AWS::Lambda::Function`.
     pub function: Handle<lambda::Function>,
+    /// Its execution role.
     pub role: Handle<iam::Role>,
+    /// Its log group, with retention.
     pub log_group: Handle<logs::LogGroup>,
+    /// The Function URL, when enabled.
     pub url: Option<Handle<lambda::Url>>,
     connections: Connections,
 }

@@ -8,11 +8,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Stops synth.
     Error,
+    /// Printed; synth goes on.
     Warning,
 }
 
 impl Severity {
+    /// `error` or `warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -30,9 +33,13 @@ impl fmt::Display for Severity {
 /// A built-in rule: stable id, severity, one-line title and the why and how-to-fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RuleInfo {
+    /// `SNX-...`.
     pub id: &'static str,
+    /// Whether a finding stops synth.
     pub severity: Severity,
+    /// One line for listings.
     pub title: &'static str,
+    /// Why the rule exists and how to fix a finding.
     pub explanation: &'static str,
 }
 
@@ -153,13 +160,17 @@ pub fn rule(id: &str) -> Option<&'static RuleInfo> {
 /// One problem a rule found in one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The rule id.
     pub rule: &'static str,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The resource's logical id.
     pub logical_id: String,
     /// The construct path when known (synth), else the logical id (a template read from disk).
     pub path: String,
     /// Where in the resource, e.g. `SecurityGroupIngress[0]`; empty for the whole resource.
     pub property: String,
+    /// What was found.
     pub message: String,
 }
 

@@ -71,17 +71,23 @@ pub enum PolicyKind {
 /// One policy statement (or grant), normalized for review.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Statement {
+    /// Where the statement comes from.
     pub kind: PolicyKind,
     /// Who holds the permissions: `role ApiRole`, `bucket policy on ${Bucket}`, ...
     pub subject: String,
+    /// `Allow` or `Deny`.
     pub effect: String,
+    /// The principal, for resource policies.
     pub principal: Option<String>,
     /// Action patterns, sorted; `NOT [...]` for `NotAction`.
     pub actions: Vec<String>,
+    /// Resource patterns, sorted.
     pub resources: Vec<String>,
+    /// The condition block, rendered.
     pub condition: Option<String>,
     /// The resource that holds the statement and where, for messages.
     pub holder: String,
+    /// The property holding it, for messages.
     pub property: String,
     #[serde(skip)]
     not_action: bool,

@@ -10,8 +10,11 @@ use super::finding::{Finding, rule};
 /// One resource of a template.
 #[derive(Debug, Clone, Copy)]
 pub struct Res<'a> {
+    /// The logical id.
     pub id: &'a str,
+    /// `AWS::Service::Type`.
     pub type_name: &'a str,
+    /// The resource's JSON.
     pub body: &'a Json,
     /// `Properties`, or `Null` when the resource has none.
     pub props: &'a Json,
@@ -50,13 +53,17 @@ pub fn resources(t: &Json) -> Vec<Res<'_>> {
 
 /// The state rules share while they run over one template.
 pub struct Ctx<'a> {
+    /// The whole template.
     pub template: &'a Json,
+    /// Its resources, in template order.
     pub resources: Vec<Res<'a>>,
     paths: &'a BTreeMap<String, String>,
+    /// What the rules found so far.
     pub findings: Vec<Finding>,
 }
 
 impl<'a> Ctx<'a> {
+    /// A context over `template`, with construct paths for messages.
     pub fn new(template: &'a Json, paths: &'a BTreeMap<String, String>) -> Self {
         Self {
             template,

@@ -10,6 +10,8 @@
 //! The rules read the synthesized result, never the other way round: [`Rules`] is the
 //! [`StackCheck`] synth runs, and [`synth_stack`] is synth with it.
 
+#![deny(missing_docs)]
+
 pub mod compute;
 pub mod database;
 pub mod finding;
@@ -37,10 +39,15 @@ pub use suppress::{Suppression, suppress, suppressions_of};
 /// A suppression written on a resource, and whether it matched a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SuppressionEntry {
+    /// The resource's logical id.
     pub logical_id: String,
+    /// Its construct path (or logical id).
     pub path: String,
+    /// The rule suppressed.
     pub rule: String,
+    /// Why.
     pub reason: String,
+    /// Whether a finding matched it.
     pub used: bool,
 }
 
@@ -56,12 +63,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Findings that stop synth.
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
     }
 
+    /// Findings that are printed.
     pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()

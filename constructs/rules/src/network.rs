@@ -12,7 +12,9 @@ use super::json::{Ctx, Res, intrinsic, items, lit_int, lit_str, ref_target, reso
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
+    /// Inbound.
     Ingress,
+    /// Outbound.
     Egress,
 }
 
@@ -21,6 +23,7 @@ pub enum Direction {
 pub struct SgRule {
     /// The group the rule belongs to: its logical id, or the expression that names it.
     pub group: String,
+    /// Inbound or outbound.
     pub direction: Direction,
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `all` or the protocol number.
     pub protocol: String,
@@ -28,6 +31,7 @@ pub struct SgRule {
     pub ports: String,
     /// `sg <logical id>`, a CIDR, `prefix list <id>`, or an expression.
     pub peer: String,
+    /// The rule's description, if any.
     pub description: Option<String>,
     /// The resource that holds the rule (the group itself for inline rules).
     pub holder: String,

@@ -12,9 +12,13 @@ use snowcdk_constructs_core::tree::Stack;
 pub const MAX_BODY_BYTES: usize = 51_200;
 /// Template size limit through S3 (`TemplateURL`).
 pub const MAX_S3_BYTES: usize = 1_000_000;
+/// Resources per stack.
 pub const MAX_RESOURCES: usize = 500;
+/// Parameters per stack.
 pub const MAX_PARAMETERS: usize = 200;
+/// Outputs per stack.
 pub const MAX_OUTPUTS: usize = 200;
+/// Mappings per stack.
 pub const MAX_MAPPINGS: usize = 200;
 
 /// Checks references, attributes, cycles and counts of a stack's template.

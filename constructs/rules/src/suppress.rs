@@ -24,7 +24,9 @@ pub const SUPPRESSIONS_KEY: &str = "suppressions";
 /// One suppressed rule on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suppression {
+    /// The rule id.
     pub id: String,
+    /// Why the rule does not apply.
     pub reason: String,
 }
 

@@ -13,6 +13,7 @@ use super::prop::Prop;
 pub struct PropertyIssue {
     /// Dotted property path inside the resource, e.g. `Properties.SecurityGroupIngress[0].IpProtocol`.
     pub property: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -20,10 +21,12 @@ pub struct PropertyIssue {
 #[derive(Debug, Default)]
 pub struct Checker {
     path: Vec<String>,
+    /// What was found, in walk order.
     pub issues: Vec<PropertyIssue>,
 }
 
 impl Checker {
+    /// An empty checker at the top of a resource.
     pub fn new() -> Self {
         Self::default()
     }
@@ -151,6 +154,7 @@ fn ecmascript_classes(pattern: &str) -> String {
 
 /// Validation of a generated type's literals against its schema.
 pub trait Validate {
+    /// Reports each literal the schema rejects.
     fn validate(&self, c: &mut Checker);
 }
 

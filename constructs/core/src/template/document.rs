@@ -10,9 +10,13 @@ use super::value::Value;
 /// A CloudFormation parameter type, including the AWS-specific and SSM-backed ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamType {
+    /// A string.
     String,
+    /// An integer or float.
     Number,
+    /// An array of numbers.
     ListOfNumber,
+    /// Comma-separated strings.
     CommaDelimitedList,
     /// An AWS-specific type such as `AWS::EC2::VPC::Id` or `AWS::EC2::KeyPair::KeyName`.
     Aws(String),
@@ -44,20 +48,32 @@ impl ParamType {
 /// A template parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {
+    /// The CloudFormation parameter type.
     pub kind: ParamType,
+    /// `Description`.
     pub description: Option<String>,
+    /// `Default`, used when the deploy passes no value.
     pub default: Option<Json>,
+    /// `AllowedValues`.
     pub allowed_values: Vec<String>,
+    /// `AllowedPattern`.
     pub allowed_pattern: Option<String>,
+    /// `ConstraintDescription`, shown when a value is rejected.
     pub constraint_description: Option<String>,
+    /// `MinLength`.
     pub min_length: Option<u32>,
+    /// `MaxLength`.
     pub max_length: Option<u32>,
+    /// `MinValue`.
     pub min_value: Option<f64>,
+    /// `MaxValue`.
     pub max_value: Option<f64>,
+    /// `NoEcho`: the value is masked in the console and API.
     pub no_echo: bool,
 }
 
 impl Parameter {
+    /// A parameter of this type with no other setting.
     pub fn new(kind: ParamType) -> Self {
         Self {
             kind,
@@ -74,16 +90,19 @@ impl Parameter {
         }
     }
 
+    /// Sets `Description`.
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = Some(d.into());
         self
     }
 
+    /// Sets `Default`.
     pub fn default(mut self, d: impl Into<Json>) -> Self {
         self.default = Some(d.into());
         self
     }
 
+    /// Sets `AllowedPattern`.
     pub fn allowed_pattern(mut self, p: impl Into<String>) -> Self {
         self.allowed_pattern = Some(p.into());
         self
@@ -130,13 +149,18 @@ impl Parameter {
 /// A stack output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
+    /// `Value`.
     pub value: Value,
+    /// `Description`.
     pub description: Option<String>,
+    /// `Export.Name`, for `Fn::ImportValue` in other stacks.
     pub export_name: Option<Value>,
+    /// `Condition`: the output exists only when it holds.
     pub condition: Option<String>,
 }
 
 impl Output {
+    /// An output of `value`.
     pub fn new(value: impl Into<Value>) -> Self {
         Self {
             value: value.into(),
@@ -146,11 +170,13 @@ impl Output {
         }
     }
 
+    /// Sets `Description`.
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = Some(d.into());
         self
     }
 
+    /// Exports the output under `name`.
     pub fn export(mut self, name: impl Into<Value>) -> Self {
         self.export_name = Some(name.into());
         self
@@ -175,13 +201,18 @@ impl Output {
 /// `DeletionPolicy` / `UpdateReplacePolicy` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeletionPolicy {
+    /// The resource is deleted with the stack.
     Delete,
+    /// The resource is kept (and left outside any stack).
     Retain,
+    /// Kept, unless the stack's creation fails and rolls back.
     RetainExceptOnCreate,
+    /// A final snapshot is taken, then the resource is deleted.
     Snapshot,
 }
 
 impl DeletionPolicy {
+    /// The policy as written in the template.
     pub fn as_str(self) -> &'static str {
         match self {
             DeletionPolicy::Delete => "Delete",
@@ -197,13 +228,21 @@ impl DeletionPolicy {
 pub struct ResourceEntry {
     /// The construct path, for error messages.
     pub path: String,
+    /// The logical id in the template.
     pub logical_id: String,
+    /// `AWS::Service::Type`.
     pub type_name: &'static str,
+    /// `Properties`, as the construct set them (tags are added at synth).
     pub properties: Value,
+    /// `DependsOn`: logical ids created first.
     pub depends_on: Vec<String>,
+    /// `Condition`: the resource exists only when it holds.
     pub condition: Option<String>,
+    /// `DeletionPolicy`.
     pub deletion_policy: Option<DeletionPolicy>,
+    /// `UpdateReplacePolicy`.
     pub update_replace_policy: Option<DeletionPolicy>,
+    /// `Metadata`, in insertion order.
     pub metadata: Vec<(String, Value)>,
 }
 
@@ -287,20 +326,29 @@ impl ResourceEntry {
 /// Output formats of `synth`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TemplateFormat {
+    /// JSON, 2-space indented: what is deployed.
     #[default]
     Json,
+    /// YAML, for reading.
     Yaml,
 }
 
 /// A whole template, ready to render.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Template {
+    /// `Description`.
     pub description: Option<String>,
+    /// `Metadata`.
     pub metadata: Vec<(String, Value)>,
+    /// `Parameters`, in insertion order.
     pub parameters: Vec<(String, Parameter)>,
+    /// `Mappings`.
     pub mappings: Vec<(String, Value)>,
+    /// `Conditions`.
     pub conditions: Vec<(String, Value)>,
+    /// `Resources`, in construct-tree order.
     pub resources: Vec<ResourceEntry>,
+    /// `Outputs`.
     pub outputs: Vec<(String, Output)>,
 }
 

@@ -11,12 +11,15 @@ use super::value::{Intrinsic, Value};
 /// A literal of type `T`, or an expression (intrinsic function, parameter, reference).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop<T> {
+    /// A literal, checked against the schema.
     Lit(T),
+    /// An expression (intrinsic), resolved by CloudFormation.
     Expr(Value),
 }
 
 /// Turns a typed value into the template's value tree.
 pub trait ToValue {
+    /// The value as written in the template.
     fn to_value(&self) -> Value;
 }
 

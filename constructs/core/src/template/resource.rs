@@ -35,6 +35,7 @@ pub struct ResourceSpec {
     pub write_only: &'static [&'static str],
     /// Required properties (also enforced by the generated constructors).
     pub required: &'static [&'static str],
+    /// How the type carries tags.
     pub tagging: Tagging,
 }
 
@@ -52,6 +53,7 @@ impl ResourceSpec {
         }
     }
 
+    /// Whether `Fn::GetAtt` may ask for `name`.
     pub fn has_attribute(&self, name: &str) -> bool {
         self.attributes.contains(&name)
     }

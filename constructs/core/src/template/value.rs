@@ -14,26 +14,40 @@ use serde_json::{Map, Value as Json, json};
 pub enum Value {
     /// `null` is never written into a template; it only marks "absent" while building.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A floating point number.
     Float(f64),
+    /// A string.
     String(String),
+    /// A list.
     List(Vec<Value>),
     /// Object keys are written in insertion order (policy documents read Version before Statement).
     Map(Vec<(String, Value)>),
+    /// An intrinsic function.
     Fn(Box<Intrinsic>),
 }
 
 /// The pseudo parameters CloudFormation defines for every stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pseudo {
+    /// `AWS::Region`.
     Region,
+    /// `AWS::AccountId`.
     AccountId,
+    /// `AWS::Partition`.
     Partition,
+    /// `AWS::StackName`.
     StackName,
+    /// `AWS::StackId`.
     StackId,
+    /// `AWS::URLSuffix`.
     UrlSuffix,
+    /// `AWS::NoValue`: removes the property.
     NoValue,
+    /// `AWS::NotificationARNs`.
     NotificationArns,
 }
 
@@ -60,57 +74,91 @@ pub enum RefTarget {
     Resource(String),
     /// A template parameter, by name.
     Parameter(String),
+    /// A pseudo parameter.
     Pseudo(Pseudo),
 }
 
 /// The intrinsic functions of CloudFormation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intrinsic {
+    /// `Ref`.
     Ref(RefTarget),
+    /// `Fn::GetAtt`.
     GetAtt {
+        /// The resource.
         logical_id: String,
+        /// The attribute (`.`-separated for nested ones).
         attribute: String,
     },
     /// `Fn::Sub` with an optional variable map (`[template, {vars}]`).
     Sub {
+        /// The string with `${...}` placeholders.
         template: String,
+        /// Placeholder values given inline.
         vars: Vec<(String, Value)>,
     },
+    /// `Fn::Join`.
     Join {
+        /// The separator.
         delimiter: String,
+        /// The list joined.
         values: Value,
     },
+    /// `Fn::Select`.
     Select {
+        /// The index.
         index: Value,
+        /// The list selected from.
         list: Value,
     },
+    /// `Fn::Split`.
     Split {
+        /// The separator.
         delimiter: String,
+        /// The string split.
         source: Value,
     },
     /// `Fn::GetAZs`; an empty region value means "this stack's region".
     GetAZs(Value),
+    /// `Fn::If`.
     If {
+        /// The condition's name.
         condition: String,
+        /// The value when it holds.
         then: Value,
+        /// The value when it does not.
         otherwise: Value,
     },
+    /// `Fn::Equals`.
     Equals(Value, Value),
+    /// `Fn::And`.
     And(Vec<Value>),
+    /// `Fn::Or`.
     Or(Vec<Value>),
+    /// `Fn::Not`.
     Not(Value),
     /// A reference to a named condition inside a condition expression.
     Condition(String),
+    /// `Fn::Base64`.
     Base64(Value),
+    /// `Fn::ImportValue`.
     ImportValue(Value),
+    /// `Fn::FindInMap`.
     FindInMap {
+        /// The mapping's name.
         map: String,
+        /// The top-level key.
         top_key: Value,
+        /// The second-level key.
         second_key: Value,
     },
+    /// `Fn::Cidr`.
     Cidr {
+        /// The block to divide.
         ip_block: Value,
+        /// How many blocks.
         count: Value,
+        /// Host bits per block.
         cidr_bits: Value,
     },
 }
@@ -329,11 +377,16 @@ impl Value {
 pub enum Reference<'a> {
     /// `Ref` to a resource, or `Fn::GetAtt` (with its attribute).
     Resource {
+        /// The resource.
         logical_id: &'a str,
+        /// The attribute, for `Fn::GetAtt`.
         attribute: Option<&'a str>,
     },
+    /// `Ref` to a parameter.
     Parameter(&'a str),
+    /// A condition by name.
     Condition(&'a str),
+    /// A mapping by name.
     Mapping(&'a str),
 }
 

@@ -13,7 +13,9 @@ use super::scope::Scope;
 /// A resource added to a stack, with its schema facts and the issues found when it was added.
 #[derive(Debug, Clone)]
 pub struct StackResource {
+    /// The template entry.
     pub entry: ResourceEntry,
+    /// The type's schema facts.
     pub spec: &'static ResourceSpec,
 }
 
@@ -62,10 +64,12 @@ impl Stack {
         }
     }
 
+    /// The stack name, also the root of construct paths.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Sets the template's `Description`.
     pub fn set_description(&mut self, d: impl Into<String>) {
         self.description = Some(d.into());
     }
