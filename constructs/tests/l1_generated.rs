@@ -215,7 +215,8 @@ fn attribute_methods_name_real_attributes() {
             .engine("postgres")
             .db_instance_class("db.t3.micro"),
     );
-    let addr: fn(&Handle<rds::DbInstance>) -> Value = Handle::attr_endpoint_address;
+    // The attr_* methods are reached through Deref to the generated attributes type.
+    let addr: fn(&Handle<rds::DbInstance>) -> Value = |h| h.attr_endpoint_address();
     assert_eq!(
         addr(&db).to_json(),
         json!({"Fn::GetAtt": ["Db", "Endpoint.Address"]})

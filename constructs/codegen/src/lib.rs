@@ -1,9 +1,9 @@
-//! snowcdk-codegen: generates the L1 resource layer (`constructs/src/l1`) from the vendored
-//! CloudFormation registry schemas (`constructs/schemas/<service>/<Type>.json`).
+//! snowcdk-codegen: generates the L1 resource layer (crate `snowcdk-constructs-l1`, in
+//! `constructs/l1/src`) from the vendored CloudFormation registry schemas (`constructs/schemas/<service>/<Type>.json`).
 //!
 //! - [`vendor`] refreshes the vendored schemas from an unpacked cfn-lint wheel.
 //! - [`generate`] turns the vendored schemas into Rust source, one module per service plus
-//!   `mod.rs`, formatted with `rustfmt --edition 2024` so that regeneration is byte-identical.
+//!   `lib.rs`, formatted with `rustfmt --edition 2024` so that regeneration is byte-identical.
 //!
 //! # What is generated
 //!
@@ -98,9 +98,9 @@ pub fn default_schema_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
 }
 
-/// `constructs/src/l1`, next to this crate.
+/// `constructs/l1/src`, the generated crate `snowcdk-constructs-l1` next to this crate.
 pub fn default_out_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/l1")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../l1/src")
 }
 
 /// Copies the schemas of [`TYPES`] from a cfn-lint `data/schemas` directory (the one holding
@@ -139,7 +139,7 @@ fn split_type(t: &str) -> Result<(&str, &str)> {
     }
 }
 
-/// Generates the `l1` module from the schemas in `schema_dir`: file name (`mod.rs`, `ec2.rs`, ...)
+/// Generates the `l1` crate from the schemas in `schema_dir`: file name (`lib.rs`, `ec2.rs`, ...)
 /// to formatted source.
 pub fn generate(schema_dir: &Path) -> Result<BTreeMap<PathBuf, String>> {
     let (files, _) = generate_with_notes(schema_dir)?;
@@ -191,7 +191,7 @@ pub fn generate_with_notes(schema_dir: &Path) -> Result<(BTreeMap<PathBuf, Strin
     }
     specs.sort();
     out.insert(
-        PathBuf::from("mod.rs"),
+        PathBuf::from("lib.rs"),
         rustfmt(&render_mod(services.keys(), &specs))?,
     );
     Ok((out, notes))
@@ -810,11 +810,15 @@ impl ModGen {
         }
         if !self.patterns.is_empty() {
             o.push_str("use regex::Regex;\n\n");
-            o.push_str("use crate::template::check::compile_pattern;\n");
+            o.push_str("use snowcdk_constructs_core::template::check::compile_pattern;\n");
         }
         let mut imports = vec!["Checker", "Resource", "ResourceSpec", "Tagging", "Value"];
         if has_attrs {
-            imports.push("Handle");
+            imports.push("ResourceAttrs");
+            imports.push("get_att");
+        }
+        if self.resources.iter().any(|r| r.attributes.is_empty()) {
+            imports.push("NoAttrs");
         }
         if uses_prop {
             imports.push("Prop");
@@ -824,7 +828,12 @@ impl ModGen {
             imports.push("Validate");
         }
         imports.sort();
-        writeln!(o, "use crate::template::{{{}}};\n", imports.join(", ")).unwrap();
+        writeln!(
+            o,
+            "use snowcdk_constructs_core::template::{{{}}};\n",
+            imports.join(", ")
+        )
+        .unwrap();
         let mut sup = vec!["put"];
         if self.uses_int_enum {
             sup.push("int_enum");
@@ -850,13 +859,21 @@ impl ModGen {
 
     fn render_struct(&self, o: &mut String, s: &StructDef) {
         o.push('\n');
-        doc(o, &s.doc);
+        if s.doc.is_empty() {
+            doc(o, &format!("The `{}` property type.", s.name));
+        } else {
+            doc(o, &s.doc);
+        }
         let required: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
         let default = if required.is_empty() { ", Default" } else { "" };
         writeln!(o, "#[derive(Debug, Clone, PartialEq{default})]").unwrap();
         writeln!(o, "pub struct {} {{", s.name).unwrap();
         for f in &s.fields {
-            doc(o, &f.doc);
+            if f.doc.is_empty() {
+                doc(o, &format!("`{}`.", f.cfn));
+            } else {
+                doc(o, &f.doc);
+            }
             let ty = f.shape.rust(self);
             if f.required {
                 writeln!(o, "pub {}: {ty},", f.rust).unwrap();
@@ -867,8 +884,12 @@ impl ModGen {
         o.push_str("}\n\n");
         writeln!(o, "impl {} {{", s.name).unwrap();
         if required.is_empty() {
+            o.push_str("/// With no property set; the chainable setters set them.\n");
             o.push_str("pub fn new() -> Self { Self::default() }\n");
         } else {
+            o.push_str(
+                "/// With its required properties; the optional ones have chainable setters.\n",
+            );
             let args: Vec<String> = required
                 .iter()
                 .map(|f| format!("{}: impl Into<{}>", f.rust, f.shape.rust(self)))
@@ -884,6 +905,7 @@ impl ModGen {
             o.push_str("} }\n");
         }
         for f in s.fields.iter().filter(|f| !f.required) {
+            writeln!(o, "/// Sets `{}`.", f.cfn).unwrap();
             writeln!(
                 o,
                 "pub fn {0}(mut self, v: impl Into<{1}>) -> Self {{ self.{0} = Some(v.into()); self }}",
@@ -1018,8 +1040,14 @@ impl ModGen {
     fn render_resource(&self, o: &mut String, r: &ResourceDef) {
         let s = &self.structs[r.strukt];
         self.render_struct(o, s);
+        let attrs = if r.attributes.is_empty() {
+            "NoAttrs".to_owned()
+        } else {
+            format!("{}Attrs", s.name)
+        };
         writeln!(o, "\nimpl Resource for {} {{", s.name).unwrap();
         writeln!(o, "const SPEC: &'static ResourceSpec = &{};", r.spec_static).unwrap();
+        writeln!(o, "type Attrs = {attrs};").unwrap();
         o.push_str("fn properties(&self) -> Value {\n");
         self.render_props_body(o, s);
         o.push_str("}\n");
@@ -1051,7 +1079,19 @@ impl ModGen {
         writeln!(o, "tagging: {},", r.tagging).unwrap();
         o.push_str("};\n");
         if !r.attributes.is_empty() {
-            writeln!(o, "\nimpl Handle<{}> {{", s.name).unwrap();
+            writeln!(
+                o,
+                "\n/// The `Fn::GetAtt` attributes of `{}`; a `Handle<{}>` derefs to them.",
+                r.type_name, s.name
+            )
+            .unwrap();
+            writeln!(o, "pub struct {attrs} {{ logical_id: String }}").unwrap();
+            writeln!(
+                o,
+                "\nimpl ResourceAttrs for {attrs} {{ fn for_logical_id(logical_id: &str) -> Self {{ Self {{ logical_id: logical_id.to_owned() }} }} }}"
+            )
+            .unwrap();
+            writeln!(o, "\nimpl {attrs} {{").unwrap();
             let mut seen = BTreeSet::new();
             for a in &r.attributes {
                 let m = format!(
@@ -1067,7 +1107,11 @@ impl ModGen {
                     r.type_name
                 );
                 writeln!(o, "/// `Fn::GetAtt` `{a}`.").unwrap();
-                writeln!(o, "pub fn {m}(&self) -> Value {{ self.get_att({a:?}) }}").unwrap();
+                writeln!(
+                    o,
+                    "pub fn {m}(&self) -> Value {{ get_att(&self.logical_id, {a:?}) }}"
+                )
+                .unwrap();
             }
             o.push_str("}\n");
         }
@@ -1334,10 +1378,16 @@ fn render_mod<'a>(modules: impl Iterator<Item = &'a String>, specs: &[(String, S
 //! optional ones chainable setters, and literals are checked against the schema at synth.
 //! Nested property types are named `<Resource><Definition>` (e.g. [`ec2::SecurityGroupTag`]),
 //! with `Property` appended when that name is a resource type (e.g.
-//! [`ec2::SecurityGroupIngressProperty`]). `Handle<T>::attr_*` methods give the type's
-//! `Fn::GetAtt` attributes.
+//! [`ec2::SecurityGroupIngressProperty`]). A `Handle<T>` derefs to the generated `<T>Attrs`,
+//! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
+//!
+//! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
+//! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
+//! schema's descriptions where it has them, else by the property's CloudFormation name.
 
-use crate::template::{Checker, Prop, ResourceSpec, ToValue, Value};
+#![deny(missing_docs)]
+
+use snowcdk_constructs_core::template::{Checker, Prop, ResourceSpec, ToValue, Value};
 
 ",
     );
@@ -1357,8 +1407,8 @@ use crate::template::{Checker, Prop, ResourceSpec, ToValue, Value};
 /// is typed too: where a security group is expected, only a security group fits.
 ///
 /// ```
-/// use snowcdk_constructs::l1::{self, ec2};
-/// use snowcdk_constructs::{Handle, Stack, Value};
+/// use snowcdk_constructs_core::{Handle, Stack, Value};
+/// use snowcdk_constructs_l1::{self as l1, ec2};
 ///
 /// fn group_id(sg: &Handle<ec2::SecurityGroup>) -> Value {
 ///     sg.attr_group_id()
@@ -1372,8 +1422,8 @@ use crate::template::{Checker, Prop, ResourceSpec, ToValue, Value};
 /// ```
 ///
 /// ```compile_fail
-/// use snowcdk_constructs::l1::ec2;
-/// use snowcdk_constructs::{Handle, Stack, Value};
+/// use snowcdk_constructs_core::{Handle, Stack, Value};
+/// use snowcdk_constructs_l1::ec2;
 ///
 /// fn group_id(sg: &Handle<ec2::SecurityGroup>) -> Value {
 ///     sg.attr_group_id()

@@ -1,4 +1,5 @@
-//! `cargo run -p snowcdk-codegen`: regenerates `constructs/src/l1` from `constructs/schemas`.
+//! `cargo run -p snowcdk-codegen`: regenerates `constructs/l1/src` (crate `snowcdk-constructs-l1`)
+//! from `constructs/schemas`.
 //! `cargo run -p snowcdk-codegen -- vendor <cfnlint/data/schemas>`: refreshes the vendored schemas
 //! from an unpacked cfn-lint wheel, then regenerates.
 

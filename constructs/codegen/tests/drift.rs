@@ -1,4 +1,4 @@
-//! The committed `constructs/src/l1` must be exactly what the generator makes from the vendored
+//! The committed `constructs/l1/src` must be exactly what the generator makes from the vendored
 //! schemas: fails when someone edits generated code by hand or changes the generator or a schema
 //! without regenerating (`cargo run -p snowcdk-codegen`).
 
@@ -35,7 +35,7 @@ fn committed_l1_is_up_to_date() {
         .collect();
     assert!(
         stale.is_empty() && extra.is_empty(),
-        "constructs/src/l1 is stale (changed: {stale:?}, not generated: {extra:?}); run `cargo run -p snowcdk-codegen`"
+        "constructs/l1/src is stale (changed: {stale:?}, not generated: {extra:?}); run `cargo run -p snowcdk-codegen`"
     );
 }
 

@@ -4,7 +4,7 @@
 //! (`constructs/schemas`, `cargo run -p snowcdk-codegen`), use the generated one instead.
 
 use snowcdk_constructs::Value;
-use snowcdk_constructs::template::{Checker, Resource, ResourceSpec, Tagging};
+use snowcdk_constructs::template::{Checker, NoAttrs, Resource, ResourceSpec, Tagging};
 
 /// The schema facts of `AWS::Events::Rule` (from its CloudFormation registry schema).
 static RULE_SPEC: ResourceSpec = ResourceSpec {
@@ -47,6 +47,8 @@ impl Rule {
 
 impl Resource for Rule {
     const SPEC: &'static ResourceSpec = &RULE_SPEC;
+    /// `Fn::GetAtt` on the rule is not needed here.
+    type Attrs = NoAttrs;
 
     fn properties(&self) -> Value {
         let mut props = Vec::new();
