@@ -1,25 +1,14 @@
 //! snowcdk: describe AWS infrastructure as typed Rust constructs, synthesize it to CloudFormation,
 //! review it as template diffs, and deploy it through change sets.
 //!
-//! Data flows one way:
-//! `snowcdk.toml` (stage) -> an [`app::App`] (composes constructs) -> construct tree -> template
-//! model -> validate -> [`assembly`] (stacks, their facts and assets) -> [`writer`]
-//! (`templates_out/`) | `diff` (PR review) | `deploy` (change sets).
-//!
-//! Everything but [`snowex`] is the generic tool and imports no app: [`cli::main`] runs the
-//! command line for whichever app it is given (`main.rs` gives it [`snowex::SnowEx`]).
+//! This crate is the SnowEx app ([`snowex`]) and the `snowcdk` binary that runs it. The generic
+//! tool (commands, config loader, assembly, writer, diff, deploy engine, assets, risk) is the
+//! `snowcdk-engine` crate (`constructs/engine`), which imports no app; its modules are re-exported
+//! here under their old paths so `snowcdk::deploy::...` keeps working.
 
-pub mod app;
-pub mod assembly;
-pub mod assets;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod deploy;
-pub mod diff;
-pub mod exit;
-pub mod regions;
-pub mod risk;
+pub use snowcdk_engine::{
+    app, assembly, assets, cli, commands, config, deploy, diff, exit, regions, risk, template_read,
+    writer,
+};
+
 pub mod snowex;
-pub mod template_read;
-pub mod writer;

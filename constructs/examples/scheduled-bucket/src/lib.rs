@@ -8,12 +8,12 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 
-use snowcdk::app::{App, NoCommands, StageContext};
-use snowcdk::assets::{PackagedAsset, package, staging_bucket_ref};
 use snowcdk_constructs::l1::{iam, lambda, logs, s3};
 use snowcdk_constructs::template::DeletionPolicy;
 use snowcdk_constructs::tree::Stack;
 use snowcdk_constructs::{Output, SynthError, Value};
+use snowcdk_engine::app::{App, NoCommands, StageContext};
+use snowcdk_engine::assets::{PackagedAsset, package, staging_bucket_ref};
 
 pub use settings::AppSettings;
 

@@ -4,5 +4,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    snowcdk::cli::main(scheduled_bucket::ScheduledBucket)
+    snowcdk_engine::cli::main(scheduled_bucket::ScheduledBucket)
 }

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use snowcdk::config::{SettingError, Settings, StageConfig};
 use snowcdk_constructs::l2::vpc_lambda::LOG_RETENTION_DAYS;
+use snowcdk_engine::config::{SettingError, Settings, StageConfig};
 
 /// One stage's settings.
 #[derive(Debug, Clone, Deserialize)]

@@ -3,7 +3,8 @@
 //! its settings type (its part of each stage table), the stack it builds for a stage, and
 //! optionally commands of its own.
 //!
-//! SnowEx is one app (`crate::snowex`); `constructs/examples/scheduled-bucket` is another.
+//! SnowEx is one app (the `snowcdk` crate's `snowex` module); `constructs/examples/scheduled-bucket`
+//! is another.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

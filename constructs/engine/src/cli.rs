@@ -53,7 +53,7 @@ pub enum Command<E: Subcommand> {
 }
 
 /// The whole `snowcdk` program for one app: parse the command line, run the command, map errors
-/// to exit codes. An app's `main` is `fn main() -> ExitCode { snowcdk::cli::main(MyApp) }`.
+/// to exit codes. An app's `main` is `fn main() -> ExitCode { snowcdk_engine::cli::main(MyApp) }`.
 pub fn main<A: App>(app: A) -> ExitCode {
     install_panic_report();
     let cli = Cli::<A::Commands>::parse();

@@ -344,7 +344,7 @@ mod tests {
     fn config() -> Config<toml::Table> {
         Config::parse(
             Path::new("snowcdk.toml"),
-            include_str!("../../snowcdk.toml"),
+            include_str!("../../../../snowcdk.toml"),
         )
         .expect("config")
     }
