@@ -76,7 +76,7 @@ pub struct NetworkConfig {
 pub struct DatabaseConfig {
     /// `db.<family>.<size>`, e.g. `db.t4g.micro`.
     pub instance_class: String,
-    /// Initial gp3 storage in GiB (20 to 65536).
+    /// Initial gp3 storage in GiB (the range is `PostgresRdsProps::ALLOCATED_STORAGE_GB`).
     #[serde(default = "default_allocated_storage")]
     pub allocated_storage_gb: u32,
     /// Storage autoscaling limit in GiB; absent: no autoscaling.
@@ -86,7 +86,7 @@ pub struct DatabaseConfig {
     /// parameter group family follows the major.
     #[serde(default = "default_engine_version")]
     pub engine_version: String,
-    /// Days of automated backups (1 to 35).
+    /// Days of automated backups (the range is `PostgresRdsProps::BACKUP_RETENTION_DAYS`).
     #[serde(default = "default_backup_retention")]
     pub backup_retention_days: u32,
     /// Refuse to delete the instance (on unless a stage turns it off).
@@ -607,6 +607,32 @@ image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
                 .to_string()
                 .contains("dev")
         );
+    }
+
+    #[test]
+    fn construct_fields_are_reported_under_their_config_keys() {
+        // The props fields `database_name` and `cidr` are the config's `db_name` and `vpc_cidr`.
+        let cases = [
+            (
+                "instance_class = \"db.t4g.micro\"",
+                "instance_class = \"db.t4g.micro\"\ndb_name = \"snow-ex\"",
+                "stage dev: database.db_name: database name \"snow-ex\"",
+            ),
+            (
+                "[stages.dev.lambda]",
+                "[stages.dev.network]\nvpc_cidr = \"8.8.0.0/16\"\n[stages.dev.lambda]",
+                "stage dev: network.vpc_cidr: 8.8.0.0/16 is not a private range",
+            ),
+            (
+                "[stages.dev.lambda]",
+                "[stages.dev.lambda]\nreserved_concurrency = 0",
+                "stage dev: lambda.reserved_concurrency: 0 would stop the function",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let err = parse(&GOOD.replace(from, to)).expect_err(to).to_string();
+            assert!(err.contains(want), "{to}: {err}");
+        }
     }
 
     #[test]
