@@ -1,14 +1,17 @@
 //! SnowEx's part of a stage table: the network, database, Lambda and bastion sections, with
 //! their defaults (taken from the L2 constructs' props where they are the same) and the checks
-//! that name the stage and key.
+//! that name the stage and key. Ranges and shapes are the constructs' own (`validate` on their
+//! props, which reports the props field); this module maps each field to its config key and
+//! adds only what is SnowEx's: which code sources the config offers, at least two AZs for the
+//! database, the region's zone count and the account a protected stage must name.
 
 use std::path::PathBuf;
 
-use ipnet::Ipv4Net;
 use serde::Deserialize;
+use snowcdk_constructs::Value;
 use snowcdk_constructs::l2::{
-    LambdaCode, PostgresRdsProps, SsmBastionProps, VpcLambdaProps, VpcProps, postgres_rds,
-    ssm_bastion, staging_bucket, vpc, vpc_lambda,
+    Architecture, FunctionUrlAuth, LambdaCode, PostgresRdsProps, SsmBastionProps, VpcLambdaProps,
+    VpcProps, postgres_rds, staging_bucket, vpc_lambda,
 };
 
 use crate::config::{SettingError, Settings, StageConfig};
@@ -73,7 +76,7 @@ pub struct NetworkConfig {
 pub struct DatabaseConfig {
     /// `db.<family>.<size>`, e.g. `db.t4g.micro`.
     pub instance_class: String,
-    /// Initial gp3 storage in GiB (20 to 65536).
+    /// Initial gp3 storage in GiB (the range is `PostgresRdsProps::ALLOCATED_STORAGE_GB`).
     #[serde(default = "default_allocated_storage")]
     pub allocated_storage_gb: u32,
     /// Storage autoscaling limit in GiB; absent: no autoscaling.
@@ -83,7 +86,7 @@ pub struct DatabaseConfig {
     /// parameter group family follows the major.
     #[serde(default = "default_engine_version")]
     pub engine_version: String,
-    /// Days of automated backups (1 to 35).
+    /// Days of automated backups (the range is `PostgresRdsProps::BACKUP_RETENTION_DAYS`).
     #[serde(default = "default_backup_retention")]
     pub backup_retention_days: u32,
     /// Refuse to delete the instance (on unless a stage turns it off).
@@ -265,56 +268,33 @@ impl Default for NetworkConfig {
 }
 
 impl DatabaseConfig {
-    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    /// The construct's props from these settings (the stack adds only the app's checkov reasons).
+    pub fn props(&self) -> PostgresRdsProps {
+        PostgresRdsProps {
+            engine_version: self.engine_version.clone(),
+            instance_class: self.instance_class.clone(),
+            allocated_storage_gb: self.allocated_storage_gb,
+            max_allocated_storage_gb: self.max_allocated_storage_gb,
+            backup_retention_days: self.backup_retention_days,
+            deletion_protection: self.deletion_protection,
+            multi_az: self.multi_az,
+            database_name: self.db_name.clone(),
+            master_username: self.master_username.clone(),
+            allow_all_outbound: self.allow_all_outbound,
+            ..PostgresRdsProps::default()
+        }
+    }
+
+    /// Checks what serde cannot, with the construct's own checks (ranges, shapes), reported
+    /// under the config key of the field at fault.
     pub fn validate(&self) -> Result<(), SettingError> {
-        let d = self;
-        let bad =
-            |key: &str, message: String| SettingError::new(format!("database.{key}"), message);
-        if !postgres_rds::is_db_instance_class(&d.instance_class) {
-            return Err(bad(
-                "instance_class",
-                format!(
-                    "{:?} is not an RDS instance class of the form db.<family>.<size>, such as \"db.t4g.micro\"",
-                    d.instance_class
-                ),
-            ));
-        }
-        if !(20..=65536).contains(&d.allocated_storage_gb) {
-            return Err(bad(
-                "allocated_storage_gb",
-                format!(
-                    "{} GiB: gp3 storage is 20 to 65536 GiB",
-                    d.allocated_storage_gb
-                ),
-            ));
-        }
-        if let Some(max) = d.max_allocated_storage_gb
-            && (max <= d.allocated_storage_gb || max > 65536)
-        {
-            return Err(bad(
-                "max_allocated_storage_gb",
-                format!(
-                    "{max} GiB: the autoscaling limit must be above allocated_storage_gb ({}) and at most 65536",
-                    d.allocated_storage_gb
-                ),
-            ));
-        }
-        postgres_rds::parse_engine_version(&d.engine_version)
-            .map_err(|e| bad("engine_version", e))?;
-        if !(1..=35).contains(&d.backup_retention_days) {
-            return Err(bad(
-                "backup_retention_days",
-                format!(
-                    "{} days: use 1 to 35 (0 would turn automated backups off)",
-                    d.backup_retention_days
-                ),
-            ));
-        }
-        postgres_rds::check_identifier("database name", &d.db_name, false)
-            .map_err(|e| bad("db_name", e))?;
-        postgres_rds::check_identifier("master user name", &d.master_username, true)
-            .map_err(|e| bad("master_username", e))?;
-        Ok(())
+        self.props().validate().map_err(|e| {
+            let key = match e.field {
+                "database_name" => "db_name",
+                field => field,
+            };
+            SettingError::new(format!("database.{key}"), e.message)
+        })
     }
 }
 
@@ -416,104 +396,90 @@ impl LambdaConfig {
                 }
             }
         }
-        if !(128..=10240).contains(&l.memory_mb) {
-            return Err(bad(
-                "memory_mb",
-                format!("{} MB: Lambda allows 128 to 10240", l.memory_mb),
-            ));
+        // The code source was checked above, in the config's own terms; a parameter reference
+        // stands in for it, as the construct checks only literal image URIs.
+        let code = LambdaCode::Image {
+            uri: Value::param_ref(super::stack::LAMBDA_IMAGE_PARAMETER),
+        };
+        self.props(code)
+            .validate()
+            .map_err(|e| bad(e.field, e.message))
+    }
+
+    /// The construct's props from these settings around `code` (the stack adds what does not
+    /// come from the config: description, environment, secrets and the app's checkov reasons).
+    pub fn props(&self, code: LambdaCode) -> VpcLambdaProps {
+        VpcLambdaProps {
+            memory_mb: self.memory_mb,
+            timeout_seconds: self.timeout_seconds,
+            architecture: match self.architecture {
+                LambdaArchitecture::X86_64 => Architecture::X86_64,
+                LambdaArchitecture::Arm64 => Architecture::Arm64,
+            },
+            log_retention_days: self.log_retention_days,
+            url: Some(match self.url_auth {
+                UrlAuth::None => FunctionUrlAuth::Public,
+                UrlAuth::AwsIam => FunctionUrlAuth::AwsIam,
+            }),
+            reserved_concurrency: self.reserved_concurrency,
+            ..VpcLambdaProps::new(code)
         }
-        if !(1..=900).contains(&l.timeout_seconds) {
-            return Err(bad(
-                "timeout_seconds",
-                format!("{} s: Lambda allows 1 to 900", l.timeout_seconds),
-            ));
-        }
-        if !vpc_lambda::LOG_RETENTION_DAYS.contains(&l.log_retention_days) {
-            return Err(bad(
-                "log_retention_days",
-                format!(
-                    "{} is not a retention CloudWatch Logs accepts: {:?}",
-                    l.log_retention_days,
-                    vpc_lambda::LOG_RETENTION_DAYS
-                ),
-            ));
-        }
-        if l.reserved_concurrency == Some(0) {
-            return Err(bad(
-                "reserved_concurrency",
-                "0 would stop the function from ever running; remove the key for no reservation"
-                    .into(),
-            ));
-        }
-        Ok(())
     }
 }
 
 impl BastionConfig {
-    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    /// The construct's props from these settings.
+    pub fn props(&self) -> SsmBastionProps {
+        SsmBastionProps {
+            instance_type: self.instance_type.clone(),
+            root_volume_gb: self.root_volume_gb,
+            ..SsmBastionProps::default()
+        }
+    }
+
+    /// Checks what serde cannot, with the construct's own checks, reported under the config key.
     pub fn validate(&self) -> Result<(), SettingError> {
-        let b = self;
-        if !ssm_bastion::is_instance_type(&b.instance_type) {
-            return Err(SettingError::new(
-                "bastion.instance_type",
-                format!(
-                    "{:?} is not an EC2 instance type of the form <family>.<size>, such as \"t4g.micro\"",
-                    b.instance_type
-                ),
-            ));
-        }
-        if !(8..=16384).contains(&b.root_volume_gb) {
-            return Err(SettingError::new(
-                "bastion.root_volume_gb",
-                format!(
-                    "{} GiB: at least the AMI's 8 GiB, at most 16384",
-                    b.root_volume_gb
-                ),
-            ));
-        }
-        Ok(())
+        self.props()
+            .validate()
+            .map_err(|e| SettingError::new(format!("bastion.{}", e.field), e.message))
     }
 }
 
 impl NetworkConfig {
-    /// Checks what serde cannot: ranges, shapes and relations between keys.
+    /// The construct's props from these settings.
+    pub fn props(&self) -> VpcProps {
+        VpcProps {
+            cidr: self.vpc_cidr.clone(),
+            az_count: self.az_count,
+            subnet_prefix: self.subnet_prefix,
+            ..VpcProps::default()
+        }
+    }
+
+    /// Checks what serde cannot: the construct's own checks reported under the config key, then
+    /// what the SnowEx stack adds (a database, so at least two AZs; no more than the region has).
     pub fn validate(&self, region: &str) -> Result<(), SettingError> {
         let n = self;
-        let net: Ipv4Net = n.vpc_cidr.parse().map_err(|_| {
-            SettingError::new(
-                "network.vpc_cidr",
-                format!(
-                    "{:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"",
-                    n.vpc_cidr
-                ),
-            )
-        })?;
-        if net.network() != net.addr() {
-            return Err(SettingError::new(
-                "network.vpc_cidr",
-                format!(
-                    "{} has host bits set; did you mean {}?",
-                    n.vpc_cidr,
-                    net.trunc()
-                ),
-            ));
-        }
-        vpc::check_private_range(net).map_err(|e| SettingError::new("network.vpc_cidr", e))?;
-        if !(16..=28).contains(&net.prefix_len()) {
-            return Err(SettingError::new(
-                "network.vpc_cidr",
-                "a VPC's prefix length must be between /16 and /28",
-            ));
-        }
-        if !(2..=6).contains(&n.az_count) {
+        let azs = postgres_rds::MIN_AZS..=*VpcProps::AZ_COUNT.end();
+        if !azs.contains(&n.az_count) {
             return Err(SettingError::new(
                 "network.az_count",
                 format!(
-                    "{} AZs: use 2 to 6 (RDS needs subnets in at least 2)",
-                    n.az_count
+                    "{} AZs: use {} to {} (RDS needs subnets in at least {})",
+                    n.az_count,
+                    azs.start(),
+                    azs.end(),
+                    postgres_rds::MIN_AZS
                 ),
             ));
         }
+        n.props().validate().map_err(|e| {
+            let key = match e.field {
+                "cidr" => "vpc_cidr",
+                field => field,
+            };
+            SettingError::new(format!("network.{key}"), e.message)
+        })?;
         let zones = regions::availability_zones(region).unwrap_or(0);
         if n.az_count > zones {
             return Err(SettingError::new(
@@ -521,28 +487,6 @@ impl NetworkConfig {
                 format!(
                     "{} AZs: {region} has {zones} Availability Zones (src/regions.rs); use at most {zones}",
                     n.az_count
-                ),
-            ));
-        }
-        if n.subnet_prefix < net.prefix_len() || n.subnet_prefix > 28 {
-            return Err(SettingError::new(
-                "network.subnet_prefix",
-                format!(
-                    "/{} does not fit inside {}: use a prefix between /{} and /28",
-                    n.subnet_prefix,
-                    n.vpc_cidr,
-                    net.prefix_len()
-                ),
-            ));
-        }
-        let needed = u32::from(n.az_count) * 2;
-        let available = 1u64 << (n.subnet_prefix - net.prefix_len());
-        if u64::from(needed) > available {
-            return Err(SettingError::new(
-                "network.subnet_prefix",
-                format!(
-                    "{needed} subnets of /{} do not fit in {} (room for {available}); use a longer prefix or fewer AZs",
-                    n.subnet_prefix, n.vpc_cidr
                 ),
             ));
         }
@@ -663,6 +607,32 @@ image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
                 .to_string()
                 .contains("dev")
         );
+    }
+
+    #[test]
+    fn construct_fields_are_reported_under_their_config_keys() {
+        // The props fields `database_name` and `cidr` are the config's `db_name` and `vpc_cidr`.
+        let cases = [
+            (
+                "instance_class = \"db.t4g.micro\"",
+                "instance_class = \"db.t4g.micro\"\ndb_name = \"snow-ex\"",
+                "stage dev: database.db_name: database name \"snow-ex\"",
+            ),
+            (
+                "[stages.dev.lambda]",
+                "[stages.dev.network]\nvpc_cidr = \"8.8.0.0/16\"\n[stages.dev.lambda]",
+                "stage dev: network.vpc_cidr: 8.8.0.0/16 is not a private range",
+            ),
+            (
+                "[stages.dev.lambda]",
+                "[stages.dev.lambda]\nreserved_concurrency = 0",
+                "stage dev: lambda.reserved_concurrency: 0 would stop the function",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let err = parse(&GOOD.replace(from, to)).expect_err(to).to_string();
+            assert!(err.contains(want), "{to}: {err}");
+        }
     }
 
     #[test]

@@ -24,8 +24,57 @@ pub use staging_bucket::{StagingBucket, StagingBucketProps, bootstrap_stack};
 pub use vpc::{SubnetKind, Vpc, VpcProps, VpcSubnet};
 pub use vpc_lambda::{Architecture, FunctionUrlAuth, LambdaCode, VpcLambda, VpcLambdaProps};
 
+use std::collections::BTreeMap;
+use std::fmt;
+
 use snowcdk_constructs_core::template::{Handle, OnRepeat, Resource, Value};
 use snowcdk_constructs_core::tree::Scope;
+
+/// A props value a construct refuses: the props field, and why. The message does not repeat the
+/// field's name, so an app that fills the props from its own settings can report the error under
+/// its own key (`database.allocated_storage_gb`) while the construct reports it under the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropError {
+    /// The props field at fault, e.g. `allocated_storage_gb`.
+    pub field: &'static str,
+    /// What is wrong with its value and what would be right.
+    pub message: String,
+}
+
+impl PropError {
+    /// An error on `field`.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PropError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for PropError {}
+
+/// Why each checkov check a construct skips does not apply, by check id: a construct records its
+/// own generic reason unless the app that uses it supplies one that names its own situation (and
+/// settings) here.
+pub type CheckovReasons = BTreeMap<String, String>;
+
+/// [`checkov_skip`] with the app's reason from `reasons` when it has one, else `default`.
+pub(crate) fn checkov_skip_with<R: Resource>(
+    scope: &mut Scope<'_>,
+    resource: &Handle<R>,
+    check_id: &str,
+    default: &str,
+    reasons: &CheckovReasons,
+) {
+    let reason = reasons.get(check_id).map_or(default, String::as_str);
+    checkov_skip(scope, resource, check_id, reason);
+}
 
 /// Records, in the resource's `Metadata`, that checkov check `check_id` does not apply to it and
 /// why: `{"checkov": {"skip": [{"id": .., "comment": ..}]}}`. Other metadata keys are kept, and
@@ -51,6 +100,28 @@ mod tests {
     use snowcdk_constructs_core::tree::Stack;
     use snowcdk_constructs_l1::logs;
     use snowcdk_constructs_rules::synth_stack;
+
+    #[test]
+    fn an_apps_reason_replaces_the_default() {
+        let mut stack = Stack::new("T");
+        let mut root = stack.root();
+        let a = root.add("A", logs::LogGroup::new().retention_in_days(7));
+        let b = root.add("B", logs::LogGroup::new().retention_in_days(7));
+        let reasons = CheckovReasons::from([("CKV_AWS_158".to_owned(), "the app's".to_owned())]);
+        checkov_skip_with(&mut root, &a, "CKV_AWS_158", "generic", &reasons);
+        checkov_skip_with(
+            &mut root,
+            &b,
+            "CKV_AWS_158",
+            "generic",
+            &CheckovReasons::new(),
+        );
+        let t = synth_stack(&stack).expect("synth").template.to_json();
+        let comment =
+            |id: &str| t["Resources"][id]["Metadata"]["checkov"]["skip"][0]["comment"].clone();
+        assert_eq!(comment("A"), "the app's");
+        assert_eq!(comment("B"), "generic");
+    }
 
     #[test]
     fn checkov_skips_merge_with_other_metadata() {

@@ -18,21 +18,27 @@
 //! - Single-AZ instances are pinned to the AZ of the first private subnet (where the `SsmBastion`
 //!   goes, as in the seed design: admin host and database side by side, no cross-AZ hop).
 
+use std::ops::RangeInclusive;
+
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{DeletionPolicy, Handle, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::{rds, secretsmanager};
 
-use super::checkov_skip;
 use super::connections::{
     Connectable, Connections, Egress, Port, SecurityGroup, SecurityGroupProps,
 };
 use super::vpc::Vpc;
+use super::{CheckovReasons, PropError, checkov_skip, checkov_skip_with};
 
 /// Characters left out of generated passwords: those RDS rejects in a master password (`/`, `@`,
 /// `"` and space) and those that need quoting in shells, URLs or connection strings (the AWS
 /// CDK's list for database secrets).
 pub const PASSWORD_EXCLUDED_CHARACTERS: &str = " %+~`#$&*()|[]{}:;<>?!'/@\"\\";
+
+/// The fewest AZs with a private subnet a DB subnet group accepts (RDS requires two even for a
+/// single-AZ instance, so it can fail over or be moved).
+pub const MIN_AZS: u8 = 2;
 
 /// Options of a [`PostgresRds`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +73,9 @@ pub struct PostgresRdsProps {
     pub allow_all_outbound: bool,
     /// Master password length.
     pub password_length: u32,
+    /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_161`, IAM
+    /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones.
+    pub checkov_reasons: CheckovReasons,
 }
 
 impl Default for PostgresRdsProps {
@@ -84,6 +93,7 @@ impl Default for PostgresRdsProps {
             port: 5432,
             allow_all_outbound: true,
             password_length: 32,
+            checkov_reasons: CheckovReasons::new(),
         }
     }
 }
@@ -121,14 +131,16 @@ impl PostgresRds {
     ) -> Result<PostgresRds, SynthError> {
         let mut s = scope.child(id);
         let path = s.path().to_owned();
-        let major = validate(props).map_err(|message| SynthError::Construct {
+        let major = props.check().map_err(|e| SynthError::Construct {
             path: path.clone(),
-            message,
+            message: e.to_string(),
         })?;
-        if vpc.private_subnets.len() < 2 {
+        if vpc.private_subnets.len() < usize::from(MIN_AZS) {
             return Err(SynthError::Construct {
                 path,
-                message: "a DB subnet group needs private subnets in at least 2 AZs".into(),
+                message: format!(
+                    "a DB subnet group needs private subnets in at least {MIN_AZS} AZs"
+                ),
             });
         }
 
@@ -228,11 +240,12 @@ impl PostgresRds {
             ),
         );
 
-        checkov_skip(
+        checkov_skip_with(
             &mut s,
             &instance,
             "CKV_AWS_161",
-            "IAM database authentication is not used: the API and the administrators authenticate with the master credentials from Secrets Manager, as the running SnowEx system does",
+            "IAM database authentication is not used: clients authenticate with the master credentials from the generated Secrets Manager secret",
+            &props.checkov_reasons,
         );
         checkov_skip(
             &mut s,
@@ -241,11 +254,12 @@ impl PostgresRds {
             "Enhanced monitoring is off: the standard CloudWatch RDS metrics suffice for this read-mostly database and it needs no extra IAM role or log costs",
         );
         if !props.multi_az {
-            checkov_skip(
+            checkov_skip_with(
                 &mut s,
                 &instance,
                 "CKV_AWS_157",
-                "Single-AZ by this stage's config (multi_az = false) to halve the cost; backups and the final snapshot protect the data",
+                "Single-AZ (multi_az off in the props) to halve the cost; backups and the final snapshot protect the data",
+                &props.checkov_reasons,
             );
         }
         checkov_skip(
@@ -281,47 +295,95 @@ impl PostgresRds {
     }
 }
 
-/// Checks the props; returns the engine's major version.
-fn validate(p: &PostgresRdsProps) -> Result<u32, String> {
-    let major = parse_engine_version(&p.engine_version)?;
-    if !is_db_instance_class(&p.instance_class) {
-        return Err(format!(
-            "instance class {:?} is not of the form db.<family>.<size>, e.g. db.t4g.micro",
-            p.instance_class
-        ));
+impl PostgresRdsProps {
+    /// Initial gp3 storage RDS accepts, in GiB (also the ceiling of the autoscaling limit).
+    pub const ALLOCATED_STORAGE_GB: RangeInclusive<u32> = 20..=65536;
+    /// Days of automated backups (0, which would turn backups off, is refused).
+    pub const BACKUP_RETENTION_DAYS: RangeInclusive<u32> = 1..=35;
+    /// Lengths of a generated master password.
+    pub const PASSWORD_LENGTH: RangeInclusive<u32> = 8..=128;
+    /// The lowest port RDS lets PostgreSQL listen on.
+    pub const MIN_PORT: u16 = 1150;
+
+    /// Checks what RDS would refuse at deploy time, naming the field at fault. The construct
+    /// calls it; an app may call it on props built from its settings to report the error under
+    /// its own key.
+    pub fn validate(&self) -> Result<(), PropError> {
+        self.check().map(|_| ())
     }
-    if !(20..=65536).contains(&p.allocated_storage_gb) {
-        return Err(format!(
-            "allocated storage {} GiB is outside 20..=65536 (gp3)",
-            p.allocated_storage_gb
-        ));
+
+    /// [`Self::validate`], returning the engine's major version.
+    fn check(&self) -> Result<u32, PropError> {
+        let p = self;
+        if !is_db_instance_class(&p.instance_class) {
+            return Err(PropError::new(
+                "instance_class",
+                format!(
+                    "{:?} is not an RDS instance class of the form db.<family>.<size>, such as \"db.t4g.micro\"",
+                    p.instance_class
+                ),
+            ));
+        }
+        let storage = Self::ALLOCATED_STORAGE_GB;
+        if !storage.contains(&p.allocated_storage_gb) {
+            return Err(PropError::new(
+                "allocated_storage_gb",
+                format!(
+                    "{} GiB: gp3 storage is {} to {} GiB",
+                    p.allocated_storage_gb,
+                    storage.start(),
+                    storage.end()
+                ),
+            ));
+        }
+        if let Some(max) = p.max_allocated_storage_gb
+            && (max <= p.allocated_storage_gb || max > *storage.end())
+        {
+            return Err(PropError::new(
+                "max_allocated_storage_gb",
+                format!(
+                    "{max} GiB: the autoscaling limit must be above allocated_storage_gb ({}) and at most {}",
+                    p.allocated_storage_gb,
+                    storage.end()
+                ),
+            ));
+        }
+        let major = parse_engine_version(&p.engine_version)
+            .map_err(|e| PropError::new("engine_version", e))?;
+        let backups = Self::BACKUP_RETENTION_DAYS;
+        if !backups.contains(&p.backup_retention_days) {
+            return Err(PropError::new(
+                "backup_retention_days",
+                format!(
+                    "{} days: use {} to {} (0 would turn automated backups off)",
+                    p.backup_retention_days,
+                    backups.start(),
+                    backups.end()
+                ),
+            ));
+        }
+        check_identifier("database name", &p.database_name, false)
+            .map_err(|e| PropError::new("database_name", e))?;
+        check_identifier("master user name", &p.master_username, true)
+            .map_err(|e| PropError::new("master_username", e))?;
+        if !Self::PASSWORD_LENGTH.contains(&p.password_length) {
+            return Err(PropError::new(
+                "password_length",
+                format!(
+                    "{} is outside {:?}",
+                    p.password_length,
+                    Self::PASSWORD_LENGTH
+                ),
+            ));
+        }
+        if p.port < Self::MIN_PORT {
+            return Err(PropError::new(
+                "port",
+                format!("{} is below {}, which RDS refuses", p.port, Self::MIN_PORT),
+            ));
+        }
+        Ok(major)
     }
-    if let Some(max) = p.max_allocated_storage_gb
-        && (max <= p.allocated_storage_gb || max > 65536)
-    {
-        return Err(format!(
-            "max allocated storage {max} GiB must be above the allocated {} GiB and at most 65536",
-            p.allocated_storage_gb
-        ));
-    }
-    if !(1..=35).contains(&p.backup_retention_days) {
-        return Err(format!(
-            "backup retention {} days is outside 1..=35",
-            p.backup_retention_days
-        ));
-    }
-    check_identifier("database name", &p.database_name, false)?;
-    check_identifier("master username", &p.master_username, true)?;
-    if !(8..=128).contains(&p.password_length) {
-        return Err(format!(
-            "password length {} is outside 8..=128",
-            p.password_length
-        ));
-    }
-    if p.port < 1150 {
-        return Err(format!("port {} is below 1150, which RDS refuses", p.port));
-    }
-    Ok(major)
 }
 
 /// The PostgreSQL major versions RDS offers for new instances, with the end of standard support
@@ -543,7 +605,7 @@ mod tests {
     #[test]
     fn props_are_checked() {
         let ok = PostgresRdsProps::default();
-        assert_eq!(validate(&ok), Ok(17));
+        assert_eq!(ok.check(), Ok(17));
         let bad = [
             PostgresRdsProps {
                 allocated_storage_gb: 10,
@@ -566,8 +628,19 @@ mod tests {
                 ..ok.clone()
             },
         ];
-        for p in bad {
-            assert!(validate(&p).is_err(), "{p:?}");
-        }
+        let fields: Vec<&str> = bad
+            .iter()
+            .map(|p| p.validate().expect_err("refused").field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "allocated_storage_gb",
+                "max_allocated_storage_gb",
+                "backup_retention_days",
+                "master_username",
+                "database_name"
+            ]
+        );
     }
 }

@@ -15,11 +15,14 @@
 //! - IMDSv2 only (`HttpTokens: required`, hop limit 1: containers on the host cannot reach it).
 //! - Encrypted gp3 root volume, deleted with the instance.
 
+use std::ops::RangeInclusive;
+
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{Handle, ParamType, Parameter, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::{ec2, iam};
 
+use super::PropError;
 use super::connections::{
     CidrRule, Connectable, Connections, Egress, Port, SecurityGroup, SecurityGroupProps,
 };
@@ -43,6 +46,38 @@ impl Default for SsmBastionProps {
             root_volume_gb: 8,
             subnet_index: 0,
         }
+    }
+}
+
+impl SsmBastionProps {
+    /// Root volume sizes in GiB: at least the Amazon Linux 2023 AMI's 8, at most gp3's 16384.
+    pub const ROOT_VOLUME_GB: RangeInclusive<u32> = 8..=16384;
+
+    /// Checks the instance type's shape and the root volume's size, naming the field at fault
+    /// (the construct calls it; an app may call it to report under its own keys).
+    pub fn validate(&self) -> Result<(), PropError> {
+        if !is_instance_type(&self.instance_type) {
+            return Err(PropError::new(
+                "instance_type",
+                format!(
+                    "{:?} is not an EC2 instance type of the form <family>.<size>, such as \"t4g.micro\"",
+                    self.instance_type
+                ),
+            ));
+        }
+        let sizes = Self::ROOT_VOLUME_GB;
+        if !sizes.contains(&self.root_volume_gb) {
+            return Err(PropError::new(
+                "root_volume_gb",
+                format!(
+                    "{} GiB: at least the AMI's {} GiB, at most {}",
+                    self.root_volume_gb,
+                    sizes.start(),
+                    sizes.end()
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -123,18 +158,7 @@ impl SsmBastion {
             path: path.clone(),
             message,
         };
-        if !is_instance_type(&props.instance_type) {
-            return Err(err(format!(
-                "instance type {:?} is not of the form <family>.<size>, e.g. t4g.micro",
-                props.instance_type
-            )));
-        }
-        if !(8..=16384).contains(&props.root_volume_gb) {
-            return Err(err(format!(
-                "root volume {} GiB is outside 8..=16384",
-                props.root_volume_gb
-            )));
-        }
+        props.validate().map_err(|e| err(e.to_string()))?;
         let subnet = vpc.private_subnets.get(props.subnet_index).ok_or_else(|| {
             err(format!(
                 "no private subnet {} (the VPC has {})",
@@ -278,6 +302,26 @@ mod tests {
         assert!(!is_graviton("t3.micro"));
         assert!(!is_graviton("g5.xlarge"));
         assert!(!is_graviton("m7i-flex.large"));
+        let ok = SsmBastionProps::default();
+        assert_eq!(ok.validate(), Ok(()));
+        for (bad, field) in [
+            (
+                SsmBastionProps {
+                    instance_type: "micro".into(),
+                    ..ok.clone()
+                },
+                "instance_type",
+            ),
+            (
+                SsmBastionProps {
+                    root_volume_gb: 4,
+                    ..ok.clone()
+                },
+                "root_volume_gb",
+            ),
+        ] {
+            assert_eq!(bad.validate().expect_err("refused").field, field);
+        }
         assert_eq!(
             al2023_parameter("arm64"),
             "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"

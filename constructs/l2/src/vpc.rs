@@ -5,12 +5,16 @@
 //! Subnet CIDRs are computed at synth time, so the template shows literal, reviewable ranges;
 //! AZs are `Fn::Select [i, Fn::GetAZs ""]`, so the same template works in any region.
 
+use std::ops::RangeInclusive;
+
 use ipnet::Ipv4Net;
 
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{Handle, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::ec2;
+
+use super::PropError;
 
 /// Options of a [`Vpc`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +41,92 @@ impl Default for VpcProps {
             public_cidrs: None,
             private_cidrs: None,
         }
+    }
+}
+
+impl VpcProps {
+    /// How many AZs a VPC may span here (six covers every region's usable zones).
+    pub const AZ_COUNT: RangeInclusive<u8> = 1..=6;
+    /// Prefix lengths AWS allows for a VPC's and a subnet's IPv4 block.
+    pub const PREFIX_LEN: RangeInclusive<u8> = 16..=28;
+
+    /// Checks the range and the layout (explicit subnet ranges are checked when the VPC is
+    /// built), naming the field at fault. The construct calls it; an app may call it to report
+    /// under its own keys.
+    pub fn validate(&self) -> Result<(), PropError> {
+        self.check().map(|_| ())
+    }
+
+    /// [`Self::validate`], returning the parsed block.
+    fn check(&self) -> Result<Ipv4Net, PropError> {
+        let bad = |field, message: String| PropError::new(field, message);
+        let net: Ipv4Net = self.cidr.parse().map_err(|_| {
+            bad(
+                "cidr",
+                format!(
+                    "{:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"",
+                    self.cidr
+                ),
+            )
+        })?;
+        if net.network() != net.addr() {
+            return Err(bad(
+                "cidr",
+                format!(
+                    "{} has host bits set; did you mean {}?",
+                    self.cidr,
+                    net.trunc()
+                ),
+            ));
+        }
+        check_private_range(net).map_err(|e| bad("cidr", e))?;
+        let prefixes = Self::PREFIX_LEN;
+        if !prefixes.contains(&net.prefix_len()) {
+            return Err(bad(
+                "cidr",
+                format!(
+                    "a VPC's prefix length must be between /{} and /{}",
+                    prefixes.start(),
+                    prefixes.end()
+                ),
+            ));
+        }
+        let azs = Self::AZ_COUNT;
+        if !azs.contains(&self.az_count) {
+            return Err(bad(
+                "az_count",
+                format!(
+                    "{} AZs: use {} to {}",
+                    self.az_count,
+                    azs.start(),
+                    azs.end()
+                ),
+            ));
+        }
+        if self.subnet_prefix < net.prefix_len() || self.subnet_prefix > *prefixes.end() {
+            return Err(bad(
+                "subnet_prefix",
+                format!(
+                    "/{} does not fit inside {}: use a prefix between /{} and /{}",
+                    self.subnet_prefix,
+                    self.cidr,
+                    net.prefix_len(),
+                    prefixes.end()
+                ),
+            ));
+        }
+        let needed = u32::from(self.az_count) * 2;
+        let available = 1u64 << (self.subnet_prefix - net.prefix_len());
+        if u64::from(needed) > available {
+            return Err(bad(
+                "subnet_prefix",
+                format!(
+                    "{needed} subnets of /{} do not fit in {} (room for {available}); use a longer prefix or fewer AZs",
+                    self.subnet_prefix, self.cidr
+                ),
+            ));
+        }
+        Ok(net)
     }
 }
 
@@ -121,11 +211,7 @@ impl Vpc {
             path: path.clone(),
             message,
         };
-        let cidr: Ipv4Net = props
-            .cidr
-            .parse()
-            .map_err(|_| err(format!("{:?} is not an IPv4 CIDR block", props.cidr)))?;
-        check_private_range(cidr).map_err(err)?;
+        let cidr = props.check().map_err(|e| err(e.to_string()))?;
         let (public, private) = plan_subnets(cidr, props).map_err(err)?;
 
         s.add_tag(snowcdk_constructs_core::tree::tags::NAME, &path);
@@ -209,19 +295,10 @@ impl Vpc {
 }
 
 /// Picks the public and private subnet ranges: explicit ones when given, else consecutive
-/// blocks of `subnet_prefix` (public first, then private). Checks containment and overlap.
+/// blocks of `subnet_prefix` (public first, then private). Checks containment and overlap; the
+/// counts and prefixes were checked by [`VpcProps::validate`].
 fn plan_subnets(vpc: Ipv4Net, props: &VpcProps) -> Result<(Vec<Ipv4Net>, Vec<Ipv4Net>), String> {
     let n = usize::from(props.az_count);
-    if !(1..=6).contains(&n) {
-        return Err(format!("az_count {n} is outside 1..=6"));
-    }
-    if props.subnet_prefix < vpc.prefix_len() || props.subnet_prefix > 28 {
-        return Err(format!(
-            "subnet prefix /{} does not fit in {vpc}; use /{} to /28",
-            props.subnet_prefix,
-            vpc.prefix_len()
-        ));
-    }
     let generated: Vec<Ipv4Net> = vpc
         .subnets(props.subnet_prefix)
         .map_err(|e| e.to_string())?
@@ -305,8 +382,26 @@ mod tests {
             az_count: 3,
             ..VpcProps::default()
         };
-        let e = plan_subnets(net("10.0.0.0/24"), &too_many).expect_err("too many");
-        assert!(e.contains("6 subnets of /26 do not fit"), "{e}");
+        let e = too_many.validate().expect_err("too many");
+        assert_eq!(e.field, "subnet_prefix");
+        assert!(e.message.contains("6 subnets of /26 do not fit"), "{e}");
+        for (bad, field) in [
+            ("10.0.0.1/16", "cidr"),
+            ("10.0.0.0/8", "cidr"),
+            ("8.8.0.0/16", "cidr"),
+        ] {
+            let props = VpcProps {
+                cidr: bad.into(),
+                ..VpcProps::default()
+            };
+            assert_eq!(props.validate().expect_err(bad).field, field);
+        }
+        let seven = VpcProps {
+            az_count: 7,
+            ..VpcProps::default()
+        };
+        assert_eq!(seven.validate().expect_err("7 AZs").field, "az_count");
+        assert_eq!(VpcProps::default().validate(), Ok(()));
         let overlap = VpcProps {
             public_cidrs: Some(vec!["10.0.0.0/24".into(), "10.0.0.128/25".into()]),
             ..VpcProps::default()

@@ -16,22 +16,23 @@
 //!   (`InvokedViaFunctionUrl`), so the function cannot be invoked directly by anyone.
 //!   `AWS_IAM` adds no statement: callers need `lambda:InvokeFunctionUrl` in their own policies.
 //!
-//! Code comes from a container image (what SnowEx ships), a zip in S3, or inline source;
+//! Code comes from a container image, a zip in S3, or inline source;
 //! [`LambdaCode`] is non-exhaustive so a local-directory asset variant can join them.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{Handle, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::{iam, lambda, logs};
 
-use super::checkov_skip;
 use super::connections::{
     CidrRule, Connectable, Connections, Egress, Port, SecurityGroup, SecurityGroupProps,
 };
 use super::ssm_bastion::assume_role_policy;
 use super::vpc::Vpc;
+use super::{CheckovReasons, PropError, checkov_skip, checkov_skip_with};
 
 /// Where the function's code comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +128,9 @@ pub struct VpcLambdaProps {
     pub url: Option<FunctionUrlAuth>,
     /// Reserved concurrency: caps parallel executions (and so database connections).
     pub reserved_concurrency: Option<u32>,
+    /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_115`, no reserved
+    /// concurrency; `CKV_AWS_258`, a public URL), replacing the construct's generic ones.
+    pub checkov_reasons: CheckovReasons,
 }
 
 impl VpcLambdaProps {
@@ -143,7 +147,112 @@ impl VpcLambdaProps {
             log_retention_days: 30,
             url: Some(FunctionUrlAuth::Public),
             reserved_concurrency: None,
+            checkov_reasons: CheckovReasons::new(),
         }
+    }
+
+    /// `MemorySize` values Lambda accepts, in MB.
+    pub const MEMORY_MB: RangeInclusive<u32> = 128..=10240;
+    /// `Timeout` values Lambda accepts, in seconds.
+    pub const TIMEOUT_SECONDS: RangeInclusive<u32> = 1..=900;
+    /// The most bytes of inline source (`ZipFile`) Lambda accepts.
+    pub const MAX_INLINE_SOURCE: usize = 4096;
+
+    /// Checks what Lambda would refuse at deploy time, naming the field at fault (the function
+    /// name's length depends on the stack and is checked by the construct). The construct calls
+    /// it; an app may call it on props built from its settings to report under its own keys.
+    pub fn validate(&self) -> Result<(), PropError> {
+        let p = self;
+        let memory = Self::MEMORY_MB;
+        if !memory.contains(&p.memory_mb) {
+            return Err(PropError::new(
+                "memory_mb",
+                format!(
+                    "{} MB: Lambda allows {} to {}",
+                    p.memory_mb,
+                    memory.start(),
+                    memory.end()
+                ),
+            ));
+        }
+        let timeout = Self::TIMEOUT_SECONDS;
+        if !timeout.contains(&p.timeout_seconds) {
+            return Err(PropError::new(
+                "timeout_seconds",
+                format!(
+                    "{} s: Lambda allows {} to {}",
+                    p.timeout_seconds,
+                    timeout.start(),
+                    timeout.end()
+                ),
+            ));
+        }
+        if !LOG_RETENTION_DAYS.contains(&p.log_retention_days) {
+            return Err(PropError::new(
+                "log_retention_days",
+                format!(
+                    "{} is not a retention CloudWatch Logs accepts: {LOG_RETENTION_DAYS:?}",
+                    p.log_retention_days
+                ),
+            ));
+        }
+        match &p.code {
+            LambdaCode::Image { uri } => {
+                // Only a literal can be checked; a parameter is checked by its AllowedPattern.
+                if let Some(u) = uri.as_str()
+                    && !is_ecr_image_uri(u)
+                {
+                    return Err(PropError::new(
+                        "code",
+                        format!(
+                            "image URI {u:?} is not <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>"
+                        ),
+                    ));
+                }
+            }
+            LambdaCode::S3 {
+                runtime, handler, ..
+            }
+            | LambdaCode::Inline {
+                runtime, handler, ..
+            } => {
+                if runtime.is_empty() || handler.is_empty() {
+                    return Err(PropError::new(
+                        "code",
+                        "a zip package needs a runtime and a handler",
+                    ));
+                }
+            }
+        }
+        if let LambdaCode::Inline { source, .. } = &p.code
+            && source.len() > Self::MAX_INLINE_SOURCE
+        {
+            return Err(PropError::new(
+                "code",
+                format!(
+                    "inline source is {} bytes; Lambda accepts {}: use an S3 package",
+                    source.len(),
+                    Self::MAX_INLINE_SOURCE
+                ),
+            ));
+        }
+        for k in p.environment.keys() {
+            if !k.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(PropError::new(
+                    "environment",
+                    format!("variable name {k:?} is not valid"),
+                ));
+            }
+        }
+        if p.reserved_concurrency == Some(0) {
+            return Err(PropError::new(
+                "reserved_concurrency",
+                "0 would stop the function from ever running; leave it out for no reservation",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -290,11 +399,12 @@ impl VpcLambda {
             "No dead-letter queue: the function is only invoked synchronously through its Function URL, where the caller sees every error; DLQs apply to asynchronous invocations",
         );
         if props.reserved_concurrency.is_none() {
-            checkov_skip(
+            checkov_skip_with(
                 &mut s,
                 &function,
                 "CKV_AWS_115",
-                "No reserved concurrency by default: on a new account (10 concurrent executions in all) any reservation fails; set lambda.reserved_concurrency to cap database connections",
+                "No reserved concurrency by default: on a new account (10 concurrent executions in all) any reservation fails; set reserved_concurrency in the props to cap concurrent executions",
+                &props.checkov_reasons,
             );
         }
 
@@ -318,11 +428,12 @@ impl VpcLambda {
                     lambda::Permission::new("lambda:InvokeFunction", function.attr_arn(), "*")
                         .invoked_via_function_url(true),
                 );
-                checkov_skip(
+                checkov_skip_with(
                     &mut s,
                     &url,
                     "CKV_AWS_258",
-                    "Intentionally public (AuthType NONE): the function is the public SnowEx API, called without AWS credentials; lambda.url_auth = \"AWS_IAM\" makes it private",
+                    "Intentionally public (AuthType NONE): the function is a public API, called without AWS credentials; FunctionUrlAuth::AwsIam makes it private",
+                    &props.checkov_reasons,
                 );
             }
             url
@@ -359,68 +470,14 @@ fn code(c: &LambdaCode) -> lambda::FunctionCode {
     }
 }
 
+/// The props' own checks, then the function name's length, which depends on the stack.
 fn validate(p: &VpcLambdaProps, function_name_len: usize) -> Result<(), String> {
     if function_name_len > 64 {
         return Err(format!(
             "the function name <stack name>-<id> would be {function_name_len} characters; Lambda allows 64: shorten the stack name or the construct id"
         ));
     }
-    if !(128..=10240).contains(&p.memory_mb) {
-        return Err(format!("memory {} MB is outside 128..=10240", p.memory_mb));
-    }
-    if !(1..=900).contains(&p.timeout_seconds) {
-        return Err(format!(
-            "timeout {} s is outside 1..=900",
-            p.timeout_seconds
-        ));
-    }
-    if !LOG_RETENTION_DAYS.contains(&p.log_retention_days) {
-        return Err(format!(
-            "log retention {} days is not one CloudWatch Logs accepts: {LOG_RETENTION_DAYS:?}",
-            p.log_retention_days
-        ));
-    }
-    match &p.code {
-        LambdaCode::Image { uri } => {
-            // Only a literal can be checked; a parameter is checked by its AllowedPattern.
-            if let Some(u) = uri.as_str()
-                && !is_ecr_image_uri(u)
-            {
-                return Err(format!(
-                    "image URI {u:?} is not <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>"
-                ));
-            }
-        }
-        LambdaCode::S3 {
-            runtime, handler, ..
-        }
-        | LambdaCode::Inline {
-            runtime, handler, ..
-        } => {
-            if runtime.is_empty() || handler.is_empty() {
-                return Err("a zip package needs a runtime and a handler".into());
-            }
-        }
-    }
-    if let LambdaCode::Inline { source, .. } = &p.code
-        && source.len() > 4096
-    {
-        return Err(format!(
-            "inline source is {} bytes; Lambda accepts 4096: use an S3 package",
-            source.len()
-        ));
-    }
-    for k in p.environment.keys() {
-        if !k.starts_with(|c: char| c.is_ascii_alphabetic())
-            || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(format!("environment variable name {k:?} is not valid"));
-        }
-    }
-    if p.reserved_concurrency == Some(0) {
-        return Err("reserved concurrency 0 would stop the function from running".into());
-    }
-    Ok(())
+    p.validate().map_err(|e| e.to_string())
 }
 
 /// The regular expression an ECR image URI must match (also the template parameter's
