@@ -15,12 +15,11 @@ use crate::app::App;
 use crate::assembly::TemplateFacts;
 use crate::config::Config;
 use crate::deploy::{
-    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
-    deploy_stack,
+    ApprovalPolicy, Console, DeployRequest, RequireApproval, Timing, deploy_stack,
 };
 use crate::exit;
 
-use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
+use super::shared::{AwsArgs, Connected, connect, finish, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -68,20 +67,19 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let rt = runtime()?;
     rt.block_on(async {
         let mut console = Console::terminal(args.json);
-        let clients = match Clients::connect(&args.aws.target(&stage.region)).await {
-            Ok(c) => c,
-            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        let connected = connect(
+            &mut console,
+            &args.aws,
+            &stage.region,
+            &synthesized.name,
+            stage_name,
+        )
+        .await;
+        let clients = match connected {
+            Connected::Ready(c) => c,
+            Connected::Interrupted(r) => return finish(args.json, vec![r], None),
+            Connected::Failed(e) => return finish(args.json, Vec::new(), Some(e)),
         };
-        let mut intr = console.interrupt().clone();
-        match intr.guard(announce(&clients, &mut console)).await {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
-            None => {
-                let r =
-                    interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
-                return finish(args.json, vec![r], None);
-            }
-        }
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         // The model's facts: deploy does not read the body we just rendered back.
         req.facts = Some(TemplateFacts::from_model(&synthesized.template));
