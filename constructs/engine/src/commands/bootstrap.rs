@@ -77,7 +77,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
         .await;
         let clients = match connected {
             Connected::Ready(c) => c,
-            Connected::Interrupted(r) => return finish(args.json, vec![r], None),
+            Connected::Interrupted(r) => return finish(args.json, vec![*r], None),
             Connected::Failed(e) => return finish(args.json, Vec::new(), Some(e)),
         };
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);

@@ -111,7 +111,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
             let clients = match connected {
                 Connected::Ready(c) => c,
                 Connected::Interrupted(r) => {
-                    results.push(r);
+                    results.push(*r);
                     break;
                 }
                 Connected::Failed(e) => {

@@ -39,7 +39,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
         let clients = match connect(&mut console, &args.aws, &s.region, &s.stack_name, stage).await
         {
             Connected::Ready(c) => c,
-            Connected::Interrupted(r) => return finish(args.json, vec![r], None),
+            Connected::Interrupted(r) => return finish(args.json, vec![*r], None),
             Connected::Failed(e) => return finish(args.json, Vec::new(), Some(e)),
         };
         let req = DestroyRequest {

@@ -138,7 +138,7 @@ pub enum Connected {
     /// Connected, and the account announced: go on.
     Ready(Clients),
     /// A signal came while checking the account: nothing was changed; report this result.
-    Interrupted(StackResult),
+    Interrupted(Box<StackResult>),
     /// Connecting or checking the account failed.
     Failed(anyhow::Error),
 }
@@ -161,7 +161,9 @@ pub async fn connect(
     match intr.guard(announce(&clients, console)).await {
         Some(Ok(_)) => Connected::Ready(clients),
         Some(Err(e)) => Connected::Failed(e.into()),
-        None => Connected::Interrupted(interrupted_early(console, &clients, stack, stage, &intr)),
+        None => Connected::Interrupted(Box::new(interrupted_early(
+            console, &clients, stack, stage, &intr,
+        ))),
     }
 }
 
