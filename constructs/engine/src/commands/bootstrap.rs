@@ -19,7 +19,7 @@ use crate::deploy::{
 };
 use crate::exit;
 
-use super::shared::{AwsArgs, Connected, connect, finish, runtime, select_one};
+use super::shared::{AwsArgs, Connected, JsonArg, connect, finish, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,9 +41,8 @@ pub struct Args {
     /// Print the bootstrap template and stop (no config, no AWS calls).
     #[arg(long)]
     pub show_template: bool,
-    /// Print a machine-readable result on stdout (human text goes to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 fn parse_qualifier(s: &str) -> Result<String, String> {
@@ -66,7 +65,7 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let (stage_name, stage) = select_one(&config, None, args.stage.as_ref())?;
     let rt = runtime()?;
     rt.block_on(async {
-        let mut console = Console::terminal(args.json);
+        let mut console = Console::terminal(args.output.json);
         let connected = connect(
             &mut console,
             &args.aws,
@@ -77,8 +76,8 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
         .await;
         let clients = match connected {
             Connected::Ready(c) => c,
-            Connected::Interrupted(r) => return finish(args.json, vec![*r], None),
-            Connected::Failed(e) => return finish(args.json, Vec::new(), Some(e)),
+            Connected::Interrupted(r) => return finish(args.output.json, vec![*r], None),
+            Connected::Failed(e) => return finish(args.output.json, Vec::new(), Some(e)),
         };
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         // The model's facts: deploy does not read the body we just rendered back.
@@ -101,9 +100,9 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
                         stage_name, clients.region, o.value
                     ));
                 }
-                finish(args.json, vec![result], None)
+                finish(args.output.json, vec![result], None)
             }
-            Err(e) => finish(args.json, Vec::new(), Some(e.into())),
+            Err(e) => finish(args.output.json, Vec::new(), Some(e.into())),
         }
     })
 }

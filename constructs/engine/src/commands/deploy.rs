@@ -12,7 +12,7 @@ use crate::deploy::{
 };
 use crate::{app, exit};
 
-use super::shared::{Connected, connect, finish, interrupted_early, select_stages};
+use super::shared::{Connected, JsonArg, connect, finish, interrupted_early, select_stages};
 // Where apps found these before they moved to `shared` (SnowEx's `tunnel` imports them from here).
 pub use super::shared::{AwsArgs, runtime, select_one};
 
@@ -43,9 +43,8 @@ pub struct Args {
     /// A template parameter value (repeatable). Parameters not given keep their deployed value.
     #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = parse_parameter)]
     pub parameters: Vec<(String, String)>,
-    /// Print a machine-readable result on stdout (human text goes to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 fn parse_resource_type(s: &str) -> Result<String, String> {
@@ -77,7 +76,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
     let assembly = app::synth(app, &config, &stage_names)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let mut console = Console::terminal(args.json);
+        let mut console = Console::terminal(args.output.json);
         let mut results = Vec::new();
         let mut error: Option<anyhow::Error> = None;
         for s in &assembly.stacks {
@@ -167,7 +166,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 }
             }
         }
-        finish(args.json, results, error)
+        finish(args.output.json, results, error)
     })
 }
 

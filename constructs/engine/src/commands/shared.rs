@@ -31,6 +31,15 @@ pub struct AwsArgs {
     pub timeout: u64,
 }
 
+/// `--json` for the commands whose result is a [`RunResult`] (`deploy`, `destroy`, `bootstrap`):
+/// one definition, one help text.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct JsonArg {
+    /// Print a machine-readable result on stdout (human text goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
 impl AwsArgs {
     /// The target for a stage in `region` (`--region` overrides it).
     pub fn target(&self, region: &str) -> AwsTarget {
