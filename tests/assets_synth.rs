@@ -5,34 +5,11 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+
 /// A copy of the repository's config whose dev Lambda reads its code from `lambda/`.
 fn project_with_code_dir(dir: &Path, code: &str) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = fs::read_to_string(repo.join("snowcdk.toml")).expect("repo config");
-    let start = text
-        .find("[stages.dev.lambda]")
-        .expect("dev lambda section");
-    let end = text
-        .find("[stages.dev.bastion]")
-        .expect("dev bastion section");
-    let section: String = text[start..end]
-        .lines()
-        .filter(|l| !l.starts_with("image_uri"))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replacen(
-            "[stages.dev.lambda]\n",
-            "[stages.dev.lambda]\ncode_path = \"lambda\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"\n",
-            1,
-        );
-    let config = format!("{}{}{}", &text[..start], section, &text[end..]).replacen(
-        "stack_name = \"snowex-dev\"\n",
-        "stack_name = \"snowex-dev\"\nstaging_bucket = \"snowex-staging-test\"\n",
-        1,
-    );
-    fs::write(dir.join("snowcdk.toml"), config).expect("write config");
-    fs::create_dir_all(dir.join("lambda")).expect("code dir");
-    fs::write(dir.join("lambda/app.py"), code).expect("code");
+    support::project::write_with_code_dir(dir, code.as_bytes());
 }
 
 fn synth(dir: &Path) -> std::process::Output {

@@ -307,7 +307,10 @@ async fn create_waits_through_pending_change_set_and_in_progress_stack() {
         .expect("deploy");
     let out = text(&buf);
     assert_eq!(r.status, Status::Deployed, "{out}");
-    assert_eq!(r.stack_status.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        r.stack_status.as_ref().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
     assert_eq!(describe_cs.num_calls(), 3, "polled until CREATE_COMPLETE");
     assert_eq!(exec.num_calls(), 1);
     assert_eq!(r.outputs[0].key, "DbEndpointAddress");

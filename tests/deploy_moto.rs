@@ -46,7 +46,11 @@ async fn create_deploys_a_new_stack() {
     let out = text(&buf);
     assert_eq!(r.status, Status::Deployed, "{out}");
     assert_eq!(r.exit_code, 0);
-    assert_eq!(r.stack_status.as_deref(), Some("CREATE_COMPLETE"), "{out}");
+    assert_eq!(
+        r.stack_status.as_ref().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE"),
+        "{out}"
+    );
     assert_eq!(r.changes.len(), 5, "{out}");
     assert!(out.contains("with CAPABILITY_IAM"), "{out}");
     assert!(out.contains("+!  Add     Role"), "{out}");
@@ -125,7 +129,11 @@ async fn changed_template_updates_the_stack() {
     .expect("update");
     let out = text(&buf);
     assert_eq!(r.status, Status::Deployed, "{out}");
-    assert_eq!(r.stack_status.as_deref(), Some("UPDATE_COMPLETE"), "{out}");
+    assert_eq!(
+        r.stack_status.as_ref().map(|s| s.as_str()),
+        Some("UPDATE_COMPLETE"),
+        "{out}"
+    );
     assert_eq!(r.change_set.expect("cs").change_set_type, "UPDATE");
     assert_eq!(r.changes.len(), 1, "{out}");
     assert_eq!(r.changes[0].change.logical_id, "Param");
@@ -217,7 +225,10 @@ async fn no_execute_leaves_the_change_set_a_second_deploy_is_refused_and_a_later
     .await
     .expect("deploy after review");
     assert_eq!(r.status, Status::Deployed, "{}", text(&buf));
-    assert_eq!(r.stack_status.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        r.stack_status.as_ref().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
     assert_eq!(r.change_set.expect("cs").change_set_type, "CREATE");
 }
 

@@ -10,6 +10,10 @@ use std::process::{Command, Output};
 
 use serde_json::{Map, Value as Json};
 
+mod support;
+use support::git::git;
+use support::{stderr, stdout};
+
 const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snowcdk.toml");
 
 fn snowcdk(dir: &Path, path_env: Option<&Path>, args: &[&str]) -> Output {
@@ -29,29 +33,6 @@ fn snowcdk(dir: &Path, path_env: Option<&Path>, args: &[&str]) -> Output {
         c.env("PATH", p);
     }
     c.output().expect("snowcdk runs")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn synth(dir: &Path) {

@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use snowcdk::writer::{Protected, check_output_dir};
 
-fn repo_config() -> String {
-    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("snowcdk.toml"))
-        .expect("repo config")
-}
+mod support;
+use support::project::{self, config_with_code_path, repo_config};
+use support::stderr;
 
 /// A temporary project: `snowcdk.toml`, a `.git` directory and a `src/` with a file, as a
 /// repository has.
@@ -29,28 +28,6 @@ fn project() -> tempfile::TempDir {
     t
 }
 
-/// The repository's config with the dev Lambda packaged from `code_path` (an asset).
-fn config_with_code_path(code_path: &str) -> String {
-    let config = repo_config();
-    let start = config.find("[stages.dev.lambda]").expect("dev lambda");
-    let end = config.find("[stages.dev.bastion]").expect("dev bastion");
-    let section: String = config[start..end]
-        .lines()
-        .filter(|l| !l.starts_with("image_uri"))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replacen(
-            "[stages.dev.lambda]\n",
-            &format!("[stages.dev.lambda]\ncode_path = \"{code_path}\"\nruntime = \"python3.13\"\nhandler = \"app.handler\"\n"),
-            1,
-        );
-    format!("{}{}{}", &config[..start], section, &config[end..]).replacen(
-        "stack_name = \"snowex-dev\"\n",
-        "stack_name = \"snowex-dev\"\nstaging_bucket = \"snowex-staging-test\"\n",
-        1,
-    )
-}
-
 /// The dev stage with another memory size: a second, different output.
 fn variant(config: &str) -> String {
     config.replacen("memory_mb = 1024", "memory_mb = 2048", 1)
@@ -62,10 +39,6 @@ fn snowcdk(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run snowcdk")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Every file under `dir` (following no symlinks) with its bytes.
@@ -363,10 +336,7 @@ fn synth_writes_through_a_symlinked_output_dir() {
 /// The dev stage packaged from `lambda/` (an asset), prod as in the repository.
 fn project_with_asset(code: &[u8]) -> tempfile::TempDir {
     let t = project();
-    let config = config_with_code_path("lambda");
-    fs::write(t.path().join("snowcdk.toml"), config).expect("config");
-    fs::create_dir_all(t.path().join("lambda")).expect("code dir");
-    fs::write(t.path().join("lambda/app.py"), code).expect("code");
+    project::write_with_code_dir(t.path(), code);
     t
 }
 

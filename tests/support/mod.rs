@@ -2,6 +2,10 @@
 //! binary), AWS clients pointed at it with dummy credentials, a test config file, and running the
 //! real `snowcdk` binary against it. Nothing here can reach real AWS: every client and child
 //! process gets an explicit loopback endpoint and static dummy credentials.
+//!
+//! Also what the synth and diff tests share: isolated git ([`git`]), temporary SnowEx projects
+//! ([`project`]) and a child's output as text. Every test binary includes this module with
+//! `mod support;`, so no binary uses all of it (`dead_code` is allowed below).
 
 #![allow(dead_code)]
 
@@ -15,6 +19,19 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use snowcdk::deploy::Clients;
+
+pub mod git;
+pub mod project;
+
+/// A child's stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A child's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 /// A running moto server, killed by PID when dropped (and, for the shared one, when the test
 /// process exits: a watchdog shell kills it as soon as our end of its stdin closes).

@@ -52,6 +52,22 @@ impl ResourceFacts {
         }
     }
 
+    /// The facts of one resource body from a template read from elsewhere
+    /// (`{"Type": ..., "DeletionPolicy": ..., ...}`): the policies CloudFormation applies, read
+    /// through [`crate::risk::policy`].
+    pub fn from_body(body: &Json) -> ResourceFacts {
+        ResourceFacts::new(
+            body.get("Type").and_then(Json::as_str).unwrap_or(""),
+            risk_policy::deletion_policy(body),
+            risk_policy::update_replace_policy(body),
+        )
+    }
+
+    /// Both policies, for [`crate::risk::holds_data`] and [`crate::risk::why_stateful`].
+    pub fn policies(&self) -> [Policy; 2] {
+        [self.deletion_policy, self.update_replace_policy]
+    }
+
     /// True when the template marks the resource as holding data: a `Retain`,
     /// `RetainExceptOnCreate` or `Snapshot` deletion or update-replace policy.
     pub fn keeps_data(&self) -> bool {
@@ -161,14 +177,9 @@ impl TemplateFacts {
                 let named = risk::capabilities::iam_name_property(type_name)
                     .is_some_and(|p| props.and_then(|ps| ps.get(p)).is_some());
                 types.push((type_name, named));
-                facts.resources.insert(
-                    id.clone(),
-                    ResourceFacts::new(
-                        type_name,
-                        risk_policy::deletion_policy(r),
-                        risk_policy::update_replace_policy(r),
-                    ),
-                );
+                facts
+                    .resources
+                    .insert(id.clone(), ResourceFacts::from_body(r));
             }
         }
         facts.capabilities = risk::capabilities::required(types, doc.get("Transform").is_some());

@@ -15,12 +15,11 @@ use crate::app::App;
 use crate::assembly::TemplateFacts;
 use crate::config::Config;
 use crate::deploy::{
-    ApprovalPolicy, Clients, Console, DeployRequest, RequireApproval, Timing, announce,
-    deploy_stack,
+    ApprovalPolicy, Console, DeployRequest, RequireApproval, Timing, deploy_stack,
 };
 use crate::exit;
 
-use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
+use super::shared::{AwsArgs, Connected, JsonArg, connect, finish, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,9 +41,8 @@ pub struct Args {
     /// Print the bootstrap template and stop (no config, no AWS calls).
     #[arg(long)]
     pub show_template: bool,
-    /// Print a machine-readable result on stdout (human text goes to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 fn parse_qualifier(s: &str) -> Result<String, String> {
@@ -67,21 +65,20 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let (stage_name, stage) = select_one(&config, None, args.stage.as_ref())?;
     let rt = runtime()?;
     rt.block_on(async {
-        let mut console = Console::terminal(args.json);
-        let clients = match Clients::connect(&args.aws.target(&stage.region)).await {
-            Ok(c) => c,
-            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        let mut console = Console::terminal(args.output.json);
+        let connected = connect(
+            &mut console,
+            &args.aws,
+            &stage.region,
+            &synthesized.name,
+            stage_name,
+        )
+        .await;
+        let clients = match connected {
+            Connected::Ready(c) => c,
+            Connected::Interrupted(r) => return finish(args.output.json, vec![*r], None),
+            Connected::Failed(e) => return finish(args.output.json, Vec::new(), Some(e)),
         };
-        let mut intr = console.interrupt().clone();
-        match intr.guard(announce(&clients, &mut console)).await {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
-            None => {
-                let r =
-                    interrupted_early(&mut console, &clients, &synthesized.name, stage_name, &intr);
-                return finish(args.json, vec![r], None);
-            }
-        }
         let mut req = DeployRequest::new(&synthesized.name, &synthesized.body);
         // The model's facts: deploy does not read the body we just rendered back.
         req.facts = Some(TemplateFacts::from_model(&synthesized.template));
@@ -103,9 +100,9 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
                         stage_name, clients.region, o.value
                     ));
                 }
-                finish(args.json, vec![result], None)
+                finish(args.output.json, vec![result], None)
             }
-            Err(e) => finish(args.json, Vec::new(), Some(e.into())),
+            Err(e) => finish(args.output.json, Vec::new(), Some(e.into())),
         }
     })
 }

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use crate::app::App;
 use crate::config::Config;
 use crate::deploy::destroy::{DestroyRequest, destroy_stack};
-use crate::deploy::{Clients, Console, Timing, announce};
+use crate::deploy::{Console, Timing};
 
-use super::deploy::{AwsArgs, finish, interrupted_early, runtime, select_one};
+use super::shared::{AwsArgs, Connected, JsonArg, connect, finish, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,9 +24,8 @@ pub struct Args {
     /// Delete without asking (required when there is no terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Print a machine-readable result on stdout (human text goes to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 /// Loads the config with the app's settings, so a bad config is refused as by every command.
@@ -35,20 +34,13 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
     let (stage, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;
     let rt = runtime()?;
     rt.block_on(async {
-        let mut console = Console::terminal(args.json);
-        let clients = match Clients::connect(&args.aws.target(&s.region)).await {
-            Ok(c) => c,
-            Err(e) => return finish(args.json, Vec::new(), Some(e.into())),
+        let mut console = Console::terminal(args.output.json);
+        let clients = match connect(&mut console, &args.aws, &s.region, &s.stack_name, stage).await
+        {
+            Connected::Ready(c) => c,
+            Connected::Interrupted(r) => return finish(args.output.json, vec![*r], None),
+            Connected::Failed(e) => return finish(args.output.json, Vec::new(), Some(e)),
         };
-        let mut intr = console.interrupt().clone();
-        match intr.guard(announce(&clients, &mut console)).await {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return finish(args.json, Vec::new(), Some(e.into())),
-            None => {
-                let r = interrupted_early(&mut console, &clients, &s.stack_name, stage, &intr);
-                return finish(args.json, vec![r], None);
-            }
-        }
         let req = DestroyRequest {
             stack_name: s.stack_name.clone(),
             stage: Some(stage.clone()),
@@ -56,8 +48,8 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
             timing: Timing::default(),
         };
         match destroy_stack(&clients, &req, &mut console).await {
-            Ok(r) => finish(args.json, vec![r], None),
-            Err(e) => finish(args.json, Vec::new(), Some(e.into())),
+            Ok(r) => finish(args.output.json, vec![r], None),
+            Err(e) => finish(args.output.json, Vec::new(), Some(e.into())),
         }
     })
 }

@@ -1,11 +1,13 @@
 //! One module per command. Commands are thin: they parse options and call the library. They are
-//! generic over the [`App`]: none knows an app's types.
+//! generic over the [`App`]: none knows an app's types. What several commands share (the AWS
+//! flags, stage selection, connecting, ending a run) is in [`shared`].
 
 pub mod bootstrap;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod outputs;
+pub mod shared;
 pub mod synth;
 pub mod validate;
 

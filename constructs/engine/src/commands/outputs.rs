@@ -12,7 +12,7 @@ use crate::deploy::outcome::OutputValue;
 use crate::deploy::stack::describe_stack;
 use crate::exit;
 
-use super::deploy::{AwsArgs, print_json, runtime, select_one};
+use super::shared::{AwsArgs, print_json, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

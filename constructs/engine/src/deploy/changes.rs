@@ -10,7 +10,7 @@ use aws_sdk_cloudformation::types::ChangeAction;
 
 use super::template::TemplateFacts;
 pub use crate::risk::Replacement;
-use crate::risk::{self, Fate, Policy};
+use crate::risk::{self, Policy};
 
 /// What happens to a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,7 +114,7 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
     let policies: Vec<Policy> = [old_r, new_r]
         .into_iter()
         .flatten()
-        .flat_map(|r| [r.deletion_policy, r.update_replace_policy])
+        .flat_map(|r| r.policies())
         .collect();
     let why_stateful = risk::why_stateful(ty, &policies);
     let mut kept = None;
@@ -123,7 +123,7 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
             // The deployed template's policy decides; without it, assume the worst (Delete).
             let policy = old_r.map(|r| r.deletion_policy).unwrap_or(Policy::Delete);
             let removal = risk::removal(ty, policy);
-            if removal.fate == Fate::Retained {
+            if removal.kept() {
                 kept = Some(format!(
                     "removed from the stack but {}",
                     removal.description
@@ -154,8 +154,8 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
                 .unwrap_or(Policy::Delete);
             why_stateful.map(|w| {
                 format!(
-                    "{how}{by}: {w}; CloudFormation creates a new, empty one and {}",
-                    risk::policy::replaced_old(ty, replace_policy)
+                    "{how}{by}: {w}; {}",
+                    risk::policy::replacement_effect(ty, replace_policy)
                 )
             })
         }

@@ -89,7 +89,7 @@ pub async fn destroy_stack(
         return Ok(result.finish(Status::NotFound, Some(msg)));
     };
     let status = info.status.as_str();
-    result.stack_status = Some(status.to_owned());
+    result.stack_status = Some(info.status.clone());
     if status.ends_with("_IN_PROGRESS") && info.status != StackStatus::ReviewInProgress {
         let msg = format!(
             "stack {name} is {status}: wait for the running operation to end and run destroy again"
@@ -186,7 +186,7 @@ pub async fn destroy_stack(
         };
         return Ok(result.finish(status, Some(msg)));
     }
-    if end.status == "DELETE_COMPLETE" {
+    if end.status == StackStatus::DeleteComplete {
         console.line(format!("{name}: DELETE_COMPLETE"));
         let kept: Vec<&DestroyRow> = table.iter().filter(|r| r.fate == Fate::Retained).collect();
         if !kept.is_empty() {
@@ -207,14 +207,14 @@ pub async fn destroy_stack(
     let msg = match &end.failure {
         Some(f) => format!(
             "{name}: {}: the delete failed. First failure: {} ({}): {}. Fix the cause and run destroy again, or keep that resource with `aws cloudformation delete-stack --stack-name {name} --retain-resources {}{}`",
-            end.status,
+            end.status.as_str(),
             f.logical_id,
             f.resource_type,
             f.reason,
             f.logical_id,
             clients.aws_cli_flags()
         ),
-        None => format!("{name}: {}: the delete failed", end.status),
+        None => format!("{name}: {}: the delete failed", end.status.as_str()),
     };
     console.danger(&msg);
     Ok(result.finish(Status::Failed, Some(msg)))

@@ -36,6 +36,8 @@ use plan::Plan;
 use template::TemplateFacts;
 use watch::Operation;
 
+use aws_sdk_cloudformation::types::StackStatus;
+
 /// A deploy failed for a reason other than a guard or CloudFormation's own verdict: unreachable
 /// endpoint, credentials, a bad template. `Display` is one sentence with the fix.
 #[derive(Debug, thiserror::Error)]
@@ -332,18 +334,22 @@ pub async fn deploy_stack(
         };
         return Ok(result.finish(status, Some(msg)));
     }
-    let status = match end.status.as_str() {
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => Status::Deployed,
-        "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE" => Status::RolledBack,
+    let status = match end.status {
+        StackStatus::CreateComplete | StackStatus::UpdateComplete | StackStatus::ImportComplete => {
+            Status::Deployed
+        }
+        StackStatus::UpdateRollbackComplete | StackStatus::ImportRollbackComplete => {
+            Status::RolledBack
+        }
         _ => Status::Failed,
     };
     if status != Status::Deployed {
         result.failure = end.failure.clone();
-        let msg = failure_message(name, &end.status, end.failure.as_ref(), status);
+        let msg = failure_message(name, end.status.as_str(), end.failure.as_ref(), status);
         console.danger(&msg);
         return Ok(result.finish(status, Some(msg)));
     }
-    console.line(format!("{name}: {}", end.status));
+    console.line(format!("{name}: {}", end.status.as_str()));
     Ok(with_outputs(clients, result, console, Status::Deployed, &stack_id).await)
 }
 
@@ -354,7 +360,7 @@ struct Progress {
     /// This run's change set name (unique per run).
     cs_name: String,
     /// The last stack status read.
-    stack_status: Option<String>,
+    stack_status: Option<StackStatus>,
     /// `CreateChangeSet` was sent: the change set may exist even without an answer.
     create_sent: bool,
     /// The change set ARN and stack ARN, once CloudFormation answered.
@@ -404,7 +410,7 @@ async fn prepare(
     // 1. Plan from the stack's state.
     let mut existing = stack::describe_stack(clients, name).await?;
     let mut the_plan = plan::plan(existing.as_ref().map(|s| &s.status));
-    result.stack_status = existing.as_ref().map(|s| s.status.as_str().to_owned());
+    result.stack_status = existing.as_ref().map(|s| s.status.clone());
     state.stack_status = result.stack_status.clone();
     match &the_plan {
         Plan::Busy { status } => {
@@ -708,7 +714,7 @@ async fn recreate(
 ) -> Result<Option<StackResult>, DeployError> {
     let name = req.stack_name.as_str();
     let mut result = StackResult::new(name, req.stage.as_deref(), &clients.region);
-    result.stack_status = Some(info.status.as_str().to_owned());
+    result.stack_status = Some(info.status.clone());
     console.warn(format!(
         "stack {name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; it must be deleted before it can be created again{}",
         info.status_reason
@@ -769,9 +775,14 @@ async fn recreate(
         console.warn(&msg);
         return Ok(Some(result.finish(Status::Interrupted, Some(msg))));
     }
-    if end.status != "DELETE_COMPLETE" {
+    if end.status != StackStatus::DeleteComplete {
         result.failure = end.failure.clone();
-        let msg = failure_message(name, &end.status, end.failure.as_ref(), Status::Failed);
+        let msg = failure_message(
+            name,
+            end.status.as_str(),
+            end.failure.as_ref(),
+            Status::Failed,
+        );
         console.danger(&msg);
         return Ok(Some(result.finish(Status::Failed, Some(msg))));
     }
@@ -805,7 +816,7 @@ async fn with_outputs(
 ) -> StackResult {
     match stack::describe_stack(clients, stack).await {
         Ok(Some(info)) => {
-            result.stack_status = Some(info.status.as_str().to_owned());
+            result.stack_status = Some(info.status.clone());
             if !info.outputs.is_empty() {
                 console.line("Outputs:");
                 for o in &info.outputs {

@@ -1,7 +1,8 @@
 //! The result of deploying or destroying one stack: the exit code it maps to and the
 //! machine-readable form printed by `--json`.
 
-use serde::Serialize;
+use aws_sdk_cloudformation::types::StackStatus;
+use serde::{Serialize, Serializer};
 
 use super::changes::ClassifiedChange;
 use crate::exit;
@@ -95,9 +96,12 @@ pub struct StackResult {
     pub region: String,
     pub status: Status,
     pub exit_code: u8,
-    /// The stack status CloudFormation reported last.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stack_status: Option<String>,
+    /// The stack status CloudFormation reported last (its SDK name in the JSON result).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "stack_status_str"
+    )]
+    pub stack_status: Option<StackStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_set: Option<ChangeSetRef>,
     pub changes: Vec<ClassifiedChange>,
@@ -165,6 +169,12 @@ impl RunResult {
     }
 }
 
+/// Writes a stack status as CloudFormation names it (`CREATE_COMPLETE`), the JSON result's
+/// shape from before the field was typed.
+fn stack_status_str<S: Serializer>(s: &Option<StackStatus>, out: S) -> Result<S::Ok, S::Error> {
+    s.as_ref().map(StackStatus::as_str).serialize(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +192,17 @@ mod tests {
         assert_eq!(run.exit_code, exit::ROLLED_BACK);
         let json = serde_json::to_value(&run).expect("json");
         assert_eq!(json["stacks"][0]["status"], "rolled_back");
+        assert!(json["stacks"][0].get("stack_status").is_none());
+    }
+
+    #[test]
+    fn stack_status_is_written_as_cloudformation_names_it() {
+        let mut r = StackResult::new("s", None, "us-east-1");
+        r.stack_status = Some(StackStatus::UpdateRollbackComplete);
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["stack_status"], "UPDATE_ROLLBACK_COMPLETE");
+        r.stack_status = Some(StackStatus::from("SOMETHING_NEW"));
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["stack_status"], "SOMETHING_NEW");
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::StackEvent;
+use aws_sdk_cloudformation::types::{ResourceStatus, StackEvent, StackStatus};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::DeployError;
@@ -32,7 +32,8 @@ pub struct Event {
     pub logical_id: String,
     pub physical_id: Option<String>,
     pub resource_type: String,
-    pub status: String,
+    /// The SDK's status (a stack's own events carry it too); empty when the event has none.
+    pub status: ResourceStatus,
     pub reason: Option<String>,
     /// `HH:MM:SS` (UTC).
     pub time: String,
@@ -49,8 +50,8 @@ impl Event {
             resource_type: e.resource_type().unwrap_or_default().to_owned(),
             status: e
                 .resource_status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
+                .cloned()
+                .unwrap_or_else(|| ResourceStatus::from("")),
             reason: e.resource_status_reason().map(str::to_owned),
             time: e
                 .timestamp()
@@ -74,14 +75,26 @@ impl Event {
 }
 
 /// True for a status that ends an operation (nothing is in progress).
-pub fn is_terminal(status: &str) -> bool {
-    !status.is_empty() && !status.ends_with("_IN_PROGRESS")
+pub fn is_terminal(status: &StackStatus) -> bool {
+    let s = status.as_str();
+    !s.is_empty() && !in_progress(s)
+}
+
+/// True for a status (stack or resource) of an operation still running: the SDK's statuses
+/// name it by suffix, and the suffix also covers statuses newer than the SDK (`Unknown`).
+fn in_progress(status: &str) -> bool {
+    status.ends_with("_IN_PROGRESS")
+}
+
+/// True for a `*_FAILED` status (stack or resource).
+fn is_failed(status: &str) -> bool {
+    status.ends_with("_FAILED")
 }
 
 /// The first failing resource among events in chronological order: the first `*_FAILED` event
 /// of a resource, preferring a real cause over the "cancelled" collateral failures.
 pub fn first_failure(events: &[Event], stack_name: &str, stack_id: &str) -> Option<Failure> {
-    let failed = |e: &&Event| e.status.ends_with("_FAILED") && !e.is_stack(stack_name, stack_id);
+    let failed = |e: &&Event| is_failed(e.status.as_str()) && !e.is_stack(stack_name, stack_id);
     let collateral = |e: &&Event| {
         e.reason
             .as_deref()
@@ -96,14 +109,14 @@ pub fn first_failure(events: &[Event], stack_name: &str, stack_id: &str) -> Opti
             // No resource event (emulators): the stack's own failure reason.
             events.iter().find(|e| {
                 e.is_stack(stack_name, stack_id)
-                    && (e.status.ends_with("_FAILED") || e.status.contains("ROLLBACK"))
+                    && (is_failed(e.status.as_str()) || e.status.as_str().contains("ROLLBACK"))
                     && e.reason.is_some()
             })
         })?;
     Some(Failure {
         logical_id: pick.logical_id.clone(),
         resource_type: pick.resource_type.clone(),
-        status: pick.status.clone(),
+        status: pick.status.as_str().to_owned(),
         reason: pick
             .reason
             .clone()
@@ -165,8 +178,9 @@ async fn new_events(
 /// How watching ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchEnd {
-    /// The last stack status seen (terminal unless interrupted).
-    pub status: String,
+    /// The last stack status seen (terminal unless interrupted; `unknown` when a signal stopped
+    /// the watching before it was read).
+    pub status: StackStatus,
     pub status_reason: Option<String>,
     pub failure: Option<Failure>,
     /// Ctrl-C or the time bound stopped the watching (not the operation).
@@ -182,7 +196,7 @@ pub struct WatchEnd {
 struct Progress {
     bar: Option<ProgressBar>,
     total: usize,
-    states: BTreeMap<String, String>,
+    states: BTreeMap<String, ResourceStatus>,
 }
 
 impl Progress {
@@ -208,16 +222,15 @@ impl Progress {
     fn done(&self) -> usize {
         self.states
             .values()
-            .filter(|s| {
-                s.ends_with("_COMPLETE") || s.ends_with("_FAILED") || s.ends_with("_SKIPPED")
-            })
+            .map(ResourceStatus::as_str)
+            .filter(|s| s.ends_with("_COMPLETE") || is_failed(s) || s.ends_with("_SKIPPED"))
             .count()
     }
 
     fn in_progress(&self) -> Vec<String> {
         self.states
             .iter()
-            .filter(|(_, s)| s.ends_with("_IN_PROGRESS"))
+            .filter(|(_, s)| in_progress(s.as_str()))
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -228,21 +241,25 @@ impl Progress {
         }
         let mut line = format!(
             "  {}  {:<28} {} ({})",
-            e.time, e.status, e.logical_id, e.resource_type
+            e.time,
+            // `as_str`: the SDK's `Display` ignores the padding.
+            e.status.as_str(),
+            e.logical_id,
+            e.resource_type
         );
         if let Some(r) = &e.reason
             && !r.is_empty()
         {
             line.push_str(&format!(": {r}"));
         }
-        let failed = e.status.ends_with("_FAILED");
+        let failed = is_failed(e.status.as_str());
         match &self.bar {
             Some(bar) => {
                 self.total = self.total.max(self.states.len());
                 bar.set_length(self.total as u64);
                 bar.set_position(self.done() as u64);
-                if !is_stack && e.status.ends_with("_IN_PROGRESS") {
-                    bar.set_message(format!("{} {}", e.status, e.logical_id));
+                if !is_stack && in_progress(e.status.as_str()) {
+                    bar.set_message(format!("{} {}", e.status.as_str(), e.logical_id));
                 }
                 // Every event stays on screen above the bar, failures highlighted.
                 bar.suspend(|| {
@@ -326,7 +343,7 @@ pub async fn watch_run(
     let stopped = |progress: &Progress, all: &[Event], intr: &super::ui::Interrupt| {
         progress.finish();
         WatchEnd {
-            status: "unknown".into(),
+            status: StackStatus::from("unknown"),
             status_reason: None,
             failure: first_failure(all, stack_name, stack_id),
             interrupted: true,
@@ -378,20 +395,20 @@ pub async fn watch_run(
                 let s = out.stacks().first();
                 (
                     s.and_then(|s| s.stack_status())
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
+                        .cloned()
+                        .unwrap_or_else(|| StackStatus::from("")),
                     s.and_then(|s| s.stack_status_reason()).map(str::to_owned),
                 )
             }
             Err(e) if op == Operation::Delete && is_missing_stack(&e) => {
-                ("DELETE_COMPLETE".to_owned(), None)
+                (StackStatus::DeleteComplete, None)
             }
             Err(e) => {
                 progress.finish();
                 return Err(describe("read the stack status", &e, clients).into());
             }
         };
-        if status.ends_with("_IN_PROGRESS") {
+        if in_progress(status.as_str()) {
             started = true;
         }
         if started && is_terminal(&status) {
@@ -401,7 +418,7 @@ pub async fn watch_run(
                 failure = Some(Failure {
                     logical_id: stack_name.to_owned(),
                     resource_type: "AWS::CloudFormation::Stack".into(),
-                    status: status.clone(),
+                    status: status.as_str().to_owned(),
                     reason: reason.clone().unwrap_or_else(|| "no reason given".into()),
                 });
             }
@@ -434,8 +451,8 @@ pub async fn watch_run(
 }
 
 /// True for terminal statuses that mean the operation did not do what was asked.
-pub fn is_failure_status(status: &str) -> bool {
-    status.ends_with("_FAILED") || status.contains("ROLLBACK")
+pub fn is_failure_status(status: &StackStatus) -> bool {
+    is_failed(status.as_str()) || status.as_str().contains("ROLLBACK")
 }
 
 #[cfg(test)]
@@ -448,7 +465,7 @@ mod tests {
             logical_id: id.into(),
             physical_id: None,
             resource_type: ty.into(),
-            status: status.into(),
+            status: ResourceStatus::from(status),
             reason: reason.map(str::to_owned),
             time: String::new(),
             token: None,
@@ -493,7 +510,8 @@ mod tests {
                 .logical_id,
             "s"
         );
-        assert!(is_terminal("UPDATE_COMPLETE"));
-        assert!(!is_terminal("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
+        assert!(is_terminal(&StackStatus::UpdateComplete));
+        assert!(!is_terminal(&StackStatus::UpdateCompleteCleanupInProgress));
+        assert!(!is_terminal(&StackStatus::from("")));
     }
 }

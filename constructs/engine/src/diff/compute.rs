@@ -16,7 +16,8 @@ use super::model::{
     SecurityChanges, StackDiff, StackStatus,
 };
 use super::replacement::{predict, reference_level};
-use crate::risk::{self, Fate, Policy};
+use crate::assembly::ResourceFacts;
+use crate::risk::{self, Policy};
 
 /// Resource keys compared besides `Type` and `Properties`.
 const RESOURCE_ATTRIBUTES: &[&str] = &[
@@ -260,23 +261,27 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
     propagate(&n, &mut changes, cx);
     for c in changes.values_mut() {
         let (old_body, new_body) = (o.get(&c.logical_id), n.get(&c.logical_id));
+        let (old_facts, new_facts) = (
+            old_body.map(ResourceFacts::from_body),
+            new_body.map(ResourceFacts::from_body),
+        );
         if c.kind == ChangeKind::Removed
-            && let Some(body) = old_body
+            && let Some(facts) = &old_facts
         {
-            let policy = risk::policy::deletion_policy(body);
-            if risk::policy::fate(&c.type_name, policy) == Fate::Retained {
+            let removal = risk::removal(&c.type_name, facts.deletion_policy);
+            if removal.kept() {
                 c.kept = true;
-                c.notes
-                    .push(risk::removal(&c.type_name, policy).description);
+                c.notes.push(removal.description);
             }
         }
-        c.destructive = destruction(c, old_body, new_body).map(|reason| Destruction {
-            allowed: cx
-                .allow_destroy
-                .iter()
-                .any(|p| glob_match(p.trim(), &c.type_name)),
-            reason,
-        });
+        c.destructive =
+            destruction(c, old_facts.as_ref(), new_facts.as_ref()).map(|reason| Destruction {
+                allowed: cx
+                    .allow_destroy
+                    .iter()
+                    .any(|p| glob_match(p.trim(), &c.type_name)),
+                reason,
+            });
         if matches!(
             c.replacement,
             Replacement::Always | Replacement::Conditional
@@ -752,36 +757,29 @@ fn fixed_name_note(c: &ResourceChange, body: &Json) -> Option<String> {
 /// template gives it a Retain/Snapshot policy ([`risk::holds_data`]).
 fn destruction(
     c: &ResourceChange,
-    old_body: Option<&Json>,
-    new_body: Option<&Json>,
+    old: Option<&ResourceFacts>,
+    new: Option<&ResourceFacts>,
 ) -> Option<String> {
     if c.kind == ChangeKind::Removed {
-        let policy = old_body
-            .map(risk::policy::deletion_policy)
-            .unwrap_or(Policy::Delete);
+        let policy = old.map(|f| f.deletion_policy).unwrap_or(Policy::Delete);
         let removal = risk::removal(&c.type_name, policy);
         return removal
             .destructive
             .then(|| format!("removed: {}", removal.description));
     }
-    let policies: Vec<Policy> = [old_body, new_body]
+    let policies: Vec<Policy> = [old, new]
         .into_iter()
         .flatten()
-        .flat_map(|b| {
-            [
-                Policy::parse(b.get("DeletionPolicy").and_then(Json::as_str)),
-                risk::policy::update_replace_policy(b),
-            ]
-        })
+        .flat_map(ResourceFacts::policies)
         .collect();
     if !risk::holds_data(&c.type_name, &policies) {
         return None;
     }
-    let replace_policy = new_body
-        .or(old_body)
-        .map(risk::policy::update_replace_policy)
+    let replace_policy = new
+        .or(old)
+        .map(|f| f.update_replace_policy)
         .unwrap_or(Policy::Delete);
-    let old_fate = risk::policy::replaced_old(&c.type_name, replace_policy);
+    let effect = risk::policy::replacement_effect(&c.type_name, replace_policy);
     let causes = || {
         let names: Vec<String> = c
             .replacement_causes()
@@ -795,14 +793,12 @@ fn destruction(
         }
     };
     match (c.kind, c.replacement) {
-        (ChangeKind::Modified, Replacement::Always) => Some(format!(
-            "replaced{}: CloudFormation creates a new, empty one and {old_fate}",
-            causes(),
-        )),
-        (ChangeKind::Modified, Replacement::Conditional) => Some(format!(
-            "may be replaced{}: if so, CloudFormation creates a new, empty one and {old_fate}",
-            causes(),
-        )),
+        (ChangeKind::Modified, Replacement::Always) => {
+            Some(format!("replaced{}: {effect}", causes(),))
+        }
+        (ChangeKind::Modified, Replacement::Conditional) => {
+            Some(format!("may be replaced{}: if so, {effect}", causes(),))
+        }
         (ChangeKind::Modified, Replacement::Unknown) => Some(format!(
             "may be replaced: snowcdk has no schema for {} to tell",
             c.type_name

@@ -174,6 +174,23 @@ pub fn removal(type_name: &str, policy: Policy) -> Removal {
     }
 }
 
+impl Removal {
+    /// The resource stays in AWS (`Retain`, `RetainExceptOnCreate`): nothing is destroyed.
+    pub fn kept(&self) -> bool {
+        self.fate == Fate::Retained
+    }
+}
+
+/// What replacing a resource of `type_name` does, under the `UpdateReplacePolicy` of the old
+/// one: `CloudFormation creates a new, empty one and deletes the old one with its data`. The
+/// one wording of a replacement's effect for `diff` and `deploy`.
+pub fn replacement_effect(type_name: &str, policy: Policy) -> String {
+    format!(
+        "CloudFormation creates a new, empty one and {}",
+        replaced_old(type_name, policy)
+    )
+}
+
 /// What a replacement does to the old resource under its `UpdateReplacePolicy`.
 pub fn replaced_old(type_name: &str, policy: Policy) -> &'static str {
     match fate(type_name, policy) {
