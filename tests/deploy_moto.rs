@@ -248,7 +248,53 @@ async fn security_changes_without_a_terminal_or_yes_are_refused() {
     assert_eq!(r.exit_code, 3);
     assert!(out.contains("no terminal to ask on"), "{out}");
     assert!(out.contains("--yes"), "{out}");
-    // Nothing was created: the stack is still only in review, and the change set is gone.
+    // Nothing was created, and nothing is left: the change set is gone, and so is the empty
+    // stack in REVIEW_IN_PROGRESS that the CREATE change set had made.
+    assert!(out.contains("(REVIEW_IN_PROGRESS) was deleted"), "{out}");
+    let s = clients
+        .cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await;
+    let left: Vec<String> = match s {
+        Ok(s) => s
+            .stacks()
+            .iter()
+            .filter_map(|s| s.stack_status().map(|st| st.as_str().to_owned()))
+            .filter(|st| st != "DELETE_COMPLETE")
+            .collect(),
+        Err(e) => {
+            let e = format!("{:?}", e.into_service_error());
+            assert!(e.contains("does not exist"), "{e}");
+            Vec::new()
+        }
+    };
+    assert!(left.is_empty(), "a stack is left behind: {left:?}\n{out}");
+}
+
+#[tokio::test]
+async fn a_refused_update_keeps_the_stack() {
+    let clients = moto_clients(moto(), REGION).await;
+    let stack = unique("keep");
+    let (mut console, _) = ci_console();
+    deploy_stack(
+        &clients,
+        &request(&stack, small_template(&stack, "a")),
+        &mut console,
+    )
+    .await
+    .expect("create");
+    let mut req = request(&stack, small_template(&stack, "b"));
+    req.approval.yes = false;
+    req.approval.require = RequireApproval::AnyChange;
+    let (mut console, buf) = ci_console();
+    let r = deploy_stack(&clients, &req, &mut console)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert!(!out.contains("was deleted: "), "{out}");
     let s = clients
         .cfn
         .describe_stacks()
@@ -258,7 +304,8 @@ async fn security_changes_without_a_terminal_or_yes_are_refused() {
         .expect("describe");
     assert_eq!(
         s.stacks()[0].stack_status().map(|s| s.as_str()),
-        Some("REVIEW_IN_PROGRESS")
+        Some("CREATE_COMPLETE"),
+        "{out}"
     );
 }
 

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use snowcdk_constructs::SynthError;
 use snowcdk_constructs::tree::Stack;
 
-use crate::app::{App, AppCommands, StageContext};
+use crate::app::{App, AppCommands, Identity, StageContext};
 use crate::assets::PackagedAsset;
 
 pub use settings::SnowexSettings;
@@ -46,6 +46,10 @@ impl AppCommands for SnowexCommands {
 impl App for SnowEx {
     type Settings = SnowexSettings;
     type Commands = SnowexCommands;
+
+    fn identity(&self) -> Identity {
+        snowcdk_engine::identity!()
+    }
 
     fn build(
         &self,

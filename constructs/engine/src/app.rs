@@ -33,6 +33,34 @@ pub trait App {
         ctx: &StageContext<'_>,
         settings: &Self::Settings,
     ) -> Result<(Stack, Vec<PackagedAsset>), SynthError>;
+
+    /// How the program introduces itself in `--help` and `--version`: the app's crate, not the
+    /// engine's. Write `snowcdk_engine::identity!()`, which reads the app's own `Cargo.toml`.
+    fn identity(&self) -> Identity;
+}
+
+/// The name, version and one-line description `--help` and `--version` show. They belong to the
+/// app's crate: the engine is a library, and its own package description would misname the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// The program's name (`snowcdk 0.1.0` in `--version`).
+    pub name: &'static str,
+    /// The version `--version` prints.
+    pub version: &'static str,
+    /// The one-line description at the top of `--help`.
+    pub about: &'static str,
+}
+
+/// The [`Identity`] of the crate this is written in: its package name, version and description.
+#[macro_export]
+macro_rules! identity {
+    () => {
+        $crate::app::Identity {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            about: env!("CARGO_PKG_DESCRIPTION"),
+        }
+    };
 }
 
 /// An app's own subcommands: a clap `Subcommand` enum that runs itself.

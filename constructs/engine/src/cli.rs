@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::app::App;
 use crate::{commands, exit};
@@ -56,7 +56,13 @@ pub enum Command<E: Subcommand> {
 /// to exit codes. An app's `main` is `fn main() -> ExitCode { snowcdk_engine::cli::main(MyApp) }`.
 pub fn main<A: App>(app: A) -> ExitCode {
     install_panic_report();
-    let cli = Cli::<A::Commands>::parse();
+    let id = app.identity();
+    let command = Cli::<A::Commands>::command()
+        .name(id.name)
+        .version(id.version)
+        .about(id.about);
+    let cli =
+        Cli::<A::Commands>::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
     match catch_unwind(AssertUnwindSafe(|| commands::run(&app, cli))) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {

@@ -231,7 +231,7 @@ pub async fn deploy_stack(
         Decision::Proceed => {}
         Decision::Refuse { reason } => {
             console.danger(format!("refused: {reason}"));
-            discard(clients, console, &stack_id, &cs_id, &cs_name).await;
+            discard(clients, console, &stack_id, &cs_id, &cs_name, create).await;
             cs_ref.exists = false;
             result.change_set = Some(cs_ref);
             return Ok(result.finish(Status::Refused, Some(reason)));
@@ -268,7 +268,7 @@ pub async fn deploy_stack(
                     _ => "not approved".to_owned(),
                 };
                 console.danger(format!("refused: {reason}; nothing was changed"));
-                discard(clients, console, &stack_id, &cs_id, &cs_name).await;
+                discard(clients, console, &stack_id, &cs_id, &cs_name, create).await;
                 cs_ref.exists = false;
                 result.change_set = Some(cs_ref);
                 return Ok(result.finish(Status::Refused, Some(reason)));
@@ -554,7 +554,7 @@ async fn prepare(
     {
         let msg = under_review_message(clients, name, other);
         console.danger(format!("refused: {msg}"));
-        discard(clients, console, &stack_id, &cs_id, &cs_name).await;
+        discard(clients, console, &stack_id, &cs_id, &cs_name, create).await;
         state.created = None;
         state.create_sent = false;
         cs_ref.exists = false;
@@ -664,6 +664,9 @@ async fn interrupted_before_execute(
             let left = match changeset::delete(clients, stack_id, cs_id).await {
                 Ok(()) => {
                     cs_ref.exists = false;
+                    if state.create {
+                        remove_review_stack(clients, console, stack_id).await;
+                    }
                     format!("its change set {cs_name} was deleted")
                 }
                 Err(e) => format!(
@@ -789,18 +792,40 @@ async fn recreate(
     Ok(None)
 }
 
-/// Deletes a change set that will not be executed, saying so if that fails.
+/// Deletes a change set that will not be executed, saying so if that fails. For a `CREATE`
+/// change set, the empty stack in review that it made goes too
+/// ([`stack::remove_empty_review_stack`]), so "nothing was changed" stays true.
 async fn discard(
     clients: &Clients,
     console: &mut Console,
     stack_id: &str,
     cs_id: &str,
     cs_name: &str,
+    create: bool,
 ) {
     if let Err(e) = changeset::delete(clients, stack_id, cs_id).await {
         console.warn(format!(
             "warning: could not delete change set {cs_name}: {e}"
         ));
+        return;
+    }
+    if create {
+        remove_review_stack(clients, console, stack_id).await;
+    }
+}
+
+/// [`stack::remove_empty_review_stack`], saying what it did; a failure is a warning with the
+/// command that finishes the job.
+async fn remove_review_stack(clients: &Clients, console: &mut Console, stack_id: &str) {
+    match stack::remove_empty_review_stack(clients, stack_id).await {
+        Ok(true) => console.line(format!(
+            "the empty stack its CREATE change set had made (REVIEW_IN_PROGRESS) was deleted: {stack_id}"
+        )),
+        Ok(false) => {}
+        Err(e) => console.warn(format!(
+            "warning: could not delete the empty stack in REVIEW_IN_PROGRESS ({e}); delete it with `aws cloudformation delete-stack --stack-name {stack_id}{}`",
+            clients.aws_cli_flags()
+        )),
     }
 }
 

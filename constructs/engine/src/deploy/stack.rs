@@ -1,6 +1,6 @@
 //! Reading a deployed stack: its status, parameters, outputs and template.
 
-use aws_sdk_cloudformation::types::StackStatus;
+use aws_sdk_cloudformation::types::{ChangeSetStatus, StackStatus};
 
 use super::DeployError;
 use super::client::{Clients, describe, error_code, error_message, retry_throttled};
@@ -71,6 +71,56 @@ pub async fn describe_stack(
             .collect(),
         termination_protection: s.enable_termination_protection().unwrap_or(false),
     }))
+}
+
+/// A `CREATE` change set makes its stack, empty, in `REVIEW_IN_PROGRESS`. When that change set
+/// is deleted instead of executed (refused, not approved, interrupted), CloudFormation keeps the
+/// empty stack: `describe-stacks`, `diff --deployed` and the next deploy would find a stack that
+/// was never deployed. This deletes it, by ARN, when it is still in review and no change set of
+/// anyone else's is left on it; a stack in review has no resources, so nothing else can go.
+/// Returns whether it was deleted.
+pub async fn remove_empty_review_stack(
+    clients: &Clients,
+    stack_id: &str,
+) -> Result<bool, DeployError> {
+    let Some(info) = describe_stack(clients, stack_id).await? else {
+        return Ok(false);
+    };
+    if info.status != StackStatus::ReviewInProgress {
+        return Ok(false);
+    }
+    let sets = retry_throttled(|| clients.cfn.list_change_sets().stack_name(stack_id).send())
+        .await
+        .map_err(|e| {
+            describe(
+                &format!("list the change sets of {}", info.name),
+                &e,
+                clients,
+            )
+        })?;
+    let others_left = sets.summaries().iter().any(|c| {
+        !matches!(
+            c.status(),
+            Some(
+                ChangeSetStatus::DeletePending
+                    | ChangeSetStatus::DeleteInProgress
+                    | ChangeSetStatus::DeleteComplete
+            )
+        )
+    });
+    if others_left {
+        return Ok(false);
+    }
+    retry_throttled(|| clients.cfn.delete_stack().stack_name(stack_id).send())
+        .await
+        .map_err(|e| {
+            describe(
+                &format!("delete the empty stack {}", info.name),
+                &e,
+                clients,
+            )
+        })?;
+    Ok(true)
 }
 
 /// The deployed template's facts (`GetTemplate`, the original template as submitted).

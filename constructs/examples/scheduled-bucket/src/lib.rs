@@ -12,7 +12,7 @@ use snowcdk_constructs::l1::{iam, lambda, logs, s3};
 use snowcdk_constructs::template::DeletionPolicy;
 use snowcdk_constructs::tree::Stack;
 use snowcdk_constructs::{Output, SynthError, Value};
-use snowcdk_engine::app::{App, NoCommands, StageContext};
+use snowcdk_engine::app::{App, Identity, NoCommands, StageContext};
 use snowcdk_engine::assets::{PackagedAsset, package, staging_bucket_ref};
 
 pub use settings::AppSettings;
@@ -31,6 +31,10 @@ pub struct ScheduledBucket;
 impl App for ScheduledBucket {
     type Settings = AppSettings;
     type Commands = NoCommands;
+
+    fn identity(&self) -> Identity {
+        snowcdk_engine::identity!()
+    }
 
     fn build(
         &self,
