@@ -98,15 +98,18 @@ pub async fn remove_empty_review_stack(
                 clients,
             )
         })?;
+    // Only this stack's change sets count: moto's ListChangeSets ignores its StackName filter.
     let others_left = sets.summaries().iter().any(|c| {
-        !matches!(
-            c.status(),
-            Some(
-                ChangeSetStatus::DeletePending
-                    | ChangeSetStatus::DeleteInProgress
-                    | ChangeSetStatus::DeleteComplete
+        let this_stack = c.stack_id().is_none_or(|id| id == info.id);
+        this_stack
+            && !matches!(
+                c.status(),
+                Some(
+                    ChangeSetStatus::DeletePending
+                        | ChangeSetStatus::DeleteInProgress
+                        | ChangeSetStatus::DeleteComplete
+                )
             )
-        )
     });
     if others_left {
         return Ok(false);
