@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::commands::deploy::{AwsArgs, runtime, select_one};
 use crate::commands::outputs::fetch;
+use crate::commands::shared::{AwsArgs, runtime, select_one};
 use crate::config::Config;
 use crate::deploy::Clients;
 use crate::deploy::outcome::OutputValue;

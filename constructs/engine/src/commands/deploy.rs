@@ -12,9 +12,8 @@ use crate::deploy::{
 };
 use crate::{app, exit};
 
+use super::shared::{AwsArgs, runtime};
 use super::shared::{Connected, JsonArg, connect, finish, interrupted_early, select_stages};
-// Where apps found these before they moved to `shared` (SnowEx's `tunnel` imports them from here).
-pub use super::shared::{AwsArgs, runtime, select_one};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
