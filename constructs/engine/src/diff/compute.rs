@@ -48,11 +48,15 @@ pub struct Context<'a> {
     pub allow_destroy: &'a [String],
 }
 
-fn object(t: Option<&Json>, key: &str) -> serde_json::Map<String, Json> {
+/// A map with no entries, for a template or section that is absent.
+static NO_ENTRIES: std::sync::LazyLock<serde_json::Map<String, Json>> =
+    std::sync::LazyLock::new(serde_json::Map::new);
+
+/// The template's `key` section (`Resources`, `Outputs` ...), borrowed; empty when absent.
+fn object<'a>(t: Option<&'a Json>, key: &str) -> &'a serde_json::Map<String, Json> {
     t.and_then(|t| t.get(key))
         .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default()
+        .unwrap_or(&NO_ENTRIES)
 }
 
 /// Keys of `new` in order, then keys only in `old`, in order.
@@ -105,9 +109,31 @@ pub fn diff_stack(stack: &str, old: Option<&Json>, new: Option<&Json>, cx: &Cont
 }
 
 fn diff_section(old: Option<&Json>, new: Option<&Json>, key: &str) -> Vec<SectionChange> {
-    let (o, n) = (object(old, key), object(new, key));
+    entry_changes(object(old, key), object(new, key), &[])
+}
+
+/// Top-level keys other than the sections (`Description`, `Transform` ...); only when both
+/// templates exist.
+fn diff_top_level(old: Option<&Json>, new: Option<&Json>) -> Vec<SectionChange> {
+    let (Some(old), Some(new)) = (old, new) else {
+        return Vec::new();
+    };
+    let (o, n) = (old.as_object(), new.as_object());
+    entry_changes(o.unwrap_or(&NO_ENTRIES), n.unwrap_or(&NO_ENTRIES), SECTIONS)
+}
+
+/// What was added, removed or changed (as CloudFormation compares values) between two maps,
+/// in `union_keys` order, leaving out the keys in `skip`.
+fn entry_changes(
+    o: &serde_json::Map<String, Json>,
+    n: &serde_json::Map<String, Json>,
+    skip: &[&str],
+) -> Vec<SectionChange> {
     let mut out = Vec::new();
-    for name in union_keys(&o, &n) {
+    for name in union_keys(o, n) {
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
         let (ov, nv) = (o.get(name), n.get(name));
         let kind = match (ov, nv) {
             (None, Some(_)) => ChangeKind::Added,
@@ -117,34 +143,6 @@ fn diff_section(old: Option<&Json>, new: Option<&Json>, key: &str) -> Vec<Sectio
         };
         out.push(SectionChange {
             name: name.clone(),
-            kind,
-            old: ov.cloned(),
-            new: nv.cloned(),
-        });
-    }
-    out
-}
-
-fn diff_top_level(old: Option<&Json>, new: Option<&Json>) -> Vec<SectionChange> {
-    let o = old.and_then(Json::as_object).cloned().unwrap_or_default();
-    let n = new.and_then(Json::as_object).cloned().unwrap_or_default();
-    if old.is_none() || new.is_none() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for key in union_keys(&o, &n) {
-        if SECTIONS.contains(&key.as_str()) {
-            continue;
-        }
-        let (ov, nv) = (o.get(key), n.get(key));
-        let kind = match (ov, nv) {
-            (None, Some(_)) => ChangeKind::Added,
-            (Some(_), None) => ChangeKind::Removed,
-            (Some(a), Some(b)) if !equivalent(a, b) => ChangeKind::Modified,
-            _ => continue,
-        };
-        out.push(SectionChange {
-            name: key.clone(),
             kind,
             old: ov.cloned(),
             new: nv.cloned(),
@@ -245,7 +243,7 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
     let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
     let mut loops: Vec<ResourceChange> = Vec::new();
     let path_of = |id: &str| cx.paths.and_then(|p| p.get(id)).cloned();
-    for id in union_keys(&o, &n) {
+    for id in union_keys(o, n) {
         if id.starts_with(foreach::PREFIX) {
             loops.extend(loop_change(id, o.get(id), n.get(id), cx));
             continue;
@@ -258,7 +256,7 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
         };
         changes.insert(id.clone(), c);
     }
-    propagate(&n, &mut changes, cx);
+    propagate(n, &mut changes, cx);
     for c in changes.values_mut() {
         let (old_body, new_body) = (o.get(&c.logical_id), n.get(&c.logical_id));
         let (old_facts, new_facts) = (
