@@ -22,7 +22,9 @@ use aws_sdk_cloudformation::types::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use snowcdk::deploy::client::AwsErrorKind;
 use snowcdk::deploy::ui::Prompter;
-use snowcdk::deploy::{Clients, Console, DeployError, DeployRequest, Status, deploy_stack};
+use snowcdk::deploy::{
+    Clients, Console, DeployError, DeployRequest, StackResult, Status, deploy_stack,
+};
 
 const STACK: &str = "snowex-dev";
 const ARN: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/snowex-dev/abc";
@@ -195,14 +197,21 @@ fn clients(rules: &[&Rule]) -> Clients {
     let none = mock!(Client::list_change_sets).then_output(|| {
         aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder().build()
     });
+    // Updates read the deployed template (parameters, the no-change check, deletion policies);
+    // a test's own GetTemplate rule comes first and wins.
+    let tpl = deployed_template();
     let mut all: Vec<&Rule> = rules.to_vec();
     all.push(&none);
+    all.push(&tpl);
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &all);
     Clients::from_cfn(client)
 }
 
 fn request(yes: bool, allow: &[&str]) -> DeployRequest {
     let mut r = DeployRequest::new(STACK, TEMPLATE);
+    // These tests drive CloudFormation's change set answers; the deployed template equals
+    // TEMPLATE, so without --force deploy would stop before creating one ("no changes").
+    r.force = true;
     r.approval.yes = yes;
     r.approval.allow_replacement = allow.iter().map(|s| s.to_string()).collect();
     r
@@ -1114,4 +1123,175 @@ async fn destroy_yes_interrupted_while_listing_resources_deletes_nothing() {
     assert_eq!(r.status, Status::Interrupted, "{out}");
     assert_eq!(r.exit_code, 130);
     assert!(out.contains("nothing was deleted"), "{out}");
+}
+
+/// The template with an image parameter whose default is `default`.
+fn with_image(default: &str) -> String {
+    format!(
+        r#"{{"Parameters":{{"Image":{{"Type":"String","Default":"{default}"}}}},"Resources":{{
+  "Db":{{"Type":"AWS::RDS::DBInstance","Properties":{{"Engine":"postgres"}}}},
+  "Param":{{"Type":"AWS::SSM::Parameter","Properties":{{"Type":"String","Value":{{"Ref":"Image"}}}}}}}}}}"#
+    )
+}
+
+/// DescribeStacks by name or ARN: an UPDATE_COMPLETE stack whose `Image` parameter is `value`.
+fn stack_with_image(value: &'static str) -> Rule {
+    mock!(Client::describe_stacks).then_output(move || {
+        DescribeStacksOutput::builder()
+            .stacks(
+                Stack::builder()
+                    .stack_name(STACK)
+                    .stack_id(ARN)
+                    .stack_status(StackStatus::UpdateComplete)
+                    .parameters(
+                        aws_sdk_cloudformation::types::Parameter::builder()
+                            .parameter_key("Image")
+                            .parameter_value(value)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn deployed_with_image(default: &'static str) -> Rule {
+    mock!(Client::get_template).then_output(move || {
+        GetTemplateOutput::builder()
+            .template_body(with_image(default))
+            .build()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unchanged_template_and_parameters_make_no_change_set_unless_forced() {
+    let stack = stack_with_image("repo:ci-7");
+    let tpl = deployed_with_image("repo:v1");
+    let cs =
+        mock!(Client::describe_change_set).then_output(|| change_set("CREATE_COMPLETE", vec![]));
+    let (create, del) = (created(), deleted_change_set());
+    let c = clients(&[&stack, &tpl, &create, &cs, &del]);
+    let (mut con, buf) = console(None);
+    let mut req = DeployRequest::new(STACK, with_image("repo:v1"));
+    // Re-serialized by CloudFormation: equal as JSON, not as text.
+    req.template_body = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&with_image("repo:v1")).unwrap(),
+    )
+    .unwrap();
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    assert_eq!(r.status, Status::NoChanges, "{}", text(&buf));
+    assert_eq!(create.num_calls(), 0, "no change set without --force");
+    assert!(
+        text(&buf).contains("no change set was created"),
+        "{}",
+        text(&buf)
+    );
+
+    // --force: CloudFormation is asked, and says there is nothing to do.
+    req.force = true;
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    assert_eq!(r.status, Status::NoChanges, "{}", text(&buf));
+    assert_eq!(create.num_calls(), 1);
+
+    // The same template with another value on the command line is a change.
+    req.force = false;
+    req.parameters = vec![("Image".into(), "repo:v9".into())];
+    let (mut con, _buf) = console(None);
+    deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    assert_eq!(create.num_calls(), 2);
+}
+
+/// Runs an update of `new_default` over a stack deployed with default `old_default` and value
+/// `value`; returns what CreateChangeSet was sent for `Image` and the printed text.
+async fn image_parameter_sent(
+    old_default: &'static str,
+    value: &'static str,
+    new_default: &'static str,
+    overrides: &[(&str, &str)],
+) -> (Option<String>, Option<bool>, String, StackResult) {
+    let sent: Arc<Mutex<Option<(Option<String>, Option<bool>)>>> = Arc::default();
+    let seen = sent.clone();
+    let create = mock!(Client::create_change_set)
+        .match_requests(move |r| {
+            let p = r
+                .parameters()
+                .iter()
+                .find(|p| p.parameter_key() == Some("Image"));
+            *seen.lock().unwrap() = Some((
+                p.and_then(|p| p.parameter_value().map(str::to_owned)),
+                p.and_then(|p| p.use_previous_value()),
+            ));
+            true
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CS_ARN)
+                .stack_id(ARN)
+                .build()
+        });
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Param",
+                "AWS::SSM::Parameter",
+                Some("False"),
+                &[],
+            )],
+        )
+    });
+    let (stack, tpl, del) = (
+        stack_with_image(value),
+        deployed_with_image(old_default),
+        deleted_change_set(),
+    );
+    let c = clients(&[&stack, &tpl, &create, &cs, &del]);
+    let (mut con, buf) = console(None);
+    let mut req = DeployRequest::new(STACK, with_image(new_default));
+    req.no_execute = true;
+    // Always ask CloudFormation, so the request shows what would be sent even when nothing
+    // changes.
+    req.force = true;
+    req.parameters = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    let (value, previous) = sent.lock().unwrap().clone().unwrap_or_default();
+    (value, previous, text(&buf), r)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_edited_default_is_sent_and_shown_old_to_new() {
+    let (value, previous, out, r) =
+        image_parameter_sent("repo:v1", "repo:v1", "repo:v2", &[]).await;
+    assert_eq!(value.as_deref(), Some("repo:v2"), "{out}");
+    assert_ne!(previous, Some(true));
+    assert!(
+        out.contains("parameter Image: repo:v1 -> repo:v2 (template default changed)"),
+        "{out}"
+    );
+    assert_eq!(r.parameters[0].new.as_deref(), Some("repo:v2"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_value_set_at_deploy_time_is_kept_while_the_default_is_unchanged() {
+    let (value, previous, out, _) =
+        image_parameter_sent("repo:v1", "repo:ci-7", "repo:v1", &[]).await;
+    assert_eq!(value, None, "{out}");
+    assert_eq!(previous, Some(true), "{out}");
+    assert!(!out.contains("parameter Image:"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_command_line_wins_over_an_edited_default() {
+    let (value, _, out, _) =
+        image_parameter_sent("repo:v1", "repo:ci-7", "repo:v2", &[("Image", "repo:v3")]).await;
+    assert_eq!(value.as_deref(), Some("repo:v3"), "{out}");
+    assert!(
+        out.contains("parameter Image: repo:ci-7 -> repo:v3 (--parameters)"),
+        "{out}"
+    );
 }

@@ -35,11 +35,17 @@ pub struct Args {
     /// Create the change set, show it, and leave it for review without executing it.
     #[arg(long)]
     pub no_execute: bool,
+    /// Create a change set even when the template and every parameter equal the deployed
+    /// stack's (by default that is reported as "no changes" without one).
+    #[arg(long)]
+    pub force: bool,
     /// Allow removing or replacing stateful resources of this type, e.g. AWS::RDS::DBInstance
     /// (repeatable). You are still asked unless --yes is given too.
     #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
     pub allow_replacement: Vec<String>,
-    /// A template parameter value (repeatable). Parameters not given keep their deployed value.
+    /// A template parameter value (repeatable). Wins over everything; a parameter not given gets
+    /// its template default when that default changed since the last deploy, else keeps its
+    /// deployed value.
     #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = parse_parameter)]
     pub parameters: Vec<(String, String)>,
     #[command(flatten)]
@@ -96,6 +102,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                     allow_replacement: args.allow_replacement.iter().cloned().collect(),
                 },
                 no_execute: args.no_execute,
+                force: args.force,
                 timing: Timing::default(),
             };
             let connected = connect(

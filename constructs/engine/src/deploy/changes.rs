@@ -188,16 +188,6 @@ pub fn classify_all(
         .collect()
 }
 
-/// True when the old template is needed to classify these changes (a removal or replacement,
-/// whose deletion policy may only be in the deployed template).
-pub fn needs_old_template(changes: &[Change]) -> bool {
-    changes.iter().any(|c| match c.action {
-        Action::Add | Action::Import => false,
-        Action::Modify => c.replacement != Some(Replacement::False),
-        Action::Remove | Action::Dynamic | Action::Other(_) => true,
-    })
-}
-
 /// Text styling for the table: plain, or ANSI colours on a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -464,11 +454,5 @@ mod tests {
         );
         assert!(!t.contains('\x1b'));
         assert!(render_table(&changes, Style::Color).contains("\x1b[1;31m"));
-        assert!(needs_old_template(&[change(
-            Action::Remove,
-            "P",
-            "AWS::SSM::Parameter",
-            None
-        )]));
     }
 }

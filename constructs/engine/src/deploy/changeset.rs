@@ -14,6 +14,7 @@ use snowcdk_constructs::l2::staging_bucket::TEMPLATE_PREFIX;
 use super::DeployError;
 use super::changes::{Action, Change, Replacement};
 use super::client::{Clients, describe, error_code, error_message, retry_throttled};
+use super::parameters::{ParameterPlan, Send};
 use super::template::Capability;
 use super::ui::Console;
 
@@ -216,10 +217,8 @@ pub struct CreateRequest<'a> {
     pub create: bool,
     pub template: TemplateSource,
     pub capabilities: &'a [Capability],
-    /// `--parameters`.
-    pub parameters: &'a [(String, String)],
-    /// Parameters of the deployed stack not given on the command line: they keep their values.
-    pub keep_parameters: Vec<String>,
+    /// Every parameter's value, planned by [`super::parameters::plan`].
+    pub parameters: &'a [ParameterPlan],
     pub description: String,
 }
 
@@ -236,22 +235,25 @@ pub enum Created {
 
 /// Calls `CreateChangeSet`.
 pub async fn create(clients: &Clients, req: &CreateRequest<'_>) -> Result<Created, DeployError> {
-    let mut params: Vec<Parameter> = req
+    let params: Vec<Parameter> = req
         .parameters
         .iter()
-        .map(|(k, v)| {
-            Parameter::builder()
-                .parameter_key(k)
-                .parameter_value(v)
-                .build()
+        .filter_map(|p| match &p.send {
+            Send::Value(v) => Some(
+                Parameter::builder()
+                    .parameter_key(&p.key)
+                    .parameter_value(v)
+                    .build(),
+            ),
+            Send::UsePrevious => Some(
+                Parameter::builder()
+                    .parameter_key(&p.key)
+                    .use_previous_value(true)
+                    .build(),
+            ),
+            Send::Omit => None,
         })
         .collect();
-    params.extend(req.keep_parameters.iter().map(|k| {
-        Parameter::builder()
-            .parameter_key(k)
-            .use_previous_value(true)
-            .build()
-    }));
     let caps: Vec<SdkCapability> = req
         .capabilities
         .iter()

@@ -17,6 +17,7 @@ pub mod client;
 pub mod destroy;
 pub mod notice;
 pub mod outcome;
+pub mod parameters;
 pub mod plan;
 pub mod stack;
 pub mod staging;
@@ -62,6 +63,11 @@ pub enum DeployError {
         key: String,
         known: String,
     },
+    #[error("{stack}: {source}")]
+    MissingParameter {
+        stack: String,
+        source: parameters::MissingParameter,
+    },
     #[error("the change set for {stack} failed: {reason}")]
     ChangeSetFailed { stack: String, reason: String },
     #[error(
@@ -94,6 +100,9 @@ pub struct DeployRequest {
     pub approval: ApprovalPolicy,
     /// `--no-execute`: create the change set and stop.
     pub no_execute: bool,
+    /// `--force`: create a change set even when the template and every parameter equal the
+    /// deployed stack's.
+    pub force: bool,
     pub timing: Timing,
 }
 
@@ -110,6 +119,7 @@ impl DeployRequest {
             account: None,
             approval: ApprovalPolicy::default(),
             no_execute: false,
+            force: false,
             timing: Timing::default(),
         }
     }
@@ -226,7 +236,7 @@ pub async fn deploy_stack(
     } = ready;
     let cs_name = state.cs_name.clone();
 
-    // 6. Approve.
+    // 7. Approve.
     match approve::decide(&classified, &req.approval) {
         Decision::Proceed => {}
         Decision::Refuse { reason } => {
@@ -276,7 +286,7 @@ pub async fn deploy_stack(
         }
     }
 
-    // 7. Execute and watch. The last moment to stop without executing: the baseline read and
+    // 8. Execute and watch. The last moment to stop without executing: the baseline read and
     // the interrupt check right before ExecuteChangeSet.
     let baseline = match intr.guard(watch::latest_event_id(clients, &stack_id)).await {
         Some(b) => b?,
@@ -351,6 +361,22 @@ pub async fn deploy_stack(
     }
     console.line(format!("{name}: {}", end.status.as_str()));
     Ok(with_outputs(clients, result, console, Status::Deployed, &stack_id).await)
+}
+
+/// True when two template bodies say the same thing: equal text, or equal JSON (CloudFormation
+/// may hand a JSON body back re-serialized). A body that is not JSON compares by text only, so a
+/// doubt means "create a change set and let CloudFormation say".
+fn same_template(deployed: &str, new: &str) -> bool {
+    if deployed == new {
+        return true;
+    }
+    match (
+        serde_json::from_str::<serde_json::Value>(deployed),
+        serde_json::from_str::<serde_json::Value>(new),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// What a deploy has done so far, kept outside the cancellable part so an interrupt can say
@@ -475,17 +501,43 @@ async fn prepare(
         TemplateSource::Body(req.template_body.clone())
     };
 
-    // 3. Create the change set and wait for it.
-    let keep_parameters = match (&existing, create) {
-        (Some(info), false) => info
-            .parameters
-            .iter()
-            .filter(|p| new_facts.has_parameter(p))
-            .filter(|p| !req.parameters.iter().any(|(k, _)| k == *p))
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
+    // 3. Plan the parameters against the deployed stack; when nothing differs, stop here
+    // without a change set (as `cdk deploy` does), unless --force.
+    let deployed = match (&existing, create) {
+        (Some(info), false) => Some((
+            info,
+            stack::deployed_template_body(clients, &info.id).await?,
+        )),
+        _ => None,
     };
+    let plans = parameters::plan(
+        new_facts,
+        deployed
+            .as_ref()
+            .map(|(info, (_, facts))| (info.parameters.as_slice(), facts)),
+        &req.parameters,
+    )
+    .map_err(|source| DeployError::MissingParameter {
+        stack: name.to_owned(),
+        source,
+    })?;
+    result.parameters = plans.clone();
+    if let Some((info, (body, _))) = &deployed
+        && !req.force
+        && same_template(body, &req.template_body)
+        && plans
+            .iter()
+            .all(|p| !p.changes() && p.source != parameters::Source::Default)
+    {
+        console.line(format!(
+            "{name}: no changes (the template and every parameter equal the deployed stack; no change set was created, --force makes one)"
+        ));
+        let id = info.id.clone();
+        let r = with_outputs(clients, result, console, Status::NoChanges, &id).await;
+        return finished(r);
+    }
+
+    // 4. Create the change set and wait for it.
     let cs_name = state.cs_name.clone();
     let caps: Vec<&str> = new_facts.capabilities.iter().map(|c| c.as_str()).collect();
     console.line(format!(
@@ -506,8 +558,7 @@ async fn prepare(
             create,
             template,
             capabilities: &new_facts.capabilities,
-            parameters: &req.parameters,
-            keep_parameters,
+            parameters: &plans,
             description: format!(
                 "snowcdk deploy{}",
                 req.stage
@@ -602,19 +653,19 @@ async fn prepare(
         }
     };
 
-    // 4. Classify and show.
-    let old_facts = if !create && changes::needs_old_template(&changes) {
-        Some(stack::deployed_template(clients, &stack_id).await?)
-    } else {
-        None
-    };
+    // 5. Classify and show.
+    let old_facts = deployed.map(|(_, (_, facts))| facts);
     let classified = changes::classify_all(&changes, old_facts.as_ref(), new_facts);
     console.line(format!("{name}: {} change(s)", classified.len()));
     console.line(changes::render_table(&classified, console.style()));
+    let param_lines = parameters::render(&plans);
+    if !param_lines.is_empty() {
+        console.line(param_lines);
+    }
     result.changes = classified.clone();
     result.change_set = Some(cs_ref.clone());
 
-    // 5. Stop here for review?
+    // 6. Stop here for review?
     if req.no_execute {
         let decision = approve::decide(&classified, &req.approval);
         if let Decision::Refuse { reason } = &decision {

@@ -5,6 +5,7 @@ use aws_sdk_cloudformation::types::StackStatus;
 use serde::{Serialize, Serializer};
 
 use super::changes::ClassifiedChange;
+use super::parameters::ParameterPlan;
 use crate::exit;
 
 /// How an operation on one stack ended.
@@ -105,6 +106,9 @@ pub struct StackResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_set: Option<ChangeSetRef>,
     pub changes: Vec<ClassifiedChange>,
+    /// Each template parameter's value and where it comes from (see [`super::parameters`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<ParameterPlan>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     pub outputs: Vec<OutputValue>,
@@ -125,6 +129,7 @@ impl StackResult {
             stack_status: None,
             change_set: None,
             changes: Vec::new(),
+            parameters: Vec::new(),
             failure: None,
             outputs: Vec::new(),
             message: None,

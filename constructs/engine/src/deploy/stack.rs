@@ -5,6 +5,7 @@ use aws_sdk_cloudformation::types::{ChangeSetStatus, StackStatus};
 use super::DeployError;
 use super::client::{Clients, describe, error_code, error_message, retry_throttled};
 use super::outcome::OutputValue;
+use super::parameters::DeployedParameter;
 use super::template::TemplateFacts;
 
 /// What deploy, destroy and outputs need to know about a deployed stack.
@@ -16,8 +17,8 @@ pub struct StackInfo {
     /// The SDK's status (an unknown one arrives as `StackStatus::Unknown`, its text kept).
     pub status: StackStatus,
     pub status_reason: Option<String>,
-    /// Names of the parameters the stack was deployed with.
-    pub parameters: Vec<String>,
+    /// The parameters the stack was deployed with, and their values.
+    pub parameters: Vec<DeployedParameter>,
     pub outputs: Vec<OutputValue>,
     pub termination_protection: bool,
 }
@@ -57,7 +58,13 @@ pub async fn describe_stack(
         parameters: s
             .parameters()
             .iter()
-            .filter_map(|p| p.parameter_key().map(str::to_owned))
+            .filter_map(|p| {
+                Some(DeployedParameter {
+                    key: p.parameter_key()?.to_owned(),
+                    value: p.parameter_value().map(str::to_owned),
+                    resolved: p.resolved_value().map(str::to_owned),
+                })
+            })
             .collect(),
         outputs: s
             .outputs()
@@ -131,6 +138,14 @@ pub async fn deployed_template(
     clients: &Clients,
     stack: &str,
 ) -> Result<TemplateFacts, DeployError> {
+    Ok(deployed_template_body(clients, stack).await?.1)
+}
+
+/// The deployed template as submitted (`GetTemplate`, stage `Original`) and its facts.
+pub async fn deployed_template_body(
+    clients: &Clients,
+    stack: &str,
+) -> Result<(String, TemplateFacts), DeployError> {
     let out = retry_throttled(|| {
         clients
             .cfn
@@ -148,7 +163,8 @@ pub async fn deployed_template(
         )
     })?;
     let body = out.template_body().unwrap_or("{}");
-    Ok(TemplateFacts::parse(body)?)
+    let facts = TemplateFacts::parse(body)?;
+    Ok((body.to_owned(), facts))
 }
 
 /// One deployed resource, for destroy's table.
