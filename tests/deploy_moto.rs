@@ -80,13 +80,23 @@ async fn redeploying_the_same_template_is_no_changes() {
         .expect("first deploy");
     assert_eq!(first.status, Status::Deployed);
     let (mut console, buf) = ci_console();
-    let again = deploy_stack(&clients, &request(&stack, body), &mut console)
+    let again = deploy_stack(&clients, &request(&stack, body.clone()), &mut console)
         .await
         .expect("second deploy");
     let out = text(&buf);
     assert_eq!(again.status, Status::NoChanges, "{out}");
     assert_eq!(again.exit_code, 0);
-    assert!(out.contains("no changes"), "{out}");
+    assert!(out.contains("no change set was created"), "{out}");
+    assert!(again.change_set.is_none(), "{out}");
+    // --force asks CloudFormation, which finds nothing to do either.
+    let mut forced = request(&stack, body);
+    forced.force = true;
+    let (mut console, buf) = ci_console();
+    let again = deploy_stack(&clients, &forced, &mut console)
+        .await
+        .expect("forced deploy");
+    let out = text(&buf);
+    assert_eq!(again.status, Status::NoChanges, "{out}");
     let cs = again.change_set.expect("change set");
     assert!(!cs.exists, "the empty change set is deleted");
     // Only the executed first change set remains (moto keeps executed ones, and lists every
