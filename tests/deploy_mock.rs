@@ -1295,3 +1295,37 @@ async fn the_command_line_wins_over_an_edited_default() {
         "{out}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn new_secret_generation_options_are_gated_like_a_replacement() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "DbSecret",
+                "AWS::SecretsManager::Secret",
+                Some("False"),
+                &[("GenerateSecretString", RequiresRecreation::Never)],
+            )],
+        )
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, del, exec) = (created(), deleted_change_set(), executed());
+    let c = clients(&[&name, &create, &cs, &del, &exec]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(exec.num_calls(), 0);
+    assert!(out.contains("GenerateSecretString"), "{out}");
+    assert!(
+        r.message
+            .as_deref()
+            .is_some_and(|m| m.contains("AWS::SecretsManager::Secret")),
+        "{:?}",
+        r.message
+    );
+}

@@ -430,3 +430,29 @@ fn reordered_lists_are_one_change_marked_as_such() {
     assert_eq!(c[0].path, "Properties.VpcConfig.SubnetIds");
     assert_eq!(c[0].note.as_deref(), Some("same items, reordered"));
 }
+
+#[test]
+fn new_secret_generation_options_are_destructive_though_nothing_is_replaced() {
+    let secret = |length: u32| {
+        json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Description": "db",
+            "GenerateSecretString": {
+                "SecretStringTemplate": "{\"username\":\"snowex\"}",
+                "GenerateStringKey": "password",
+                "PasswordLength": length,
+                "ExcludeCharacters": "\"@/\\"
+            }
+        }})
+    };
+    let d = diff(&t(json!({"S": secret(30)})), &t(json!({"S": secret(40)})));
+    let r = &d.resources[0];
+    assert_eq!(r.replacement, Replacement::Never);
+    let why = &r.destructive.as_ref().expect("destructive").reason;
+    assert!(why.contains("GenerateSecretString"), "{why}");
+    assert!(why.contains("old password"), "{why}");
+    // Its description is not.
+    let mut other = secret(30);
+    other["Properties"]["Description"] = json!("the database's credentials");
+    let d = diff(&t(json!({"S": secret(30)})), &t(json!({"S": other})));
+    assert!(d.resources[0].destructive.is_none());
+}

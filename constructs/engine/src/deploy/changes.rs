@@ -159,6 +159,10 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
                 )
             })
         }
+        (Action::Modify, Some(_)) => {
+            risk::data_losing_update(ty, change.causes.iter().map(String::as_str))
+                .map(|d| format!("updated ({}): {}", d.property, d.effect))
+        }
         _ => None,
     };
     let broadening = risk::is_security_sensitive(&change.resource_type)

@@ -801,6 +801,10 @@ fn destruction(
             "may be replaced: snowcdk has no schema for {} to tell",
             c.type_name
         )),
+        (ChangeKind::Modified, Replacement::Never) => {
+            risk::data_losing_update(&c.type_name, c.changes.iter().map(|p| p.path.as_str()))
+                .map(|d| format!("updated ({}): {}", d.property, d.effect))
+        }
         _ => None,
     }
 }

@@ -1,14 +1,16 @@
 //! What a change risks, decided in one place for `diff`, `deploy` and `destroy`: which types
 //! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), which
 //! property fixes a resource's physical name ([`names`]), which types can widen access
-//! ([`security`]), which capabilities a template needs ([`capabilities`]) and what a change
-//! set's replacement verdict means ([`replacement`]).
+//! ([`security`]), which capabilities a template needs ([`capabilities`]), what a change
+//! set's replacement verdict means ([`replacement`]) and which in-place updates lose data
+//! anyway ([`in_place`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
 //! neither). Everything that decides "this loses data" reads from here.
 
 pub mod capabilities;
+pub mod in_place;
 pub mod names;
 pub mod policy;
 pub mod replacement;
@@ -16,6 +18,7 @@ pub mod security;
 pub mod stateful;
 
 pub use capabilities::Capability;
+pub use in_place::{DATA_LOSING_UPDATES, DataLosingUpdate, data_losing_update};
 pub use names::name_property;
 pub use policy::{Fate, Policy, Removal, removal};
 pub use replacement::Replacement;
