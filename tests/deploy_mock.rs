@@ -1202,6 +1202,9 @@ async fn an_unchanged_template_and_parameters_make_no_change_set_unless_forced()
     assert_eq!(create.num_calls(), 2);
 }
 
+/// What CreateChangeSet carried for one parameter: `ParameterValue`, `UsePreviousValue`.
+type SentParameter = (Option<String>, Option<bool>);
+
 /// Runs an update of `new_default` over a stack deployed with default `old_default` and value
 /// `value`; returns what CreateChangeSet was sent for `Image` and the printed text.
 async fn image_parameter_sent(
@@ -1210,7 +1213,7 @@ async fn image_parameter_sent(
     new_default: &'static str,
     overrides: &[(&str, &str)],
 ) -> (Option<String>, Option<bool>, String, StackResult) {
-    let sent: Arc<Mutex<Option<(Option<String>, Option<bool>)>>> = Arc::default();
+    let sent: Arc<Mutex<Option<SentParameter>>> = Arc::default();
     let seen = sent.clone();
     let create = mock!(Client::create_change_set)
         .match_requests(move |r| {

@@ -535,13 +535,13 @@ fn bastion_is_ssm_only() {
         assert!(p.get("KeyName").is_none(), "no key pair");
         assert_eq!(p["ImageId"], json!({"Ref": "BastionImageId"}));
         let ami = &t["Parameters"]["BastionImageId"];
-        assert_eq!(
-            ami["Type"],
-            "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
-        );
+        // Pinned: a plain AMI id that deploy looks up once (not an SSM-typed parameter, which
+        // CloudFormation resolves again on every update and so replaces the host).
+        assert_eq!(ami["Type"], "AWS::EC2::Image::Id");
+        assert!(ami.get("Default").is_none());
         // t4g.micro is Graviton: the arm64 image.
         assert_eq!(
-            ami["Default"],
+            t["Metadata"]["snowcdk:pinned-parameters"]["BastionImageId"]["SsmParameter"],
             "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
         );
         assert_eq!(p["MetadataOptions"]["HttpTokens"], "required", "IMDSv2");

@@ -6,12 +6,15 @@
 //!
 //! - IAM role with `AmazonSSMManagedInstanceCore` (ARN built with `${AWS::Partition}`), and its
 //!   instance profile.
-//! - Amazon Linux 2023 from AWS's public SSM parameter through a template parameter of type
-//!   `AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>`: no AMI id in the template, the latest
-//!   image in whatever region the stack is deployed to. The architecture (`x86_64` or `arm64`)
-//!   follows the instance type (Graviton families carry a `g`: `t4g`, `m7g`, `c7gn`). Note that
-//!   CloudFormation resolves the parameter on every deploy, so a newer AMI replaces the instance
-//!   (harmless for a stateless bastion; pin the parameter to an AMI id to avoid it).
+//! - Amazon Linux 2023, its AMI a *pinned* template parameter (`Stack::add_pinned_parameter`):
+//!   `deploy` looks it up from AWS's public SSM parameter for the architecture on the first
+//!   deploy, in whatever region the stack goes to, and keeps it afterwards. The architecture
+//!   (`x86_64` or `arm64`) follows the instance type (Graviton families carry a `g`: `t4g`,
+//!   `m7g`, `c7gn`), so a change of family looks up the other architecture's AMI. Why pinned: a
+//!   parameter of type `AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>` is resolved again on
+//!   every update and `ImageId` is create-only, so every Amazon Linux release would replace the
+//!   host (new instance id, new tunnel target, its state lost) on an unrelated deploy.
+//!   `deploy --refresh-pinned` takes the latest AMI on purpose.
 //! - IMDSv2 only (`HttpTokens: required`, hop limit 1: containers on the host cannot reach it).
 //! - Encrypted gp3 root volume, deleted with the instance.
 
@@ -175,13 +178,12 @@ impl SsmBastion {
             "{}ImageId",
             id.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         );
-        let image_parameter = s.stack().add_parameter(
+        let image_parameter = s.stack().add_pinned_parameter(
             param_name,
-            Parameter::new(ParamType::SsmValue("AWS::EC2::Image::Id".into()))
-                .description(format!(
-                    "AMI of the SSM bastion: the public SSM parameter of the latest Amazon Linux 2023 ({arch}), or an AMI id to pin it"
-                ))
-                .default(al2023_parameter(arch)),
+            Parameter::new(ParamType::Aws("AWS::EC2::Image::Id".into())).description(format!(
+                "AMI of the SSM bastion: looked up from the latest Amazon Linux 2023 ({arch}) on the first deploy, then kept until the instance architecture changes or deploy --refresh-pinned"
+            )),
+            al2023_parameter(arch),
         );
 
         let security_group = SecurityGroup::new(

@@ -10,6 +10,13 @@ use crate::template::{
 
 use super::scope::Scope;
 
+/// The template `Metadata` key that maps each pinned parameter (see
+/// [`Stack::add_pinned_parameter`]) to its source: `{"Name": {"SsmParameter": "/aws/..."}}`.
+pub const PINNED_PARAMETERS: &str = "snowcdk:pinned-parameters";
+
+/// The key, inside a [`PINNED_PARAMETERS`] entry, that names the SSM parameter.
+pub const PINNED_SOURCE_KEY: &str = "SsmParameter";
+
 /// A resource added to a stack, with its schema facts and the issues found when it was added.
 #[derive(Debug, Clone)]
 pub struct StackResource {
@@ -98,6 +105,43 @@ impl Stack {
         self.check_section_name("parameter", &name);
         self.parameters.push((name.clone(), p));
         Value::param_ref(name)
+    }
+
+    /// Adds a parameter whose value `deploy` looks up from the SSM parameter `ssm_name` on the
+    /// first deploy and then keeps (a *pinned* parameter), and returns a `Ref` to it. The source
+    /// is recorded under [`PINNED_PARAMETERS`] in the template's `Metadata`.
+    ///
+    /// Why: a parameter of type `AWS::SSM::Parameter::Value<...>` is resolved again by
+    /// CloudFormation on every update, so a create-only property fed from it (an instance's
+    /// `ImageId`) replaces its resource whenever the SSM value moves (every Amazon Linux
+    /// release). Pinned, it changes only when its source changes or `deploy --refresh-pinned`
+    /// asks, as the AWS CDK's `cachedInContext` AMI lookups do.
+    pub fn add_pinned_parameter(
+        &mut self,
+        name: impl Into<String>,
+        p: Parameter,
+        ssm_name: impl Into<String>,
+    ) -> Value {
+        let name = name.into();
+        let r = self.add_parameter(name.clone(), p);
+        let entry = (
+            name,
+            Value::Map(vec![(
+                PINNED_SOURCE_KEY.to_owned(),
+                Value::String(ssm_name.into()),
+            )]),
+        );
+        match self
+            .metadata
+            .iter_mut()
+            .find(|(k, _)| k == PINNED_PARAMETERS)
+        {
+            Some((_, Value::Map(entries))) => entries.push(entry),
+            _ => self
+                .metadata
+                .push((PINNED_PARAMETERS.to_owned(), Value::Map(vec![entry]))),
+        }
+        r
     }
 
     /// Adds a condition (an `Fn::Equals`/`And`/`Or`/`Not` expression).

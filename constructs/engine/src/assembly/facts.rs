@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use snowcdk_constructs::l1;
 use snowcdk_constructs::template::{Template, Value};
+use snowcdk_constructs::tree::stack::{PINNED_PARAMETERS, PINNED_SOURCE_KEY};
 
 use crate::risk::policy::{self as risk_policy, CLUSTER_MEMBER_PROPERTY};
 use crate::risk::{self, Capability, Policy};
@@ -83,6 +84,10 @@ pub struct ParameterFacts {
     pub type_name: String,
     /// The `Default`, when there is one.
     pub default: Option<Json>,
+    /// For a pinned parameter, the SSM parameter deploy looks its value up from (see
+    /// `Stack::add_pinned_parameter`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_from: Option<String>,
 }
 
 /// The facts of a whole template.
@@ -102,6 +107,20 @@ pub struct TemplateFacts {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the template is not valid JSON or YAML: {0}")]
 pub struct TemplateError(pub String);
+
+/// Marks the parameters a `snowcdk:pinned-parameters` metadata map names with their source.
+fn set_pinned(params: &mut [ParameterFacts], pinned: Option<&Json>) {
+    let Some(map) = pinned.and_then(Json::as_object) else {
+        return;
+    };
+    for p in params {
+        p.pinned_from = map
+            .get(&p.name)
+            .and_then(|e| e.get(PINNED_SOURCE_KEY))
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+    }
+}
 
 /// Whether a model value is a map with `key` set (a `Null` entry is not written).
 fn model_has(v: &Value, key: &str) -> bool {
@@ -148,8 +167,16 @@ impl TemplateFacts {
                 name: name.clone(),
                 type_name: p.kind.as_type(),
                 default: p.default.clone(),
+                pinned_from: None,
             })
             .collect();
+        // The model's metadata says the same as the body's: read it the one way.
+        let pinned = t
+            .metadata
+            .iter()
+            .find(|(k, _)| k == PINNED_PARAMETERS)
+            .map(|(_, v)| v.to_json());
+        set_pinned(&mut facts.parameters, pinned.as_ref());
         facts.outputs = t.outputs.iter().map(|(n, _)| n.clone()).collect();
         facts
     }
@@ -194,9 +221,14 @@ impl TemplateFacts {
                         .unwrap_or_default()
                         .to_owned(),
                     default: p.get("Default").cloned(),
+                    pinned_from: None,
                 })
                 .collect();
         }
+        set_pinned(
+            &mut facts.parameters,
+            doc.get("Metadata").and_then(|m| m.get(PINNED_PARAMETERS)),
+        );
         if let Some(outputs) = doc.get("Outputs").and_then(Json::as_object) {
             facts.outputs = outputs.keys().cloned().collect();
         }

@@ -39,6 +39,10 @@ pub struct Args {
     /// stack's (by default that is reported as "no changes" without one).
     #[arg(long)]
     pub force: bool,
+    /// Look pinned parameters up again (the bastion's AMI: the latest Amazon Linux release
+    /// replaces the instance). Without it they keep their deployed value.
+    #[arg(long, alias = "refresh-ami")]
+    pub refresh_pinned: bool,
     /// Allow removing or replacing stateful resources of this type, e.g. AWS::RDS::DBInstance
     /// (repeatable). You are still asked unless --yes is given too.
     #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
@@ -103,6 +107,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 },
                 no_execute: args.no_execute,
                 force: args.force,
+                refresh_pinned: args.refresh_pinned,
                 timing: Timing::default(),
             };
             let connected = connect(

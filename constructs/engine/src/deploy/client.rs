@@ -63,6 +63,8 @@ pub struct Clients {
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Systems Manager: the source of pinned parameters (an AMI's public SSM parameter).
+    pub ssm: aws_sdk_ssm::Client,
     /// The region, for messages and for the commands we suggest.
     pub region: String,
     /// The endpoint override, when one is in force (emulators); `None` means AWS itself.
@@ -146,15 +148,18 @@ impl Clients {
             .force_path_style(endpoint_url.is_some());
         let mut cfn_config = aws_sdk_cloudformation::config::Builder::from(config);
         let mut sts_config = aws_sdk_sts::config::Builder::from(config);
+        let mut ssm_config = aws_sdk_ssm::config::Builder::from(config);
         if let Some(n) = notice {
             s3_config = s3_config.interceptor(n.clone());
             cfn_config = cfn_config.interceptor(n.clone());
-            sts_config = sts_config.interceptor(n);
+            sts_config = sts_config.interceptor(n.clone());
+            ssm_config = ssm_config.interceptor(n);
         }
         Clients {
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config.build()),
             s3: aws_sdk_s3::Client::from_conf(s3_config.build()),
             sts: aws_sdk_sts::Client::from_conf(sts_config.build()),
+            ssm: aws_sdk_ssm::Client::from_conf(ssm_config.build()),
             region: config
                 .region()
                 .map(|r| r.to_string())
@@ -166,7 +171,7 @@ impl Clients {
     }
 
     /// Wraps an existing CloudFormation client (the SDK's mock clients in tests). The S3 and STS
-    /// clients point nowhere and fail if used.
+    /// clients (and the SSM one) point nowhere and fail if used.
     pub fn from_cfn(cfn: aws_sdk_cloudformation::Client) -> Clients {
         let region = cfn
             .config()

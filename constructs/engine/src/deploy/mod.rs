@@ -15,6 +15,7 @@ pub mod changes;
 pub mod changeset;
 pub mod client;
 pub mod destroy;
+pub mod lookup;
 pub mod notice;
 pub mod outcome;
 pub mod parameters;
@@ -63,6 +64,14 @@ pub enum DeployError {
         key: String,
         known: String,
     },
+    #[error(
+        "parameter {key}: the SSM parameter {ssm_name} in {region} has no value; check the region, or pass --parameters {key}=VALUE"
+    )]
+    EmptyLookup {
+        key: String,
+        ssm_name: String,
+        region: String,
+    },
     #[error("{stack}: {source}")]
     MissingParameter {
         stack: String,
@@ -103,6 +112,8 @@ pub struct DeployRequest {
     /// `--force`: create a change set even when the template and every parameter equal the
     /// deployed stack's.
     pub force: bool,
+    /// `--refresh-pinned`: look every pinned parameter up again (a new AMI for the bastion).
+    pub refresh_pinned: bool,
     pub timing: Timing,
 }
 
@@ -120,6 +131,7 @@ impl DeployRequest {
             approval: ApprovalPolicy::default(),
             no_execute: false,
             force: false,
+            refresh_pinned: false,
             timing: Timing::default(),
         }
     }
@@ -510,12 +522,17 @@ async fn prepare(
         )),
         _ => None,
     };
+    let live = deployed
+        .as_ref()
+        .map(|(info, (_, facts))| (info.parameters.as_slice(), facts));
+    let lookups = parameters::lookups_needed(new_facts, live, &req.parameters, req.refresh_pinned);
+    let looked_up = lookup::resolve(clients, &lookups).await?;
     let plans = parameters::plan(
         new_facts,
-        deployed
-            .as_ref()
-            .map(|(info, (_, facts))| (info.parameters.as_slice(), facts)),
+        live,
         &req.parameters,
+        req.refresh_pinned,
+        &looked_up,
     )
     .map_err(|source| DeployError::MissingParameter {
         stack: name.to_owned(),

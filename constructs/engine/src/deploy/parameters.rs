@@ -12,8 +12,17 @@
 //! 3. the deployed value, when the default did not change (a value set at deploy time is kept);
 //! 4. the template's default, for a parameter the deployed stack does not have yet.
 //!
+//! A *pinned* parameter (its source an SSM parameter, recorded in the template's metadata by
+//! `Stack::add_pinned_parameter`) has no default: its value is looked up on the first deploy,
+//! when its source changes (another architecture's AMI) or when `--refresh-pinned` asks, and is
+//! kept otherwise, so a new Amazon Linux release never replaces an instance behind the user's
+//! back. A stack deployed before the parameter was pinned keeps the value CloudFormation
+//! resolved last.
+//!
 //! The plan is a pure function of the new template's facts, the deployed stack's parameters and
 //! the deployed template's facts, so it is tested without AWS.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -43,6 +52,8 @@ pub enum Source {
     Kept,
     /// A parameter the deployed stack does not have (or a first deploy): the template default.
     Default,
+    /// A pinned parameter's value, looked up now from its SSM parameter.
+    LookedUp,
 }
 
 impl Source {
@@ -53,6 +64,7 @@ impl Source {
             Source::DefaultChanged => "template default changed",
             Source::Kept => "kept from the deployed stack",
             Source::Default => "template default",
+            Source::LookedUp => "looked up",
         }
     }
 }
@@ -85,6 +97,9 @@ pub struct ParameterPlan {
     /// holds the SSM name here; CloudFormation resolves it during the update).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
+    /// Why, when the source alone does not say (a pinned parameter: which lookup and why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ParameterPlan {
@@ -107,6 +122,75 @@ pub struct MissingParameter {
     pub key: String,
 }
 
+/// A pinned parameter that must be looked up on this deploy, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The parameter.
+    pub key: String,
+    /// The SSM parameter holding its value.
+    pub ssm_name: String,
+    /// Why now: first deploy, source changed, `--refresh-pinned`.
+    pub why: String,
+}
+
+/// What a pinned parameter gets when `--parameters` does not set it: `Ok(plan)` when no lookup
+/// is needed, `Err(lookup)` when one is.
+fn pinned(
+    p: &ParameterFacts,
+    source: &str,
+    live: Option<&DeployedParameter>,
+    old: Option<&ParameterFacts>,
+    refresh: bool,
+) -> Result<(Source, Send, Option<String>, Option<String>), Lookup> {
+    let lookup = |why: String| Lookup {
+        key: p.name.clone(),
+        ssm_name: source.to_owned(),
+        why,
+    };
+    let Some(live) = live else {
+        return Err(lookup("first deploy of this parameter".into()));
+    };
+    if refresh {
+        return Err(lookup("--refresh-pinned".into()));
+    }
+    match old.and_then(|o| o.pinned_from.as_deref()) {
+        Some(was) if was == source => {
+            Ok((Source::Kept, Send::UsePrevious, live.value.clone(), None))
+        }
+        Some(was) => Err(lookup(format!("its source changed from {was}"))),
+        // Deployed before it was pinned, as an SSM-typed parameter reading the same source:
+        // keep what CloudFormation resolved last, so upgrading replaces nothing.
+        None if live.value.as_deref() == Some(source) && live.resolved.is_some() => Ok((
+            Source::Kept,
+            Send::Value(live.resolved.clone().unwrap_or_default()),
+            live.resolved.clone(),
+            Some(format!(
+                "pinned to the value {source} resolved to on the last deploy"
+            )),
+        )),
+        None => Err(lookup("it was not pinned before".into())),
+    }
+}
+
+/// The pinned parameters of `new` whose value must be looked up before [`plan`] can decide.
+pub fn lookups_needed(
+    new: &TemplateFacts,
+    deployed: Option<(&[DeployedParameter], &TemplateFacts)>,
+    overrides: &[(String, String)],
+    refresh: bool,
+) -> Vec<Lookup> {
+    new.parameters
+        .iter()
+        .filter(|p| !overrides.iter().any(|(k, _)| *k == p.name))
+        .filter_map(|p| {
+            let source = p.pinned_from.as_deref()?;
+            let live = deployed.and_then(|(params, _)| params.iter().find(|d| d.key == p.name));
+            let old = deployed.and_then(|(_, f)| f.parameters.iter().find(|q| q.name == p.name));
+            pinned(p, source, live, old, refresh).err()
+        })
+        .collect()
+}
+
 /// A template default as CloudFormation reads it: a string as is, a number or boolean as its
 /// text, a list (a `CommaDelimitedList` default written as an array) joined with commas.
 pub fn default_text(p: &ParameterFacts) -> Option<String> {
@@ -124,13 +208,19 @@ pub fn default_text(p: &ParameterFacts) -> Option<String> {
 
 /// Plans every parameter of `new` (in template order). `deployed` is the stack's parameters and
 /// the deployed template's facts; `None` for a first deploy.
+///
+/// Pinned parameters take their value from `looked_up` (SSM name -> value, filled from
+/// [`lookups_needed`]) when they need one; `refresh` is `--refresh-pinned`.
 pub fn plan(
     new: &TemplateFacts,
     deployed: Option<(&[DeployedParameter], &TemplateFacts)>,
     overrides: &[(String, String)],
+    refresh: bool,
+    looked_up: &BTreeMap<String, String>,
 ) -> Result<Vec<ParameterPlan>, MissingParameter> {
     let mut out = Vec::with_capacity(new.parameters.len());
     for p in &new.parameters {
+        let mut note = None;
         let new_default = default_text(p);
         let live = deployed.and_then(|(params, _)| params.iter().find(|d| d.key == p.name));
         let old = live.and_then(|d| d.value.clone());
@@ -141,31 +231,50 @@ pub fn plan(
                 .find(|q| q.name == p.name)
                 .and_then(default_text)
         });
-        let (source, send, value) =
-            if let Some((_, v)) = overrides.iter().rev().find(|(k, _)| *k == p.name) {
-                (Source::CommandLine, Send::Value(v.clone()), Some(v.clone()))
-            } else if live.is_some() {
-                match &new_default {
-                    Some(d) if old_default.as_ref() != Some(d) => (
-                        Source::DefaultChanged,
-                        Send::Value(d.clone()),
-                        Some(d.clone()),
-                    ),
-                    _ => (Source::Kept, Send::UsePrevious, old.clone()),
+        let (source, send, value) = if let Some((_, v)) =
+            overrides.iter().rev().find(|(k, _)| *k == p.name)
+        {
+            (Source::CommandLine, Send::Value(v.clone()), Some(v.clone()))
+        } else if let Some(source) = p.pinned_from.as_deref() {
+            let old_p = deployed.and_then(|(_, f)| f.parameters.iter().find(|q| q.name == p.name));
+            match pinned(p, source, live, old_p, refresh) {
+                Ok((source, send, value, why)) => {
+                    note = why;
+                    (source, send, value)
                 }
-            } else if new_default.is_some() {
-                (Source::Default, Send::Omit, new_default.clone())
-            } else {
-                return Err(MissingParameter {
-                    key: p.name.clone(),
-                });
-            };
+                Err(lookup) => {
+                    let Some(v) = looked_up.get(&lookup.ssm_name) else {
+                        return Err(MissingParameter {
+                            key: p.name.clone(),
+                        });
+                    };
+                    note = Some(format!("from {} ({})", lookup.ssm_name, lookup.why));
+                    (Source::LookedUp, Send::Value(v.clone()), Some(v.clone()))
+                }
+            }
+        } else if live.is_some() {
+            match &new_default {
+                Some(d) if old_default.as_ref() != Some(d) => (
+                    Source::DefaultChanged,
+                    Send::Value(d.clone()),
+                    Some(d.clone()),
+                ),
+                _ => (Source::Kept, Send::UsePrevious, old.clone()),
+            }
+        } else if new_default.is_some() {
+            (Source::Default, Send::Omit, new_default.clone())
+        } else {
+            return Err(MissingParameter {
+                key: p.name.clone(),
+            });
+        };
         out.push(ParameterPlan {
             key: p.name.clone(),
             source,
             send,
             old,
             new: value,
+            note,
         });
     }
     Ok(out)
@@ -183,7 +292,7 @@ pub fn render(plans: &[ParameterPlan]) -> String {
                 p.key,
                 p.old.as_deref().unwrap_or("-"),
                 p.new.as_deref().unwrap_or("-"),
-                p.source.describe()
+                p.note.as_deref().unwrap_or(p.source.describe())
             )
         })
         .collect::<Vec<_>>()
@@ -202,6 +311,7 @@ mod tests {
                     name: (*n).to_owned(),
                     type_name: "String".into(),
                     default: d.clone(),
+                    pinned_from: None,
                 })
                 .collect(),
             ..TemplateFacts::default()
@@ -228,7 +338,7 @@ mod tests {
         let old = facts(&[("Image", s("repo:v1"))]);
         let new = facts(&[("Image", s("repo:v2"))]);
         let live = deployed(&[("Image", "repo:v1")]);
-        let p = plan(&new, Some((&live, &old)), &[]).unwrap();
+        let p = plan(&new, Some((&live, &old)), &[], false, &BTreeMap::new()).unwrap();
         assert_eq!(p[0].source, Source::DefaultChanged);
         assert_eq!(p[0].send, Send::Value("repo:v2".into()));
         assert!(p[0].changes());
@@ -243,7 +353,7 @@ mod tests {
         let old = facts(&[("Image", s("repo:v1"))]);
         let new = facts(&[("Image", s("repo:v1"))]);
         let live = deployed(&[("Image", "repo:ci-build-7")]);
-        let p = plan(&new, Some((&live, &old)), &[]).unwrap();
+        let p = plan(&new, Some((&live, &old)), &[], false, &BTreeMap::new()).unwrap();
         assert_eq!(p[0].source, Source::Kept);
         assert_eq!(p[0].send, Send::UsePrevious);
         assert_eq!(p[0].new.as_deref(), Some("repo:ci-build-7"));
@@ -257,7 +367,14 @@ mod tests {
         let new = facts(&[("Image", s("repo:v2"))]);
         let live = deployed(&[("Image", "repo:v1")]);
         let overrides = [("Image".to_owned(), "repo:v3".to_owned())];
-        let p = plan(&new, Some((&live, &old)), &overrides).unwrap();
+        let p = plan(
+            &new,
+            Some((&live, &old)),
+            &overrides,
+            false,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(p[0].source, Source::CommandLine);
         assert_eq!(p[0].send, Send::Value("repo:v3".into()));
     }
@@ -266,12 +383,12 @@ mod tests {
     fn a_new_parameter_takes_its_default_and_one_without_default_is_an_error() {
         let old = facts(&[]);
         let new = facts(&[("Memory", Some(serde_json::json!(512)))]);
-        let p = plan(&new, Some((&[], &old)), &[]).unwrap();
+        let p = plan(&new, Some((&[], &old)), &[], false, &BTreeMap::new()).unwrap();
         assert_eq!(p[0].source, Source::Default);
         assert_eq!(p[0].send, Send::Omit);
         assert_eq!(p[0].new.as_deref(), Some("512"));
         let bare = facts(&[("Token", None)]);
-        let err = plan(&bare, None, &[]).unwrap_err();
+        let err = plan(&bare, None, &[], false, &BTreeMap::new()).unwrap_err();
         assert_eq!(err.key, "Token");
         assert!(err.to_string().contains("--parameters Token=VALUE"));
     }
@@ -281,7 +398,7 @@ mod tests {
         let old = facts(&[("Image", None)]);
         let new = facts(&[("Image", s("repo:v2"))]);
         let live = deployed(&[("Image", "repo:given")]);
-        let p = plan(&new, Some((&live, &old)), &[]).unwrap();
+        let p = plan(&new, Some((&live, &old)), &[], false, &BTreeMap::new()).unwrap();
         assert_eq!(p[0].source, Source::DefaultChanged);
     }
 
@@ -290,7 +407,7 @@ mod tests {
         let old = facts(&[("Image", s("repo:v1"))]);
         let new = facts(&[("Image", None)]);
         let live = deployed(&[("Image", "repo:v1")]);
-        let p = plan(&new, Some((&live, &old)), &[]).unwrap();
+        let p = plan(&new, Some((&live, &old)), &[], false, &BTreeMap::new()).unwrap();
         assert_eq!(p[0].send, Send::UsePrevious);
     }
 
@@ -300,6 +417,7 @@ mod tests {
             name: "L".into(),
             type_name: "CommaDelimitedList".into(),
             default: Some(serde_json::json!(["a", "b"])),
+            pinned_from: None,
         };
         assert_eq!(default_text(&p).as_deref(), Some("a,b"));
         let n = ParameterFacts {
@@ -307,5 +425,96 @@ mod tests {
             ..p
         };
         assert_eq!(default_text(&n).as_deref(), Some("7"));
+    }
+
+    fn pinned_facts(source: &str) -> TemplateFacts {
+        TemplateFacts {
+            parameters: vec![ParameterFacts {
+                name: "Ami".into(),
+                type_name: "AWS::EC2::Image::Id".into(),
+                default: None,
+                pinned_from: Some(source.into()),
+            }],
+            ..TemplateFacts::default()
+        }
+    }
+
+    const ARM: &str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+    const X86: &str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+    fn looked(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_pinned_parameter_is_looked_up_once_then_kept() {
+        let new = pinned_facts(ARM);
+        let first = lookups_needed(&new, None, &[], false);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].ssm_name, ARM);
+        let p = plan(&new, None, &[], false, &looked(&[(ARM, "ami-1")])).unwrap();
+        assert_eq!(p[0].source, Source::LookedUp);
+        assert_eq!(p[0].send, Send::Value("ami-1".into()));
+
+        // The next deploy: same source, no lookup, the deployed AMI stays.
+        let live = deployed(&[("Ami", "ami-1")]);
+        assert!(lookups_needed(&new, Some((&live, &new)), &[], false).is_empty());
+        let p = plan(&new, Some((&live, &new)), &[], false, &BTreeMap::new()).unwrap();
+        assert_eq!(p[0].send, Send::UsePrevious);
+        assert!(!p[0].changes());
+    }
+
+    #[test]
+    fn a_new_source_or_refresh_looks_up_again_and_says_why() {
+        let old = pinned_facts(ARM);
+        let new = pinned_facts(X86);
+        let live = deployed(&[("Ami", "ami-1")]);
+        let need = lookups_needed(&new, Some((&live, &old)), &[], false);
+        assert_eq!(need[0].ssm_name, X86);
+        let p = plan(
+            &new,
+            Some((&live, &old)),
+            &[],
+            false,
+            &looked(&[(X86, "ami-2")]),
+        )
+        .unwrap();
+        assert_eq!(
+            render(&p),
+            format!("parameter Ami: ami-1 -> ami-2 (from {X86} (its source changed from {ARM}))")
+        );
+        let need = lookups_needed(&old, Some((&live, &old)), &[], true);
+        assert_eq!(need[0].why, "--refresh-pinned");
+        // Asked for but not looked up: an error, never a silent empty value.
+        assert!(plan(&old, Some((&live, &old)), &[], true, &BTreeMap::new()).is_err());
+        // --parameters needs no lookup.
+        let o = [("Ami".to_owned(), "ami-9".to_owned())];
+        assert!(lookups_needed(&old, Some((&live, &old)), &o, true).is_empty());
+    }
+
+    #[test]
+    fn a_stack_from_before_pinning_keeps_the_ami_it_resolved() {
+        let old = TemplateFacts {
+            parameters: vec![ParameterFacts {
+                name: "Ami".into(),
+                type_name: "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>".into(),
+                default: Some(serde_json::Value::String(ARM.into())),
+                pinned_from: None,
+            }],
+            ..TemplateFacts::default()
+        };
+        let new = pinned_facts(ARM);
+        let live = vec![DeployedParameter {
+            key: "Ami".into(),
+            value: Some(ARM.into()),
+            resolved: Some("ami-0".into()),
+        }];
+        assert!(lookups_needed(&new, Some((&live, &old)), &[], false).is_empty());
+        let p = plan(&new, Some((&live, &old)), &[], false, &BTreeMap::new()).unwrap();
+        assert_eq!(p[0].send, Send::Value("ami-0".into()));
+        assert_eq!(p[0].source, Source::Kept);
     }
 }
