@@ -25,12 +25,16 @@ use support::{Moto, repo_config_dir, snowcdk};
 
 const REGION: &str = "us-west-1";
 const TERMINAL: &[u8] = b"<StackStatus>CREATE_COMPLETE</StackStatus>";
+/// The end of an HTTP/1.1 request line: one per API call.
+const REQUEST_LINE: &[u8] = b" HTTP/1.1\r\n";
 
 /// What the proxy saw during one run.
 #[derive(Debug, Default, Clone, Copy)]
 struct Marks {
     first_request: Option<Instant>,
     terminal: Option<Instant>,
+    /// HTTP requests seen (request lines), to count API calls.
+    requests: usize,
 }
 
 type Shared = Arc<Mutex<Marks>>;
@@ -66,8 +70,13 @@ fn proxy(upstream: SocketAddr, marks: Shared) -> u16 {
                             break;
                         }
                         let now = Instant::now();
+                        let lines = buf[..n]
+                            .windows(REQUEST_LINE.len())
+                            .filter(|w| *w == REQUEST_LINE)
+                            .count();
                         mark(&up_marks, |m| {
                             m.first_request.get_or_insert(now);
+                            m.requests += lines;
                         });
                         if s_write.write_all(&buf[..n]).is_err() {
                             break;
@@ -247,6 +256,47 @@ fn main() {
         });
     }
     report("snowcdk engine (small)", &engine);
+
+    // Redeploying an unchanged stack: with the no-change check (no change set) and with
+    // --force (a change set is created, found empty and deleted), each on the stacks above.
+    for force in [false, true] {
+        let mut times = Vec::new();
+        let mut calls = Vec::new();
+        for i in 0..runs {
+            mark(&marks, |m| *m = Marks::default());
+            let start = Instant::now();
+            let ok = rt.block_on(async {
+                let clients = support::clients_at(&endpoint, REGION).await;
+                let mut req = snowcdk::deploy::DeployRequest::new(
+                    format!("bench-engine-{i}"),
+                    support::small_template(&format!("engine{i}"), "v"),
+                );
+                req.approval.yes = true;
+                req.force = force;
+                let (mut console, _, _) = snowcdk::deploy::Console::capture(None);
+                snowcdk::deploy::deploy_stack(&clients, &req, &mut console)
+                    .await
+                    .map(|r| r.status == snowcdk::deploy::Status::NoChanges)
+                    .unwrap_or(false)
+            });
+            times.push(Instant::now() - start);
+            let m = match marks.lock() {
+                Ok(m) => *m,
+                Err(p) => *p.into_inner(),
+            };
+            if ok {
+                calls.push(m.requests);
+            }
+        }
+        calls.sort_unstable();
+        println!(
+            "unchanged redeploy{:<11} total {:>8.1} ms   API calls {}   ({}/{runs} no changes, medians)",
+            if force { " --force" } else { "" },
+            median(times).unwrap_or_default().as_secs_f64() * 1000.0,
+            calls.get(calls.len() / 2).copied().unwrap_or_default(),
+            calls.len(),
+        );
+    }
 
     match aws_cli() {
         Some(aws) => {
