@@ -10,11 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::commands::outputs::fetch;
+use crate::commands::fetch_outputs as fetch;
 use crate::commands::shared::{AwsArgs, runtime, select_one};
 use crate::config::Config;
 use crate::deploy::Clients;
-use crate::deploy::outcome::OutputValue;
+use crate::deploy::OutputValue;
 use crate::exit;
 
 use super::settings::SnowexSettings;

@@ -9,7 +9,7 @@
 //! [`AssemblyStack`]; whatever it needs from a template is in its [`TemplateFacts`], computed
 //! once from the model when the stack is added instead of re-parsed from the body.
 
-pub mod facts;
+mod facts;
 
 use std::collections::BTreeMap;
 

@@ -17,12 +17,12 @@
 //! stage's `staging_bucket`. Uploads take a plain S3 client: this module knows nothing of the
 //! deploy engine above it.
 
-pub mod error;
-pub mod hash;
-pub mod lambda;
-pub mod manifest;
-pub mod package;
-pub mod upload;
+mod error;
+mod hash;
+mod lambda;
+mod manifest;
+mod package;
+mod upload;
 
 pub use error::AssetError;
 pub use hash::{ASSETS_DIR, AssetHash, S3_ASSET_PREFIX};

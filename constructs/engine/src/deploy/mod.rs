@@ -10,28 +10,30 @@
 //! (events and progress), [`outcome`] (exit codes, JSON), [`ui`] (terminal, prompts, Ctrl-C),
 //! [`stack`] (reading deployed stacks), [`destroy`].
 
-pub mod approve;
-pub mod changes;
-pub mod changeset;
-pub mod client;
+mod approve;
+mod changes;
+mod changeset;
+pub(crate) mod client;
 pub mod destroy;
-pub mod notice;
-pub mod outcome;
-pub mod plan;
-pub mod stack;
-pub mod staging;
-pub mod template;
-pub mod ui;
-pub mod watch;
+mod notice;
+pub(crate) mod outcome;
+mod plan;
+pub(crate) mod stack;
+pub(crate) mod staging;
+mod template;
+pub(crate) mod ui;
+mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
-pub use changeset::Timing;
-pub use client::{AwsError, AwsTarget, Clients};
-pub use outcome::{RunResult, StackResult, Status};
-pub use ui::Console;
+pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
+pub use changeset::{Timing, change_set_name, stage_template};
+pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients};
+pub use outcome::{ChangeSetRef, Failure, OutputValue, RunResult, StackResult, Status};
+pub use stack::DeployedResource;
+pub use staging::{Staged, resolve_staging_bucket, stage_for_deploy};
+pub use ui::{Answer, Console, Interrupt, InterruptHandle, Prompter};
 
 use changeset::{CreateRequest, Created, Ready, TemplateSource};
-use outcome::{ChangeSetRef, Failure};
 use plan::Plan;
 use template::TemplateFacts;
 use watch::Operation;

@@ -11,22 +11,25 @@
 //! - [`model`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
 
 pub mod base;
-pub mod compute;
+mod compute;
 pub mod deployed;
-pub mod equivalence;
-pub mod foreach;
-pub mod model;
+mod equivalence;
+pub(crate) mod foreach;
+mod model;
 pub mod render_json;
 pub mod render_markdown;
 pub mod render_text;
-pub mod replacement;
+mod replacement;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
 pub use compute::{Context, diff_stack};
-pub use model::{DiffReport, StackDiff};
+pub use model::{
+    ChangeKind, Counts, Destruction, DiffReport, PropertyChange, Replacement, ResourceChange,
+    SectionChange, SecurityChanges, StackDiff, StackStatus, Unreadable,
+};
 
 /// A current template to compare: the stack name, its JSON, and its construct paths.
 #[derive(Debug, Clone)]

@@ -8,12 +8,12 @@
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
 //! neither). Everything that decides "this loses data" reads from here.
 
-pub mod capabilities;
-pub mod names;
-pub mod policy;
-pub mod replacement;
-pub mod security;
-pub mod stateful;
+pub(crate) mod capabilities;
+mod names;
+pub(crate) mod policy;
+mod replacement;
+mod security;
+mod stateful;
 
 pub use capabilities::Capability;
 pub use names::name_property;

@@ -11,10 +11,10 @@
 //!   the manifest that name them, so a killed synth leaves the old set, the new set, or a mix
 //!   that `--check` reports.
 
-pub mod commit;
-pub mod error;
-pub mod guard;
-pub mod plan;
+mod commit;
+mod error;
+mod guard;
+mod plan;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
