@@ -37,7 +37,8 @@ pub const BUILT_IN_TAGS: [&str; 3] = [PROJECT_TAG, STAGE_TAG, tags::NAME];
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{file}: no such config file; run snowcdk from the repository root or pass --config <path to snowcdk.toml>"
+        "{file}: no such config file; run {program} from the repository root or pass --config <path to snowcdk.toml>",
+        program = crate::app::program_name()
     )]
     NotFound { file: PathBuf },
     /// The OS error is part of the message, not a `source`, so that a report printing the chain

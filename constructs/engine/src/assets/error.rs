@@ -62,7 +62,8 @@ pub enum AssetError {
         limit: u64,
     },
     #[error(
-        "{path}: the file's SHA-256 is {actual}, not {expected} as its name and the manifest say; run `snowcdk synth` again to rebuild the assets"
+        "{path}: the file's SHA-256 is {actual}, not {expected} as its name and the manifest say; run `{program} synth` again to rebuild the assets",
+        program = crate::app::program_name()
     )]
     HashMismatch {
         path: PathBuf,

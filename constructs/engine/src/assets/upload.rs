@@ -243,7 +243,8 @@ where
 {
     let hint = match e.code() {
         Some("NoSuchBucket") => format!(
-            "; the bucket {bucket} does not exist: run `snowcdk bootstrap` for this account and region, or fix `staging_bucket` in the config"
+            "; the bucket {bucket} does not exist: run `{} bootstrap` for this account and region, or fix `staging_bucket` in the config",
+            crate::app::program_name()
         ),
         Some("AccessDenied") => format!(
             "; the credentials need s3:GetObject and s3:PutObject on arn:aws:s3:::{bucket}/snowcdk/*"

@@ -34,8 +34,9 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Vec<OutputV
     match describe_stack(clients, stack).await {
         Ok(Some(info)) => Ok(info.outputs),
         Ok(None) => anyhow::bail!(
-            "stack {stack} does not exist in {}; deploy it first (`snowcdk deploy {stack}`)",
-            clients.region
+            "stack {stack} does not exist in {}; deploy it first (`{} deploy {stack}`)",
+            clients.region,
+            crate::app::program_name()
         ),
         Err(e) => Err(e.into()),
     }

@@ -106,8 +106,9 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
             return Ok(exit::code(exit::OK));
         }
         eprintln!(
-            "{} is stale; run `snowcdk synth` and commit the result:",
-            out.display()
+            "{} is stale; run `{} synth` and commit the result:",
+            out.display(),
+            crate::app::program_name()
         );
         for l in &stale.lines {
             eprintln!("  {l}");
@@ -117,7 +118,8 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
     let interrupt = interrupt_flag();
     let waiting = || {
         eprintln!(
-            "waiting for another snowcdk synth writing {} to finish...",
+            "waiting for another {} synth writing {} to finish...",
+            crate::app::program_name(),
             out.display()
         )
     };

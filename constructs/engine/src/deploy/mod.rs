@@ -886,7 +886,8 @@ fn undo_hint(clients: &Clients, stack: &str, create: bool) -> String {
     let flags = clients.aws_cli_flags();
     if create {
         format!(
-            "to abandon it, wait for it to end and run `snowcdk destroy {stack}` (or `aws cloudformation delete-stack --stack-name {stack}{flags}`)"
+            "to abandon it, wait for it to end and run `{} destroy {stack}` (or `aws cloudformation delete-stack --stack-name {stack}{flags}`)",
+            crate::app::program_name()
         )
     } else {
         format!(
@@ -913,7 +914,8 @@ fn interrupted_message(
         None => "stopped watching after the time bound".to_owned(),
     };
     format!(
-        "{why}; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Follow it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`snowcdk deploy` refuses while it runs, and deploys again once it has ended); {}",
+        "{why}; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Follow it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`{} deploy` refuses while it runs, and deploys again once it has ended); {}",
+        crate::app::program_name(),
         undo_hint(clients, stack, create)
     )
 }

@@ -14,7 +14,8 @@ pub enum WriteError {
     RefusedOutput { out: PathBuf, why: String },
     /// The output directory holds a file with a name synth would write that synth did not write.
     #[error(
-        "{path}: refusing to overwrite a file that snowcdk synth did not write ({why}); move it away or choose another `--out`"
+        "{path}: refusing to overwrite a file that {program} synth did not write ({why}); move it away or choose another `--out`",
+        program = crate::app::program_name()
     )]
     NotOurs { path: PathBuf, why: String },
     /// A file system call failed.

@@ -85,7 +85,8 @@ pub fn check(
     let _lock = if out.is_dir() {
         let waiting = || {
             eprintln!(
-                "waiting for a snowcdk synth writing {} to finish...",
+                "waiting for a {} synth writing {} to finish...",
+                crate::app::program_name(),
                 out.display()
             )
         };
