@@ -26,6 +26,7 @@ pub struct Cli<E: Subcommand> {
     )]
     pub config: PathBuf,
 
+    /// What to run.
     #[command(subcommand)]
     pub command: Command<E>,
 }

@@ -23,14 +23,15 @@ use crate::risk::{self, Capability, Policy};
 /// One resource of a template, as far as safety checks care.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceFacts {
+    /// The CloudFormation type (`AWS::S3::Bucket`): what the risk lists are keyed by.
     pub type_name: String,
     /// The `DeletionPolicy` CloudFormation applies: the explicit one, else the type's default
     /// (`Snapshot` for RDS clusters and stand-alone instances, `Delete` otherwise); see
-    /// [`crate::risk::policy`].
+    /// [`crate::risk::Policy`].
     pub deletion_policy: Policy,
     /// `UpdateReplacePolicy` (`Delete` when absent).
     pub update_replace_policy: Policy,
-    /// Whether the type holds data ([`crate::risk::stateful`]).
+    /// Whether the type holds data ([`crate::risk::is_stateful`]).
     pub stateful: bool,
     /// Property paths whose change replaces the resource (the registry schema's
     /// `createOnlyProperties`, when snowcdk has the type's schema).
@@ -78,6 +79,7 @@ impl ResourceFacts {
 /// A template parameter: what `deploy --parameters` is checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ParameterFacts {
+    /// The parameter's logical name, as `--parameters NAME=VALUE` gives it.
     pub name: String,
     /// The `Type` as written (`String`, `List<AWS::EC2::Subnet::Id>`, ...).
     pub type_name: String,

@@ -51,6 +51,7 @@ impl Default for UploadOptions {
 /// What an upload did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UploadReport {
+    /// The staging bucket the assets went to.
     pub bucket: String,
     /// Keys uploaded now, in the order of the assets.
     pub uploaded: Vec<String>,

@@ -14,6 +14,7 @@ use crate::exit;
 
 use super::shared::{AwsArgs, print_json, runtime, select_one};
 
+/// `outputs`' options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stack, by stack name or stage name (default: the only stage).
@@ -22,6 +23,7 @@ pub struct Args {
     /// The stage whose stack to read.
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
+    /// Profile, region and endpoint of the stack's account.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Print a JSON object of output key to value.

@@ -44,34 +44,59 @@ use aws_sdk_cloudformation::types::StackStatus;
 /// endpoint, credentials, a bad template. `Display` is one sentence with the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// An AWS call failed (endpoint, credentials, permissions, throttling).
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// A template body that came without facts (a request built from text, or the deployed
+    /// template) could not be read.
     #[error(transparent)]
     Template(#[from] template::TemplateError),
+    /// The template is too large to send inline and the stage names no bucket to upload it to.
     #[error(
         "the template of {stack} is {bytes} bytes, over CloudFormation's {max}-byte limit for inline templates; set `staging_bucket` for stage {stage} in the config (an S3 bucket in {region}) so it can be uploaded"
     )]
     NoStagingBucket {
+        /// The stack being deployed.
         stack: String,
+        /// Its stage, whose config needs the bucket.
         stage: String,
+        /// The region the bucket must be in.
         region: String,
+        /// The template's size.
         bytes: usize,
+        /// CloudFormation's inline limit.
         max: usize,
     },
+    /// `--parameters` names a parameter the template does not declare: likely a typo, which
+    /// CloudFormation would only report after a change set was made.
     #[error("--parameters {key}: the template of {stack} has no parameter {key} (it has: {known})")]
     UnknownParameter {
+        /// The stack being deployed.
         stack: String,
+        /// The parameter as given.
         key: String,
+        /// The template's parameters, comma-separated (`none`), to spot the typo.
         known: String,
     },
+    /// CloudFormation could not make the change set (for a reason other than "no changes").
     #[error("the change set for {stack} failed: {reason}")]
-    ChangeSetFailed { stack: String, reason: String },
+    ChangeSetFailed {
+        /// The stack being deployed.
+        stack: String,
+        /// CloudFormation's status reason.
+        reason: String,
+    },
+    /// The credentials belong to another account than the stage's: deploying would put the stack
+    /// in the wrong place.
     #[error(
         "the credentials are for account {actual}, but stage {stage} deploys to account {expected}; pass --profile for the right account"
     )]
     WrongAccount {
+        /// The stage whose `account` is set.
         stage: String,
+        /// The stage's account.
         expected: String,
+        /// The account the credentials belong to.
         actual: String,
     },
 }
@@ -79,6 +104,7 @@ pub enum DeployError {
 /// What to deploy and how.
 #[derive(Debug, Clone)]
 pub struct DeployRequest {
+    /// The CloudFormation stack to create or update.
     pub stack_name: String,
     /// The stage, for messages and the JSON result.
     pub stage: Option<String>,
@@ -93,9 +119,11 @@ pub struct DeployRequest {
     pub staging_bucket: Option<String>,
     /// The stage's account: refuse other accounts' credentials.
     pub account: Option<String>,
+    /// When to ask, and which destructive changes are allowed at all.
     pub approval: ApprovalPolicy,
     /// `--no-execute`: create the change set and stop.
     pub no_execute: bool,
+    /// How often and how long to poll change sets and stack events.
     pub timing: Timing,
 }
 
