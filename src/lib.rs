@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! snowcdk: describe AWS infrastructure as typed Rust constructs, synthesize it to CloudFormation,
 //! review it as template diffs, and deploy it through change sets.
 //!

@@ -1,4 +1,4 @@
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 //! snowcdk-engine: the generic tool. It runs any [`app::App`]: reads the stage config, synthesizes
 //! the app's stacks into an [`assembly`], writes `templates_out/` ([`writer`]), reviews changes
 //! ([`diff`]) and deploys them through change sets ([`deploy`]), asking one [`risk`] module what

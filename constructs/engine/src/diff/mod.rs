@@ -34,8 +34,11 @@ pub use model::{
 /// A current template to compare: the stack name, its JSON, and its construct paths.
 #[derive(Debug, Clone)]
 pub struct Current {
+    /// The stack name, matched against the base's file names.
     pub stack: String,
+    /// The template as synth renders it.
     pub template: Json,
+    /// Construct path by logical id, so a change names the code that made it.
     pub paths: BTreeMap<String, String>,
 }
 

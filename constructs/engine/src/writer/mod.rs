@@ -64,10 +64,12 @@ pub fn write(
 /// What `--check` found: files that differ, with the resources that differ inside templates.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Staleness {
+    /// One line per difference, ready to print under "is stale".
     pub lines: Vec<String>,
 }
 
 impl Staleness {
+    /// Whether the directory holds exactly what synth would write.
     pub fn is_current(&self) -> bool {
         self.lines.is_empty()
     }
