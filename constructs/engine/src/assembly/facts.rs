@@ -55,7 +55,7 @@ impl ResourceFacts {
 
     /// The facts of one resource body from a template read from elsewhere
     /// (`{"Type": ..., "DeletionPolicy": ..., ...}`): the policies CloudFormation applies, read
-    /// through [`crate::risk::policy`].
+    /// through [`crate::risk::Policy`].
     pub fn from_body(body: &Json) -> ResourceFacts {
         ResourceFacts::new(
             body.get("Type").and_then(Json::as_str).unwrap_or(""),

@@ -5,10 +5,11 @@
 //! built from any template body, and a [`Console`]; the commands in `src/commands/` are thin
 //! wrappers that synthesize, connect and print. Nothing here panics on user input or AWS answers.
 //!
-//! Modules: [`client`] (SDK config, error sentences, throttling), [`template`] (what a body
-//! requires), [`plan`], [`changeset`], [`changes`] (table and risk), [`approve`], [`watch`]
-//! (events and progress), [`outcome`] (exit codes, JSON), [`ui`] (terminal, prompts, Ctrl-C),
-//! [`stack`] (reading deployed stacks), [`destroy`].
+//! Modules (private; what callers need is re-exported here): `client` (SDK config, error
+//! sentences, throttling), `template` (what a body requires), `plan`, `changeset`, `changes`
+//! (table and risk), `approve`, `watch` (events and progress), `outcome` (exit codes, JSON),
+//! `ui` (terminal, prompts, Ctrl-C), `stack` (reading deployed stacks), `staging` (assets and
+//! large templates); [`destroy`] is public.
 
 mod approve;
 mod changes;
@@ -27,7 +28,7 @@ mod watch;
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
 pub use changeset::{Timing, change_set_name, stage_template};
-pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients};
+pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};
 pub use outcome::{ChangeSetRef, Failure, OutputValue, RunResult, StackResult, Status};
 pub use stack::DeployedResource;
 pub use staging::{Staged, resolve_staging_bucket, stage_for_deploy};

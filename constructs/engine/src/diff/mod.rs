@@ -1,14 +1,14 @@
 //! Template diff and its text / markdown / json renderings (`snowcdk diff`).
 //!
 //! - [`base`]: the base templates (a directory, or `templates_out/` at a git revision).
-//! - [`compute`]: resources (added / removed / modified, replacement predicted offline from the
+//! - [`diff_stack`]: resources (added / removed / modified, replacement predicted offline from the
 //!   schema's create-only properties and propagated through references), parameters,
 //!   conditions, mappings, outputs, and who-can-reach-what (security group rules, IAM grants).
-//! - [`equivalence`]: when two values are the same to CloudFormation (`true`/`"true"`, the two
+//! - `equivalence`: when two values are the same to CloudFormation (`true`/`"true"`, the two
 //!   `Fn::GetAtt` forms, `DependsOn` as a set), and what an `Fn::If` can resolve to.
-//! - [`foreach`]: `Fn::ForEach` loops over literal lists, expanded before comparing.
+//! - `foreach`: `Fn::ForEach` loops over literal lists, expanded before comparing.
 //! - what holds data and what deletion policies do: [`crate::risk`], shared with deploy/destroy.
-//! - [`model`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
+//! - [`DiffReport`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
 
 pub mod base;
 mod compute;

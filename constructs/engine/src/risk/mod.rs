@@ -1,8 +1,9 @@
 //! What a change risks, decided in one place for `diff`, `deploy` and `destroy`: which types
-//! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), which
-//! property fixes a resource's physical name ([`names`]), which types can widen access
-//! ([`security`]), which capabilities a template needs ([`capabilities`]) and what a change
-//! set's replacement verdict means ([`replacement`]).
+//! hold data ([`stateful()`], [`STATEFUL_TYPES`]), what deletion and update-replace policies do
+//! ([`Policy`], [`removal`]), which property fixes a resource's physical name
+//! ([`name_property`]), which types can widen access ([`is_security_sensitive`]), which
+//! capabilities a template needs ([`Capability`]) and what a change set's replacement verdict
+//! means ([`Replacement`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for

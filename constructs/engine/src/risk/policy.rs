@@ -155,7 +155,7 @@ pub struct Removal {
     pub description: String,
 }
 
-/// Judges a resource of `type_name` leaving the stack under `policy` (see [`deletion_policy`]).
+/// Judges a resource of `type_name` leaving the stack under `policy` (see `deletion_policy`).
 pub fn removal(type_name: &str, policy: Policy) -> Removal {
     let f = fate(type_name, policy);
     let holds = stateful(type_name);

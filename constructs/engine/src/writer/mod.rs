@@ -3,11 +3,11 @@
 //!
 //! Synth owns exactly the files a snowcdk manifest lists and never moves, replaces or removes
 //! the directory itself or anything else in it:
-//! - [`guard`] refuses output directories that hold the project (`/`, `.`, `..`, the config's
+//! - the guard ([`check_output_dir`]) refuses output directories that hold the project (`/`, `.`, `..`, the config's
 //!   directory, a Lambda `code_path`) before anything is touched;
-//! - [`plan`] decides the files from the stacks and the manifest already there (`--stage`
+//! - the [`Plan`] decides the files from the stacks and the manifest already there (`--stage`
 //!   replaces only its own entries);
-//! - [`commit`] writes them under a lock, each file atomically, assets before the templates and
+//! - the commit writes them under a lock, each file atomically, assets before the templates and
 //!   the manifest that name them, so a killed synth leaves the old set, the new set, or a mix
 //!   that `--check` reports.
 
