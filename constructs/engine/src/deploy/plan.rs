@@ -95,4 +95,16 @@ mod tests {
         ));
         assert!(matches!(plan(Some("SOMETHING_NEW")), Plan::Stuck { .. }));
     }
+
+    #[test]
+    fn stuck_fixes_name_the_running_program() {
+        for s in ["UPDATE_ROLLBACK_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED"] {
+            let Plan::Stuck { fix, .. } = plan(Some(s)) else {
+                panic!("{s} is stuck");
+            };
+            let run = format!("`{} destroy`", crate::app::program_name());
+            assert!(fix.contains(&run), "{s}: {fix}");
+            assert!(!fix.contains("{program}"), "{s}: {fix}");
+        }
+    }
 }
