@@ -1,4 +1,3 @@
-#![deny(missing_docs)]
 //! snowcdk: describe AWS infrastructure as typed Rust constructs, synthesize it to CloudFormation,
 //! review it as template diffs, and deploy it through change sets.
 //!
@@ -6,6 +5,8 @@
 //! tool (commands, config loader, assembly, writer, diff, deploy engine, assets, risk) is the
 //! `snowcdk-engine` crate (`constructs/engine`), which imports no app; its modules are re-exported
 //! here under their old paths so `snowcdk::deploy::...` keeps working.
+
+#![deny(missing_docs)]
 
 pub use snowcdk_engine::{
     app, assembly, assets, cli, commands, config, deploy, diff, exit, regions, risk, template_read,

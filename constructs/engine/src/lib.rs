@@ -1,4 +1,3 @@
-#![deny(missing_docs)]
 //! snowcdk-engine: the generic tool. It runs any [`app::App`]: reads the stage config, synthesizes
 //! the app's stacks into an [`assembly`], writes `templates_out/` ([`writer`]), reviews changes
 //! ([`diff`]) and deploys them through change sets ([`deploy`]), asking one [`risk`] module what
@@ -12,6 +11,8 @@
 //! This crate knows no app's types: the SnowEx app lives in the `snowcdk` crate beside it, and
 //! `constructs/examples/scheduled-bucket` depends on this crate alone. [`cli::main`] runs the
 //! command line for whichever app it is given.
+
+#![deny(missing_docs)]
 
 pub mod app;
 pub mod assembly;

@@ -1,6 +1,8 @@
 //! One module per command. Commands are thin: they parse options and call the library. They are
 //! generic over the [`App`]: none knows an app's types. What several commands share (the AWS
-//! flags, stage selection, connecting, ending a run) is in [`shared`].
+//! flags, stage selection, connecting, ending a run) is in [`shared`], public for an app's own
+//! commands. The per-command modules are private: their option types are re-exported here
+//! (`SynthArgs`, ...) because [`crate::cli::Command`] carries them.
 
 pub(crate) mod bootstrap;
 pub(crate) mod deploy;
