@@ -6,6 +6,8 @@
 //! `snowcdk-engine` crate (`constructs/engine`), which imports no app; its modules are re-exported
 //! here under their old paths so `snowcdk::deploy::...` keeps working.
 
+#![deny(missing_docs)]
+
 pub use snowcdk_engine::{
     app, assembly, assets, cli, commands, config, deploy, diff, exit, regions, risk, template_read,
     writer,

@@ -172,7 +172,7 @@ fn a_proxy_407_says_proxy() {
 
 #[test]
 fn an_s3_403_without_a_body_shows_the_status() {
-    use snowcdk::deploy::changeset::stage_template;
+    use snowcdk::deploy::stage_template;
     let fake = FakeAws::start(|_| Reply::Http(403, "application/xml", String::new()));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let err = rt.block_on(async {

@@ -15,8 +15,8 @@ use serde_json::json;
 use snowcdk::assets::{
     AssetHash, PackagedAsset, UploadOptions, package, upload_missing, upload_missing_with,
 };
-use snowcdk::deploy::staging::{resolve_staging_bucket, stage_for_deploy};
 use snowcdk::deploy::{Clients, Console, DeployRequest, Status, Timing, deploy_stack};
+use snowcdk::deploy::{resolve_staging_bucket, stage_for_deploy};
 use snowcdk_constructs::l2::staging_bucket::{
     StagingBucketProps, bootstrap_stack, staging_bucket_name,
 };

@@ -20,10 +20,9 @@ use aws_sdk_cloudformation::types::{
     ResourceTargetDefinition, Stack, StackEvent, StackStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use snowcdk::deploy::client::AwsErrorKind;
-use snowcdk::deploy::ui::Prompter;
 use snowcdk::deploy::{
-    Clients, Console, DeployError, DeployRequest, StackResult, Status, deploy_stack,
+    AwsErrorKind, Clients, Console, DeployError, DeployRequest, Prompter, StackResult, Status,
+    deploy_stack,
 };
 
 const STACK: &str = "snowex-dev";
@@ -1021,7 +1020,7 @@ async fn of_two_concurrent_deploys_the_newer_change_set_is_deleted_and_refused()
 #[test]
 fn change_set_names_are_unique_per_run() {
     let names: std::collections::BTreeSet<String> = (0..50)
-        .map(|_| snowcdk::deploy::changeset::change_set_name())
+        .map(|_| snowcdk::deploy::change_set_name())
         .collect();
     assert_eq!(names.len(), 50, "{names:?}");
     for n in &names {

@@ -2,7 +2,7 @@
 //! sections), destructive classification and `--allow-destroy`.
 
 use serde_json::{Value as Json, json};
-use snowcdk::diff::model::{ChangeKind, Replacement, StackStatus};
+use snowcdk::diff::{ChangeKind, Replacement, StackStatus};
 use snowcdk::diff::{Context, StackDiff, diff_stack};
 
 fn t(resources: Json) -> Json {
@@ -339,7 +339,7 @@ fn parameters_outputs_conditions_and_description() {
             "Export": {"Name": "snowex-db"}}}});
     let d = diff(&old, &new);
     assert_eq!(d.status, StackStatus::Changed);
-    let names = |v: &[snowcdk::diff::model::SectionChange]| {
+    let names = |v: &[snowcdk::diff::SectionChange]| {
         v.iter()
             .map(|c| (c.name.clone(), c.kind))
             .collect::<Vec<_>>()

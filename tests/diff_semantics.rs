@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use serde_json::{Value as Json, json};
-use snowcdk::diff::model::{ChangeKind, Replacement, ResourceChange, StackStatus};
+use snowcdk::diff::{ChangeKind, Replacement, ResourceChange, StackStatus};
 use snowcdk::diff::{Context, StackDiff, diff_stack};
 
 fn t(resources: Json) -> Json {

@@ -3,10 +3,10 @@
 //! kept (issue 9, section 3).
 
 use serde_json::{Value as Json, json};
-use snowcdk::deploy::changes::{Action, Change, classify};
+use snowcdk::assembly::TemplateFacts;
+use snowcdk::deploy::DeployedResource;
 use snowcdk::deploy::destroy::{Fate, rows};
-use snowcdk::deploy::stack::DeployedResource;
-use snowcdk::deploy::template::TemplateFacts;
+use snowcdk::deploy::{Action, Change, classify};
 use snowcdk::diff::{Context, diff_stack};
 use snowcdk::risk;
 

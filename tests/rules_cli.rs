@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use snowcdk::commands::validate::{StackReport, render_findings, render_suppressions};
+use snowcdk::commands::{StackReport, render_findings, render_suppressions};
 use snowcdk_constructs::Stack;
 use snowcdk_constructs::l1::{ec2, logs};
 use snowcdk_constructs::rules;

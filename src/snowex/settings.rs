@@ -110,9 +110,11 @@ pub struct DatabaseConfig {
 /// Lambda CPU architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub enum LambdaArchitecture {
+    /// `x86_64` (the default).
     #[default]
     #[serde(rename = "x86_64")]
     X86_64,
+    /// `arm64` (Graviton): cheaper per GB-second, for code built for it.
     #[serde(rename = "arm64")]
     Arm64,
 }
@@ -139,8 +141,10 @@ pub struct LambdaConfig {
     /// override to roll out a new image without a code change.
     #[serde(default)]
     pub image_uri: Option<String>,
+    /// The bucket of a zip package already in S3 (with `s3_key`).
     #[serde(default)]
     pub s3_bucket: Option<String>,
+    /// The key of that zip package in `s3_bucket`.
     #[serde(default)]
     pub s3_key: Option<String>,
     /// A local directory or .zip file (relative to the config file): packaged by synth into a
@@ -153,10 +157,13 @@ pub struct LambdaConfig {
     /// Handler of a zip package, e.g. `app.handler`.
     #[serde(default)]
     pub handler: Option<String>,
+    /// Memory in MB, which also sets the CPU share (default and range: the L2 Lambda's).
     #[serde(default = "default_memory")]
     pub memory_mb: u32,
+    /// How long one invocation may run (default and range: the L2 Lambda's).
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u32,
+    /// The CPU architecture the code is built for.
     #[serde(default)]
     pub architecture: LambdaArchitecture,
     /// `"NONE"` (public, the default) or `"AWS_IAM"`.

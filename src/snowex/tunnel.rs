@@ -10,11 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::commands::outputs::fetch;
+use crate::commands::fetch_outputs as fetch;
 use crate::commands::shared::{AwsArgs, runtime, select_one};
 use crate::config::Config;
 use crate::deploy::Clients;
-use crate::deploy::outcome::OutputValue;
+use crate::deploy::OutputValue;
 use crate::exit;
 
 use super::settings::SnowexSettings;
@@ -23,6 +23,7 @@ use super::stack::{OUTPUT_BASTION_ID, OUTPUT_DB_ADDRESS, OUTPUT_DB_PORT};
 /// The database port when the stack has no [`OUTPUT_DB_PORT`] output.
 pub const DEFAULT_DB_PORT: u16 = 5432;
 
+/// `tunnel`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stack, by stack name or stage name (default: the only stage).
@@ -31,6 +32,7 @@ pub struct Args {
     /// The stage whose database to reach.
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
+    /// Profile, region and endpoint to read the stack's outputs with.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// The local port to listen on (then `psql -h localhost -p PORT`).
@@ -44,8 +46,11 @@ pub struct Args {
 /// The tunnel's ends, from the stack outputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelSpec {
+    /// The bastion instance id: the SSM session's target.
     pub bastion: String,
+    /// The database endpoint address, reached from the bastion.
     pub db_host: String,
+    /// The database port (the stack's output, else [`DEFAULT_DB_PORT`]).
     pub db_port: u16,
 }
 
@@ -126,6 +131,8 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Reads the stage's stack outputs and starts an SSM port forward from `localhost:<local_port>`
+/// through the bastion to the database (or prints the `aws ssm start-session` command).
 pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::<SnowexSettings>::load(config_path)?;
     let (_, s) = select_one(&config, args.stack.as_ref(), args.stage.as_ref())?;

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use snowcdk_constructs::tree::{App as TreeApp, Stack};
 use snowcdk_constructs::{SynthError, SynthErrors, SynthesizedStack};
@@ -61,6 +62,23 @@ macro_rules! identity {
             about: env!("CARGO_PKG_DESCRIPTION"),
         }
     };
+}
+
+/// The running program's name, set once by [`crate::cli::main`].
+static PROGRAM_NAME: OnceLock<&'static str> = OnceLock::new();
+
+/// The name the user runs this program by (the app's [`Identity::name`]), for hints that tell
+/// them what to run next: "run `scheduled-bucket synth`", not another app's `snowcdk synth`.
+/// Before [`set_program_name`] (the engine used as a library, its tests) it is `snowcdk`.
+pub fn program_name() -> &'static str {
+    PROGRAM_NAME.get().copied().unwrap_or("snowcdk")
+}
+
+/// Sets the name [`program_name`] returns, once per process; later calls are ignored, so the
+/// name a hint prints cannot change halfway through a run. [`crate::cli::main`] calls it with
+/// the app's [`Identity::name`]; an app with its own `main` calls it first.
+pub fn set_program_name(name: &'static str) {
+    let _ = PROGRAM_NAME.set(name);
 }
 
 /// An app's own subcommands: a clap `Subcommand` enum that runs itself.

@@ -26,6 +26,7 @@ pub struct Cli<E: Subcommand> {
     )]
     pub config: PathBuf,
 
+    /// What to run.
     #[command(subcommand)]
     pub command: Command<E>,
 }
@@ -57,6 +58,7 @@ pub enum Command<E: Subcommand> {
 pub fn main<A: App>(app: A) -> ExitCode {
     install_panic_report();
     let id = app.identity();
+    crate::app::set_program_name(id.name);
     let command = Cli::<A::Commands>::command()
         .name(id.name)
         .version(id.version)
@@ -90,7 +92,8 @@ fn install_panic_report() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         eprintln!(
-            "error: internal error{at}: {what}; this is a bug in snowcdk, please report it with the command line (RUST_BACKTRACE=1 adds a backtrace)"
+            "error: internal error{at}: {what}; this is a bug in {}, please report it with the command line (RUST_BACKTRACE=1 adds a backtrace)",
+            crate::app::program_name()
         );
         if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
             eprintln!("{}", std::backtrace::Backtrace::force_capture());

@@ -36,35 +36,82 @@ pub const BUILT_IN_TAGS: [&str; 3] = [PROJECT_TAG, STAGE_TAG, tags::NAME];
 /// A config error: which file, which stage and key, what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The config file does not exist: most often the command was run from another directory.
     #[error(
-        "{file}: no such config file; run snowcdk from the repository root or pass --config <path to snowcdk.toml>"
+        "{file}: no such config file; run {program} from the repository root or pass --config <path to snowcdk.toml>",
+        program = crate::app::program_name()
     )]
-    NotFound { file: PathBuf },
+    NotFound {
+        /// The path looked at.
+        file: PathBuf,
+    },
+    /// The file exists but cannot be read (permissions, an I/O error).
+    ///
     /// The OS error is part of the message, not a `source`, so that a report printing the chain
     /// does not repeat it.
     #[error("{file}: cannot read the config: {error}")]
-    Read { file: PathBuf, error: String },
+    Read {
+        /// The config path.
+        file: PathBuf,
+        /// The OS error, as text.
+        error: String,
+    },
+    /// `--config` names a directory or a special file: reading a FIFO or device could hang.
     #[error("{file}: not a regular file ({kind}); --config takes the path of a snowcdk.toml file")]
-    NotRegular { file: PathBuf, kind: &'static str },
+    NotRegular {
+        /// The path given.
+        file: PathBuf,
+        /// What it is instead ("a directory", ...).
+        kind: &'static str,
+    },
+    /// The file is far larger than any config: probably the wrong path, not read in full.
     #[error(
         "{file}: the config is over {limit} bytes; a snowcdk.toml is a few kilobytes, check the path"
     )]
-    TooLarge { file: PathBuf, limit: u64 },
-    #[error("{file}: not UTF-8 text (invalid byte at offset {offset}); save the config as UTF-8")]
-    NotUtf8 { file: PathBuf, offset: usize },
-    #[error("{file}: {message}")]
-    Parse { file: PathBuf, message: String },
-    #[error("{file}: stage {stage}: {key}: {message}")]
-    Invalid {
+    TooLarge {
+        /// The path given.
         file: PathBuf,
-        stage: String,
-        key: String,
+        /// The size limit in bytes.
+        limit: u64,
+    },
+    /// The file is not UTF-8, which TOML requires.
+    #[error("{file}: not UTF-8 text (invalid byte at offset {offset}); save the config as UTF-8")]
+    NotUtf8 {
+        /// The config path.
+        file: PathBuf,
+        /// The byte offset of the first invalid byte, to find it in an editor.
+        offset: usize,
+    },
+    /// The text is not valid TOML, has an unknown or misspelled key, a value of the wrong type,
+    /// or no stages; the message names the stage, key and line where it can.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The config path.
+        file: PathBuf,
+        /// What is wrong, where.
         message: String,
     },
+    /// A value parsed but is not acceptable (a region AWS does not have, a bad account id, an
+    /// app setting out of range).
+    #[error("{file}: stage {stage}: {key}: {message}")]
+    Invalid {
+        /// The config path.
+        file: PathBuf,
+        /// The stage whose value it is.
+        stage: String,
+        /// The key, relative to the stage (`account`, `database.instance_class`).
+        key: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// A command named a stage the config does not have.
     #[error("{file}: no stage named {stage}; the stages are: {known}")]
     UnknownStage {
+        /// The config path.
         file: PathBuf,
+        /// The stage asked for.
         stage: String,
+        /// The config's stages, comma-separated, to spot the typo.
         known: String,
     },
 }
@@ -101,11 +148,14 @@ impl Settings for toml::Table {
 /// key such as `account`) and what is wrong with it. The loader adds the file and the stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {
+    /// The key relative to the stage (`queue.retention_days`), as the user wrote it.
     pub key: String,
+    /// What is wrong and what is accepted.
     pub message: String,
 }
 
 impl SettingError {
+    /// An error for `key`, with any displayable message.
     pub fn new(key: impl Into<String>, message: impl fmt::Display) -> Self {
         Self {
             key: key.into(),
@@ -117,7 +167,10 @@ impl SettingError {
 /// The whole config file: the generic part, and the app's settings for every stage.
 #[derive(Debug, Clone)]
 pub struct Config<S> {
+    /// The path it was read from: messages name it, and relative paths in it start from its
+    /// directory ([`Config::dir`]).
     pub file: PathBuf,
+    /// The `[project]` table.
     pub project: Project,
     /// Stages by name, e.g. `dev` and `prod`: the generic fields.
     pub stages: BTreeMap<String, StageConfig>,

@@ -12,6 +12,8 @@
 //! `constructs/examples/scheduled-bucket` depends on this crate alone. [`cli::main`] runs the
 //! command line for whichever app it is given.
 
+#![deny(missing_docs)]
+
 pub mod app;
 pub mod assembly;
 pub mod assets;

@@ -44,7 +44,9 @@ pub const MAX_VALUES: usize = 2_000_000;
 /// The syntax of a template file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// JSON: what synth writes by default and what deploy sends.
     Json,
+    /// YAML, with CloudFormation's short-form tags (`!Ref`, `!Sub`, ...).
     Yaml,
 }
 
@@ -65,28 +67,48 @@ impl Format {
 /// What is wrong with a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// The JSON parser's complaint.
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// The YAML parser's complaint.
     #[error("not valid YAML: {0}")]
     Yaml(String),
+    /// A `!Tag` that is neither a CloudFormation short form nor a YAML core tag.
     #[error(
         "unknown tag {0} (CloudFormation's short forms are written !Name, e.g. !Ref, !GetAtt, !Sub)"
     )]
     UnknownTag(String),
+    /// A tagged value of the wrong shape (e.g. `!!int` on text, `!!str` on a mapping).
     #[error("{value:?} is not a valid {tag}")]
-    BadTaggedValue { tag: String, value: String },
+    BadTaggedValue {
+        /// The tag as written.
+        tag: String,
+        /// The value it was put on, or its kind for a collection.
+        value: String,
+    },
+    /// A mapping repeats a key: CloudFormation would silently keep one, so it is refused rather
+    /// than guessed.
     #[error("duplicate key {0:?} (CloudFormation would keep only one of them)")]
     DuplicateKey(String),
+    /// A mapping key that is a collection, an alias of one, or a tagged value: JSON keys are
+    /// strings.
     #[error("a mapping key must be a plain string, not {0}")]
     BadKey(&'static str),
+    /// `<<` merges something other than mappings.
     #[error("the merge key << needs a mapping or a list of mappings")]
     BadMerge,
+    /// The file holds several YAML documents; which one CloudFormation reads would be a guess.
     #[error("more than one YAML document (---): a template is a single document")]
     MultipleDocuments,
+    /// Nesting deeper than [`MAX_DEPTH`]: no real template is, and deep recursion could overflow
+    /// the stack.
     #[error("nested deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// Aliases expand to more than [`MAX_VALUES`] values (a "billion laughs" document).
     #[error("aliases expand to more than {MAX_VALUES} values")]
     TooLarge,
+    /// Valid JSON or YAML, but not shaped like a template (no `Resources`, a resource without
+    /// `Type`, a section that is not a mapping).
     #[error("not a CloudFormation template: {0}")]
     NotTemplate(String),
 }
@@ -101,6 +123,7 @@ pub struct ReadError {
     pub line: Option<usize>,
     /// 1-based column.
     pub column: Option<usize>,
+    /// What is wrong.
     pub problem: Problem,
 }
 

@@ -24,14 +24,15 @@ use crate::risk::{self, Capability, Policy};
 /// One resource of a template, as far as safety checks care.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceFacts {
+    /// The CloudFormation type (`AWS::S3::Bucket`): what the risk lists are keyed by.
     pub type_name: String,
     /// The `DeletionPolicy` CloudFormation applies: the explicit one, else the type's default
     /// (`Snapshot` for RDS clusters and stand-alone instances, `Delete` otherwise); see
-    /// [`crate::risk::policy`].
+    /// [`crate::risk::Policy`].
     pub deletion_policy: Policy,
     /// `UpdateReplacePolicy` (`Delete` when absent).
     pub update_replace_policy: Policy,
-    /// Whether the type holds data ([`crate::risk::stateful`]).
+    /// Whether the type holds data ([`crate::risk::is_stateful`]).
     pub stateful: bool,
     /// Property paths whose change replaces the resource (the registry schema's
     /// `createOnlyProperties`, when snowcdk has the type's schema).
@@ -55,7 +56,7 @@ impl ResourceFacts {
 
     /// The facts of one resource body from a template read from elsewhere
     /// (`{"Type": ..., "DeletionPolicy": ..., ...}`): the policies CloudFormation applies, read
-    /// through [`crate::risk::policy`].
+    /// through [`crate::risk::Policy`].
     pub fn from_body(body: &Json) -> ResourceFacts {
         ResourceFacts::new(
             body.get("Type").and_then(Json::as_str).unwrap_or(""),
@@ -79,6 +80,7 @@ impl ResourceFacts {
 /// A template parameter: what `deploy --parameters` is checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ParameterFacts {
+    /// The parameter's logical name, as `--parameters NAME=VALUE` gives it.
     pub name: String,
     /// The `Type` as written (`String`, `List<AWS::EC2::Subnet::Id>`, ...).
     pub type_name: String,

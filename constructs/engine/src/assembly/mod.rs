@@ -9,7 +9,7 @@
 //! [`AssemblyStack`]; whatever it needs from a template is in its [`TemplateFacts`], computed
 //! once from the model when the stack is added instead of re-parsed from the body.
 
-pub mod facts;
+mod facts;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +36,7 @@ pub struct AssemblyStack {
     pub stage: String,
     /// The CloudFormation stack name.
     pub stack_name: String,
+    /// Where it is deployed: region and, when pinned, account.
     pub environment: Environment,
     /// The stage's staging bucket for assets and large templates; `None`: the bootstrap stack's.
     pub staging_bucket: Option<String>,
@@ -106,6 +107,7 @@ impl AssemblyStack {
 /// Every stack one synth produced, in stage-name order.
 #[derive(Debug, Clone, Default)]
 pub struct Assembly {
+    /// The stacks, in stage-name order.
     pub stacks: Vec<AssemblyStack>,
 }
 

@@ -42,6 +42,7 @@ pub struct AssetEntry {
 /// The assets of a synth, sorted by hash, each once.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AssetManifest {
+    /// One entry per distinct content hash, sorted by hash so the file is stable.
     pub assets: Vec<AssetEntry>,
 }
 

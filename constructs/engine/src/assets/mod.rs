@@ -3,7 +3,7 @@
 //!
 //! The flow:
 //! 1. [`package()`]: a directory or `.zip` -> a deterministic zip ([`PackagedAsset`]): same input,
-//!    same bytes, same [`AssetHash`] (rules in [`package`](mod@package)).
+//!    same bytes, same [`AssetHash`] (rules in `package.rs`).
 //! 2. The app calls [`lambda_code_from_path`] with [`staging_bucket_ref`]: the template reads the
 //!    code from the staging bucket at `snowcdk/assets/<sha256>.zip`, so it changes exactly when
 //!    the code does.
@@ -17,16 +17,16 @@
 //! stage's `staging_bucket`. Uploads take a plain S3 client: this module knows nothing of the
 //! deploy engine above it.
 
-pub mod error;
-pub mod hash;
-pub mod lambda;
-pub mod manifest;
-pub mod package;
-pub mod upload;
+mod error;
+mod hash;
+mod lambda;
+mod manifest;
+mod package;
+mod upload;
 
 pub use error::AssetError;
 pub use hash::{ASSETS_DIR, AssetHash, S3_ASSET_PREFIX};
 pub use lambda::{lambda_code_from_path, staging_bucket_ref};
 pub use manifest::{AssetEntry, AssetManifest};
 pub use package::{PackagedAsset, PackagedEntry, package};
-pub use upload::{UploadOptions, UploadReport, upload_missing, upload_missing_with};
+pub use upload::{MIN_PART_SIZE, UploadOptions, UploadReport, upload_missing, upload_missing_with};

@@ -51,6 +51,7 @@ impl Default for UploadOptions {
 /// What an upload did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UploadReport {
+    /// The staging bucket the assets went to.
     pub bucket: String,
     /// Keys uploaded now, in the order of the assets.
     pub uploaded: Vec<String>,
@@ -243,7 +244,8 @@ where
 {
     let hint = match e.code() {
         Some("NoSuchBucket") => format!(
-            "; the bucket {bucket} does not exist: run `snowcdk bootstrap` for this account and region, or fix `staging_bucket` in the config"
+            "; the bucket {bucket} does not exist: run `{} bootstrap` for this account and region, or fix `staging_bucket` in the config",
+            crate::app::program_name()
         ),
         Some("AccessDenied") => format!(
             "; the credentials need s3:GetObject and s3:PutObject on arn:aws:s3:::{bucket}/snowcdk/*"

@@ -21,6 +21,7 @@ use crate::exit;
 
 use super::shared::{AwsArgs, Connected, JsonArg, connect, finish, runtime, select_one};
 
+/// `bootstrap`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stage whose account and region get the staging stack (default: the only stage).
@@ -30,6 +31,7 @@ pub struct Args {
     /// (1 to 10 of a-z, 0-9, '-').
     #[arg(long, value_name = "QUALIFIER", value_parser = parse_qualifier)]
     pub qualifier: Option<String>,
+    /// Profile, region and endpoint for the staging stack's account.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Approve without asking.
@@ -41,6 +43,7 @@ pub struct Args {
     /// Print the bootstrap template and stop (no config, no AWS calls).
     #[arg(long)]
     pub show_template: bool,
+    /// `--json`: the run's result as JSON on stdout.
     #[command(flatten)]
     pub output: JsonArg,
 }

@@ -15,6 +15,7 @@ use crate::{app, exit};
 use super::shared::{AwsArgs, runtime};
 use super::shared::{Connected, JsonArg, connect, finish, interrupted_early, select_stages};
 
+/// `deploy`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stacks to deploy, by stack name or stage name (default: the only stage; with several
@@ -24,6 +25,7 @@ pub struct Args {
     /// Deploy this stage (repeatable).
     #[arg(long = "stage", value_name = "NAME")]
     pub stages: Vec<String>,
+    /// Profile, region and endpoint to deploy with.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Approve without asking. Destructive changes still need --allow-replacement for their type.
@@ -52,6 +54,7 @@ pub struct Args {
     /// deployed value.
     #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = parse_parameter)]
     pub parameters: Vec<(String, String)>,
+    /// `--json`: the run's result as JSON on stdout.
     #[command(flatten)]
     pub output: JsonArg,
 }

@@ -11,6 +11,7 @@ use crate::deploy::{Console, Timing};
 
 use super::shared::{AwsArgs, Connected, JsonArg, connect, finish, runtime, select_one};
 
+/// `destroy`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stack, by stack name or stage name (default: the only stage).
@@ -19,11 +20,13 @@ pub struct Args {
     /// The stage whose stack to delete.
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
+    /// Profile, region and endpoint of the stack's account.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Delete without asking (required when there is no terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// `--json`: the run's result as JSON on stdout.
     #[command(flatten)]
     pub output: JsonArg,
 }

@@ -31,6 +31,7 @@ pub enum Format {
     Json,
 }
 
+/// `diff`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this stage (repeatable); all stages by default.

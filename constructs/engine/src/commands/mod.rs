@@ -1,15 +1,28 @@
 //! One module per command. Commands are thin: they parse options and call the library. They are
 //! generic over the [`App`]: none knows an app's types. What several commands share (the AWS
-//! flags, stage selection, connecting, ending a run) is in [`shared`].
+//! flags, stage selection, connecting, ending a run) is in [`shared`], public for an app's own
+//! commands. The per-command modules are private: their option types are re-exported here
+//! (`SynthArgs`, ...) because [`crate::cli::Command`] carries them.
 
-pub mod bootstrap;
-pub mod deploy;
-pub mod destroy;
-pub mod diff;
-pub mod outputs;
+pub(crate) mod bootstrap;
+pub(crate) mod deploy;
+pub(crate) mod destroy;
+pub(crate) mod diff;
+pub(crate) mod outputs;
 pub mod shared;
-pub mod synth;
-pub mod validate;
+pub(crate) mod synth;
+pub(crate) mod validate;
+
+pub use bootstrap::Args as BootstrapArgs;
+pub use deploy::Args as DeployArgs;
+pub use destroy::Args as DestroyArgs;
+pub use diff::{Args as DiffArgs, Format as DiffFormat};
+pub use outputs::{Args as OutputsArgs, fetch as fetch_outputs};
+pub use synth::{Args as SynthArgs, Format as SynthFormat};
+pub use validate::{
+    Args as ValidateArgs, Format as ValidateFormat, StackReport, render_findings,
+    render_suppressions,
+};
 
 use std::process::ExitCode;
 

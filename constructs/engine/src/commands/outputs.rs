@@ -14,6 +14,7 @@ use crate::exit;
 
 use super::shared::{AwsArgs, print_json, runtime, select_one};
 
+/// `outputs`' options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stack, by stack name or stage name (default: the only stage).
@@ -22,6 +23,7 @@ pub struct Args {
     /// The stage whose stack to read.
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
+    /// Profile, region and endpoint of the stack's account.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Print a JSON object of output key to value.
@@ -34,8 +36,9 @@ pub async fn fetch(clients: &Clients, stack: &str) -> anyhow::Result<Vec<OutputV
     match describe_stack(clients, stack).await {
         Ok(Some(info)) => Ok(info.outputs),
         Ok(None) => anyhow::bail!(
-            "stack {stack} does not exist in {}; deploy it first (`snowcdk deploy {stack}`)",
-            clients.region
+            "stack {stack} does not exist in {}; deploy it first (`{} deploy {stack}`)",
+            clients.region,
+            crate::app::program_name()
         ),
         Err(e) => Err(e.into()),
     }

@@ -15,7 +15,10 @@ use crate::config::{Config, Settings};
 use crate::writer::{self, Protected, WriteError};
 use crate::{app, exit};
 
-/// Output format of the templates.
+/// Output format of the templates: `Json` (`<stack>.template.json`, the bytes deploy sends) or
+/// `Yaml` (`<stack>.template.yaml`, the same template for reading).
+// Doc comments on the variants would become clap's possible-value help and change `--help`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
     #[default]
@@ -32,6 +35,7 @@ impl From<Format> for TemplateFormat {
     }
 }
 
+/// `synth`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this stage (repeatable); all stages by default. Only its files and manifest entries
@@ -106,8 +110,9 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
             return Ok(exit::code(exit::OK));
         }
         eprintln!(
-            "{} is stale; run `snowcdk synth` and commit the result:",
-            out.display()
+            "{} is stale; run `{} synth` and commit the result:",
+            out.display(),
+            crate::app::program_name()
         );
         for l in &stale.lines {
             eprintln!("  {l}");
@@ -117,7 +122,8 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
     let interrupt = interrupt_flag();
     let waiting = || {
         eprintln!(
-            "waiting for another snowcdk synth writing {} to finish...",
+            "waiting for another {} synth writing {} to finish...",
+            crate::app::program_name(),
             out.display()
         )
     };

@@ -17,7 +17,9 @@ use crate::app::App;
 use crate::config::Config;
 use crate::{app, exit};
 
-/// Output format.
+/// Output format: `Text` (lines for a person) or `Json` (one document, for scripts and CI).
+// Doc comments on the variants would become clap's possible-value help and change `--help`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
     #[default]
@@ -25,6 +27,7 @@ pub enum Format {
     Json,
 }
 
+/// `validate`'s options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this stage (repeatable); all stages by default.
@@ -47,8 +50,11 @@ pub struct Args {
 /// One stack's result.
 #[derive(Debug, Serialize)]
 pub struct StackReport {
+    /// The stack's name.
     pub stack: String,
+    /// The stage it was synthesized for.
     pub stage: String,
+    /// The rules' findings and the suppressions that silenced others.
     pub report: Report,
     /// Synth errors that are not rule findings (an empty suppression reason, a bad reference).
     pub synth_errors: Vec<String>,

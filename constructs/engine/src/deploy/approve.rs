@@ -32,6 +32,7 @@ pub enum RequireApproval {
 /// The user's approval flags.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalPolicy {
+    /// `--require-approval`: which non-destructive change sets need a yes.
     pub require: RequireApproval,
     /// `--yes`: answer yes to every prompt that may be answered in advance.
     pub yes: bool,
@@ -45,9 +46,17 @@ pub enum Decision {
     /// Execute without asking.
     Proceed,
     /// Ask first. For `destructive` changes the user must type the stack name; otherwise `y`.
-    Ask { reason: String, destructive: bool },
+    Ask {
+        /// Why approval is needed, shown above the prompt.
+        reason: String,
+        /// Data may be lost: the stronger prompt (type the stack name).
+        destructive: bool,
+    },
     /// Do not execute. The reason says how to proceed if this was intended.
-    Refuse { reason: String },
+    Refuse {
+        /// Why, and which flag allows it.
+        reason: String,
+    },
 }
 
 /// Decides from the classified changes and the policy (pure; see the module docs for the rules).

@@ -15,10 +15,16 @@ use crate::risk::{self, Policy};
 /// What happens to a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Action {
+    /// The resource is created.
     Add,
+    /// The resource is updated in place or replaced (see [`Change::replacement`]).
     Modify,
+    /// The resource is deleted, unless its `DeletionPolicy` retains it.
     Remove,
+    /// An existing resource is brought under the stack's management.
     Import,
+    /// CloudFormation cannot tell until it executes (the change depends on something resolved
+    /// at run time, such as a nested stack's output).
     Dynamic,
     /// An action this code does not know (CloudFormation added one).
     Other(String),
@@ -38,6 +44,8 @@ impl From<&ChangeAction> for Action {
 }
 
 impl Action {
+    /// The action from CloudFormation's name for it (`Add`, `Modify`, ...); an unknown name is
+    /// kept as [`Action::Other`] rather than refused.
     pub fn parse(s: &str) -> Action {
         match s {
             "Add" => Action::Add,
@@ -49,6 +57,7 @@ impl Action {
         }
     }
 
+    /// CloudFormation's name for the action, as the change table shows it.
     pub fn as_str(&self) -> &str {
         match self {
             Action::Add => "Add",
@@ -64,9 +73,13 @@ impl Action {
 /// One row of the change table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// What CloudFormation will do to the resource.
     pub action: Action,
+    /// The resource's logical id in the template.
     pub logical_id: String,
+    /// The name AWS knows it by; `None` before it exists.
     pub physical_id: Option<String>,
+    /// The CloudFormation type, which decides whether it holds data.
     pub resource_type: String,
     /// Only for `Modify`.
     pub replacement: Option<Replacement>,
@@ -90,13 +103,16 @@ pub struct Risk {
 /// A change and its risk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClassifiedChange {
+    /// The change as CloudFormation described it.
     #[serde(flatten)]
     pub change: Change,
+    /// What it risks, as [`classify`] judged it.
     #[serde(flatten)]
     pub risk: Risk,
 }
 
 impl ClassifiedChange {
+    /// Whether data may be lost: such a change needs `--allow-replacement` for its type.
     pub fn is_destructive(&self) -> bool {
         self.risk.destructive.is_some()
     }
@@ -195,7 +211,9 @@ pub fn classify_all(
 /// Text styling for the table: plain, or ANSI colours on a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// No escape codes: not a terminal, or `NO_COLOR` is set.
     Plain,
+    /// ANSI colours, for a terminal.
     Color,
 }
 

@@ -31,9 +31,10 @@ pub struct Timing {
     pub change_set_max: Duration,
     /// Give up waiting for a change set after this long.
     pub change_set_total: Duration,
-    /// The shortest and longest wait between stack event polls. The longest bounds how late
-    /// completion is noticed.
+    /// The shortest wait between stack event polls (right after an operation starts, when
+    /// events come fast).
     pub watch_min: Duration,
+    /// The longest wait between stack event polls: bounds how late completion is noticed.
     pub watch_max: Duration,
     /// Stop watching (not the operation) after this long.
     pub watch_total: Duration,

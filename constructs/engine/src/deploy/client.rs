@@ -60,8 +60,11 @@ impl AwsTarget {
 /// The service clients for one target plus what error messages need to name it.
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// CloudFormation: change sets, stacks, events.
     pub cfn: aws_sdk_cloudformation::Client,
+    /// S3: asset uploads and large templates in the staging bucket.
     pub s3: aws_sdk_s3::Client,
+    /// STS: which account the credentials belong to.
     pub sts: aws_sdk_sts::Client,
     /// Systems Manager: the source of pinned parameters (an AMI's public SSM parameter).
     pub ssm: aws_sdk_ssm::Client,
@@ -393,9 +396,11 @@ pub enum AwsErrorKind {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct AwsError {
+    /// The kind of failure, for callers that branch on it (retry, exit code).
     pub kind: AwsErrorKind,
     /// The service error code (`ValidationError`, `AccessDenied`, ...), when there is one.
     pub code: Option<String>,
+    /// The sentence `Display` prints: what failed and how to fix it.
     pub message: String,
 }
 

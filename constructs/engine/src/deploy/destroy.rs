@@ -19,9 +19,13 @@ pub use crate::risk::Fate;
 /// One row of destroy's table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DestroyRow {
+    /// The resource's logical id in the deployed template.
     pub logical_id: String,
+    /// Its CloudFormation type.
     pub resource_type: String,
+    /// The name AWS knows it by, to find what is left behind.
     pub physical_id: Option<String>,
+    /// Deleted, retained or snapshotted, from its effective `DeletionPolicy`.
     pub fate: Fate,
     /// Deleted without a snapshot while it holds data (its type does, or its policy says so):
     /// the data is lost.
@@ -56,10 +60,13 @@ pub fn rows(resources: &[DeployedResource], template: &TemplateFacts) -> Vec<Des
 /// What to destroy and how.
 #[derive(Debug, Clone)]
 pub struct DestroyRequest {
+    /// The stack to delete.
     pub stack_name: String,
+    /// The stage it belongs to, for messages and the JSON result.
     pub stage: Option<String>,
     /// `--yes`: do not ask.
     pub yes: bool,
+    /// How often and how long to follow the deletion's events.
     pub timing: Timing,
 }
 

@@ -5,35 +5,38 @@
 //! built from any template body, and a [`Console`]; the commands in `src/commands/` are thin
 //! wrappers that synthesize, connect and print. Nothing here panics on user input or AWS answers.
 //!
-//! Modules: [`client`] (SDK config, error sentences, throttling), [`template`] (what a body
-//! requires), [`plan`], [`changeset`], [`changes`] (table and risk), [`approve`], [`watch`]
-//! (events and progress), [`outcome`] (exit codes, JSON), [`ui`] (terminal, prompts, Ctrl-C),
-//! [`stack`] (reading deployed stacks), [`destroy`].
+//! Modules (private; what callers need is re-exported here): `client` (SDK config, error
+//! sentences, throttling), `template` (what a body requires), `plan`, `changeset`, `changes`
+//! (table and risk), `approve`, `watch` (events and progress), `outcome` (exit codes, JSON),
+//! `ui` (terminal, prompts, Ctrl-C), `stack` (reading deployed stacks), `staging` (assets and
+//! large templates); [`destroy`] is public.
 
-pub mod approve;
-pub mod changes;
-pub mod changeset;
-pub mod client;
+mod approve;
+mod changes;
+mod changeset;
+pub(crate) mod client;
 pub mod destroy;
-pub mod lookup;
-pub mod notice;
-pub mod outcome;
+mod lookup;
+mod notice;
+pub(crate) mod outcome;
 pub mod parameters;
-pub mod plan;
-pub mod stack;
-pub mod staging;
-pub mod template;
-pub mod ui;
-pub mod watch;
+mod plan;
+pub(crate) mod stack;
+pub(crate) mod staging;
+mod template;
+pub(crate) mod ui;
+mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
-pub use changeset::Timing;
-pub use client::{AwsError, AwsTarget, Clients};
-pub use outcome::{RunResult, StackResult, Status};
-pub use ui::Console;
+pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
+pub use changeset::{Timing, change_set_name, stage_template};
+pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};
+pub use outcome::{ChangeSetRef, Failure, OutputValue, RunResult, StackResult, Status};
+pub use stack::DeployedResource;
+pub use staging::{Staged, resolve_staging_bucket, stage_for_deploy};
+pub use ui::{Answer, Console, Interrupt, InterruptHandle, Prompter};
 
 use changeset::{CreateRequest, Created, Ready, TemplateSource};
-use outcome::{ChangeSetRef, Failure};
 use plan::Plan;
 use template::TemplateFacts;
 use watch::Operation;
@@ -44,47 +47,79 @@ use aws_sdk_cloudformation::types::StackStatus;
 /// endpoint, credentials, a bad template. `Display` is one sentence with the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// An AWS call failed (endpoint, credentials, permissions, throttling).
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// A template body that came without facts (a request built from text, or the deployed
+    /// template) could not be read.
     #[error(transparent)]
     Template(#[from] template::TemplateError),
+    /// The template is too large to send inline and the stage names no bucket to upload it to.
     #[error(
         "the template of {stack} is {bytes} bytes, over CloudFormation's {max}-byte limit for inline templates; set `staging_bucket` for stage {stage} in the config (an S3 bucket in {region}) so it can be uploaded"
     )]
     NoStagingBucket {
+        /// The stack being deployed.
         stack: String,
+        /// Its stage, whose config needs the bucket.
         stage: String,
+        /// The region the bucket must be in.
         region: String,
+        /// The template's size.
         bytes: usize,
+        /// CloudFormation's inline limit.
         max: usize,
     },
+    /// `--parameters` names a parameter the template does not declare: likely a typo, which
+    /// CloudFormation would only report after a change set was made.
     #[error("--parameters {key}: the template of {stack} has no parameter {key} (it has: {known})")]
     UnknownParameter {
+        /// The stack being deployed.
         stack: String,
+        /// The parameter as given.
         key: String,
+        /// The template's parameters, comma-separated (`none`), to spot the typo.
         known: String,
     },
+    /// A pinned parameter's SSM source exists but holds no value.
     #[error(
         "parameter {key}: the SSM parameter {ssm_name} in {region} has no value; check the region, or pass --parameters {key}=VALUE"
     )]
     EmptyLookup {
+        /// The template parameter.
         key: String,
+        /// Its SSM source.
         ssm_name: String,
+        /// The region it was read in.
         region: String,
     },
+    /// A parameter would get no value at all: CloudFormation would refuse the change set.
     #[error("{stack}: {source}")]
     MissingParameter {
+        /// The stack being deployed.
         stack: String,
+        /// Which parameter.
         source: parameters::MissingParameter,
     },
+    /// CloudFormation could not make the change set (for a reason other than "no changes").
     #[error("the change set for {stack} failed: {reason}")]
-    ChangeSetFailed { stack: String, reason: String },
+    ChangeSetFailed {
+        /// The stack being deployed.
+        stack: String,
+        /// CloudFormation's status reason.
+        reason: String,
+    },
+    /// The credentials belong to another account than the stage's: deploying would put the stack
+    /// in the wrong place.
     #[error(
         "the credentials are for account {actual}, but stage {stage} deploys to account {expected}; pass --profile for the right account"
     )]
     WrongAccount {
+        /// The stage whose `account` is set.
         stage: String,
+        /// The stage's account.
         expected: String,
+        /// The account the credentials belong to.
         actual: String,
     },
 }
@@ -92,6 +127,7 @@ pub enum DeployError {
 /// What to deploy and how.
 #[derive(Debug, Clone)]
 pub struct DeployRequest {
+    /// The CloudFormation stack to create or update.
     pub stack_name: String,
     /// The stage, for messages and the JSON result.
     pub stage: Option<String>,
@@ -106,6 +142,7 @@ pub struct DeployRequest {
     pub staging_bucket: Option<String>,
     /// The stage's account: refuse other accounts' credentials.
     pub account: Option<String>,
+    /// When to ask, and which destructive changes are allowed at all.
     pub approval: ApprovalPolicy,
     /// `--no-execute`: create the change set and stop.
     pub no_execute: bool,
@@ -114,6 +151,7 @@ pub struct DeployRequest {
     pub force: bool,
     /// `--refresh-pinned`: look every pinned parameter up again (a new AMI for the bastion).
     pub refresh_pinned: bool,
+    /// How often and how long to poll change sets and stack events.
     pub timing: Timing,
 }
 
@@ -952,7 +990,8 @@ fn undo_hint(clients: &Clients, stack: &str, create: bool) -> String {
     let flags = clients.aws_cli_flags();
     if create {
         format!(
-            "to abandon it, wait for it to end and run `snowcdk destroy {stack}` (or `aws cloudformation delete-stack --stack-name {stack}{flags}`)"
+            "to abandon it, wait for it to end and run `{} destroy {stack}` (or `aws cloudformation delete-stack --stack-name {stack}{flags}`)",
+            crate::app::program_name()
         )
     } else {
         format!(
@@ -979,7 +1018,8 @@ fn interrupted_message(
         None => "stopped watching after the time bound".to_owned(),
     };
     format!(
-        "{why}; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Follow it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`snowcdk deploy` refuses while it runs, and deploys again once it has ended); {}",
+        "{why}; the deployment of {stack} was NOT cancelled and goes on in CloudFormation.{running} Follow it with `aws cloudformation describe-stack-events --stack-name {stack}{flags}` (`{} deploy` refuses while it runs, and deploys again once it has ended); {}",
+        crate::app::program_name(),
         undo_hint(clients, stack, create)
     )
 }

@@ -58,6 +58,7 @@ impl Status {
 /// The change set a deploy made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeSetRef {
+    /// The change set's name (`snowcdk-<time>-<random>`), for `aws cloudformation` commands.
     pub name: String,
     /// The change set ARN.
     pub id: String,
@@ -71,19 +72,27 @@ pub struct ChangeSetRef {
 /// The first resource that failed, with CloudFormation's reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
+    /// The failing resource's logical id (the stack's name when the stack itself failed).
     pub logical_id: String,
+    /// Its CloudFormation type.
     pub resource_type: String,
+    /// The resource status it ended in (`CREATE_FAILED`, ...).
     pub status: String,
+    /// CloudFormation's status reason: usually the actual cause.
     pub reason: String,
 }
 
 /// One stack output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutputValue {
+    /// The output's logical name in the template.
     pub key: String,
+    /// Its value once deployed.
     pub value: String,
+    /// The template's description of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The export name, when other stacks can import it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export: Option<String>,
 }
@@ -91,11 +100,16 @@ pub struct OutputValue {
 /// The whole result for one stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackResult {
+    /// The CloudFormation stack name.
     pub stack: String,
+    /// The stage the stack was deployed for, when it came from the config.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
+    /// The region it lives in.
     pub region: String,
+    /// How the operation ended.
     pub status: Status,
+    /// The exit code that status maps to (see [`Status::exit_code`]).
     pub exit_code: u8,
     /// The stack status CloudFormation reported last (its SDK name in the JSON result).
     #[serde(
@@ -103,14 +117,18 @@ pub struct StackResult {
         serialize_with = "stack_status_str"
     )]
     pub stack_status: Option<StackStatus>,
+    /// The change set this run made, when it got that far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_set: Option<ChangeSetRef>,
+    /// The change set's changes with their risk, as the table showed them.
     pub changes: Vec<ClassifiedChange>,
-    /// Each template parameter's value and where it comes from (see [`super::parameters`]).
+    /// Each template parameter's value and where it comes from (see [`ParameterPlan`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<ParameterPlan>,
+    /// The first resource that failed, when CloudFormation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// The stack's outputs after a successful deploy.
     pub outputs: Vec<OutputValue>,
     /// One sentence for a person: why it was refused, what is still running, what to do next.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,7 +168,10 @@ impl StackResult {
 /// The `--json` document for a whole command run: every stack it touched and the exit code.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
+    /// Every stack the command touched, in the order it touched them.
     pub stacks: Vec<StackResult>,
+    /// The process exit code: the first failing stack's, 1 when the command stopped on an
+    /// error, else 0.
     pub exit_code: u8,
     /// Set when the command stopped on an error (unreachable endpoint, bad template...).
     #[serde(skip_serializing_if = "Option::is_none")]

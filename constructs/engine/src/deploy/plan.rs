@@ -32,7 +32,8 @@ pub fn plan(status: Option<&StackStatus>) -> Plan {
     };
     let stuck = |fix: &str| Plan::Stuck {
         status: status.as_str().to_owned(),
-        fix: fix.to_owned(),
+        // `{program}`: the running app's binary, which the hints tell the user to run.
+        fix: fix.replace("{program}", crate::app::program_name()),
     };
     match status {
         S::ReviewInProgress => Plan::CreateInReview,
@@ -44,13 +45,13 @@ pub fn plan(status: Option<&StackStatus>) -> Plan {
         | S::ImportComplete
         | S::ImportRollbackComplete => Plan::Update,
         S::UpdateRollbackFailed => stuck(
-            "an update failed and so did its rollback; fix the cause named in the stack events, then run `aws cloudformation continue-update-rollback` (or `snowcdk destroy`)",
+            "an update failed and so did its rollback; fix the cause named in the stack events, then run `aws cloudformation continue-update-rollback` (or `{program} destroy`)",
         ),
         S::RollbackFailed | S::CreateFailed => stuck(
-            "the first create failed and its rollback did too; delete the stack (`snowcdk destroy`) and deploy again",
+            "the first create failed and its rollback did too; delete the stack (`{program} destroy`) and deploy again",
         ),
         S::DeleteFailed => stuck(
-            "a delete failed; run `snowcdk destroy` again (it shows the failing resource) before deploying",
+            "a delete failed; run `{program} destroy` again (it shows the failing resource) before deploying",
         ),
         S::UpdateFailed | S::ImportRollbackFailed => stuck(
             "the last operation failed without rolling back; inspect the stack events and roll back with `aws cloudformation rollback-stack`",
@@ -93,5 +94,17 @@ mod tests {
             Plan::Stuck { .. }
         ));
         assert!(matches!(plan(Some("SOMETHING_NEW")), Plan::Stuck { .. }));
+    }
+
+    #[test]
+    fn stuck_fixes_name_the_running_program() {
+        for s in ["UPDATE_ROLLBACK_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED"] {
+            let Plan::Stuck { fix, .. } = plan(Some(s)) else {
+                panic!("{s} is stuck");
+            };
+            let run = format!("`{} destroy`", crate::app::program_name());
+            assert!(fix.contains(&run), "{s}: {fix}");
+            assert!(!fix.contains("{program}"), "{s}: {fix}");
+        }
     }
 }

@@ -170,9 +170,13 @@ pub async fn deployed_template_body(
 /// One deployed resource, for destroy's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployedResource {
+    /// The resource's logical id, to find its policy in the deployed template.
     pub logical_id: String,
+    /// The name AWS knows it by; `None` when it was never created.
     pub physical_id: Option<String>,
+    /// Its CloudFormation type.
     pub type_name: String,
+    /// Its resource status; `DELETE_COMPLETE` ones are left out of destroy's table.
     pub status: String,
 }
 

@@ -68,7 +68,8 @@ pub async fn resolve_staging_bucket(
         .map(|q| format!(" --qualifier {q}"))
         .unwrap_or_default();
     let fix = format!(
-        "run `snowcdk bootstrap{flag}` for this account and region, or set `staging_bucket` in the stage's config"
+        "run `{} bootstrap{flag}` for this account and region, or set `staging_bucket` in the stage's config",
+        crate::app::program_name()
     );
     let info = describe_stack(clients, &stack)
         .await

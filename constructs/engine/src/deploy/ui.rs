@@ -28,7 +28,9 @@ pub struct Console {
 /// The answer to a prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
+    /// The person agreed.
     Yes,
+    /// The person declined (or typed something else).
     No,
     /// No terminal to ask on.
     NotInteractive,
@@ -186,6 +188,7 @@ pub struct Interrupt(watch::Receiver<Option<&'static str>>);
 pub struct InterruptHandle(Arc<watch::Sender<Option<&'static str>>>);
 
 impl InterruptHandle {
+    /// Acts as if Ctrl-C had been pressed: the engine sees it at its next check.
     pub fn trigger(&self) {
         self.0.send_replace(Some("Ctrl-C"));
     }

@@ -26,8 +26,12 @@ pub enum Base {
     Dir(PathBuf),
     /// `dir` (relative to `repo`, the directory git runs in) at revision `rev`.
     Git {
+        /// The directory git runs in (the config's directory, or the current one with
+        /// `--templates-dir`).
         repo: PathBuf,
+        /// The revision as given (`origin/main`, `HEAD`, a commit).
         rev: String,
+        /// The templates directory inside the repository, relative to `repo`.
         dir: String,
     },
 }
@@ -35,7 +39,10 @@ pub enum Base {
 /// The base and, when it is the files on disk for lack of a git repository, a sentence saying so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
+    /// What to compare with.
     pub base: Base,
+    /// Set when the default base (`HEAD`) was not available and the files on disk are used
+    /// instead: the sentence is shown so the reader knows what the diff is against.
     pub fallback: Option<String>,
 }
 
@@ -44,7 +51,10 @@ pub struct Resolved {
 pub struct BaseTemplates {
     /// E.g. `templates_out/ at origin/main (3f2a1bc)`.
     pub description: String,
+    /// Each readable base template, as JSON (YAML is converted), by stack name.
     pub stacks: BTreeMap<String, Json>,
+    /// Sentences for the reader about the base as a whole (e.g. the directory does not exist
+    /// there, so every stack is new).
     pub notes: Vec<String>,
     /// Stacks whose base template exists but cannot be read, with the reason (file, line,
     /// column). They are not compared, and the diff fails.
@@ -54,36 +64,75 @@ pub struct BaseTemplates {
 /// Why there is no base to compare with.
 #[derive(Debug, thiserror::Error)]
 pub enum BaseError {
+    /// `--base` is neither a directory nor a revision git knows (often a branch not fetched).
     #[error(
         "--base {base}: neither a directory nor a git revision (for a pull request base, fetch it first: git fetch origin {short})"
     )]
-    UnknownBase { base: String, short: String },
+    UnknownBase {
+        /// `--base` as given.
+        base: String,
+        /// The branch name without `origin/`, for the `git fetch` hint.
+        short: String,
+    },
+    /// `--base` is not a directory and there is no git repository to read a revision from.
     #[error(
         "--base {base}: not a directory, and {repo} is not inside a git repository to read a revision from"
     )]
-    NotInRepository { base: String, repo: String },
+    NotInRepository {
+        /// `--base` as given.
+        base: String,
+        /// The directory git would have run in.
+        repo: String,
+    },
+    /// The directory is inside a git repository but git cannot be run: comparing with the
+    /// files on disk instead would silently diff against the wrong base.
     #[error(
         "cannot run git ({reason}), but {repo} is inside a git repository ({git_dir}): the base templates at the git revision cannot be read. Install git (or put it on PATH), or compare with a directory: --base DIR"
     )]
     GitMissing {
+        /// The directory git would run in.
         repo: String,
+        /// The `.git` (or `$GIT_DIR`) that shows it is in a repository.
         git_dir: String,
+        /// Why git could not be started.
         reason: String,
     },
+    /// git runs but refuses the repository (e.g. "dubious ownership" in a container).
     #[error(
         "git cannot read the repository at {repo}, so the base templates cannot be read: {stderr}\nFix git (for \"dubious ownership\": git config --global --add safe.directory {repo}), or compare with a directory: --base DIR"
     )]
-    GitFailed { repo: String, stderr: String },
-    #[error("{rev} is not a git revision in {repo}")]
-    NotARevision { rev: String, repo: String },
-    #[error("cannot list {dir}/ at {rev} with git: {stderr}")]
-    ListFailed {
-        dir: String,
-        rev: String,
+    GitFailed {
+        /// The directory git ran in.
+        repo: String,
+        /// git's own message.
         stderr: String,
     },
+    /// The revision does not resolve to a commit.
+    #[error("{rev} is not a git revision in {repo}")]
+    NotARevision {
+        /// The revision as given.
+        rev: String,
+        /// The directory git ran in.
+        repo: String,
+    },
+    /// git could not list the templates directory at the revision.
+    #[error("cannot list {dir}/ at {rev} with git: {stderr}")]
+    ListFailed {
+        /// The templates directory inside the repository.
+        dir: String,
+        /// The revision.
+        rev: String,
+        /// git's own message.
+        stderr: String,
+    },
+    /// The base directory exists but cannot be listed.
     #[error("cannot read the directory {dir}: {source}")]
-    ReadDir { dir: String, source: std::io::Error },
+    ReadDir {
+        /// The directory.
+        dir: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
 }
 
 const SUFFIXES: &[&str] = &[".template.json", ".template.yaml", ".template.yml"];

@@ -72,8 +72,9 @@ fn union_keys<'a>(
 /// Compares one stack. `old` is `None` for a new stack, `new` is `None` for a stack that is no
 /// longer synthesized.
 ///
-/// `Fn::ForEach` loops over literal lists are expanded first ([`foreach`]), and values are
-/// compared as CloudFormation reads them ([`super::equivalence`]).
+/// `Fn::ForEach` loops over literal lists are expanded first, and values are compared as
+/// CloudFormation reads them (`true` and `"true"` are the same, as are the two `Fn::GetAtt`
+/// forms).
 pub fn diff_stack(stack: &str, old: Option<&Json>, new: Option<&Json>, cx: &Context) -> StackDiff {
     let old = old.map(foreach::expand_template);
     let new = new.map(foreach::expand_template);

@@ -1,38 +1,44 @@
 //! Template diff and its text / markdown / json renderings (`snowcdk diff`).
 //!
 //! - [`base`]: the base templates (a directory, or `templates_out/` at a git revision).
-//! - [`compute`]: resources (added / removed / modified, replacement predicted offline from the
+//! - [`diff_stack`]: resources (added / removed / modified, replacement predicted offline from the
 //!   schema's create-only properties and propagated through references), parameters,
 //!   conditions, mappings, outputs, and who-can-reach-what (security group rules, IAM grants).
-//! - [`equivalence`]: when two values are the same to CloudFormation (`true`/`"true"`, the two
+//! - `equivalence`: when two values are the same to CloudFormation (`true`/`"true"`, the two
 //!   `Fn::GetAtt` forms, `DependsOn` as a set), and what an `Fn::If` can resolve to.
-//! - [`foreach`]: `Fn::ForEach` loops over literal lists, expanded before comparing.
+//! - `foreach`: `Fn::ForEach` loops over literal lists, expanded before comparing.
 //! - what holds data and what deletion policies do: [`crate::risk`], shared with deploy/destroy.
-//! - [`model`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
+//! - [`DiffReport`]: the result; [`render_text`], [`render_markdown`] (PR comment), [`render_json`].
 
 pub mod base;
-pub mod compute;
+mod compute;
 pub mod deployed;
-pub mod equivalence;
-pub mod foreach;
-pub mod model;
+mod equivalence;
+pub(crate) mod foreach;
+mod model;
 pub mod render_json;
 pub mod render_markdown;
 pub mod render_text;
-pub mod replacement;
+mod replacement;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
 pub use compute::{Context, diff_stack};
-pub use model::{DiffReport, StackDiff};
+pub use model::{
+    ChangeKind, Counts, Destruction, DiffReport, PropertyChange, Replacement, ResourceChange,
+    SectionChange, SecurityChanges, StackDiff, StackStatus, Unreadable,
+};
 
 /// A current template to compare: the stack name, its JSON, and its construct paths.
 #[derive(Debug, Clone)]
 pub struct Current {
+    /// The stack name, matched against the base's file names.
     pub stack: String,
+    /// The template as synth renders it.
     pub template: Json,
+    /// Construct path by logical id, so a change names the code that made it.
     pub paths: BTreeMap<String, String>,
 }
 

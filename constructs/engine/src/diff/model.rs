@@ -15,13 +15,16 @@ pub struct DiffReport {
     /// fails when there is any: a stack left out must never read as "no changes".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    /// One entry per compared stack, in stage order.
     pub stacks: Vec<StackDiff>,
 }
 
 /// A stack whose base template cannot be read, and why (file, line, column).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unreadable {
+    /// The stack's name.
     pub stack: String,
+    /// Why its base template cannot be read (file, line, column).
     pub error: String,
 }
 
@@ -53,39 +56,54 @@ pub enum StackStatus {
     /// In the base but no longer synthesized. snowcdk never deletes a deployed stack by itself
     /// (`snowcdk destroy` does), so nothing is destroyed by this diff.
     NoLongerSynthesized,
+    /// In both, with at least one difference.
     Changed,
+    /// In both and the same to CloudFormation (formatting and equivalent forms aside).
     Unchanged,
 }
 
 /// One stack's changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StackDiff {
+    /// The stack's name.
     pub stack: String,
+    /// New, changed, unchanged or no longer synthesized.
     pub status: StackStatus,
     /// Resource changes, destructive first, then removals, replacements, updates, additions.
     pub resources: Vec<ResourceChange>,
+    /// `Parameters` entries added, removed or changed.
     pub parameters: Vec<SectionChange>,
+    /// `Conditions` entries added, removed or changed.
     pub conditions: Vec<SectionChange>,
+    /// `Mappings` entries added, removed or changed.
     pub mappings: Vec<SectionChange>,
+    /// `Outputs` entries added, removed or changed: what other stacks and scripts read.
     pub outputs: Vec<SectionChange>,
     /// `Description`, `Metadata`, `Transform` and other top-level keys.
     pub other: Vec<SectionChange>,
+    /// Security group rules and IAM grants added or removed, for the reviewer's eye.
     pub security: SecurityChanges,
 }
 
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Resources added.
     pub add: usize,
+    /// Resources updated in place.
     pub update: usize,
+    /// Resources that are or may be replaced (or whose replacement is unknown).
     pub replace: usize,
+    /// Resources removed.
     pub remove: usize,
+    /// Changes that remove or replace a resource holding data.
     pub destructive: usize,
     /// Destructive changes not allowed by `--allow-destroy`.
     pub blocking: usize,
 }
 
 impl StackDiff {
+    /// The summary counts over the stack's resource changes.
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for r in &self.resources {
@@ -119,8 +137,11 @@ impl StackDiff {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// In the base only.
     Removed,
+    /// In both, with different values.
     Modified,
+    /// In the current template only.
     Added,
 }
 
@@ -157,6 +178,7 @@ impl Replacement {
         }
     }
 
+    /// How the prediction reads in a table: `update in place`, `may be replaced`, ...
     pub fn label(self) -> &'static str {
         match self {
             Replacement::Never => "update in place",
@@ -170,24 +192,29 @@ impl Replacement {
 /// Why a change destroys data, and whether `--allow-destroy` accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Destruction {
+    /// What is lost and why (the type holds data, or its policy says so).
     pub reason: String,
+    /// `--allow-destroy` names its type: reported, but not failing `--fail-on-destructive`.
     pub allowed: bool,
 }
 
 /// One resource's change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceChange {
+    /// The resource's logical id.
     pub logical_id: String,
     /// The type now (the old type for a removal).
     pub type_name: String,
     /// The construct path, when the resource is in the current synth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Added, removed or modified.
     pub kind: ChangeKind,
     /// For modifications: the strongest prediction over all changed properties.
     pub replacement: Replacement,
     /// What changed, in template order. Empty for additions and removals.
     pub changes: Vec<PropertyChange>,
+    /// Set when the change removes or replaces a resource that holds data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destructive: Option<Destruction>,
     /// A removal whose `DeletionPolicy` (Retain, RetainExceptOnCreate) keeps the resource in
@@ -231,11 +258,15 @@ impl ResourceChange {
 /// `Properties.Tags[Key=Stage].Value` or `DeletionPolicy`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropertyChange {
+    /// Where in the resource, in the form above.
     pub path: String,
+    /// The base value; `None` when the property is added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<Json>,
+    /// The current value; `None` when the property is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<Json>,
+    /// Whether changing this property replaces the resource.
     pub replacement: Replacement,
     /// Why, when it is not just "the value changed" (e.g. it refers to a replaced resource).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,10 +276,14 @@ pub struct PropertyChange {
 /// A parameter, output, condition, mapping or top-level key that changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SectionChange {
+    /// The entry's name (parameter, output, ... or the top-level key).
     pub name: String,
+    /// Added, removed or modified.
     pub kind: ChangeKind,
+    /// The base value; `None` when added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<Json>,
+    /// The current value; `None` when removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<Json>,
 }
@@ -258,13 +293,16 @@ pub struct SectionChange {
 pub struct SecurityChanges {
     /// `ingress to DbSg: tcp 5432 from sg ApiSg`, sorted.
     pub sg_added: Vec<String>,
+    /// Security group rules removed, in the same form.
     pub sg_removed: Vec<String>,
     /// `role ApiRole: Allow secretsmanager:GetSecretValue on ${DbSecret}`, sorted.
     pub iam_added: Vec<String>,
+    /// IAM grants removed, in the same form.
     pub iam_removed: Vec<String>,
 }
 
 impl SecurityChanges {
+    /// Whether no rule or grant changed.
     pub fn is_empty(&self) -> bool {
         self.sg_added.is_empty()
             && self.sg_removed.is_empty()
@@ -272,6 +310,7 @@ impl SecurityChanges {
             && self.iam_removed.is_empty()
     }
 
+    /// How many rules and grants changed, for the summary.
     pub fn len(&self) -> usize {
         self.sg_added.len() + self.sg_removed.len() + self.iam_added.len() + self.iam_removed.len()
     }

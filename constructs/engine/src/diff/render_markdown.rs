@@ -277,7 +277,8 @@ fn stack(out: &mut String, s: &StackDiff, details: bool) {
 
 fn render_with(report: &DiffReport, details: bool) -> String {
     let mut out = format!(
-        "{MARKER}\n### snowcdk diff\n\nCompared with {}.\n",
+        "{MARKER}\n### {} diff\n\nCompared with {}.\n",
+        crate::app::program_name(),
         code(&report.base)
     );
     for n in &report.notes {
@@ -359,7 +360,11 @@ fn render_with(report: &DiffReport, details: bool) -> String {
         stack(&mut out, s, details);
     }
     if !details {
-        out.push_str("\n_Details left out: the comment would exceed GitHub's size limit. Run `snowcdk diff` locally for all of them._\n");
+        let _ = writeln!(
+            out,
+            "\n_Details left out: the comment would exceed GitHub's size limit. Run `{} diff` locally for all of them._",
+            crate::app::program_name()
+        );
     }
     out
 }
@@ -379,7 +384,8 @@ pub fn render(report: &DiffReport) -> String {
         cut -= 1;
     }
     format!(
-        "{}\n\n_Cut at {MAX_COMMENT} characters. Run `snowcdk diff` locally for the rest._\n",
-        &short[..cut]
+        "{}\n\n_Cut at {MAX_COMMENT} characters. Run `{} diff` locally for the rest._\n",
+        &short[..cut],
+        crate::app::program_name()
     )
 }

@@ -37,7 +37,10 @@ pub fn summary(s: &StackDiff) -> String {
     match s.status {
         StackStatus::Unchanged => return "no changes".into(),
         StackStatus::NoLongerSynthesized => {
-            return "no longer synthesized (the deployed stack is not deleted by this change; `snowcdk destroy` deletes it)".into();
+            return format!(
+                "no longer synthesized (the deployed stack is not deleted by this change; `{} destroy` deletes it)",
+                crate::app::program_name()
+            );
         }
         _ => {}
     }

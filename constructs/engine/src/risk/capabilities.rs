@@ -11,8 +11,12 @@ use serde::Serialize;
 /// A capability acknowledgement passed to `CreateChangeSet`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Capability {
+    /// `CAPABILITY_IAM`: the template creates or changes IAM resources.
     Iam,
+    /// `CAPABILITY_NAMED_IAM`: an IAM resource has a fixed name, so it can clash with one that
+    /// exists and cannot be replaced without a new name.
     NamedIam,
+    /// `CAPABILITY_AUTO_EXPAND`: the template has a `Transform` (macros run at deploy time).
     AutoExpand,
 }
 

@@ -1,21 +1,22 @@
 //! What a change risks, decided in one place for `diff`, `deploy` and `destroy`: which types
-//! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), which
-//! property fixes a resource's physical name ([`names`]), which types can widen access
-//! ([`security`]), which capabilities a template needs ([`capabilities`]), what a change
-//! set's replacement verdict means ([`replacement`]) and which in-place updates lose data
-//! anyway ([`in_place`]).
+//! hold data ([`stateful()`], [`STATEFUL_TYPES`]), what deletion and update-replace policies do
+//! ([`Policy`], [`removal`]), which property fixes a resource's physical name
+//! ([`name_property`]), which types can widen access ([`is_security_sensitive`]), which
+//! capabilities a template needs ([`Capability`]), what a change set's replacement verdict
+//! means ([`Replacement`]) and which in-place updates lose data anyway
+//! ([`data_losing_update`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
 //! neither). Everything that decides "this loses data" reads from here.
 
-pub mod capabilities;
-pub mod in_place;
-pub mod names;
-pub mod policy;
-pub mod replacement;
-pub mod security;
-pub mod stateful;
+pub(crate) mod capabilities;
+mod in_place;
+mod names;
+pub(crate) mod policy;
+mod replacement;
+mod security;
+mod stateful;
 
 pub use capabilities::Capability;
 pub use in_place::{DATA_LOSING_UPDATES, DataLosingUpdate, data_losing_update};

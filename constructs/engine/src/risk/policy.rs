@@ -22,9 +22,13 @@ use super::stateful::stateful;
 /// A `DeletionPolicy` or `UpdateReplacePolicy` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Policy {
+    /// The resource, and what it holds, is deleted (CloudFormation's default for most types).
     Delete,
+    /// The resource is kept in AWS and no longer managed by the stack.
     Retain,
+    /// Kept like `Retain`, except when the stack's create itself fails and rolls back.
     RetainExceptOnCreate,
+    /// A final snapshot is taken before deletion (types that support it; `Delete` elsewhere).
     Snapshot,
 }
 
@@ -40,6 +44,7 @@ impl Policy {
         }
     }
 
+    /// The value as written in a template, for messages.
     pub fn as_str(self) -> &'static str {
         match self {
             Policy::Delete => "Delete",
@@ -119,6 +124,7 @@ pub fn update_replace_policy(body: &Json) -> Policy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fate {
+    /// Deleted with its data.
     Deleted,
     /// Deleted after a final snapshot (`DeletionPolicy: Snapshot` on a type that supports it).
     Snapshot,
@@ -138,6 +144,7 @@ pub fn fate(type_name: &str, policy: Policy) -> Fate {
 /// A resource leaving the stack, judged: its fate, whether data is lost, and the words for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Removal {
+    /// Deleted, snapshotted or retained.
     pub fate: Fate,
     /// Destructive: the resource holds data (its type, or a policy that says so) and is not
     /// kept. A snapshot counts: the live resource and whatever changed since the snapshot go.
@@ -148,7 +155,7 @@ pub struct Removal {
     pub description: String,
 }
 
-/// Judges a resource of `type_name` leaving the stack under `policy` (see [`deletion_policy`]).
+/// Judges a resource of `type_name` leaving the stack under `policy` (see `deletion_policy`).
 pub fn removal(type_name: &str, policy: Policy) -> Removal {
     let f = fate(type_name, policy);
     let holds = stateful(type_name);

@@ -8,8 +8,11 @@ use serde::Serialize;
 /// A change set's replacement verdict for one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Replacement {
+    /// A new physical resource replaces the old one.
     True,
+    /// Replaced or not depending on a value CloudFormation resolves only while executing.
     Conditional,
+    /// Updated in place.
     False,
 }
 

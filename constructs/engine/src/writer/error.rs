@@ -11,25 +11,43 @@ pub enum WriteError {
     #[error(
         "{out}: refusing to write synth output here: {why}; choose a dedicated directory such as `--out templates_out`"
     )]
-    RefusedOutput { out: PathBuf, why: String },
+    RefusedOutput {
+        /// The output directory asked for.
+        out: PathBuf,
+        /// What it is or holds (the config's directory, a code directory, `/`, ...).
+        why: String,
+    },
     /// The output directory holds a file with a name synth would write that synth did not write.
     #[error(
-        "{path}: refusing to overwrite a file that snowcdk synth did not write ({why}); move it away or choose another `--out`"
+        "{path}: refusing to overwrite a file that {program} synth did not write ({why}); move it away or choose another `--out`",
+        program = crate::app::program_name()
     )]
-    NotOurs { path: PathBuf, why: String },
+    NotOurs {
+        /// The file synth would overwrite.
+        path: PathBuf,
+        /// Why it is not taken for synth's (no manifest lists it, it is not a regular file).
+        why: String,
+    },
     /// A file system call failed.
+    ///
     /// (The OS error is part of the message, not a `source`, so a report does not print it twice.)
     #[error("{path}: cannot {action}: {err}")]
     Io {
+        /// The file or directory the call was about.
         path: PathBuf,
+        /// What was being done, as a verb phrase for the message ("write", "rename").
         action: &'static str,
+        /// The OS error.
         err: io::Error,
     },
     /// Ctrl-C (or SIGTERM/SIGHUP) arrived before the new files were put in place.
     #[error(
         "{out}: interrupted before the new output was put in place; the previous files are unchanged"
     )]
-    Interrupted { out: PathBuf },
+    Interrupted {
+        /// The output directory, which still holds the previous output.
+        out: PathBuf,
+    },
 }
 
 impl WriteError {

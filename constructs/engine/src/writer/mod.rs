@@ -3,18 +3,18 @@
 //!
 //! Synth owns exactly the files a snowcdk manifest lists and never moves, replaces or removes
 //! the directory itself or anything else in it:
-//! - [`guard`] refuses output directories that hold the project (`/`, `.`, `..`, the config's
+//! - the guard ([`check_output_dir`]) refuses output directories that hold the project (`/`, `.`, `..`, the config's
 //!   directory, a Lambda `code_path`) before anything is touched;
-//! - [`plan`] decides the files from the stacks and the manifest already there (`--stage`
+//! - the [`Plan`] decides the files from the stacks and the manifest already there (`--stage`
 //!   replaces only its own entries);
-//! - [`commit`] writes them under a lock, each file atomically, assets before the templates and
+//! - the commit writes them under a lock, each file atomically, assets before the templates and
 //!   the manifest that name them, so a killed synth leaves the old set, the new set, or a mix
 //!   that `--check` reports.
 
-pub mod commit;
-pub mod error;
-pub mod guard;
-pub mod plan;
+mod commit;
+mod error;
+mod guard;
+mod plan;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -64,10 +64,12 @@ pub fn write(
 /// What `--check` found: files that differ, with the resources that differ inside templates.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Staleness {
+    /// One line per difference, ready to print under "is stale".
     pub lines: Vec<String>,
 }
 
 impl Staleness {
+    /// Whether the directory holds exactly what synth would write.
     pub fn is_current(&self) -> bool {
         self.lines.is_empty()
     }
@@ -85,7 +87,8 @@ pub fn check(
     let _lock = if out.is_dir() {
         let waiting = || {
             eprintln!(
-                "waiting for a snowcdk synth writing {} to finish...",
+                "waiting for a {} synth writing {} to finish...",
+                crate::app::program_name(),
                 out.display()
             )
         };

@@ -28,7 +28,9 @@ const GENERATOR: &str = "snowcdk";
 /// One file the writer produces, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutFile {
+    /// The file name inside the output directory (`<stack>.template.json`, `manifest.json`).
     pub name: String,
+    /// The exact bytes to write.
     pub contents: Vec<u8>,
 }
 
