@@ -15,6 +15,7 @@
 //!
 //! - `string` / `integer` / `number` / `boolean`: `Prop<String>` / `Prop<i64>` / `Prop<f64>` /
 //!   `Prop<bool>`;
+//! - `string` with an `enum` list: `Prop<E>`, E a generated enum (see below);
 //! - `array` of X: `Prop<Vec<X'>>`, X' being X's type;
 //! - object with `properties` (inline or through `$ref`): `Prop<NestedStruct>`;
 //! - map (`patternProperties` / `additionalProperties` with a schema): `Prop<BTreeMap<String, X'>>`;
@@ -26,6 +27,36 @@
 //! map values and nested structs. Patterns are translated to the `regex` crate's syntax
 //! ([`translate_pattern`]); those it still cannot compile (look-around) are not checked and are
 //! listed by `cargo run -p snowcdk-codegen`.
+//!
+//! # Schema enums
+//!
+//! A string property whose schema gives an `enum` list (not a `const`, not
+//! `enumCaseInsensitive`: those stay `Prop<String>` with a literal check) becomes a Rust enum
+//! at module level with one variant per listed value, in schema order, plus `Unknown(String)`
+//! for a value the vendored schema does not list yet (AWS adds values before the schemas catch
+//! up). Names:
+//!
+//! - the enum is `<Owner><Property>`, the owner being the resource or nested struct that holds
+//!   the property (`Instance` + `Affinity` -> `ec2::InstanceAffinity`, `InstanceEbs` +
+//!   `VolumeType` -> `ec2::InstanceEbsVolumeType`); the property is not prefixed when it already
+//!   starts with the owner's name (`LogGroup` + `LogGroupClass` -> `logs::LogGroupClass`); a list
+//!   property's item enum takes the singular (`Architectures` -> `lambda::FunctionArchitecture`);
+//!   an enum that is itself a `$ref`'d definition is `<Resource><Definition>`, one type wherever
+//!   it is used. A name already taken gets `Value` appended, then a number; enums are named
+//!   after all structs, so adding an enum never renames a struct.
+//! - variants follow [`names::variant`] (`gp2` -> `Gp2`, `python3.12` -> `Python3_12`, `*` ->
+//!   `Wildcard`); two values with the same variant name (S3's `GLACIER` / `Glacier`) are
+//!   numbered in schema order (`Glacier`, `Glacier2`).
+//!
+//! Each enum's conversions come from one `schema_enum!` invocation (the macro is generated into
+//! `lib.rs`): `VALUES`, `as_str`, `Display`, `FromStr` / `From<&str>` / `From<String>` (known
+//! strings to their variant, anything else to `Unknown`, exact match), equality and hashing by
+//! wire string, `ToValue` (the exact string, so templates are unchanged) and `From<E> for
+//! Prop<E>`. The core crate's `SchemaEnum` blanket impls give `From<&str>` / `From<String>` for
+//! `Prop<E>`, so setters take a variant, a string, or an intrinsic (`Value`), as before. An
+//! `Unknown` literal is reported at synth exactly like an unlisted string was; to use a value
+//! newer than the vendored schema before re-vendoring, pass it as an expression
+//! (`Value::str(..)`), which is not checked.
 //!
 //! # Nested types
 //!
@@ -1693,6 +1724,11 @@ fn render_mod<'a>(modules: impl Iterator<Item = &'a String>, specs: &[(String, S
 //! [`ec2::SecurityGroupIngressProperty`]). A `Handle<T>` derefs to the generated `<T>Attrs`,
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
+//! A string property with a schema `enum` list is an enum named `<Owner><Property>` (e.g.
+//! [`ec2::InstanceEbsVolumeType`], [`lambda::FunctionRuntime`]): one variant per listed value
+//! plus `Unknown(String)`, written as the exact schema string; setters also take a string
+//! (parsed, unlisted ones to `Unknown`) or an intrinsic.
+//!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
 //! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
 //! schema's descriptions where it has them, else by the property's CloudFormation name.
@@ -1819,6 +1855,77 @@ mod tests {
         assert_eq!(tagging(&map), r#"Tagging::Map("Labels")"#);
         assert_eq!(tagging(&none), "Tagging::None");
         assert_eq!(tagging(&json!({"properties": {}})), "Tagging::None");
+    }
+
+    #[test]
+    fn string_enums_become_named_rust_enums() {
+        let schema = json!({
+            "typeName": "AWS::Test::Thing",
+            "definitions": {
+                "Mode": {"type": "string", "enum": ["on", "off"]},
+                "Rule": {"type": "object", "properties": {
+                    "Status": {"type": "string", "enum": ["Enabled", "Disabled"]},
+                    "Mode": {"$ref": "#/definitions/Mode"}
+                }}
+            },
+            "properties": {
+                "ThingKind": {"type": "string", "enum": ["a.b", "3x", "A.B"]},
+                "Rule": {"$ref": "#/definitions/Rule"},
+                "Mode": {"$ref": "#/definitions/Mode"},
+                "Methods": {"type": "array", "items": {"type": "string", "enum": ["GET", "*"]}},
+                "Single": {"type": "string", "const": "only"},
+                "Loose": {"type": "string", "enum": ["x"], "enumCaseInsensitive": true},
+                "RuleStatus": {"type": "string", "enum": ["y"]}
+            }
+        });
+        let resources = vec![("AWS::Test::Thing".to_owned(), schema.clone())];
+        let mut g = ModGen::new(&resources);
+        g.resource("AWS::Test::Thing", &schema).unwrap();
+        g.name_enums();
+        let got: Vec<(&str, Vec<(&str, &str)>)> = g
+            .enums
+            .iter()
+            .map(|e| {
+                let vs = e.variants.iter().map(|(v, w)| (v.as_str(), w.as_str()));
+                (e.name.as_str(), vs.collect())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Starts with the owner's name: not prefixed again; case-only twins numbered.
+                (
+                    "ThingKind",
+                    vec![("AB", "a.b"), ("V3x", "3x"), ("AB2", "A.B")]
+                ),
+                (
+                    "ThingRuleStatus",
+                    vec![("Enabled", "Enabled"), ("Disabled", "Disabled")]
+                ),
+                // A `$ref`'d definition is one enum wherever it is used.
+                ("ThingMode", vec![("On", "on"), ("Off", "off")]),
+                // A list's item enum has the singular name.
+                ("ThingMethod", vec![("Get", "GET"), ("Wildcard", "*")]),
+                // Taken by the nested enum above: `Value` appended.
+                ("ThingRuleStatusValue", vec![("Y", "y")]),
+            ]
+        );
+        let fields = &g.structs[0].fields;
+        let ty = |cfn: &str| {
+            let f = fields.iter().find(|f| f.cfn == cfn).unwrap();
+            f.shape.rust(&g)
+        };
+        assert_eq!(ty("Mode"), "Prop<ThingMode>");
+        assert_eq!(ty("Methods"), "Prop<Vec<Prop<ThingMethod>>>");
+        // `const` and case-insensitive enums stay strings (checked as before).
+        assert_eq!(ty("Single"), "Prop<String>");
+        assert_eq!(ty("Loose"), "Prop<String>");
+        let src = g.render();
+        assert!(
+            src.contains("schema_enum!(ThingMode {\n    On = r\"on\",\n    Off = r\"off\",\n});"),
+            "{src}"
+        );
+        assert!(src.contains("c.known(v);"), "{src}");
     }
 
     #[test]

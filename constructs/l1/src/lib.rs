@@ -10,6 +10,11 @@
 //! [`ec2::SecurityGroupIngressProperty`]). A `Handle<T>` derefs to the generated `<T>Attrs`,
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
+//! A string property with a schema `enum` list is an enum named `<Owner><Property>` (e.g.
+//! [`ec2::InstanceEbsVolumeType`], [`lambda::FunctionRuntime`]): one variant per listed value
+//! plus `Unknown(String)`, written as the exact schema string; setters also take a string
+//! (parsed, unlisted ones to `Unknown`) or an intrinsic.
+//!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
 //! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
 //! schema's descriptions where it has them, else by the property's CloudFormation name.
