@@ -53,6 +53,10 @@ fn unknown_values_fall_back_and_are_written_verbatim() {
     assert!(!v.is_known());
     assert_eq!(v.as_str(), "gp9-preview");
     assert_eq!(v.to_value(), Value::str("gp9-preview"));
+    assert_eq!(
+        ec2::InstanceEbsVolumeType::from("gp9-preview".to_owned()),
+        ec2::InstanceEbsVolumeType::Unknown("gp9-preview".into())
+    );
     // Matching is exact: another case is another value.
     assert!(matches!(
         ec2::InstanceEbsVolumeType::from("GP3"),

@@ -56,9 +56,9 @@ macro_rules! schema_enum {
 
         impl From<String> for $name {
             fn from(s: String) -> Self {
-                match s.as_str() {
-                    $($wire => Self::$variant,)*
-                    _ => Self::Unknown(s),
+                match Self::from(s.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(s),
+                    known => known,
                 }
             }
         }
