@@ -71,7 +71,7 @@ fn generated_app(n: usize) -> App {
                     c.add(
                         "Param",
                         ssm::Parameter::new(
-                            "String",
+                            ssm::ParameterType::String,
                             Value::sub(format!("${{AWS::Region}}-{i}-${{Vpc.CidrBlock}}")),
                         ),
                     );

@@ -15,6 +15,7 @@
 //!
 //! - `string` / `integer` / `number` / `boolean`: `Prop<String>` / `Prop<i64>` / `Prop<f64>` /
 //!   `Prop<bool>`;
+//! - `string` with an `enum` list: `Prop<E>`, E a generated enum (see below);
 //! - `array` of X: `Prop<Vec<X'>>`, X' being X's type;
 //! - object with `properties` (inline or through `$ref`): `Prop<NestedStruct>`;
 //! - map (`patternProperties` / `additionalProperties` with a schema): `Prop<BTreeMap<String, X'>>`;
@@ -26,6 +27,36 @@
 //! map values and nested structs. Patterns are translated to the `regex` crate's syntax
 //! ([`translate_pattern`]); those it still cannot compile (look-around) are not checked and are
 //! listed by `cargo run -p snowcdk-codegen`.
+//!
+//! # Schema enums
+//!
+//! A string property whose schema gives an `enum` list (not a `const`, not
+//! `enumCaseInsensitive`: those stay `Prop<String>` with a literal check) becomes a Rust enum
+//! at module level with one variant per listed value, in schema order, plus `Unknown(String)`
+//! for a value the vendored schema does not list yet (AWS adds values before the schemas catch
+//! up). Names:
+//!
+//! - the enum is `<Owner><Property>`, the owner being the resource or nested struct that holds
+//!   the property (`Instance` + `Affinity` -> `ec2::InstanceAffinity`, `InstanceEbs` +
+//!   `VolumeType` -> `ec2::InstanceEbsVolumeType`); the property is not prefixed when it already
+//!   starts with the owner's name (`LogGroup` + `LogGroupClass` -> `logs::LogGroupClass`); a list
+//!   property's item enum takes the singular (`Architectures` -> `lambda::FunctionArchitecture`);
+//!   an enum that is itself a `$ref`'d definition is `<Resource><Definition>`, one type wherever
+//!   it is used. A name already taken gets `Value` appended, then a number; enums are named
+//!   after all structs, so adding an enum never renames a struct.
+//! - variants follow [`names::variant`] (`gp2` -> `Gp2`, `python3.12` -> `Python3_12`, `*` ->
+//!   `Wildcard`); two values with the same variant name (S3's `GLACIER` / `Glacier`) are
+//!   numbered in schema order (`Glacier`, `Glacier2`).
+//!
+//! Each enum's conversions come from one `schema_enum!` invocation (the macro is generated into
+//! `lib.rs`): `VALUES`, `as_str`, `Display`, `FromStr` / `From<&str>` / `From<String>` (known
+//! strings to their variant, anything else to `Unknown`, exact match), equality and hashing by
+//! wire string, `ToValue` (the exact string, so templates are unchanged) and `From<E> for
+//! Prop<E>`. The core crate's `SchemaEnum` blanket impls give `From<&str>` / `From<String>` for
+//! `Prop<E>`, so setters take a variant, a string, or an intrinsic (`Value`), as before. An
+//! `Unknown` literal is reported at synth exactly like an unlisted string was; to use a value
+//! newer than the vendored schema before re-vendoring, pass it as an expression
+//! (`Value::str(..)`), which is not checked.
 //!
 //! # Nested types
 //!
@@ -182,6 +213,7 @@ pub fn generate_with_notes(schema_dir: &Path) -> Result<(BTreeMap<PathBuf, Strin
         for (type_name, schema) in resources.iter() {
             g.resource(type_name, schema)?;
         }
+        g.name_enums();
         for r in &g.resources {
             specs.push((r.type_name.clone(), format!("{module}::{}", r.spec_static)));
         }
@@ -269,6 +301,8 @@ enum Kind {
     Num,
     Bool,
     Json,
+    /// A string with an `enum` list: index into `ModGen::enums`.
+    Enum(usize),
     List(Box<Shape>),
     Map(Box<Shape>),
     Struct(usize),
@@ -298,6 +332,7 @@ impl Shape {
             Kind::List(i) => format!("Prop<Vec<{}>>", i.rust(g)),
             Kind::Map(i) => format!("Prop<BTreeMap<String, {}>>", i.rust(g)),
             Kind::Struct(s) => format!("Prop<{}>", g.structs[*s].name),
+            Kind::Enum(e) => format!("Prop<{}>", g.enums[*e].name),
         }
     }
 
@@ -327,6 +362,22 @@ struct StructDef {
     fields: Vec<Field>,
 }
 
+/// A schema string `enum`, generated as a Rust enum with an `Unknown(String)` fallback.
+#[derive(Debug)]
+struct EnumDef {
+    /// The name wanted (`<Owner><Property>`); `name` is it made unique in the module.
+    base: String,
+    name: String,
+    /// The struct (resource or nested) that first uses it, and the property's CloudFormation
+    /// name, for the doc comment.
+    owner: String,
+    property: String,
+    type_name: String,
+    doc: String,
+    /// `(variant, wire value)` in schema order.
+    variants: Vec<(String, String)>,
+}
+
 #[derive(Debug)]
 struct ResourceDef {
     type_name: String,
@@ -334,6 +385,8 @@ struct ResourceDef {
     strukt: usize,
     /// Nested structs first made for this resource, in discovery order.
     nested: Vec<usize>,
+    /// Enums first made for this resource, in discovery order.
+    enums: Vec<usize>,
     spec_static: String,
     create_only: Vec<String>,
     conditional_create_only: Vec<String>,
@@ -346,6 +399,7 @@ struct ResourceDef {
 /// Generates one service module.
 struct ModGen {
     structs: Vec<StructDef>,
+    enums: Vec<EnumDef>,
     resources: Vec<ResourceDef>,
     taken: BTreeSet<String>,
     patterns: Vec<String>,
@@ -363,6 +417,11 @@ struct Ctx<'a> {
     by_ptr: HashMap<String, usize>,
     in_progress: BTreeSet<String>,
     nested: Vec<usize>,
+    /// Enums by the pointer of their schema, so a `$ref`'d enum definition is one type.
+    enum_by_ptr: HashMap<String, usize>,
+    enums: Vec<usize>,
+    /// Rust names of the structs being walked, innermost last.
+    owners: Vec<String>,
 }
 
 /// Follows `$ref`s (local `#/definitions/..` only), returning the merged schema (local keywords
@@ -413,6 +472,7 @@ impl ModGen {
             .collect();
         Self {
             structs: Vec::new(),
+            enums: Vec::new(),
             resources: Vec::new(),
             taken,
             patterns: Vec::new(),
@@ -459,6 +519,9 @@ impl ModGen {
             by_ptr: HashMap::new(),
             in_progress: BTreeSet::new(),
             nested: Vec::new(),
+            enum_by_ptr: HashMap::new(),
+            enums: Vec::new(),
+            owners: vec![name.clone()],
         };
         for p in &read_only_paths {
             if let Some(key) = read_only_key(schema, p) {
@@ -507,6 +570,7 @@ impl ModGen {
             type_name: type_name.to_owned(),
             strukt: idx,
             nested: std::mem::take(&mut ctx.nested),
+            enums: std::mem::take(&mut ctx.enums),
             spec_static: format!("{}_SPEC", names::upper_snake(&name)),
             create_only: strip("createOnlyProperties"),
             conditional_create_only: strip("conditionalCreateOnlyProperties"),
@@ -586,8 +650,11 @@ impl ModGen {
         let mut checks = Checks::default();
         let kind = match ty {
             Some("string") => {
-                self.string_checks(ctx, &s, &mut checks);
-                Kind::Str
+                if self.string_checks(ctx, &s, &mut checks) {
+                    Kind::Enum(self.enum_def(ctx, &s, &ptr, hint, &checks.enum_str))
+                } else {
+                    Kind::Str
+                }
             }
             Some("integer") => {
                 self.int_checks(&s, &mut checks);
@@ -672,14 +739,19 @@ impl ModGen {
         });
         ctx.nested.push(idx);
         ctx.in_progress.insert(ptr.to_owned());
+        ctx.owners.push(self.structs[idx].name.clone());
         let fields = self.fields(ctx, s, ptr)?;
+        ctx.owners.pop();
         ctx.in_progress.remove(ptr);
         self.structs[idx].fields = fields;
         ctx.by_ptr.insert(ptr.to_owned(), idx);
         Ok(Some(Kind::Struct(idx)))
     }
 
-    fn string_checks(&mut self, ctx: &Ctx, s: &Json, c: &mut Checks) {
+    /// Records a string schema's checks; returns whether it is an `enum` (not a `const`, not
+    /// case-insensitive), which becomes a Rust enum.
+    fn string_checks(&mut self, ctx: &Ctx, s: &Json, c: &mut Checks) -> bool {
+        let mut is_enum = false;
         let case_insensitive = s
             .get("enumCaseInsensitive")
             .and_then(Json::as_bool)
@@ -693,6 +765,7 @@ impl ModGen {
                 .filter_map(Json::as_str)
                 .map(str::to_owned)
                 .collect();
+            is_enum = !c.enum_str.is_empty();
         } else if let Some(Json::String(v)) = s.get("const") {
             c.enum_str = vec![v.clone()];
         }
@@ -724,6 +797,112 @@ impl ModGen {
         c.max_len = s.get("maxLength").and_then(Json::as_u64);
         if c.min_len == Some(0) {
             c.min_len = None;
+        }
+        is_enum
+    }
+
+    /// The enum for the string schema `s` (resolved, at `ptr`) with the allowed `values`; `hint`
+    /// is the property's CloudFormation name. Named `<Owner><Property>` (the owner being the
+    /// resource or nested struct holding the property; a list property's name is made singular;
+    /// a property whose name starts with the owner's is not prefixed again: `LogGroup` +
+    /// `LogGroupClass` -> `LogGroupClass`), or `<Resource><Definition>` for a `$ref`'d
+    /// definition; names are made unique in
+    /// [`ModGen::name_enums`], after every struct has its name.
+    fn enum_def(
+        &mut self,
+        ctx: &mut Ctx,
+        s: &Json,
+        ptr: &str,
+        hint: &str,
+        values: &[String],
+    ) -> usize {
+        if let Some(&i) = ctx.enum_by_ptr.get(ptr) {
+            return i;
+        }
+        let owner = ctx.owners.last().cloned().unwrap_or_default();
+        let base = match ptr.strip_prefix("#/definitions/") {
+            Some(def) if !def.contains('/') => {
+                let part = names::camel(def);
+                if part.starts_with(&ctx.resource) {
+                    part
+                } else {
+                    format!("{}{part}", ctx.resource)
+                }
+            }
+            _ => {
+                let prop = names::camel(hint);
+                let prop = if ptr.ends_with("/items") {
+                    singular(&prop)
+                } else {
+                    prop
+                };
+                if prop.starts_with(&owner) {
+                    prop
+                } else {
+                    format!("{owner}{prop}")
+                }
+            }
+        };
+        let mut variants: Vec<(String, String)> = Vec::new();
+        for v in values {
+            if variants.iter().any(|(_, w)| w == v) {
+                continue;
+            }
+            let want = names::variant(v);
+            let name = (1..)
+                .map(|i| {
+                    if i == 1 {
+                        want.clone()
+                    } else {
+                        format!("{want}{i}")
+                    }
+                })
+                .find(|n| variants.iter().all(|(m, _)| m != n))
+                .expect("a free variant name");
+            variants.push((name, v.clone()));
+        }
+        let idx = self.enums.len();
+        self.enums.push(EnumDef {
+            base,
+            name: String::new(),
+            owner,
+            property: hint.to_owned(),
+            type_name: ctx.type_name.clone(),
+            doc: doc_text(s.get("description")).unwrap_or_default(),
+            variants,
+        });
+        ctx.enum_by_ptr.insert(ptr.to_owned(), idx);
+        ctx.enums.push(idx);
+        idx
+    }
+
+    /// Gives every enum its unique name: the wanted one, else with `Value` appended, else
+    /// numbered. Runs after all structs are named, so an enum never renames a struct.
+    fn name_enums(&mut self) {
+        for r in &self.resources {
+            if !r.attributes.is_empty() {
+                self.taken
+                    .insert(format!("{}Attrs", self.structs[r.strukt].name));
+            }
+        }
+        for i in 0..self.enums.len() {
+            let base = self.enums[i].base.clone();
+            let name = if self.taken.insert(base.clone()) {
+                base
+            } else {
+                let with = format!("{base}Value");
+                (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            with.clone()
+                        } else {
+                            format!("{with}{n}")
+                        }
+                    })
+                    .find(|n| self.taken.insert(n.clone()))
+                    .expect("a free name")
+            };
+            self.enums[i].name = name;
         }
     }
 
@@ -852,6 +1031,9 @@ impl ModGen {
             self.render_resource(&mut o, r);
             for &n in &r.nested {
                 self.render_nested(&mut o, n);
+            }
+            for &e in &r.enums {
+                self.render_enum(&mut o, &self.enums[e]);
             }
         }
         o
@@ -1031,6 +1213,22 @@ impl ModGen {
                     ));
                 }
             }
+            Kind::Enum(_) => {
+                out.push(format!("c.known({r});"));
+                if let Some(i) = c.pattern {
+                    out.push(format!(
+                        "c.pattern_of({r}, &PATTERN_{i}, {});",
+                        rust_str(&self.patterns[i])
+                    ));
+                }
+                if c.min_len.is_some() || c.max_len.is_some() {
+                    out.push(format!(
+                        "c.length_of({r}, {}, {});",
+                        opt_u(c.min_len),
+                        opt_u(c.max_len)
+                    ));
+                }
+            }
             Kind::Struct(_) => out.push(format!("{p}.validate(c);")),
             Kind::Num | Kind::Bool | Kind::Json => {}
         }
@@ -1117,6 +1315,46 @@ impl ModGen {
         }
     }
 
+    /// An enum: the type with one documented variant per value and `Unknown`, then one
+    /// `schema_enum!` line (defined in `lib.rs`) for its conversions, so each enum costs a few
+    /// lines rather than a hundred.
+    fn render_enum(&self, o: &mut String, e: &EnumDef) {
+        o.push('\n');
+        writeln!(
+            o,
+            "/// Allowed values of `{}` in [`{}`] (`{}`).",
+            e.property, e.owner, e.type_name
+        )
+        .unwrap();
+        if !e.doc.is_empty() {
+            o.push_str("///\n");
+            doc(o, &e.doc);
+        }
+        o.push_str(
+            "///\n/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for\n\
+             /// a value the vendored schema does not list.\n",
+        );
+        o.push_str("#[derive(Debug, Clone)]\n");
+        writeln!(o, "pub enum {} {{", e.name).unwrap();
+        for (v, wire) in &e.variants {
+            let shown: String = wire
+                .chars()
+                .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
+                .collect();
+            writeln!(o, "/// `{shown}`.\n{v},").unwrap();
+        }
+        o.push_str(
+            "/// A value the vendored schema does not list (AWS may have added it since): written\n\
+             /// verbatim, but reported at synth like any value outside the schema.\n\
+             Unknown(String),\n}\n\n",
+        );
+        writeln!(o, "schema_enum!({} {{", e.name).unwrap();
+        for (v, wire) in &e.variants {
+            writeln!(o, "    {v} = {},", rust_str(wire)).unwrap();
+        }
+        o.push_str("});\n");
+    }
+
     fn render_nested(&self, o: &mut String, i: usize) {
         let s = &self.structs[i];
         self.render_struct(o, s);
@@ -1138,6 +1376,18 @@ impl ModGen {
             writeln!(o, "fn validate(&self, c: &mut Checker) {{\n{body}}}").unwrap();
         }
         o.push_str("}\n");
+    }
+}
+
+/// `AllowedMethods` -> `AllowedMethod`, `TypeList` -> `Type`: the name of one item of a list
+/// property.
+fn singular(s: &str) -> String {
+    if let Some(t) = s.strip_suffix("List").filter(|t| !t.is_empty()) {
+        t.to_owned()
+    } else if s.ends_with('s') && !s.ends_with("ss") {
+        s[..s.len() - 1].to_owned()
+    } else {
+        s.to_owned()
     }
 }
 
@@ -1366,6 +1616,99 @@ fn rust_str(s: &str) -> String {
     }
 }
 
+/// The macro every generated enum invokes (defined in `lib.rs` before the service modules, so
+/// they see it by textual scope): the wire string both ways, `Display`, `FromStr`, `AsRef<str>`,
+/// equality and hashing by wire string (an `Unknown("gp3")` built by hand equals `Gp3`),
+/// [`ToValue`] and `From<Enum> for Prop<Enum>`. `From<&str>` / `From<String>` for `Prop<Enum>`
+/// are blanket impls over `SchemaEnum` in the core crate (the orphan rule keeps them there).
+const SCHEMA_ENUM_MACRO: &str = r#"/// Implements a generated schema enum's conversions: `VALUES`, `as_str`, `From<&str>`,
+/// `From<String>`, `FromStr` (unlisted strings give `Unknown`), `Display`, `AsRef<str>`,
+/// equality and hashing by wire string, `ToValue` and `From<Enum> for Prop<Enum>`.
+macro_rules! schema_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        impl $name {
+            /// The values the vendored schema lists, in schema order.
+            pub const VALUES: &'static [&'static str] = &[$($wire),*];
+
+            /// The string written in the template.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl ::snowcdk_constructs_core::template::SchemaEnum for $name {
+            const VALUES: &'static [&'static str] = Self::VALUES;
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($wire => Self::$variant,)*
+                    _ => Self::Unknown(s.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match Self::from(s.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(s),
+                    known => known,
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(s))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl ::std::hash::Hash for $name {
+            fn hash<H: ::std::hash::Hasher>(&self, h: &mut H) {
+                self.as_str().hash(h);
+            }
+        }
+
+        impl ::snowcdk_constructs_core::template::ToValue for $name {
+            fn to_value(&self) -> ::snowcdk_constructs_core::template::Value {
+                ::snowcdk_constructs_core::template::Value::String(self.as_str().to_owned())
+            }
+        }
+
+        impl From<$name> for ::snowcdk_constructs_core::template::Prop<$name> {
+            fn from(v: $name) -> Self {
+                Self::Lit(v)
+            }
+        }
+    };
+}
+"#;
+
 fn render_mod<'a>(modules: impl Iterator<Item = &'a String>, specs: &[(String, String)]) -> String {
     let mut o = String::new();
     writeln!(o, "{HEADER}").unwrap();
@@ -1381,6 +1724,11 @@ fn render_mod<'a>(modules: impl Iterator<Item = &'a String>, specs: &[(String, S
 //! [`ec2::SecurityGroupIngressProperty`]). A `Handle<T>` derefs to the generated `<T>Attrs`,
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
+//! A string property with a schema `enum` list is an enum named `<Owner><Property>` (e.g.
+//! [`ec2::InstanceEbsVolumeType`], [`lambda::FunctionRuntime`]): one variant per listed value
+//! plus `Unknown(String)`, written as the exact schema string; setters also take a string
+//! (parsed, unlisted ones to `Unknown`) or an intrinsic.
+//!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
 //! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
 //! schema's descriptions where it has them, else by the property's CloudFormation name.
@@ -1391,6 +1739,8 @@ use snowcdk_constructs_core::template::{Checker, Prop, ResourceSpec, ToValue, Va
 
 ",
     );
+    o.push_str(SCHEMA_ENUM_MACRO);
+    o.push('\n');
     for m in modules {
         writeln!(o, "pub mod {m};").unwrap();
     }
@@ -1505,6 +1855,77 @@ mod tests {
         assert_eq!(tagging(&map), r#"Tagging::Map("Labels")"#);
         assert_eq!(tagging(&none), "Tagging::None");
         assert_eq!(tagging(&json!({"properties": {}})), "Tagging::None");
+    }
+
+    #[test]
+    fn string_enums_become_named_rust_enums() {
+        let schema = json!({
+            "typeName": "AWS::Test::Thing",
+            "definitions": {
+                "Mode": {"type": "string", "enum": ["on", "off"]},
+                "Rule": {"type": "object", "properties": {
+                    "Status": {"type": "string", "enum": ["Enabled", "Disabled"]},
+                    "Mode": {"$ref": "#/definitions/Mode"}
+                }}
+            },
+            "properties": {
+                "ThingKind": {"type": "string", "enum": ["a.b", "3x", "A.B"]},
+                "Rule": {"$ref": "#/definitions/Rule"},
+                "Mode": {"$ref": "#/definitions/Mode"},
+                "Methods": {"type": "array", "items": {"type": "string", "enum": ["GET", "*"]}},
+                "Single": {"type": "string", "const": "only"},
+                "Loose": {"type": "string", "enum": ["x"], "enumCaseInsensitive": true},
+                "RuleStatus": {"type": "string", "enum": ["y"]}
+            }
+        });
+        let resources = vec![("AWS::Test::Thing".to_owned(), schema.clone())];
+        let mut g = ModGen::new(&resources);
+        g.resource("AWS::Test::Thing", &schema).unwrap();
+        g.name_enums();
+        let got: Vec<(&str, Vec<(&str, &str)>)> = g
+            .enums
+            .iter()
+            .map(|e| {
+                let vs = e.variants.iter().map(|(v, w)| (v.as_str(), w.as_str()));
+                (e.name.as_str(), vs.collect())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Starts with the owner's name: not prefixed again; case-only twins numbered.
+                (
+                    "ThingKind",
+                    vec![("AB", "a.b"), ("V3x", "3x"), ("AB2", "A.B")]
+                ),
+                (
+                    "ThingRuleStatus",
+                    vec![("Enabled", "Enabled"), ("Disabled", "Disabled")]
+                ),
+                // A `$ref`'d definition is one enum wherever it is used.
+                ("ThingMode", vec![("On", "on"), ("Off", "off")]),
+                // A list's item enum has the singular name.
+                ("ThingMethod", vec![("Get", "GET"), ("Wildcard", "*")]),
+                // Taken by the nested enum above: `Value` appended.
+                ("ThingRuleStatusValue", vec![("Y", "y")]),
+            ]
+        );
+        let fields = &g.structs[0].fields;
+        let ty = |cfn: &str| {
+            let f = fields.iter().find(|f| f.cfn == cfn).unwrap();
+            f.shape.rust(&g)
+        };
+        assert_eq!(ty("Mode"), "Prop<ThingMode>");
+        assert_eq!(ty("Methods"), "Prop<Vec<Prop<ThingMethod>>>");
+        // `const` and case-insensitive enums stay strings (checked as before).
+        assert_eq!(ty("Single"), "Prop<String>");
+        assert_eq!(ty("Loose"), "Prop<String>");
+        let src = g.render();
+        assert!(
+            src.contains("schema_enum!(ThingMode {\n    On = r\"on\",\n    Off = r\"off\",\n});"),
+            "{src}"
+        );
+        assert!(src.contains("c.known(v);"), "{src}");
     }
 
     #[test]

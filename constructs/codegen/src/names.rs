@@ -10,6 +10,12 @@
 //! - Fields and methods are the words lower-cased and joined with `_`: `EnableDnsHostnames` ->
 //!   `enable_dns_hostnames`; Rust keywords get a trailing `_` (`Type` -> `type_`).
 //! - Statics are the type name in upper snake case: `DbInstance` -> `DB_INSTANCE_SPEC`.
+//! - Schema enum variants ([`variant`]) are the value's words capitalised and joined, with `_`
+//!   kept between two digit groups so versions stay readable: `gp2` -> `Gp2`, `db.t4g.micro` ->
+//!   `DbT4gMicro`, `python3.12` -> `Python3_12`, `x86_64` -> `X86_64`, `aws:kms` -> `AwsKms`,
+//!   `SSE-C` -> `SseC`. A value starting with a digit gets a `V` (`3.0` -> `V3_0`), `*` is
+//!   `Wildcard`, and the names the enum itself needs (`Unknown`) or Rust reserves (`Self`) get
+//!   `Value` appended.
 
 /// Splits a CloudFormation identifier into words (see the module docs).
 pub fn words(s: &str) -> Vec<String> {
@@ -69,6 +75,28 @@ pub fn upper_snake(s: &str) -> String {
     snake_raw(s).to_ascii_uppercase()
 }
 
+/// The enum variant for a schema enum value (see the module docs). Two values of one enum can
+/// give the same name (S3's `GLACIER` and `Glacier`); the caller numbers the later ones.
+pub fn variant(value: &str) -> String {
+    let mut out = String::new();
+    for w in words(value) {
+        let mut cs = w.chars();
+        let Some(f) = cs.next() else { continue };
+        if f.is_ascii_digit() && out.ends_with(|c: char| c.is_ascii_digit()) {
+            out.push('_');
+        }
+        out.push(f.to_ascii_uppercase());
+        out.push_str(&cs.as_str().to_ascii_lowercase());
+    }
+    match out.as_str() {
+        "" if value == "*" => "Wildcard".into(),
+        "" => "Empty".into(),
+        "Self" | "Unknown" => format!("{out}Value"),
+        _ if out.starts_with(|c: char| c.is_ascii_digit()) => format!("V{out}"),
+        _ => out,
+    }
+}
+
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
     "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
@@ -107,5 +135,32 @@ mod tests {
         assert_eq!(field("Type"), "type_");
         assert_eq!(field("S3Key"), "s3_key");
         assert_eq!(upper_snake("DbInstance"), "DB_INSTANCE");
+    }
+
+    #[test]
+    fn enum_variants_are_valid_upper_camel_idents() {
+        for (value, want) in [
+            ("gp2", "Gp2"),
+            ("db.t4g.micro", "DbT4gMicro"),
+            ("ipv4", "Ipv4"),
+            ("python3.12", "Python3_12"),
+            ("x86_64", "X86_64"),
+            ("nodejs20.x", "Nodejs20X"),
+            ("aws:kms:dsse", "AwsKmsDsse"),
+            ("SSE-C", "SseC"),
+            ("INFREQUENT_ACCESS", "InfrequentAccess"),
+            ("BucketOwnerPreferred", "BucketOwnerPreferred"),
+            ("Intelligent-Tiering", "IntelligentTiering"),
+            ("3.0", "V3_0"),
+            ("1x", "V1x"),
+            ("*", "Wildcard"),
+            ("", "Empty"),
+            ("self", "SelfValue"),
+            ("unknown", "UnknownValue"),
+        ] {
+            assert_eq!(variant(value), want, "{value}");
+        }
+        // Only case tells these apart: the generator numbers the second.
+        assert_eq!(variant("GLACIER"), variant("Glacier"));
     }
 }

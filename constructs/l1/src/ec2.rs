@@ -199,7 +199,7 @@ pub struct Instance {
     /// This property is reserved for internal use. If you use it, the stack fails with this error: Bad property set: \[Testing this property\] (Service: AmazonEC2; Status Code: 400; Error Code: InvalidParameterCombination; Request ID: 0XXXXXX-49c7-4b40-8bcc-76885dcXXXXX).
     pub additional_info: Option<Prop<String>>,
     /// Indicates whether the instance is associated with a dedicated host. If you want the instance to always restart on the same host on which it was launched, specify host.
-    pub affinity: Option<Prop<String>>,
+    pub affinity: Option<Prop<InstanceAffinity>>,
     /// The Availability Zone of the instance.
     pub availability_zone: Option<Prop<String>>,
     /// The block device mapping entries that defines the block devices to attach to the instance at launch.
@@ -230,7 +230,7 @@ pub struct Instance {
     /// The ID of the AMI. An AMI ID is required to launch an instance and must be specified here or in a launch template.
     pub image_id: Option<Prop<String>>,
     /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown).
-    pub instance_initiated_shutdown_behavior: Option<Prop<String>>,
+    pub instance_initiated_shutdown_behavior: Option<Prop<InstanceInitiatedShutdownBehavior>>,
     /// The instance type.
     pub instance_type: Option<Prop<String>>,
     /// \[EC2-VPC\] The number of IPv6 addresses to associate with the primary network interface. Amazon EC2 chooses the IPv6 addresses from the range of your subnet.
@@ -292,7 +292,7 @@ impl Instance {
         self
     }
     /// Sets `Affinity`.
-    pub fn affinity(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn affinity(mut self, v: impl Into<Prop<InstanceAffinity>>) -> Self {
         self.affinity = Some(v.into());
         self
     }
@@ -376,7 +376,10 @@ impl Instance {
         self
     }
     /// Sets `InstanceInitiatedShutdownBehavior`.
-    pub fn instance_initiated_shutdown_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_initiated_shutdown_behavior(
+        mut self,
+        v: impl Into<Prop<InstanceInitiatedShutdownBehavior>>,
+    ) -> Self {
         self.instance_initiated_shutdown_behavior = Some(v.into());
         self
     }
@@ -624,7 +627,7 @@ impl Resource for Instance {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.affinity {
             c.at("Affinity", |c| {
-                c.enum_of(v, &["default", "host"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.block_device_mappings {
@@ -664,7 +667,7 @@ impl Resource for Instance {
         }
         if let Some(v) = &self.instance_initiated_shutdown_behavior {
             c.at("InstanceInitiatedShutdownBehavior", |c| {
-                c.enum_of(v, &["stop", "terminate"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.ipv6_addresses {
@@ -1107,7 +1110,7 @@ pub struct InstanceEbs {
     /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. If you specify a snapshot, the default is the snapshot size. You can specify a volume size that is equal to or larger than the snapshot size.
     pub volume_size: Option<Prop<i64>>,
     /// The volume type.
-    pub volume_type: Option<Prop<String>>,
+    pub volume_type: Option<Prop<InstanceEbsVolumeType>>,
 }
 
 impl InstanceEbs {
@@ -1146,7 +1149,7 @@ impl InstanceEbs {
         self
     }
     /// Sets `VolumeType`.
-    pub fn volume_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn volume_type(mut self, v: impl Into<Prop<InstanceEbsVolumeType>>) -> Self {
         self.volume_type = Some(v.into());
         self
     }
@@ -1180,7 +1183,7 @@ impl Validate for InstanceEbs {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.volume_type {
             c.at("VolumeType", |c| {
-                c.enum_of(v, &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"]);
+                c.known(v);
             });
         }
     }
@@ -1558,15 +1561,15 @@ impl Validate for InstanceLicenseSpecification {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstanceMetadataOptions {
     /// Enables or disables the HTTP metadata endpoint on your instances. If you specify a value of disabled, you cannot access your instance metadata.
-    pub http_endpoint: Option<Prop<String>>,
+    pub http_endpoint: Option<Prop<InstanceMetadataOptionsHttpEndpoint>>,
     /// Enables or disables the IPv6 endpoint for the instance metadata service. To use this option, the instance must be a Nitro-based instance launched in a subnet that supports IPv6.
-    pub http_protocol_ipv6: Option<Prop<String>>,
+    pub http_protocol_ipv6: Option<Prop<InstanceMetadataOptionsHttpProtocolIpv6>>,
     /// The number of network hops that the metadata token can travel. Maximum is 64.
     pub http_put_response_hop_limit: Option<Prop<i64>>,
     /// Indicates whether IMDSv2 is required.
-    pub http_tokens: Option<Prop<String>>,
+    pub http_tokens: Option<Prop<InstanceMetadataOptionsHttpTokens>>,
     /// Indicates whether tags from the instance are propagated to the EBS volumes.
-    pub instance_metadata_tags: Option<Prop<String>>,
+    pub instance_metadata_tags: Option<Prop<InstanceMetadataOptionsInstanceMetadataTags>>,
 }
 
 impl InstanceMetadataOptions {
@@ -1575,12 +1578,18 @@ impl InstanceMetadataOptions {
         Self::default()
     }
     /// Sets `HttpEndpoint`.
-    pub fn http_endpoint(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_endpoint(
+        mut self,
+        v: impl Into<Prop<InstanceMetadataOptionsHttpEndpoint>>,
+    ) -> Self {
         self.http_endpoint = Some(v.into());
         self
     }
     /// Sets `HttpProtocolIpv6`.
-    pub fn http_protocol_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_protocol_ipv6(
+        mut self,
+        v: impl Into<Prop<InstanceMetadataOptionsHttpProtocolIpv6>>,
+    ) -> Self {
         self.http_protocol_ipv6 = Some(v.into());
         self
     }
@@ -1590,12 +1599,15 @@ impl InstanceMetadataOptions {
         self
     }
     /// Sets `HttpTokens`.
-    pub fn http_tokens(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_tokens(mut self, v: impl Into<Prop<InstanceMetadataOptionsHttpTokens>>) -> Self {
         self.http_tokens = Some(v.into());
         self
     }
     /// Sets `InstanceMetadataTags`.
-    pub fn instance_metadata_tags(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_metadata_tags(
+        mut self,
+        v: impl Into<Prop<InstanceMetadataOptionsInstanceMetadataTags>>,
+    ) -> Self {
         self.instance_metadata_tags = Some(v.into());
         self
     }
@@ -1631,12 +1643,12 @@ impl Validate for InstanceMetadataOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.http_endpoint {
             c.at("HttpEndpoint", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.http_protocol_ipv6 {
             c.at("HttpProtocolIpv6", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.http_put_response_hop_limit {
@@ -1646,12 +1658,12 @@ impl Validate for InstanceMetadataOptions {
         }
         if let Some(v) = &self.http_tokens {
             c.at("HttpTokens", |c| {
-                c.enum_of(v, &["optional", "required"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.instance_metadata_tags {
             c.at("InstanceMetadataTags", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
     }
@@ -2006,7 +2018,7 @@ pub struct InstancePrivateDnsNameOptions {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records. For more information, see Amazon EC2 instance hostname types in the Amazon Elastic Compute Cloud User Guide.
     pub enable_resource_name_dns_a_record: Option<Prop<bool>>,
     /// The type of hostnames to assign to instances in the subnet at launch. For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance ID.
-    pub hostname_type: Option<Prop<String>>,
+    pub hostname_type: Option<Prop<InstancePrivateDnsNameOptionsHostnameType>>,
 }
 
 impl InstancePrivateDnsNameOptions {
@@ -2025,7 +2037,10 @@ impl InstancePrivateDnsNameOptions {
         self
     }
     /// Sets `HostnameType`.
-    pub fn hostname_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn hostname_type(
+        mut self,
+        v: impl Into<Prop<InstancePrivateDnsNameOptionsHostnameType>>,
+    ) -> Self {
         self.hostname_type = Some(v.into());
         self
     }
@@ -2059,7 +2074,7 @@ impl Validate for InstancePrivateDnsNameOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.hostname_type {
             c.at("HostnameType", |c| {
-                c.enum_of(v, &["ip-name", "resource-name"]);
+                c.known(v);
             });
         }
     }
@@ -2234,6 +2249,197 @@ impl From<InstanceVolume> for Prop<InstanceVolume> {
 impl Validate for InstanceVolume {
     fn validate(&self, _c: &mut Checker) {}
 }
+
+/// Allowed values of `Affinity` in [`Instance`] (`AWS::EC2::Instance`).
+///
+/// Indicates whether the instance is associated with a dedicated host. If you want the instance to always restart on the same host on which it was launched, specify host.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceAffinity {
+    /// `default`.
+    Default,
+    /// `host`.
+    Host,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceAffinity {
+    Default = r"default",
+    Host = r"host",
+});
+
+/// Allowed values of `VolumeType` in [`InstanceEbs`] (`AWS::EC2::Instance`).
+///
+/// The volume type.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceEbsVolumeType {
+    /// `gp2`.
+    Gp2,
+    /// `gp3`.
+    Gp3,
+    /// `io1`.
+    Io1,
+    /// `io2`.
+    Io2,
+    /// `sc1`.
+    Sc1,
+    /// `st1`.
+    St1,
+    /// `standard`.
+    Standard,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceEbsVolumeType {
+    Gp2 = r"gp2",
+    Gp3 = r"gp3",
+    Io1 = r"io1",
+    Io2 = r"io2",
+    Sc1 = r"sc1",
+    St1 = r"st1",
+    Standard = r"standard",
+});
+
+/// Allowed values of `InstanceInitiatedShutdownBehavior` in [`Instance`] (`AWS::EC2::Instance`).
+///
+/// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceInitiatedShutdownBehavior {
+    /// `stop`.
+    Stop,
+    /// `terminate`.
+    Terminate,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceInitiatedShutdownBehavior {
+    Stop = r"stop",
+    Terminate = r"terminate",
+});
+
+/// Allowed values of `HttpEndpoint` in [`InstanceMetadataOptions`] (`AWS::EC2::Instance`).
+///
+/// Enables or disables the HTTP metadata endpoint on your instances. If you specify a value of disabled, you cannot access your instance metadata.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceMetadataOptionsHttpEndpoint {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceMetadataOptionsHttpEndpoint {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `HttpProtocolIpv6` in [`InstanceMetadataOptions`] (`AWS::EC2::Instance`).
+///
+/// Enables or disables the IPv6 endpoint for the instance metadata service. To use this option, the instance must be a Nitro-based instance launched in a subnet that supports IPv6.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceMetadataOptionsHttpProtocolIpv6 {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceMetadataOptionsHttpProtocolIpv6 {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `HttpTokens` in [`InstanceMetadataOptions`] (`AWS::EC2::Instance`).
+///
+/// Indicates whether IMDSv2 is required.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceMetadataOptionsHttpTokens {
+    /// `optional`.
+    Optional,
+    /// `required`.
+    Required,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceMetadataOptionsHttpTokens {
+    Optional = r"optional",
+    Required = r"required",
+});
+
+/// Allowed values of `InstanceMetadataTags` in [`InstanceMetadataOptions`] (`AWS::EC2::Instance`).
+///
+/// Indicates whether tags from the instance are propagated to the EBS volumes.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstanceMetadataOptionsInstanceMetadataTags {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstanceMetadataOptionsInstanceMetadataTags {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `HostnameType` in [`InstancePrivateDnsNameOptions`] (`AWS::EC2::Instance`).
+///
+/// The type of hostnames to assign to instances in the subnet at launch. For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance ID.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum InstancePrivateDnsNameOptionsHostnameType {
+    /// `ip-name`.
+    IpName,
+    /// `resource-name`.
+    ResourceName,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(InstancePrivateDnsNameOptionsHostnameType {
+    IpName = r"ip-name",
+    ResourceName = r"resource-name",
+});
 
 /// `AWS::EC2::InternetGateway`: Allocates an internet gateway for use with a VPC. After creating the Internet gateway, you then attach it to a VPC.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2508,7 +2714,8 @@ pub struct LaunchTemplateData {
     /// The ID of the AMI. Alternatively, you can specify a Systems Manager parameter, which will resolve to an AMI ID on launch.
     pub image_id: Option<Prop<String>>,
     /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown). Default: ``stop``
-    pub instance_initiated_shutdown_behavior: Option<Prop<String>>,
+    pub instance_initiated_shutdown_behavior:
+        Option<Prop<LaunchTemplateDataInstanceInitiatedShutdownBehavior>>,
     /// The market (purchasing) option for the instances.
     pub instance_market_options: Option<Prop<LaunchTemplateInstanceMarketOptions>>,
     /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes. You must specify ``VCpuCount`` and ``MemoryMiB``. All other attributes are optional. Any unspecified optional attribute is set to its default.
@@ -2623,7 +2830,10 @@ impl LaunchTemplateData {
         self
     }
     /// Sets `InstanceInitiatedShutdownBehavior`.
-    pub fn instance_initiated_shutdown_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_initiated_shutdown_behavior(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateDataInstanceInitiatedShutdownBehavior>>,
+    ) -> Self {
         self.instance_initiated_shutdown_behavior = Some(v.into());
         self
     }
@@ -2885,7 +3095,7 @@ impl Validate for LaunchTemplateData {
         }
         if let Some(v) = &self.instance_initiated_shutdown_behavior {
             c.at("InstanceInitiatedShutdownBehavior", |c| {
-                c.enum_of(v, &["stop", "terminate"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.instance_market_options {
@@ -3035,7 +3245,7 @@ pub struct LaunchTemplateEbs {
     /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The following are the supported volumes sizes for each volume type: + ``gp2``: 1 - 16,384 GiB + ``gp3``: 1 - 65,536 GiB + ``io1``: 4 - 16,384 GiB + ``io2``: 4 - 65,536 GiB + ``st1`` and ``sc1``: 125 - 16,384...
     pub volume_size: Option<Prop<i64>>,
     /// The volume type. For more information, see [Amazon EBS volume types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
-    pub volume_type: Option<Prop<String>>,
+    pub volume_type: Option<Prop<LaunchTemplateEbsVolumeType>>,
 }
 
 impl LaunchTemplateEbs {
@@ -3089,7 +3299,7 @@ impl LaunchTemplateEbs {
         self
     }
     /// Sets `VolumeType`.
-    pub fn volume_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn volume_type(mut self, v: impl Into<Prop<LaunchTemplateEbsVolumeType>>) -> Self {
         self.volume_type = Some(v.into());
         self
     }
@@ -3130,7 +3340,7 @@ impl Validate for LaunchTemplateEbs {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.volume_type {
             c.at("VolumeType", |c| {
-                c.enum_of(v, &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"]);
+                c.known(v);
             });
         }
     }
@@ -3140,7 +3350,8 @@ impl Validate for LaunchTemplateEbs {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCapacityReservationSpecification {
     /// Indicates the instance's Capacity Reservation preferences. Possible preferences include: + ``capacity-reservations-only`` - The instance will only run in a Capacity Reservation or Capacity Reservation group. If capacity isn't available, the instance will fail to launch.
-    pub capacity_reservation_preference: Option<Prop<String>>,
+    pub capacity_reservation_preference:
+        Option<Prop<LaunchTemplateCapacityReservationSpecificationCapacityReservationPreference>>,
     /// Information about the target Capacity Reservation or Capacity Reservation group.
     pub capacity_reservation_target: Option<Prop<LaunchTemplateCapacityReservationTarget>>,
 }
@@ -3151,7 +3362,10 @@ impl LaunchTemplateCapacityReservationSpecification {
         Self::default()
     }
     /// Sets `CapacityReservationPreference`.
-    pub fn capacity_reservation_preference(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn capacity_reservation_preference(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateCapacityReservationSpecificationCapacityReservationPreference>>,
+    ) -> Self {
         self.capacity_reservation_preference = Some(v.into());
         self
     }
@@ -3194,7 +3408,7 @@ impl Validate for LaunchTemplateCapacityReservationSpecification {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.capacity_reservation_preference {
             c.at("CapacityReservationPreference", |c| {
-                c.enum_of(v, &["capacity-reservations-only", "none", "open"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.capacity_reservation_target {
@@ -3264,11 +3478,11 @@ impl Validate for LaunchTemplateCapacityReservationTarget {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateCpuOptions {
     /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see [AMD SEV-SNP for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
-    pub amd_sev_snp: Option<Prop<String>>,
+    pub amd_sev_snp: Option<Prop<LaunchTemplateCpuOptionsAmdSevSnp>>,
     /// The number of CPU cores for the instance.
     pub core_count: Option<Prop<i64>>,
     /// Indicates whether the instance is enabled for nested virtualization.
-    pub nested_virtualization: Option<Prop<String>>,
+    pub nested_virtualization: Option<Prop<LaunchTemplateCpuOptionsNestedVirtualization>>,
     /// The number of threads per CPU core. To disable multithreading for the instance, specify a value of ``1``. Otherwise, specify the default value of ``2``.
     pub threads_per_core: Option<Prop<i64>>,
 }
@@ -3279,7 +3493,7 @@ impl LaunchTemplateCpuOptions {
         Self::default()
     }
     /// Sets `AmdSevSnp`.
-    pub fn amd_sev_snp(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn amd_sev_snp(mut self, v: impl Into<Prop<LaunchTemplateCpuOptionsAmdSevSnp>>) -> Self {
         self.amd_sev_snp = Some(v.into());
         self
     }
@@ -3289,7 +3503,10 @@ impl LaunchTemplateCpuOptions {
         self
     }
     /// Sets `NestedVirtualization`.
-    pub fn nested_virtualization(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn nested_virtualization(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateCpuOptionsNestedVirtualization>>,
+    ) -> Self {
         self.nested_virtualization = Some(v.into());
         self
     }
@@ -3325,12 +3542,12 @@ impl Validate for LaunchTemplateCpuOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.amd_sev_snp {
             c.at("AmdSevSnp", |c| {
-                c.enum_of(v, &["enabled", "disabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.nested_virtualization {
             c.at("NestedVirtualization", |c| {
-                c.enum_of(v, &["enabled", "disabled"]);
+                c.known(v);
             });
         }
     }
@@ -3496,7 +3713,7 @@ impl Validate for LaunchTemplateIamInstanceProfile {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateInstanceMarketOptions {
     /// The market type.
-    pub market_type: Option<Prop<String>>,
+    pub market_type: Option<Prop<LaunchTemplateInstanceMarketOptionsMarketType>>,
     /// The options for Spot Instances.
     pub spot_options: Option<Prop<LaunchTemplateSpotOptions>>,
 }
@@ -3507,7 +3724,10 @@ impl LaunchTemplateInstanceMarketOptions {
         Self::default()
     }
     /// Sets `MarketType`.
-    pub fn market_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn market_type(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateInstanceMarketOptionsMarketType>>,
+    ) -> Self {
         self.market_type = Some(v.into());
         self
     }
@@ -3537,15 +3757,7 @@ impl Validate for LaunchTemplateInstanceMarketOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.market_type {
             c.at("MarketType", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "capacity-block",
-                        "interruptible-capacity-reservation",
-                        "on-demand",
-                        "spot",
-                    ],
-                );
+                c.known(v);
             });
         }
         if let Some(v) = &self.spot_options {
@@ -3562,11 +3774,12 @@ pub struct LaunchTemplateSpotOptions {
     /// Deprecated.
     pub block_duration_minutes: Option<Prop<i64>>,
     /// The behavior when a Spot Instance is interrupted. The default is ``terminate``.
-    pub instance_interruption_behavior: Option<Prop<String>>,
+    pub instance_interruption_behavior:
+        Option<Prop<LaunchTemplateSpotOptionsInstanceInterruptionBehavior>>,
     /// The maximum hourly price you're willing to pay for a Spot Instance. We do not recommend using this parameter because it can lead to increased interruptions. If you do not specify this parameter, you will pay the current Spot price. If you do specify this parameter, it must be more than USD $0.001.
     pub max_price: Option<Prop<String>>,
     /// The Spot Instance request type. If you are using Spot Instances with an Auto Scaling group, use ``one-time`` requests, as the ASlong service handles requesting new Spot Instances whenever the group is below its desired capacity.
-    pub spot_instance_type: Option<Prop<String>>,
+    pub spot_instance_type: Option<Prop<LaunchTemplateSpotOptionsSpotInstanceType>>,
     /// The end date of the request, in UTC format (*YYYY-MM-DD*T*HH:MM:SS*Z). Supported only for persistent requests. + For a persistent request, the request remains active until the ``ValidUntil`` date and time is reached. Otherwise, the request remains active until you cancel it.
     pub valid_until: Option<Prop<String>>,
 }
@@ -3582,7 +3795,10 @@ impl LaunchTemplateSpotOptions {
         self
     }
     /// Sets `InstanceInterruptionBehavior`.
-    pub fn instance_interruption_behavior(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_interruption_behavior(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateSpotOptionsInstanceInterruptionBehavior>>,
+    ) -> Self {
         self.instance_interruption_behavior = Some(v.into());
         self
     }
@@ -3592,7 +3808,10 @@ impl LaunchTemplateSpotOptions {
         self
     }
     /// Sets `SpotInstanceType`.
-    pub fn spot_instance_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn spot_instance_type(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateSpotOptionsSpotInstanceType>>,
+    ) -> Self {
         self.spot_instance_type = Some(v.into());
         self
     }
@@ -3633,12 +3852,12 @@ impl Validate for LaunchTemplateSpotOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.instance_interruption_behavior {
             c.at("InstanceInterruptionBehavior", |c| {
-                c.enum_of(v, &["hibernate", "stop", "terminate"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.spot_instance_type {
             c.at("SpotInstanceType", |c| {
-                c.enum_of(v, &["one-time", "persistent"]);
+                c.known(v);
             });
         }
     }
@@ -3650,33 +3869,39 @@ pub struct LaunchTemplateInstanceRequirements {
     /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance. To exclude accelerator-enabled instance types, set ``Max`` to ``0``. Default: No minimum or maximum limits
     pub accelerator_count: Option<Prop<LaunchTemplateAcceleratorCount>>,
     /// Indicates whether instance types must have accelerators by specific manufacturers. + For instance types with AWS devices, specify ``amazon-web-services``. + For instance types with AMD devices, specify ``amd``. + For instance types with Habana devices, specify ``habana``.
-    pub accelerator_manufacturers: Option<Prop<Vec<Prop<String>>>>,
+    pub accelerator_manufacturers:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorManufacturer>>>>,
     /// The accelerators that must be on the instance type. + For instance types with NVIDIA A10G GPUs, specify ``a10g``. + For instance types with NVIDIA A100 GPUs, specify ``a100``. + For instance types with NVIDIA H100 GPUs, specify ``h100``.
-    pub accelerator_names: Option<Prop<Vec<Prop<String>>>>,
+    pub accelerator_names:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorName>>>>,
     /// The minimum and maximum amount of total accelerator memory, in MiB. Default: No minimum or maximum limits
     pub accelerator_total_memory_mi_b: Option<Prop<LaunchTemplateAcceleratorTotalMemoryMiB>>,
     /// The accelerator types that must be on the instance type. + For instance types with FPGA accelerators, specify ``fpga``. + For instance types with GPU accelerators, specify ``gpu``. + For instance types with Inference accelerators, specify ``inference``.
-    pub accelerator_types: Option<Prop<Vec<Prop<String>>>>,
+    pub accelerator_types:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorType>>>>,
     /// The instance types to apply your specified attributes against. All other instance types are ignored, even if they match your specified attributes. You can use strings with one or more wild cards, represented by an asterisk (``*``), to allow an instance type, size, or generation.
     pub allowed_instance_types: Option<Prop<Vec<Prop<String>>>>,
     /// Indicates whether bare metal instance types must be included, excluded, or required. + To include bare metal instance types, specify ``included``. + To require only bare metal instance types, specify ``required``. + To exclude bare metal instance types, specify ``excluded``. Default: ``excluded``
-    pub bare_metal: Option<Prop<String>>,
+    pub bare_metal: Option<Prop<LaunchTemplateInstanceRequirementsBareMetal>>,
     /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*. Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Prop<LaunchTemplateBaselineEbsBandwidthMbps>>,
     /// The baseline performance to consider, using an instance family as a baseline reference. The instance family establishes the lowest acceptable level of performance.
     pub baseline_performance_factors: Option<Prop<LaunchTemplateBaselinePerformanceFactors>>,
     /// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see [Burstable performance instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
-    pub burstable_performance: Option<Prop<String>>,
+    pub burstable_performance: Option<Prop<LaunchTemplateInstanceRequirementsBurstablePerformance>>,
     /// The CPU manufacturers to include. + For instance types with Intel CPUs, specify ``intel``. + For instance types with AMD CPUs, specify ``amd``. + For instance types with AWS CPUs, specify ``amazon-web-services``. + For instance types with Apple CPUs, specify ``apple``.
-    pub cpu_manufacturers: Option<Prop<Vec<Prop<String>>>>,
+    pub cpu_manufacturers:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsCpuManufacturer>>>>,
     /// The instance types to exclude. You can use strings with one or more wild cards, represented by an asterisk (``*``), to exclude an instance type, size, or generation. The following are examples: ``m5.8xlarge``, ``c5*.*``, ``m5a.*``, ``r*``, ``*3*``.
     pub excluded_instance_types: Option<Prop<Vec<Prop<String>>>>,
     /// Indicates whether current or previous generation instance types are included. The current generation instance types are recommended for use. Current generation instance types are typically the latest two to three generations in each instance family.
-    pub instance_generations: Option<Prop<Vec<Prop<String>>>>,
+    pub instance_generations:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsInstanceGeneration>>>>,
     /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, [Amazon EC2 instance store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
-    pub local_storage: Option<Prop<String>>,
+    pub local_storage: Option<Prop<LaunchTemplateInstanceRequirementsLocalStorage>>,
     /// The type of local storage that is required. + For instance types with hard disk drive (HDD) storage, specify ``hdd``. + For instance types with solid state drive (SSD) storage, specify ``ssd``. Default: ``hdd`` and ``ssd``
-    pub local_storage_types: Option<Prop<Vec<Prop<String>>>>,
+    pub local_storage_types:
+        Option<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsLocalStorageType>>>>,
     /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an identified On-Demand price. The identified On-Demand price is the price of the lowest priced current generation C, M, or R instance type with your specified attributes.
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Prop<i64>>,
     /// The minimum and maximum amount of memory per vCPU, in GiB. Default: No minimum or maximum limits
@@ -3710,12 +3935,18 @@ impl LaunchTemplateInstanceRequirements {
         self
     }
     /// Sets `AcceleratorManufacturers`.
-    pub fn accelerator_manufacturers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn accelerator_manufacturers(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorManufacturer>>>>,
+    ) -> Self {
         self.accelerator_manufacturers = Some(v.into());
         self
     }
     /// Sets `AcceleratorNames`.
-    pub fn accelerator_names(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn accelerator_names(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorName>>>>,
+    ) -> Self {
         self.accelerator_names = Some(v.into());
         self
     }
@@ -3728,7 +3959,10 @@ impl LaunchTemplateInstanceRequirements {
         self
     }
     /// Sets `AcceleratorTypes`.
-    pub fn accelerator_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn accelerator_types(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsAcceleratorType>>>>,
+    ) -> Self {
         self.accelerator_types = Some(v.into());
         self
     }
@@ -3738,7 +3972,10 @@ impl LaunchTemplateInstanceRequirements {
         self
     }
     /// Sets `BareMetal`.
-    pub fn bare_metal(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn bare_metal(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateInstanceRequirementsBareMetal>>,
+    ) -> Self {
         self.bare_metal = Some(v.into());
         self
     }
@@ -3759,12 +3996,18 @@ impl LaunchTemplateInstanceRequirements {
         self
     }
     /// Sets `BurstablePerformance`.
-    pub fn burstable_performance(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn burstable_performance(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateInstanceRequirementsBurstablePerformance>>,
+    ) -> Self {
         self.burstable_performance = Some(v.into());
         self
     }
     /// Sets `CpuManufacturers`.
-    pub fn cpu_manufacturers(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn cpu_manufacturers(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsCpuManufacturer>>>>,
+    ) -> Self {
         self.cpu_manufacturers = Some(v.into());
         self
     }
@@ -3774,17 +4017,26 @@ impl LaunchTemplateInstanceRequirements {
         self
     }
     /// Sets `InstanceGenerations`.
-    pub fn instance_generations(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn instance_generations(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsInstanceGeneration>>>>,
+    ) -> Self {
         self.instance_generations = Some(v.into());
         self
     }
     /// Sets `LocalStorage`.
-    pub fn local_storage(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn local_storage(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateInstanceRequirementsLocalStorage>>,
+    ) -> Self {
         self.local_storage = Some(v.into());
         self
     }
     /// Sets `LocalStorageTypes`.
-    pub fn local_storage_types(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn local_storage_types(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<LaunchTemplateInstanceRequirementsLocalStorageType>>>>,
+    ) -> Self {
         self.local_storage_types = Some(v.into());
         self
     }
@@ -3978,10 +4230,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(
-                                x0,
-                                &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"],
-                            );
+                            c.known(x0);
                         });
                     }
                 }
@@ -3992,30 +4241,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(
-                                x0,
-                                &[
-                                    "a100",
-                                    "a10g",
-                                    "gaudi-hl-205",
-                                    "h100",
-                                    "inferentia",
-                                    "inferentia2",
-                                    "k520",
-                                    "k80",
-                                    "l4",
-                                    "l40s",
-                                    "m60",
-                                    "radeon-pro-v520",
-                                    "t4",
-                                    "t4g",
-                                    "trainium",
-                                    "trainium2",
-                                    "u30",
-                                    "v100",
-                                    "vu9p",
-                                ],
-                            );
+                            c.known(x0);
                         });
                     }
                 }
@@ -4031,7 +4257,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["fpga", "gpu", "inference", "media"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -4052,7 +4278,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
         }
         if let Some(v) = &self.bare_metal {
             c.at("BareMetal", |c| {
-                c.enum_of(v, &["excluded", "included", "required"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.baseline_ebs_bandwidth_mbps {
@@ -4067,7 +4293,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
         }
         if let Some(v) = &self.burstable_performance {
             c.at("BurstablePerformance", |c| {
-                c.enum_of(v, &["excluded", "included", "required"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.cpu_manufacturers {
@@ -4075,7 +4301,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["amazon-web-services", "amd", "apple", "intel"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -4099,7 +4325,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["current", "previous"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -4107,7 +4333,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
         }
         if let Some(v) = &self.local_storage {
             c.at("LocalStorage", |c| {
-                c.enum_of(v, &["excluded", "included", "required"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.local_storage_types {
@@ -4115,7 +4341,7 @@ impl Validate for LaunchTemplateInstanceRequirements {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["hdd", "ssd"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -4731,7 +4957,7 @@ impl Validate for LaunchTemplateLicenseSpecification {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateMaintenanceOptions {
     /// Disables the automatic recovery behavior of your instance or sets it to default.
-    pub auto_recovery: Option<Prop<String>>,
+    pub auto_recovery: Option<Prop<LaunchTemplateMaintenanceOptionsAutoRecovery>>,
 }
 
 impl LaunchTemplateMaintenanceOptions {
@@ -4740,7 +4966,10 @@ impl LaunchTemplateMaintenanceOptions {
         Self::default()
     }
     /// Sets `AutoRecovery`.
-    pub fn auto_recovery(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn auto_recovery(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateMaintenanceOptionsAutoRecovery>>,
+    ) -> Self {
         self.auto_recovery = Some(v.into());
         self
     }
@@ -4764,7 +4993,7 @@ impl Validate for LaunchTemplateMaintenanceOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.auto_recovery {
             c.at("AutoRecovery", |c| {
-                c.enum_of(v, &["default", "disabled"]);
+                c.known(v);
             });
         }
     }
@@ -4774,15 +5003,15 @@ impl Validate for LaunchTemplateMaintenanceOptions {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateMetadataOptions {
     /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is ``enabled``. If you specify a value of ``disabled``, you will not be able to access your instance metadata.
-    pub http_endpoint: Option<Prop<String>>,
+    pub http_endpoint: Option<Prop<LaunchTemplateMetadataOptionsHttpEndpoint>>,
     /// Enables or disables the IPv6 endpoint for the instance metadata service. Default: ``disabled``
-    pub http_protocol_ipv6: Option<Prop<String>>,
+    pub http_protocol_ipv6: Option<Prop<LaunchTemplateMetadataOptionsHttpProtocolIpv6>>,
     /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the further instance metadata requests can travel. Default: ``1`` Possible values: Integers from 1 to 64
     pub http_put_response_hop_limit: Option<Prop<i64>>,
     /// Indicates whether IMDSv2 is required. + ``optional`` - IMDSv2 is optional. You can choose whether to send a session token in your instance metadata retrieval requests. If you retrieve IAM role credentials without a session token, you receive the IMDSv1 role credentials.
-    pub http_tokens: Option<Prop<String>>,
+    pub http_tokens: Option<Prop<LaunchTemplateMetadataOptionsHttpTokens>>,
     /// Set to ``enabled`` to allow access to instance tags from the instance metadata. Set to ``disabled`` to turn off access to instance tags from the instance metadata.
-    pub instance_metadata_tags: Option<Prop<String>>,
+    pub instance_metadata_tags: Option<Prop<LaunchTemplateMetadataOptionsInstanceMetadataTags>>,
 }
 
 impl LaunchTemplateMetadataOptions {
@@ -4791,12 +5020,18 @@ impl LaunchTemplateMetadataOptions {
         Self::default()
     }
     /// Sets `HttpEndpoint`.
-    pub fn http_endpoint(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_endpoint(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateMetadataOptionsHttpEndpoint>>,
+    ) -> Self {
         self.http_endpoint = Some(v.into());
         self
     }
     /// Sets `HttpProtocolIpv6`.
-    pub fn http_protocol_ipv6(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_protocol_ipv6(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateMetadataOptionsHttpProtocolIpv6>>,
+    ) -> Self {
         self.http_protocol_ipv6 = Some(v.into());
         self
     }
@@ -4806,12 +5041,18 @@ impl LaunchTemplateMetadataOptions {
         self
     }
     /// Sets `HttpTokens`.
-    pub fn http_tokens(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn http_tokens(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateMetadataOptionsHttpTokens>>,
+    ) -> Self {
         self.http_tokens = Some(v.into());
         self
     }
     /// Sets `InstanceMetadataTags`.
-    pub fn instance_metadata_tags(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_metadata_tags(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateMetadataOptionsInstanceMetadataTags>>,
+    ) -> Self {
         self.instance_metadata_tags = Some(v.into());
         self
     }
@@ -4847,22 +5088,22 @@ impl Validate for LaunchTemplateMetadataOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.http_endpoint {
             c.at("HttpEndpoint", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.http_protocol_ipv6 {
             c.at("HttpProtocolIpv6", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.http_tokens {
             c.at("HttpTokens", |c| {
-                c.enum_of(v, &["optional", "required"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.instance_metadata_tags {
             c.at("InstanceMetadataTags", |c| {
-                c.enum_of(v, &["disabled", "enabled"]);
+                c.known(v);
             });
         }
     }
@@ -5515,7 +5756,8 @@ impl Validate for LaunchTemplatePrivateIpAdd {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateNetworkPerformanceOptions {
     /// Specify the bandwidth weighting option to boost the associated type of baseline bandwidth, as follows: + default This option uses the standard bandwidth configuration for your instance type. + vpc-1 This option boosts your networking baseline bandwidth and reduces your EBS baseline bandwidth.
-    pub bandwidth_weighting: Option<Prop<String>>,
+    pub bandwidth_weighting:
+        Option<Prop<LaunchTemplateNetworkPerformanceOptionsBandwidthWeighting>>,
 }
 
 impl LaunchTemplateNetworkPerformanceOptions {
@@ -5524,7 +5766,10 @@ impl LaunchTemplateNetworkPerformanceOptions {
         Self::default()
     }
     /// Sets `BandwidthWeighting`.
-    pub fn bandwidth_weighting(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn bandwidth_weighting(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateNetworkPerformanceOptionsBandwidthWeighting>>,
+    ) -> Self {
         self.bandwidth_weighting = Some(v.into());
         self
     }
@@ -5554,7 +5799,7 @@ impl Validate for LaunchTemplateNetworkPerformanceOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.bandwidth_weighting {
             c.at("BandwidthWeighting", |c| {
-                c.enum_of(v, &["default", "ebs-1", "vpc-1"]);
+                c.known(v);
             });
         }
     }
@@ -5580,7 +5825,7 @@ pub struct LaunchTemplatePlacement {
     /// Reserved for future use.
     pub spread_domain: Option<Prop<String>>,
     /// The tenancy of the instance. An instance with a tenancy of dedicated runs on single-tenant hardware.
-    pub tenancy: Option<Prop<String>>,
+    pub tenancy: Option<Prop<LaunchTemplatePlacementTenancy>>,
 }
 
 impl LaunchTemplatePlacement {
@@ -5629,7 +5874,7 @@ impl LaunchTemplatePlacement {
         self
     }
     /// Sets `Tenancy`.
-    pub fn tenancy(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn tenancy(mut self, v: impl Into<Prop<LaunchTemplatePlacementTenancy>>) -> Self {
         self.tenancy = Some(v.into());
         self
     }
@@ -5665,7 +5910,7 @@ impl Validate for LaunchTemplatePlacement {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.tenancy {
             c.at("Tenancy", |c| {
-                c.enum_of(v, &["dedicated", "default", "host"]);
+                c.known(v);
             });
         }
     }
@@ -5679,7 +5924,7 @@ pub struct LaunchTemplatePrivateDnsNameOptions {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records.
     pub enable_resource_name_dns_a_record: Option<Prop<bool>>,
     /// The type of hostname for EC2 instances. For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance ID.
-    pub hostname_type: Option<Prop<String>>,
+    pub hostname_type: Option<Prop<LaunchTemplatePrivateDnsNameOptionsHostnameType>>,
 }
 
 impl LaunchTemplatePrivateDnsNameOptions {
@@ -5698,7 +5943,10 @@ impl LaunchTemplatePrivateDnsNameOptions {
         self
     }
     /// Sets `HostnameType`.
-    pub fn hostname_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn hostname_type(
+        mut self,
+        v: impl Into<Prop<LaunchTemplatePrivateDnsNameOptionsHostnameType>>,
+    ) -> Self {
         self.hostname_type = Some(v.into());
         self
     }
@@ -5732,7 +5980,7 @@ impl Validate for LaunchTemplatePrivateDnsNameOptions {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.hostname_type {
             c.at("HostnameType", |c| {
-                c.enum_of(v, &["ip-name", "resource-name"]);
+                c.known(v);
             });
         }
     }
@@ -5742,7 +5990,7 @@ impl Validate for LaunchTemplatePrivateDnsNameOptions {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateTagSpecification {
     /// The type of resource to tag. You can specify tags for the following resource types only: ``instance`` | ``volume`` | ``network-interface`` | ``spot-instances-request``. If the instance does not include the resource type that you specify, the instance launch fails.
-    pub resource_type: Option<Prop<String>>,
+    pub resource_type: Option<Prop<LaunchTemplateTagSpecificationResourceType>>,
     /// The tags to apply to the resource.
     pub tags: Option<Prop<Vec<Prop<LaunchTemplateTag>>>>,
 }
@@ -5753,7 +6001,10 @@ impl LaunchTemplateTagSpecification {
         Self::default()
     }
     /// Sets `ResourceType`.
-    pub fn resource_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn resource_type(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateTagSpecificationResourceType>>,
+    ) -> Self {
         self.resource_type = Some(v.into());
         self
     }
@@ -5783,123 +6034,7 @@ impl Validate for LaunchTemplateTagSpecification {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.resource_type {
             c.at("ResourceType", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "application-status-check",
-                        "capacity-block",
-                        "capacity-manager-data-export",
-                        "capacity-reservation",
-                        "capacity-reservation-cancellation-quote",
-                        "capacity-reservation-fleet",
-                        "capacity-reservation-modification-quote",
-                        "carrier-gateway",
-                        "client-vpn-endpoint",
-                        "coip-pool",
-                        "customer-gateway",
-                        "declarative-policies-report",
-                        "dedicated-host",
-                        "dhcp-options",
-                        "egress-only-internet-gateway",
-                        "elastic-gpu",
-                        "elastic-ip",
-                        "export-image-task",
-                        "export-instance-task",
-                        "fleet",
-                        "fpga-image",
-                        "host-reservation",
-                        "image",
-                        "image-usage-report",
-                        "import-image-task",
-                        "import-snapshot-task",
-                        "instance",
-                        "instance-connect-endpoint",
-                        "instance-event-window",
-                        "internet-gateway",
-                        "ipam",
-                        "ipam-external-resource-verification-token",
-                        "ipam-internet-registry-association",
-                        "ipam-policy",
-                        "ipam-pool",
-                        "ipam-pool-allocation",
-                        "ipam-prefix-list-resolver",
-                        "ipam-prefix-list-resolver-target",
-                        "ipam-resource-discovery",
-                        "ipam-resource-discovery-association",
-                        "ipam-scope",
-                        "ipv4pool-ec2",
-                        "ipv6pool-ec2",
-                        "key-pair",
-                        "launch-template",
-                        "local-gateway",
-                        "local-gateway-route-table",
-                        "local-gateway-route-table-virtual-interface-group-association",
-                        "local-gateway-route-table-vpc-association",
-                        "local-gateway-virtual-interface",
-                        "local-gateway-virtual-interface-group",
-                        "mac-modification-task",
-                        "natgateway",
-                        "network-acl",
-                        "network-insights-access-scope",
-                        "network-insights-access-scope-analysis",
-                        "network-insights-analysis",
-                        "network-insights-path",
-                        "network-interface",
-                        "outpost-lag",
-                        "placement-group",
-                        "prefix-list",
-                        "replace-root-volume-task",
-                        "reserved-instances",
-                        "route-server",
-                        "route-server-endpoint",
-                        "route-server-peer",
-                        "route-table",
-                        "secondary-interface",
-                        "secondary-network",
-                        "secondary-subnet",
-                        "security-group",
-                        "security-group-rule",
-                        "service-link-virtual-interface",
-                        "snapshot",
-                        "spot-fleet-request",
-                        "spot-instances-request",
-                        "subnet",
-                        "subnet-cidr-reservation",
-                        "traffic-mirror-filter",
-                        "traffic-mirror-filter-rule",
-                        "traffic-mirror-session",
-                        "traffic-mirror-target",
-                        "transit-gateway",
-                        "transit-gateway-attachment",
-                        "transit-gateway-connect-peer",
-                        "transit-gateway-metering-policy",
-                        "transit-gateway-multicast-domain",
-                        "transit-gateway-policy-table",
-                        "transit-gateway-route-table",
-                        "transit-gateway-route-table-announcement",
-                        "verified-access-endpoint",
-                        "verified-access-endpoint-target",
-                        "verified-access-group",
-                        "verified-access-instance",
-                        "verified-access-policy",
-                        "verified-access-trust-provider",
-                        "volume",
-                        "vpc",
-                        "vpc-block-public-access-exclusion",
-                        "vpc-encryption-control",
-                        "vpc-endpoint",
-                        "vpc-endpoint-connection",
-                        "vpc-endpoint-connection-device-type",
-                        "vpc-endpoint-service",
-                        "vpc-endpoint-service-permission",
-                        "vpc-flow-log",
-                        "vpc-peering-connection",
-                        "vpn-concentrator",
-                        "vpn-connection",
-                        "vpn-connection-device-type",
-                        "vpn-gateway",
-                    ],
-                );
+                c.known(v);
             });
         }
         if let Some(v) = &self.tags {
@@ -5952,7 +6087,7 @@ impl Validate for LaunchTemplateTag {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchTemplateTagSpecificationProperty {
     /// The type of resource. To tag a launch template, ``ResourceType`` must be ``launch-template``.
-    pub resource_type: Option<Prop<String>>,
+    pub resource_type: Option<Prop<LaunchTemplateTagSpecificationPropertyResourceType>>,
     /// The tags for the resource.
     pub tags: Option<Prop<Vec<Prop<LaunchTemplateTag>>>>,
 }
@@ -5963,7 +6098,10 @@ impl LaunchTemplateTagSpecificationProperty {
         Self::default()
     }
     /// Sets `ResourceType`.
-    pub fn resource_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn resource_type(
+        mut self,
+        v: impl Into<Prop<LaunchTemplateTagSpecificationPropertyResourceType>>,
+    ) -> Self {
         self.resource_type = Some(v.into());
         self
     }
@@ -5993,123 +6131,7 @@ impl Validate for LaunchTemplateTagSpecificationProperty {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.resource_type {
             c.at("ResourceType", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "application-status-check",
-                        "capacity-block",
-                        "capacity-manager-data-export",
-                        "capacity-reservation",
-                        "capacity-reservation-cancellation-quote",
-                        "capacity-reservation-fleet",
-                        "capacity-reservation-modification-quote",
-                        "carrier-gateway",
-                        "client-vpn-endpoint",
-                        "coip-pool",
-                        "customer-gateway",
-                        "declarative-policies-report",
-                        "dedicated-host",
-                        "dhcp-options",
-                        "egress-only-internet-gateway",
-                        "elastic-gpu",
-                        "elastic-ip",
-                        "export-image-task",
-                        "export-instance-task",
-                        "fleet",
-                        "fpga-image",
-                        "host-reservation",
-                        "image",
-                        "image-usage-report",
-                        "import-image-task",
-                        "import-snapshot-task",
-                        "instance",
-                        "instance-connect-endpoint",
-                        "instance-event-window",
-                        "internet-gateway",
-                        "ipam",
-                        "ipam-external-resource-verification-token",
-                        "ipam-internet-registry-association",
-                        "ipam-policy",
-                        "ipam-pool",
-                        "ipam-pool-allocation",
-                        "ipam-prefix-list-resolver",
-                        "ipam-prefix-list-resolver-target",
-                        "ipam-resource-discovery",
-                        "ipam-resource-discovery-association",
-                        "ipam-scope",
-                        "ipv4pool-ec2",
-                        "ipv6pool-ec2",
-                        "key-pair",
-                        "launch-template",
-                        "local-gateway",
-                        "local-gateway-route-table",
-                        "local-gateway-route-table-virtual-interface-group-association",
-                        "local-gateway-route-table-vpc-association",
-                        "local-gateway-virtual-interface",
-                        "local-gateway-virtual-interface-group",
-                        "mac-modification-task",
-                        "natgateway",
-                        "network-acl",
-                        "network-insights-access-scope",
-                        "network-insights-access-scope-analysis",
-                        "network-insights-analysis",
-                        "network-insights-path",
-                        "network-interface",
-                        "outpost-lag",
-                        "placement-group",
-                        "prefix-list",
-                        "replace-root-volume-task",
-                        "reserved-instances",
-                        "route-server",
-                        "route-server-endpoint",
-                        "route-server-peer",
-                        "route-table",
-                        "secondary-interface",
-                        "secondary-network",
-                        "secondary-subnet",
-                        "security-group",
-                        "security-group-rule",
-                        "service-link-virtual-interface",
-                        "snapshot",
-                        "spot-fleet-request",
-                        "spot-instances-request",
-                        "subnet",
-                        "subnet-cidr-reservation",
-                        "traffic-mirror-filter",
-                        "traffic-mirror-filter-rule",
-                        "traffic-mirror-session",
-                        "traffic-mirror-target",
-                        "transit-gateway",
-                        "transit-gateway-attachment",
-                        "transit-gateway-connect-peer",
-                        "transit-gateway-metering-policy",
-                        "transit-gateway-multicast-domain",
-                        "transit-gateway-policy-table",
-                        "transit-gateway-route-table",
-                        "transit-gateway-route-table-announcement",
-                        "verified-access-endpoint",
-                        "verified-access-endpoint-target",
-                        "verified-access-group",
-                        "verified-access-instance",
-                        "verified-access-policy",
-                        "verified-access-trust-provider",
-                        "volume",
-                        "vpc",
-                        "vpc-block-public-access-exclusion",
-                        "vpc-encryption-control",
-                        "vpc-endpoint",
-                        "vpc-endpoint-connection",
-                        "vpc-endpoint-connection-device-type",
-                        "vpc-endpoint-service",
-                        "vpc-endpoint-service-permission",
-                        "vpc-flow-log",
-                        "vpc-peering-connection",
-                        "vpn-concentrator",
-                        "vpn-connection",
-                        "vpn-connection-device-type",
-                        "vpn-gateway",
-                    ],
-                );
+                c.known(v);
             });
         }
         if let Some(v) = &self.tags {
@@ -6120,17 +6142,1373 @@ impl Validate for LaunchTemplateTagSpecificationProperty {
     }
 }
 
+/// Allowed values of `VolumeType` in [`LaunchTemplateEbs`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The volume type. For more information, see [Amazon EBS volume types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateEbsVolumeType {
+    /// `gp2`.
+    Gp2,
+    /// `gp3`.
+    Gp3,
+    /// `io1`.
+    Io1,
+    /// `io2`.
+    Io2,
+    /// `sc1`.
+    Sc1,
+    /// `st1`.
+    St1,
+    /// `standard`.
+    Standard,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateEbsVolumeType {
+    Gp2 = r"gp2",
+    Gp3 = r"gp3",
+    Io1 = r"io1",
+    Io2 = r"io2",
+    Sc1 = r"sc1",
+    St1 = r"st1",
+    Standard = r"standard",
+});
+
+/// Allowed values of `CapacityReservationPreference` in [`LaunchTemplateCapacityReservationSpecification`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates the instance's Capacity Reservation preferences. Possible preferences include: + ``capacity-reservations-only`` - The instance will only run in a Capacity Reservation or Capacity Reservation group. If capacity isn't available, the instance will fail to launch.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateCapacityReservationSpecificationCapacityReservationPreference {
+    /// `capacity-reservations-only`.
+    CapacityReservationsOnly,
+    /// `none`.
+    None,
+    /// `open`.
+    Open,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateCapacityReservationSpecificationCapacityReservationPreference {
+    CapacityReservationsOnly = r"capacity-reservations-only",
+    None = r"none",
+    Open = r"open",
+});
+
+/// Allowed values of `AmdSevSnp` in [`LaunchTemplateCpuOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see [AMD SEV-SNP for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateCpuOptionsAmdSevSnp {
+    /// `enabled`.
+    Enabled,
+    /// `disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateCpuOptionsAmdSevSnp {
+    Enabled = r"enabled",
+    Disabled = r"disabled",
+});
+
+/// Allowed values of `NestedVirtualization` in [`LaunchTemplateCpuOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether the instance is enabled for nested virtualization.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateCpuOptionsNestedVirtualization {
+    /// `enabled`.
+    Enabled,
+    /// `disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateCpuOptionsNestedVirtualization {
+    Enabled = r"enabled",
+    Disabled = r"disabled",
+});
+
+/// Allowed values of `InstanceInitiatedShutdownBehavior` in [`LaunchTemplateData`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown). Default: ``stop``
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateDataInstanceInitiatedShutdownBehavior {
+    /// `stop`.
+    Stop,
+    /// `terminate`.
+    Terminate,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateDataInstanceInitiatedShutdownBehavior {
+    Stop = r"stop",
+    Terminate = r"terminate",
+});
+
+/// Allowed values of `MarketType` in [`LaunchTemplateInstanceMarketOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The market type.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceMarketOptionsMarketType {
+    /// `capacity-block`.
+    CapacityBlock,
+    /// `interruptible-capacity-reservation`.
+    InterruptibleCapacityReservation,
+    /// `on-demand`.
+    OnDemand,
+    /// `spot`.
+    Spot,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceMarketOptionsMarketType {
+    CapacityBlock = r"capacity-block",
+    InterruptibleCapacityReservation = r"interruptible-capacity-reservation",
+    OnDemand = r"on-demand",
+    Spot = r"spot",
+});
+
+/// Allowed values of `InstanceInterruptionBehavior` in [`LaunchTemplateSpotOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The behavior when a Spot Instance is interrupted. The default is ``terminate``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateSpotOptionsInstanceInterruptionBehavior {
+    /// `hibernate`.
+    Hibernate,
+    /// `stop`.
+    Stop,
+    /// `terminate`.
+    Terminate,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateSpotOptionsInstanceInterruptionBehavior {
+    Hibernate = r"hibernate",
+    Stop = r"stop",
+    Terminate = r"terminate",
+});
+
+/// Allowed values of `SpotInstanceType` in [`LaunchTemplateSpotOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The Spot Instance request type. If you are using Spot Instances with an Auto Scaling group, use ``one-time`` requests, as the ASlong service handles requesting new Spot Instances whenever the group is below its desired capacity.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateSpotOptionsSpotInstanceType {
+    /// `one-time`.
+    OneTime,
+    /// `persistent`.
+    Persistent,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateSpotOptionsSpotInstanceType {
+    OneTime = r"one-time",
+    Persistent = r"persistent",
+});
+
+/// Allowed values of `AcceleratorManufacturers` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsAcceleratorManufacturer {
+    /// `amazon-web-services`.
+    AmazonWebServices,
+    /// `amd`.
+    Amd,
+    /// `habana`.
+    Habana,
+    /// `nvidia`.
+    Nvidia,
+    /// `xilinx`.
+    Xilinx,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsAcceleratorManufacturer {
+    AmazonWebServices = r"amazon-web-services",
+    Amd = r"amd",
+    Habana = r"habana",
+    Nvidia = r"nvidia",
+    Xilinx = r"xilinx",
+});
+
+/// Allowed values of `AcceleratorNames` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsAcceleratorName {
+    /// `a100`.
+    A100,
+    /// `a10g`.
+    A10g,
+    /// `gaudi-hl-205`.
+    GaudiHl205,
+    /// `h100`.
+    H100,
+    /// `inferentia`.
+    Inferentia,
+    /// `inferentia2`.
+    Inferentia2,
+    /// `k520`.
+    K520,
+    /// `k80`.
+    K80,
+    /// `l4`.
+    L4,
+    /// `l40s`.
+    L40s,
+    /// `m60`.
+    M60,
+    /// `radeon-pro-v520`.
+    RadeonProV520,
+    /// `t4`.
+    T4,
+    /// `t4g`.
+    T4g,
+    /// `trainium`.
+    Trainium,
+    /// `trainium2`.
+    Trainium2,
+    /// `u30`.
+    U30,
+    /// `v100`.
+    V100,
+    /// `vu9p`.
+    Vu9p,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsAcceleratorName {
+    A100 = r"a100",
+    A10g = r"a10g",
+    GaudiHl205 = r"gaudi-hl-205",
+    H100 = r"h100",
+    Inferentia = r"inferentia",
+    Inferentia2 = r"inferentia2",
+    K520 = r"k520",
+    K80 = r"k80",
+    L4 = r"l4",
+    L40s = r"l40s",
+    M60 = r"m60",
+    RadeonProV520 = r"radeon-pro-v520",
+    T4 = r"t4",
+    T4g = r"t4g",
+    Trainium = r"trainium",
+    Trainium2 = r"trainium2",
+    U30 = r"u30",
+    V100 = r"v100",
+    Vu9p = r"vu9p",
+});
+
+/// Allowed values of `AcceleratorTypes` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsAcceleratorType {
+    /// `fpga`.
+    Fpga,
+    /// `gpu`.
+    Gpu,
+    /// `inference`.
+    Inference,
+    /// `media`.
+    Media,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsAcceleratorType {
+    Fpga = r"fpga",
+    Gpu = r"gpu",
+    Inference = r"inference",
+    Media = r"media",
+});
+
+/// Allowed values of `BareMetal` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether bare metal instance types must be included, excluded, or required. + To include bare metal instance types, specify ``included``. + To require only bare metal instance types, specify ``required``. + To exclude bare metal instance types, specify ``excluded``. Default: ``excluded``
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsBareMetal {
+    /// `excluded`.
+    Excluded,
+    /// `included`.
+    Included,
+    /// `required`.
+    Required,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsBareMetal {
+    Excluded = r"excluded",
+    Included = r"included",
+    Required = r"required",
+});
+
+/// Allowed values of `BurstablePerformance` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see [Burstable performance instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsBurstablePerformance {
+    /// `excluded`.
+    Excluded,
+    /// `included`.
+    Included,
+    /// `required`.
+    Required,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsBurstablePerformance {
+    Excluded = r"excluded",
+    Included = r"included",
+    Required = r"required",
+});
+
+/// Allowed values of `CpuManufacturers` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsCpuManufacturer {
+    /// `amazon-web-services`.
+    AmazonWebServices,
+    /// `amd`.
+    Amd,
+    /// `apple`.
+    Apple,
+    /// `intel`.
+    Intel,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsCpuManufacturer {
+    AmazonWebServices = r"amazon-web-services",
+    Amd = r"amd",
+    Apple = r"apple",
+    Intel = r"intel",
+});
+
+/// Allowed values of `InstanceGenerations` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsInstanceGeneration {
+    /// `current`.
+    Current,
+    /// `previous`.
+    Previous,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsInstanceGeneration {
+    Current = r"current",
+    Previous = r"previous",
+});
+
+/// Allowed values of `LocalStorage` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, [Amazon EC2 instance store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsLocalStorage {
+    /// `excluded`.
+    Excluded,
+    /// `included`.
+    Included,
+    /// `required`.
+    Required,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsLocalStorage {
+    Excluded = r"excluded",
+    Included = r"included",
+    Required = r"required",
+});
+
+/// Allowed values of `LocalStorageTypes` in [`LaunchTemplateInstanceRequirements`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateInstanceRequirementsLocalStorageType {
+    /// `hdd`.
+    Hdd,
+    /// `ssd`.
+    Ssd,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateInstanceRequirementsLocalStorageType {
+    Hdd = r"hdd",
+    Ssd = r"ssd",
+});
+
+/// Allowed values of `AutoRecovery` in [`LaunchTemplateMaintenanceOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Disables the automatic recovery behavior of your instance or sets it to default.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateMaintenanceOptionsAutoRecovery {
+    /// `default`.
+    Default,
+    /// `disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateMaintenanceOptionsAutoRecovery {
+    Default = r"default",
+    Disabled = r"disabled",
+});
+
+/// Allowed values of `HttpEndpoint` in [`LaunchTemplateMetadataOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is ``enabled``. If you specify a value of ``disabled``, you will not be able to access your instance metadata.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateMetadataOptionsHttpEndpoint {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateMetadataOptionsHttpEndpoint {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `HttpProtocolIpv6` in [`LaunchTemplateMetadataOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Enables or disables the IPv6 endpoint for the instance metadata service. Default: ``disabled``
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateMetadataOptionsHttpProtocolIpv6 {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateMetadataOptionsHttpProtocolIpv6 {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `HttpTokens` in [`LaunchTemplateMetadataOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Indicates whether IMDSv2 is required. + ``optional`` - IMDSv2 is optional. You can choose whether to send a session token in your instance metadata retrieval requests. If you retrieve IAM role credentials without a session token, you receive the IMDSv1 role credentials.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateMetadataOptionsHttpTokens {
+    /// `optional`.
+    Optional,
+    /// `required`.
+    Required,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateMetadataOptionsHttpTokens {
+    Optional = r"optional",
+    Required = r"required",
+});
+
+/// Allowed values of `InstanceMetadataTags` in [`LaunchTemplateMetadataOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Set to ``enabled`` to allow access to instance tags from the instance metadata. Set to ``disabled`` to turn off access to instance tags from the instance metadata.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateMetadataOptionsInstanceMetadataTags {
+    /// `disabled`.
+    Disabled,
+    /// `enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateMetadataOptionsInstanceMetadataTags {
+    Disabled = r"disabled",
+    Enabled = r"enabled",
+});
+
+/// Allowed values of `BandwidthWeighting` in [`LaunchTemplateNetworkPerformanceOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// Specify the bandwidth weighting option to boost the associated type of baseline bandwidth, as follows: + default This option uses the standard bandwidth configuration for your instance type. + vpc-1 This option boosts your networking baseline bandwidth and reduces your EBS baseline bandwidth.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateNetworkPerformanceOptionsBandwidthWeighting {
+    /// `default`.
+    Default,
+    /// `ebs-1`.
+    Ebs1,
+    /// `vpc-1`.
+    Vpc1,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateNetworkPerformanceOptionsBandwidthWeighting {
+    Default = r"default",
+    Ebs1 = r"ebs-1",
+    Vpc1 = r"vpc-1",
+});
+
+/// Allowed values of `Tenancy` in [`LaunchTemplatePlacement`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The tenancy of the instance. An instance with a tenancy of dedicated runs on single-tenant hardware.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplatePlacementTenancy {
+    /// `dedicated`.
+    Dedicated,
+    /// `default`.
+    Default,
+    /// `host`.
+    Host,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplatePlacementTenancy {
+    Dedicated = r"dedicated",
+    Default = r"default",
+    Host = r"host",
+});
+
+/// Allowed values of `HostnameType` in [`LaunchTemplatePrivateDnsNameOptions`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The type of hostname for EC2 instances. For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance ID.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplatePrivateDnsNameOptionsHostnameType {
+    /// `ip-name`.
+    IpName,
+    /// `resource-name`.
+    ResourceName,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplatePrivateDnsNameOptionsHostnameType {
+    IpName = r"ip-name",
+    ResourceName = r"resource-name",
+});
+
+/// Allowed values of `ResourceType` in [`LaunchTemplateTagSpecification`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The type of resource to tag. You can specify tags for the following resource types only: ``instance`` | ``volume`` | ``network-interface`` | ``spot-instances-request``. If the instance does not include the resource type that you specify, the instance launch fails.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateTagSpecificationResourceType {
+    /// `application-status-check`.
+    ApplicationStatusCheck,
+    /// `capacity-block`.
+    CapacityBlock,
+    /// `capacity-manager-data-export`.
+    CapacityManagerDataExport,
+    /// `capacity-reservation`.
+    CapacityReservation,
+    /// `capacity-reservation-cancellation-quote`.
+    CapacityReservationCancellationQuote,
+    /// `capacity-reservation-fleet`.
+    CapacityReservationFleet,
+    /// `capacity-reservation-modification-quote`.
+    CapacityReservationModificationQuote,
+    /// `carrier-gateway`.
+    CarrierGateway,
+    /// `client-vpn-endpoint`.
+    ClientVpnEndpoint,
+    /// `coip-pool`.
+    CoipPool,
+    /// `customer-gateway`.
+    CustomerGateway,
+    /// `declarative-policies-report`.
+    DeclarativePoliciesReport,
+    /// `dedicated-host`.
+    DedicatedHost,
+    /// `dhcp-options`.
+    DhcpOptions,
+    /// `egress-only-internet-gateway`.
+    EgressOnlyInternetGateway,
+    /// `elastic-gpu`.
+    ElasticGpu,
+    /// `elastic-ip`.
+    ElasticIp,
+    /// `export-image-task`.
+    ExportImageTask,
+    /// `export-instance-task`.
+    ExportInstanceTask,
+    /// `fleet`.
+    Fleet,
+    /// `fpga-image`.
+    FpgaImage,
+    /// `host-reservation`.
+    HostReservation,
+    /// `image`.
+    Image,
+    /// `image-usage-report`.
+    ImageUsageReport,
+    /// `import-image-task`.
+    ImportImageTask,
+    /// `import-snapshot-task`.
+    ImportSnapshotTask,
+    /// `instance`.
+    Instance,
+    /// `instance-connect-endpoint`.
+    InstanceConnectEndpoint,
+    /// `instance-event-window`.
+    InstanceEventWindow,
+    /// `internet-gateway`.
+    InternetGateway,
+    /// `ipam`.
+    Ipam,
+    /// `ipam-external-resource-verification-token`.
+    IpamExternalResourceVerificationToken,
+    /// `ipam-internet-registry-association`.
+    IpamInternetRegistryAssociation,
+    /// `ipam-policy`.
+    IpamPolicy,
+    /// `ipam-pool`.
+    IpamPool,
+    /// `ipam-pool-allocation`.
+    IpamPoolAllocation,
+    /// `ipam-prefix-list-resolver`.
+    IpamPrefixListResolver,
+    /// `ipam-prefix-list-resolver-target`.
+    IpamPrefixListResolverTarget,
+    /// `ipam-resource-discovery`.
+    IpamResourceDiscovery,
+    /// `ipam-resource-discovery-association`.
+    IpamResourceDiscoveryAssociation,
+    /// `ipam-scope`.
+    IpamScope,
+    /// `ipv4pool-ec2`.
+    Ipv4poolEc2,
+    /// `ipv6pool-ec2`.
+    Ipv6poolEc2,
+    /// `key-pair`.
+    KeyPair,
+    /// `launch-template`.
+    LaunchTemplate,
+    /// `local-gateway`.
+    LocalGateway,
+    /// `local-gateway-route-table`.
+    LocalGatewayRouteTable,
+    /// `local-gateway-route-table-virtual-interface-group-association`.
+    LocalGatewayRouteTableVirtualInterfaceGroupAssociation,
+    /// `local-gateway-route-table-vpc-association`.
+    LocalGatewayRouteTableVpcAssociation,
+    /// `local-gateway-virtual-interface`.
+    LocalGatewayVirtualInterface,
+    /// `local-gateway-virtual-interface-group`.
+    LocalGatewayVirtualInterfaceGroup,
+    /// `mac-modification-task`.
+    MacModificationTask,
+    /// `natgateway`.
+    Natgateway,
+    /// `network-acl`.
+    NetworkAcl,
+    /// `network-insights-access-scope`.
+    NetworkInsightsAccessScope,
+    /// `network-insights-access-scope-analysis`.
+    NetworkInsightsAccessScopeAnalysis,
+    /// `network-insights-analysis`.
+    NetworkInsightsAnalysis,
+    /// `network-insights-path`.
+    NetworkInsightsPath,
+    /// `network-interface`.
+    NetworkInterface,
+    /// `outpost-lag`.
+    OutpostLag,
+    /// `placement-group`.
+    PlacementGroup,
+    /// `prefix-list`.
+    PrefixList,
+    /// `replace-root-volume-task`.
+    ReplaceRootVolumeTask,
+    /// `reserved-instances`.
+    ReservedInstances,
+    /// `route-server`.
+    RouteServer,
+    /// `route-server-endpoint`.
+    RouteServerEndpoint,
+    /// `route-server-peer`.
+    RouteServerPeer,
+    /// `route-table`.
+    RouteTable,
+    /// `secondary-interface`.
+    SecondaryInterface,
+    /// `secondary-network`.
+    SecondaryNetwork,
+    /// `secondary-subnet`.
+    SecondarySubnet,
+    /// `security-group`.
+    SecurityGroup,
+    /// `security-group-rule`.
+    SecurityGroupRule,
+    /// `service-link-virtual-interface`.
+    ServiceLinkVirtualInterface,
+    /// `snapshot`.
+    Snapshot,
+    /// `spot-fleet-request`.
+    SpotFleetRequest,
+    /// `spot-instances-request`.
+    SpotInstancesRequest,
+    /// `subnet`.
+    Subnet,
+    /// `subnet-cidr-reservation`.
+    SubnetCidrReservation,
+    /// `traffic-mirror-filter`.
+    TrafficMirrorFilter,
+    /// `traffic-mirror-filter-rule`.
+    TrafficMirrorFilterRule,
+    /// `traffic-mirror-session`.
+    TrafficMirrorSession,
+    /// `traffic-mirror-target`.
+    TrafficMirrorTarget,
+    /// `transit-gateway`.
+    TransitGateway,
+    /// `transit-gateway-attachment`.
+    TransitGatewayAttachment,
+    /// `transit-gateway-connect-peer`.
+    TransitGatewayConnectPeer,
+    /// `transit-gateway-metering-policy`.
+    TransitGatewayMeteringPolicy,
+    /// `transit-gateway-multicast-domain`.
+    TransitGatewayMulticastDomain,
+    /// `transit-gateway-policy-table`.
+    TransitGatewayPolicyTable,
+    /// `transit-gateway-route-table`.
+    TransitGatewayRouteTable,
+    /// `transit-gateway-route-table-announcement`.
+    TransitGatewayRouteTableAnnouncement,
+    /// `verified-access-endpoint`.
+    VerifiedAccessEndpoint,
+    /// `verified-access-endpoint-target`.
+    VerifiedAccessEndpointTarget,
+    /// `verified-access-group`.
+    VerifiedAccessGroup,
+    /// `verified-access-instance`.
+    VerifiedAccessInstance,
+    /// `verified-access-policy`.
+    VerifiedAccessPolicy,
+    /// `verified-access-trust-provider`.
+    VerifiedAccessTrustProvider,
+    /// `volume`.
+    Volume,
+    /// `vpc`.
+    Vpc,
+    /// `vpc-block-public-access-exclusion`.
+    VpcBlockPublicAccessExclusion,
+    /// `vpc-encryption-control`.
+    VpcEncryptionControl,
+    /// `vpc-endpoint`.
+    VpcEndpoint,
+    /// `vpc-endpoint-connection`.
+    VpcEndpointConnection,
+    /// `vpc-endpoint-connection-device-type`.
+    VpcEndpointConnectionDeviceType,
+    /// `vpc-endpoint-service`.
+    VpcEndpointService,
+    /// `vpc-endpoint-service-permission`.
+    VpcEndpointServicePermission,
+    /// `vpc-flow-log`.
+    VpcFlowLog,
+    /// `vpc-peering-connection`.
+    VpcPeeringConnection,
+    /// `vpn-concentrator`.
+    VpnConcentrator,
+    /// `vpn-connection`.
+    VpnConnection,
+    /// `vpn-connection-device-type`.
+    VpnConnectionDeviceType,
+    /// `vpn-gateway`.
+    VpnGateway,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateTagSpecificationResourceType {
+    ApplicationStatusCheck = r"application-status-check",
+    CapacityBlock = r"capacity-block",
+    CapacityManagerDataExport = r"capacity-manager-data-export",
+    CapacityReservation = r"capacity-reservation",
+    CapacityReservationCancellationQuote = r"capacity-reservation-cancellation-quote",
+    CapacityReservationFleet = r"capacity-reservation-fleet",
+    CapacityReservationModificationQuote = r"capacity-reservation-modification-quote",
+    CarrierGateway = r"carrier-gateway",
+    ClientVpnEndpoint = r"client-vpn-endpoint",
+    CoipPool = r"coip-pool",
+    CustomerGateway = r"customer-gateway",
+    DeclarativePoliciesReport = r"declarative-policies-report",
+    DedicatedHost = r"dedicated-host",
+    DhcpOptions = r"dhcp-options",
+    EgressOnlyInternetGateway = r"egress-only-internet-gateway",
+    ElasticGpu = r"elastic-gpu",
+    ElasticIp = r"elastic-ip",
+    ExportImageTask = r"export-image-task",
+    ExportInstanceTask = r"export-instance-task",
+    Fleet = r"fleet",
+    FpgaImage = r"fpga-image",
+    HostReservation = r"host-reservation",
+    Image = r"image",
+    ImageUsageReport = r"image-usage-report",
+    ImportImageTask = r"import-image-task",
+    ImportSnapshotTask = r"import-snapshot-task",
+    Instance = r"instance",
+    InstanceConnectEndpoint = r"instance-connect-endpoint",
+    InstanceEventWindow = r"instance-event-window",
+    InternetGateway = r"internet-gateway",
+    Ipam = r"ipam",
+    IpamExternalResourceVerificationToken = r"ipam-external-resource-verification-token",
+    IpamInternetRegistryAssociation = r"ipam-internet-registry-association",
+    IpamPolicy = r"ipam-policy",
+    IpamPool = r"ipam-pool",
+    IpamPoolAllocation = r"ipam-pool-allocation",
+    IpamPrefixListResolver = r"ipam-prefix-list-resolver",
+    IpamPrefixListResolverTarget = r"ipam-prefix-list-resolver-target",
+    IpamResourceDiscovery = r"ipam-resource-discovery",
+    IpamResourceDiscoveryAssociation = r"ipam-resource-discovery-association",
+    IpamScope = r"ipam-scope",
+    Ipv4poolEc2 = r"ipv4pool-ec2",
+    Ipv6poolEc2 = r"ipv6pool-ec2",
+    KeyPair = r"key-pair",
+    LaunchTemplate = r"launch-template",
+    LocalGateway = r"local-gateway",
+    LocalGatewayRouteTable = r"local-gateway-route-table",
+    LocalGatewayRouteTableVirtualInterfaceGroupAssociation = r"local-gateway-route-table-virtual-interface-group-association",
+    LocalGatewayRouteTableVpcAssociation = r"local-gateway-route-table-vpc-association",
+    LocalGatewayVirtualInterface = r"local-gateway-virtual-interface",
+    LocalGatewayVirtualInterfaceGroup = r"local-gateway-virtual-interface-group",
+    MacModificationTask = r"mac-modification-task",
+    Natgateway = r"natgateway",
+    NetworkAcl = r"network-acl",
+    NetworkInsightsAccessScope = r"network-insights-access-scope",
+    NetworkInsightsAccessScopeAnalysis = r"network-insights-access-scope-analysis",
+    NetworkInsightsAnalysis = r"network-insights-analysis",
+    NetworkInsightsPath = r"network-insights-path",
+    NetworkInterface = r"network-interface",
+    OutpostLag = r"outpost-lag",
+    PlacementGroup = r"placement-group",
+    PrefixList = r"prefix-list",
+    ReplaceRootVolumeTask = r"replace-root-volume-task",
+    ReservedInstances = r"reserved-instances",
+    RouteServer = r"route-server",
+    RouteServerEndpoint = r"route-server-endpoint",
+    RouteServerPeer = r"route-server-peer",
+    RouteTable = r"route-table",
+    SecondaryInterface = r"secondary-interface",
+    SecondaryNetwork = r"secondary-network",
+    SecondarySubnet = r"secondary-subnet",
+    SecurityGroup = r"security-group",
+    SecurityGroupRule = r"security-group-rule",
+    ServiceLinkVirtualInterface = r"service-link-virtual-interface",
+    Snapshot = r"snapshot",
+    SpotFleetRequest = r"spot-fleet-request",
+    SpotInstancesRequest = r"spot-instances-request",
+    Subnet = r"subnet",
+    SubnetCidrReservation = r"subnet-cidr-reservation",
+    TrafficMirrorFilter = r"traffic-mirror-filter",
+    TrafficMirrorFilterRule = r"traffic-mirror-filter-rule",
+    TrafficMirrorSession = r"traffic-mirror-session",
+    TrafficMirrorTarget = r"traffic-mirror-target",
+    TransitGateway = r"transit-gateway",
+    TransitGatewayAttachment = r"transit-gateway-attachment",
+    TransitGatewayConnectPeer = r"transit-gateway-connect-peer",
+    TransitGatewayMeteringPolicy = r"transit-gateway-metering-policy",
+    TransitGatewayMulticastDomain = r"transit-gateway-multicast-domain",
+    TransitGatewayPolicyTable = r"transit-gateway-policy-table",
+    TransitGatewayRouteTable = r"transit-gateway-route-table",
+    TransitGatewayRouteTableAnnouncement = r"transit-gateway-route-table-announcement",
+    VerifiedAccessEndpoint = r"verified-access-endpoint",
+    VerifiedAccessEndpointTarget = r"verified-access-endpoint-target",
+    VerifiedAccessGroup = r"verified-access-group",
+    VerifiedAccessInstance = r"verified-access-instance",
+    VerifiedAccessPolicy = r"verified-access-policy",
+    VerifiedAccessTrustProvider = r"verified-access-trust-provider",
+    Volume = r"volume",
+    Vpc = r"vpc",
+    VpcBlockPublicAccessExclusion = r"vpc-block-public-access-exclusion",
+    VpcEncryptionControl = r"vpc-encryption-control",
+    VpcEndpoint = r"vpc-endpoint",
+    VpcEndpointConnection = r"vpc-endpoint-connection",
+    VpcEndpointConnectionDeviceType = r"vpc-endpoint-connection-device-type",
+    VpcEndpointService = r"vpc-endpoint-service",
+    VpcEndpointServicePermission = r"vpc-endpoint-service-permission",
+    VpcFlowLog = r"vpc-flow-log",
+    VpcPeeringConnection = r"vpc-peering-connection",
+    VpnConcentrator = r"vpn-concentrator",
+    VpnConnection = r"vpn-connection",
+    VpnConnectionDeviceType = r"vpn-connection-device-type",
+    VpnGateway = r"vpn-gateway",
+});
+
+/// Allowed values of `ResourceType` in [`LaunchTemplateTagSpecificationProperty`] (`AWS::EC2::LaunchTemplate`).
+///
+/// The type of resource. To tag a launch template, ``ResourceType`` must be ``launch-template``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum LaunchTemplateTagSpecificationPropertyResourceType {
+    /// `application-status-check`.
+    ApplicationStatusCheck,
+    /// `capacity-block`.
+    CapacityBlock,
+    /// `capacity-manager-data-export`.
+    CapacityManagerDataExport,
+    /// `capacity-reservation`.
+    CapacityReservation,
+    /// `capacity-reservation-cancellation-quote`.
+    CapacityReservationCancellationQuote,
+    /// `capacity-reservation-fleet`.
+    CapacityReservationFleet,
+    /// `capacity-reservation-modification-quote`.
+    CapacityReservationModificationQuote,
+    /// `carrier-gateway`.
+    CarrierGateway,
+    /// `client-vpn-endpoint`.
+    ClientVpnEndpoint,
+    /// `coip-pool`.
+    CoipPool,
+    /// `customer-gateway`.
+    CustomerGateway,
+    /// `declarative-policies-report`.
+    DeclarativePoliciesReport,
+    /// `dedicated-host`.
+    DedicatedHost,
+    /// `dhcp-options`.
+    DhcpOptions,
+    /// `egress-only-internet-gateway`.
+    EgressOnlyInternetGateway,
+    /// `elastic-gpu`.
+    ElasticGpu,
+    /// `elastic-ip`.
+    ElasticIp,
+    /// `export-image-task`.
+    ExportImageTask,
+    /// `export-instance-task`.
+    ExportInstanceTask,
+    /// `fleet`.
+    Fleet,
+    /// `fpga-image`.
+    FpgaImage,
+    /// `host-reservation`.
+    HostReservation,
+    /// `image`.
+    Image,
+    /// `image-usage-report`.
+    ImageUsageReport,
+    /// `import-image-task`.
+    ImportImageTask,
+    /// `import-snapshot-task`.
+    ImportSnapshotTask,
+    /// `instance`.
+    Instance,
+    /// `instance-connect-endpoint`.
+    InstanceConnectEndpoint,
+    /// `instance-event-window`.
+    InstanceEventWindow,
+    /// `internet-gateway`.
+    InternetGateway,
+    /// `ipam`.
+    Ipam,
+    /// `ipam-external-resource-verification-token`.
+    IpamExternalResourceVerificationToken,
+    /// `ipam-internet-registry-association`.
+    IpamInternetRegistryAssociation,
+    /// `ipam-policy`.
+    IpamPolicy,
+    /// `ipam-pool`.
+    IpamPool,
+    /// `ipam-pool-allocation`.
+    IpamPoolAllocation,
+    /// `ipam-prefix-list-resolver`.
+    IpamPrefixListResolver,
+    /// `ipam-prefix-list-resolver-target`.
+    IpamPrefixListResolverTarget,
+    /// `ipam-resource-discovery`.
+    IpamResourceDiscovery,
+    /// `ipam-resource-discovery-association`.
+    IpamResourceDiscoveryAssociation,
+    /// `ipam-scope`.
+    IpamScope,
+    /// `ipv4pool-ec2`.
+    Ipv4poolEc2,
+    /// `ipv6pool-ec2`.
+    Ipv6poolEc2,
+    /// `key-pair`.
+    KeyPair,
+    /// `launch-template`.
+    LaunchTemplate,
+    /// `local-gateway`.
+    LocalGateway,
+    /// `local-gateway-route-table`.
+    LocalGatewayRouteTable,
+    /// `local-gateway-route-table-virtual-interface-group-association`.
+    LocalGatewayRouteTableVirtualInterfaceGroupAssociation,
+    /// `local-gateway-route-table-vpc-association`.
+    LocalGatewayRouteTableVpcAssociation,
+    /// `local-gateway-virtual-interface`.
+    LocalGatewayVirtualInterface,
+    /// `local-gateway-virtual-interface-group`.
+    LocalGatewayVirtualInterfaceGroup,
+    /// `mac-modification-task`.
+    MacModificationTask,
+    /// `natgateway`.
+    Natgateway,
+    /// `network-acl`.
+    NetworkAcl,
+    /// `network-insights-access-scope`.
+    NetworkInsightsAccessScope,
+    /// `network-insights-access-scope-analysis`.
+    NetworkInsightsAccessScopeAnalysis,
+    /// `network-insights-analysis`.
+    NetworkInsightsAnalysis,
+    /// `network-insights-path`.
+    NetworkInsightsPath,
+    /// `network-interface`.
+    NetworkInterface,
+    /// `outpost-lag`.
+    OutpostLag,
+    /// `placement-group`.
+    PlacementGroup,
+    /// `prefix-list`.
+    PrefixList,
+    /// `replace-root-volume-task`.
+    ReplaceRootVolumeTask,
+    /// `reserved-instances`.
+    ReservedInstances,
+    /// `route-server`.
+    RouteServer,
+    /// `route-server-endpoint`.
+    RouteServerEndpoint,
+    /// `route-server-peer`.
+    RouteServerPeer,
+    /// `route-table`.
+    RouteTable,
+    /// `secondary-interface`.
+    SecondaryInterface,
+    /// `secondary-network`.
+    SecondaryNetwork,
+    /// `secondary-subnet`.
+    SecondarySubnet,
+    /// `security-group`.
+    SecurityGroup,
+    /// `security-group-rule`.
+    SecurityGroupRule,
+    /// `service-link-virtual-interface`.
+    ServiceLinkVirtualInterface,
+    /// `snapshot`.
+    Snapshot,
+    /// `spot-fleet-request`.
+    SpotFleetRequest,
+    /// `spot-instances-request`.
+    SpotInstancesRequest,
+    /// `subnet`.
+    Subnet,
+    /// `subnet-cidr-reservation`.
+    SubnetCidrReservation,
+    /// `traffic-mirror-filter`.
+    TrafficMirrorFilter,
+    /// `traffic-mirror-filter-rule`.
+    TrafficMirrorFilterRule,
+    /// `traffic-mirror-session`.
+    TrafficMirrorSession,
+    /// `traffic-mirror-target`.
+    TrafficMirrorTarget,
+    /// `transit-gateway`.
+    TransitGateway,
+    /// `transit-gateway-attachment`.
+    TransitGatewayAttachment,
+    /// `transit-gateway-connect-peer`.
+    TransitGatewayConnectPeer,
+    /// `transit-gateway-metering-policy`.
+    TransitGatewayMeteringPolicy,
+    /// `transit-gateway-multicast-domain`.
+    TransitGatewayMulticastDomain,
+    /// `transit-gateway-policy-table`.
+    TransitGatewayPolicyTable,
+    /// `transit-gateway-route-table`.
+    TransitGatewayRouteTable,
+    /// `transit-gateway-route-table-announcement`.
+    TransitGatewayRouteTableAnnouncement,
+    /// `verified-access-endpoint`.
+    VerifiedAccessEndpoint,
+    /// `verified-access-endpoint-target`.
+    VerifiedAccessEndpointTarget,
+    /// `verified-access-group`.
+    VerifiedAccessGroup,
+    /// `verified-access-instance`.
+    VerifiedAccessInstance,
+    /// `verified-access-policy`.
+    VerifiedAccessPolicy,
+    /// `verified-access-trust-provider`.
+    VerifiedAccessTrustProvider,
+    /// `volume`.
+    Volume,
+    /// `vpc`.
+    Vpc,
+    /// `vpc-block-public-access-exclusion`.
+    VpcBlockPublicAccessExclusion,
+    /// `vpc-encryption-control`.
+    VpcEncryptionControl,
+    /// `vpc-endpoint`.
+    VpcEndpoint,
+    /// `vpc-endpoint-connection`.
+    VpcEndpointConnection,
+    /// `vpc-endpoint-connection-device-type`.
+    VpcEndpointConnectionDeviceType,
+    /// `vpc-endpoint-service`.
+    VpcEndpointService,
+    /// `vpc-endpoint-service-permission`.
+    VpcEndpointServicePermission,
+    /// `vpc-flow-log`.
+    VpcFlowLog,
+    /// `vpc-peering-connection`.
+    VpcPeeringConnection,
+    /// `vpn-concentrator`.
+    VpnConcentrator,
+    /// `vpn-connection`.
+    VpnConnection,
+    /// `vpn-connection-device-type`.
+    VpnConnectionDeviceType,
+    /// `vpn-gateway`.
+    VpnGateway,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(LaunchTemplateTagSpecificationPropertyResourceType {
+    ApplicationStatusCheck = r"application-status-check",
+    CapacityBlock = r"capacity-block",
+    CapacityManagerDataExport = r"capacity-manager-data-export",
+    CapacityReservation = r"capacity-reservation",
+    CapacityReservationCancellationQuote = r"capacity-reservation-cancellation-quote",
+    CapacityReservationFleet = r"capacity-reservation-fleet",
+    CapacityReservationModificationQuote = r"capacity-reservation-modification-quote",
+    CarrierGateway = r"carrier-gateway",
+    ClientVpnEndpoint = r"client-vpn-endpoint",
+    CoipPool = r"coip-pool",
+    CustomerGateway = r"customer-gateway",
+    DeclarativePoliciesReport = r"declarative-policies-report",
+    DedicatedHost = r"dedicated-host",
+    DhcpOptions = r"dhcp-options",
+    EgressOnlyInternetGateway = r"egress-only-internet-gateway",
+    ElasticGpu = r"elastic-gpu",
+    ElasticIp = r"elastic-ip",
+    ExportImageTask = r"export-image-task",
+    ExportInstanceTask = r"export-instance-task",
+    Fleet = r"fleet",
+    FpgaImage = r"fpga-image",
+    HostReservation = r"host-reservation",
+    Image = r"image",
+    ImageUsageReport = r"image-usage-report",
+    ImportImageTask = r"import-image-task",
+    ImportSnapshotTask = r"import-snapshot-task",
+    Instance = r"instance",
+    InstanceConnectEndpoint = r"instance-connect-endpoint",
+    InstanceEventWindow = r"instance-event-window",
+    InternetGateway = r"internet-gateway",
+    Ipam = r"ipam",
+    IpamExternalResourceVerificationToken = r"ipam-external-resource-verification-token",
+    IpamInternetRegistryAssociation = r"ipam-internet-registry-association",
+    IpamPolicy = r"ipam-policy",
+    IpamPool = r"ipam-pool",
+    IpamPoolAllocation = r"ipam-pool-allocation",
+    IpamPrefixListResolver = r"ipam-prefix-list-resolver",
+    IpamPrefixListResolverTarget = r"ipam-prefix-list-resolver-target",
+    IpamResourceDiscovery = r"ipam-resource-discovery",
+    IpamResourceDiscoveryAssociation = r"ipam-resource-discovery-association",
+    IpamScope = r"ipam-scope",
+    Ipv4poolEc2 = r"ipv4pool-ec2",
+    Ipv6poolEc2 = r"ipv6pool-ec2",
+    KeyPair = r"key-pair",
+    LaunchTemplate = r"launch-template",
+    LocalGateway = r"local-gateway",
+    LocalGatewayRouteTable = r"local-gateway-route-table",
+    LocalGatewayRouteTableVirtualInterfaceGroupAssociation = r"local-gateway-route-table-virtual-interface-group-association",
+    LocalGatewayRouteTableVpcAssociation = r"local-gateway-route-table-vpc-association",
+    LocalGatewayVirtualInterface = r"local-gateway-virtual-interface",
+    LocalGatewayVirtualInterfaceGroup = r"local-gateway-virtual-interface-group",
+    MacModificationTask = r"mac-modification-task",
+    Natgateway = r"natgateway",
+    NetworkAcl = r"network-acl",
+    NetworkInsightsAccessScope = r"network-insights-access-scope",
+    NetworkInsightsAccessScopeAnalysis = r"network-insights-access-scope-analysis",
+    NetworkInsightsAnalysis = r"network-insights-analysis",
+    NetworkInsightsPath = r"network-insights-path",
+    NetworkInterface = r"network-interface",
+    OutpostLag = r"outpost-lag",
+    PlacementGroup = r"placement-group",
+    PrefixList = r"prefix-list",
+    ReplaceRootVolumeTask = r"replace-root-volume-task",
+    ReservedInstances = r"reserved-instances",
+    RouteServer = r"route-server",
+    RouteServerEndpoint = r"route-server-endpoint",
+    RouteServerPeer = r"route-server-peer",
+    RouteTable = r"route-table",
+    SecondaryInterface = r"secondary-interface",
+    SecondaryNetwork = r"secondary-network",
+    SecondarySubnet = r"secondary-subnet",
+    SecurityGroup = r"security-group",
+    SecurityGroupRule = r"security-group-rule",
+    ServiceLinkVirtualInterface = r"service-link-virtual-interface",
+    Snapshot = r"snapshot",
+    SpotFleetRequest = r"spot-fleet-request",
+    SpotInstancesRequest = r"spot-instances-request",
+    Subnet = r"subnet",
+    SubnetCidrReservation = r"subnet-cidr-reservation",
+    TrafficMirrorFilter = r"traffic-mirror-filter",
+    TrafficMirrorFilterRule = r"traffic-mirror-filter-rule",
+    TrafficMirrorSession = r"traffic-mirror-session",
+    TrafficMirrorTarget = r"traffic-mirror-target",
+    TransitGateway = r"transit-gateway",
+    TransitGatewayAttachment = r"transit-gateway-attachment",
+    TransitGatewayConnectPeer = r"transit-gateway-connect-peer",
+    TransitGatewayMeteringPolicy = r"transit-gateway-metering-policy",
+    TransitGatewayMulticastDomain = r"transit-gateway-multicast-domain",
+    TransitGatewayPolicyTable = r"transit-gateway-policy-table",
+    TransitGatewayRouteTable = r"transit-gateway-route-table",
+    TransitGatewayRouteTableAnnouncement = r"transit-gateway-route-table-announcement",
+    VerifiedAccessEndpoint = r"verified-access-endpoint",
+    VerifiedAccessEndpointTarget = r"verified-access-endpoint-target",
+    VerifiedAccessGroup = r"verified-access-group",
+    VerifiedAccessInstance = r"verified-access-instance",
+    VerifiedAccessPolicy = r"verified-access-policy",
+    VerifiedAccessTrustProvider = r"verified-access-trust-provider",
+    Volume = r"volume",
+    Vpc = r"vpc",
+    VpcBlockPublicAccessExclusion = r"vpc-block-public-access-exclusion",
+    VpcEncryptionControl = r"vpc-encryption-control",
+    VpcEndpoint = r"vpc-endpoint",
+    VpcEndpointConnection = r"vpc-endpoint-connection",
+    VpcEndpointConnectionDeviceType = r"vpc-endpoint-connection-device-type",
+    VpcEndpointService = r"vpc-endpoint-service",
+    VpcEndpointServicePermission = r"vpc-endpoint-service-permission",
+    VpcFlowLog = r"vpc-flow-log",
+    VpcPeeringConnection = r"vpc-peering-connection",
+    VpnConcentrator = r"vpn-concentrator",
+    VpnConnection = r"vpn-connection",
+    VpnConnectionDeviceType = r"vpn-connection-device-type",
+    VpnGateway = r"vpn-gateway",
+});
+
 /// `AWS::EC2::NatGateway`: Specifies a network address translation (NAT) gateway in the specified subnet. You can create either a public NAT gateway or a private NAT gateway. The default is a public NAT gateway. If you create a public NAT gateway, you must specify an elastic IP address.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NatGateway {
     /// \[Public NAT gateway only\] The allocation ID of the Elastic IP address that's associated with the NAT gateway. This property is required for a public NAT gateway and cannot be specified with a private NAT gateway.
     pub allocation_id: Option<Prop<String>>,
     /// Indicates whether this is a zonal (single-AZ) or regional (multi-AZ) NAT gateway. A zonal NAT gateway is a NAT Gateway that provides redundancy and scalability within a single availability zone.
-    pub availability_mode: Option<Prop<String>>,
+    pub availability_mode: Option<Prop<NatGatewayAvailabilityMode>>,
     /// For regional NAT gateways only: Specifies which Availability Zones you want the NAT gateway to support and the Elastic IP addresses (EIPs) to use in each AZ. The regional NAT gateway uses these EIPs to handle outbound NAT traffic from their respective AZs.
     pub availability_zone_addresses: Option<Prop<Vec<Prop<NatGatewayAvailabilityZoneAddress>>>>,
     /// Indicates whether the NAT gateway supports public or private connectivity. The default is public connectivity.
-    pub connectivity_type: Option<Prop<String>>,
+    pub connectivity_type: Option<Prop<NatGatewayConnectivityType>>,
     /// The maximum amount of time to wait (in seconds) before forcibly releasing the IP addresses if connections are still in progress. Default value is 350 seconds.
     pub max_drain_duration_seconds: Option<Prop<i64>>,
     /// The private IPv4 address to assign to the NAT gateway. If you don't provide an address, a private IPv4 address will be automatically assigned.
@@ -6160,7 +7538,7 @@ impl NatGateway {
         self
     }
     /// Sets `AvailabilityMode`.
-    pub fn availability_mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn availability_mode(mut self, v: impl Into<Prop<NatGatewayAvailabilityMode>>) -> Self {
         self.availability_mode = Some(v.into());
         self
     }
@@ -6173,7 +7551,7 @@ impl NatGateway {
         self
     }
     /// Sets `ConnectivityType`.
-    pub fn connectivity_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn connectivity_type(mut self, v: impl Into<Prop<NatGatewayConnectivityType>>) -> Self {
         self.connectivity_type = Some(v.into());
         self
     }
@@ -6261,7 +7639,7 @@ impl Resource for NatGateway {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.availability_mode {
             c.at("AvailabilityMode", |c| {
-                c.enum_of(v, &["regional", "zonal"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.availability_zone_addresses {
@@ -6271,7 +7649,7 @@ impl Resource for NatGateway {
         }
         if let Some(v) = &self.connectivity_type {
             c.at("ConnectivityType", |c| {
-                c.enum_of(v, &["private", "public"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.secondary_private_ip_address_count {
@@ -6440,6 +7818,50 @@ impl From<NatGatewayTag> for Prop<NatGatewayTag> {
 impl Validate for NatGatewayTag {
     fn validate(&self, _c: &mut Checker) {}
 }
+
+/// Allowed values of `AvailabilityMode` in [`NatGateway`] (`AWS::EC2::NatGateway`).
+///
+/// Indicates whether this is a zonal (single-AZ) or regional (multi-AZ) NAT gateway. A zonal NAT gateway is a NAT Gateway that provides redundancy and scalability within a single availability zone.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum NatGatewayAvailabilityMode {
+    /// `regional`.
+    Regional,
+    /// `zonal`.
+    Zonal,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(NatGatewayAvailabilityMode {
+    Regional = r"regional",
+    Zonal = r"zonal",
+});
+
+/// Allowed values of `ConnectivityType` in [`NatGateway`] (`AWS::EC2::NatGateway`).
+///
+/// Indicates whether the NAT gateway supports public or private connectivity. The default is public connectivity.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum NatGatewayConnectivityType {
+    /// `private`.
+    Private,
+    /// `public`.
+    Public,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(NatGatewayConnectivityType {
+    Private = r"private",
+    Public = r"public",
+});
 
 /// `AWS::EC2::Route`: Specifies a route in a route table. For more information, see [Routes](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#route-table-routes) in the *Amazon VPC User Guide*. You must specify either a destination CIDR block or prefix list ID.
 #[derive(Debug, Clone, PartialEq)]
@@ -8114,7 +9536,7 @@ pub struct Vpc {
     /// Indicates whether the DNS resolution is supported for the VPC. If enabled, queries to the Amazon provided DNS server at the 169.254.169.253 IP address, or the reserved IP address at the base of the VPC network range "plus two" succeed.
     pub enable_dns_support: Option<Prop<bool>>,
     /// The allowed tenancy of instances launched into the VPC. + ``default``: An instance launched into the VPC runs on shared hardware by default, unless you explicitly specify a different tenancy during instance launch.
-    pub instance_tenancy: Option<Prop<String>>,
+    pub instance_tenancy: Option<Prop<VpcInstanceTenancy>>,
     /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information, see [What is IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*. You must specify either``CidrBlock`` or ``Ipv4IpamPoolId``.
     pub ipv4_ipam_pool_id: Option<Prop<String>>,
     /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address Manager (IPAM) pool. For more information about IPAM, see [What is IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM User Guide*.
@@ -8146,7 +9568,7 @@ impl Vpc {
         self
     }
     /// Sets `InstanceTenancy`.
-    pub fn instance_tenancy(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn instance_tenancy(mut self, v: impl Into<Prop<VpcInstanceTenancy>>) -> Self {
         self.instance_tenancy = Some(v.into());
         self
     }
@@ -8202,7 +9624,7 @@ impl Resource for Vpc {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.instance_tenancy {
             c.at("InstanceTenancy", |c| {
-                c.enum_of(v, &["dedicated", "default", "host"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.tags {
@@ -8596,23 +10018,25 @@ impl Validate for VpcTag {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VpcEncryptionControl {
     /// `EgressOnlyInternetGatewayExclusion`.
-    pub egress_only_internet_gateway_exclusion: Option<Prop<String>>,
+    pub egress_only_internet_gateway_exclusion:
+        Option<Prop<VpcEncryptionControlEgressOnlyInternetGatewayExclusion>>,
     /// `ElasticFileSystemExclusion`.
-    pub elastic_file_system_exclusion: Option<Prop<String>>,
+    pub elastic_file_system_exclusion: Option<Prop<VpcEncryptionControlElasticFileSystemExclusion>>,
     /// `InternetGatewayExclusion`.
-    pub internet_gateway_exclusion: Option<Prop<String>>,
+    pub internet_gateway_exclusion: Option<Prop<VpcEncryptionControlInternetGatewayExclusion>>,
     /// `LambdaExclusion`.
-    pub lambda_exclusion: Option<Prop<String>>,
+    pub lambda_exclusion: Option<Prop<VpcEncryptionControlLambdaExclusion>>,
     /// The encryption mode for the VPC Encryption Control configuration.
-    pub mode: Option<Prop<String>>,
+    pub mode: Option<Prop<VpcEncryptionControlMode>>,
     /// `NatGatewayExclusion`.
-    pub nat_gateway_exclusion: Option<Prop<String>>,
+    pub nat_gateway_exclusion: Option<Prop<VpcEncryptionControlNatGatewayExclusion>>,
     /// `VirtualPrivateGatewayExclusion`.
-    pub virtual_private_gateway_exclusion: Option<Prop<String>>,
+    pub virtual_private_gateway_exclusion:
+        Option<Prop<VpcEncryptionControlVirtualPrivateGatewayExclusion>>,
     /// `VpcLatticeExclusion`.
-    pub vpc_lattice_exclusion: Option<Prop<String>>,
+    pub vpc_lattice_exclusion: Option<Prop<VpcEncryptionControlVpcLatticeExclusion>>,
     /// `VpcPeeringExclusion`.
-    pub vpc_peering_exclusion: Option<Prop<String>>,
+    pub vpc_peering_exclusion: Option<Prop<VpcEncryptionControlVpcPeeringExclusion>>,
 }
 
 impl VpcEncryptionControl {
@@ -8621,47 +10045,71 @@ impl VpcEncryptionControl {
         Self::default()
     }
     /// Sets `EgressOnlyInternetGatewayExclusion`.
-    pub fn egress_only_internet_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn egress_only_internet_gateway_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlEgressOnlyInternetGatewayExclusion>>,
+    ) -> Self {
         self.egress_only_internet_gateway_exclusion = Some(v.into());
         self
     }
     /// Sets `ElasticFileSystemExclusion`.
-    pub fn elastic_file_system_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn elastic_file_system_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlElasticFileSystemExclusion>>,
+    ) -> Self {
         self.elastic_file_system_exclusion = Some(v.into());
         self
     }
     /// Sets `InternetGatewayExclusion`.
-    pub fn internet_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn internet_gateway_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlInternetGatewayExclusion>>,
+    ) -> Self {
         self.internet_gateway_exclusion = Some(v.into());
         self
     }
     /// Sets `LambdaExclusion`.
-    pub fn lambda_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn lambda_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlLambdaExclusion>>,
+    ) -> Self {
         self.lambda_exclusion = Some(v.into());
         self
     }
     /// Sets `Mode`.
-    pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn mode(mut self, v: impl Into<Prop<VpcEncryptionControlMode>>) -> Self {
         self.mode = Some(v.into());
         self
     }
     /// Sets `NatGatewayExclusion`.
-    pub fn nat_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn nat_gateway_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlNatGatewayExclusion>>,
+    ) -> Self {
         self.nat_gateway_exclusion = Some(v.into());
         self
     }
     /// Sets `VirtualPrivateGatewayExclusion`.
-    pub fn virtual_private_gateway_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn virtual_private_gateway_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlVirtualPrivateGatewayExclusion>>,
+    ) -> Self {
         self.virtual_private_gateway_exclusion = Some(v.into());
         self
     }
     /// Sets `VpcLatticeExclusion`.
-    pub fn vpc_lattice_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn vpc_lattice_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlVpcLatticeExclusion>>,
+    ) -> Self {
         self.vpc_lattice_exclusion = Some(v.into());
         self
     }
     /// Sets `VpcPeeringExclusion`.
-    pub fn vpc_peering_exclusion(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn vpc_peering_exclusion(
+        mut self,
+        v: impl Into<Prop<VpcEncryptionControlVpcPeeringExclusion>>,
+    ) -> Self {
         self.vpc_peering_exclusion = Some(v.into());
         self
     }
@@ -8721,51 +10169,258 @@ impl Validate for VpcEncryptionControl {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.egress_only_internet_gateway_exclusion {
             c.at("EgressOnlyInternetGatewayExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.elastic_file_system_exclusion {
             c.at("ElasticFileSystemExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.internet_gateway_exclusion {
             c.at("InternetGatewayExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.lambda_exclusion {
             c.at("LambdaExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.mode {
             c.at("Mode", |c| {
-                c.enum_of(v, &["monitor", "enforce"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.nat_gateway_exclusion {
             c.at("NatGatewayExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.virtual_private_gateway_exclusion {
             c.at("VirtualPrivateGatewayExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.vpc_lattice_exclusion {
             c.at("VpcLatticeExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.vpc_peering_exclusion {
             c.at("VpcPeeringExclusion", |c| {
-                c.enum_of(v, &["enable", "disable"]);
+                c.known(v);
             });
         }
     }
 }
+
+/// Allowed values of `InstanceTenancy` in [`Vpc`] (`AWS::EC2::VPC`).
+///
+/// The allowed tenancy of instances launched into the VPC. + ``default``: An instance launched into the VPC runs on shared hardware by default, unless you explicitly specify a different tenancy during instance launch.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcInstanceTenancy {
+    /// `dedicated`.
+    Dedicated,
+    /// `default`.
+    Default,
+    /// `host`.
+    Host,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcInstanceTenancy {
+    Dedicated = r"dedicated",
+    Default = r"default",
+    Host = r"host",
+});
+
+/// Allowed values of `EgressOnlyInternetGatewayExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlEgressOnlyInternetGatewayExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlEgressOnlyInternetGatewayExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `ElasticFileSystemExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlElasticFileSystemExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlElasticFileSystemExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `InternetGatewayExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlInternetGatewayExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlInternetGatewayExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `LambdaExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlLambdaExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlLambdaExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `Mode` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// The encryption mode for the VPC Encryption Control configuration.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlMode {
+    /// `monitor`.
+    Monitor,
+    /// `enforce`.
+    Enforce,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlMode {
+    Monitor = r"monitor",
+    Enforce = r"enforce",
+});
+
+/// Allowed values of `NatGatewayExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlNatGatewayExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlNatGatewayExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `VirtualPrivateGatewayExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlVirtualPrivateGatewayExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlVirtualPrivateGatewayExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `VpcLatticeExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlVpcLatticeExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlVpcLatticeExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
+
+/// Allowed values of `VpcPeeringExclusion` in [`VpcEncryptionControl`] (`AWS::EC2::VPC`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum VpcEncryptionControlVpcPeeringExclusion {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(VpcEncryptionControlVpcPeeringExclusion {
+    Enable = r"enable",
+    Disable = r"disable",
+});
 
 /// `AWS::EC2::VPCGatewayAttachment`: Resource Type definition for AWS::EC2::VPCGatewayAttachment
 #[derive(Debug, Clone, PartialEq)]

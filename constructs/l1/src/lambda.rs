@@ -76,7 +76,7 @@ static PATTERN_18: LazyLock<Option<Regex>> = LazyLock::new(|| {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     /// The instruction set architecture that the function supports. Enter a string array with one of the valid values (arm64 or x86_64). The default value is ``x86_64``.
-    pub architectures: Option<Prop<Vec<Prop<String>>>>,
+    pub architectures: Option<Prop<Vec<Prop<FunctionArchitecture>>>>,
     /// Configuration for the capacity provider that manages compute resources for Lambda functions.
     pub capacity_provider_config: Option<Prop<FunctionCapacityProviderConfig>>,
     /// The code for the function. You can define your function code in multiple ways: + For .zip deployment packages, you can specify the S3 location of the .zip file in the ``S3Bucket``, ``S3Key``, and ``S3ObjectVersion`` properties.
@@ -112,17 +112,17 @@ pub struct Function {
     /// The amount of [memory available to the function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console) at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128 MB.
     pub memory_size: Option<Prop<i64>>,
     /// The type of deployment package. Set to ``Image`` for container image and set ``Zip`` for .zip file archive.
-    pub package_type: Option<Prop<String>>,
+    pub package_type: Option<Prop<FunctionPackageType>>,
     /// `PublishToLatestPublished`.
     pub publish_to_latest_published: Option<Prop<bool>>,
     /// The status of your function's recursive loop detection configuration. When this value is set to ``Allow``and Lambda detects your function being invoked as part of a recursive loop, it doesn't take any action.
-    pub recursive_loop: Option<Prop<String>>,
+    pub recursive_loop: Option<Prop<FunctionRecursiveLoop>>,
     /// The number of simultaneous executions to reserve for the function.
     pub reserved_concurrent_executions: Option<Prop<i64>>,
     /// The Amazon Resource Name (ARN) of the function's execution role.
     pub role: Prop<String>,
     /// The identifier of the function's [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Runtime is required if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're deploying a function using a container image.
-    pub runtime: Option<Prop<String>>,
+    pub runtime: Option<Prop<FunctionRuntime>>,
     /// Sets the runtime management configuration for a function's version. For more information, see [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html).
     pub runtime_management_config: Option<Prop<FunctionRuntimeManagementConfig>>,
     /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
@@ -177,7 +177,7 @@ impl Function {
         }
     }
     /// Sets `Architectures`.
-    pub fn architectures(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn architectures(mut self, v: impl Into<Prop<Vec<Prop<FunctionArchitecture>>>>) -> Self {
         self.architectures = Some(v.into());
         self
     }
@@ -268,7 +268,7 @@ impl Function {
         self
     }
     /// Sets `PackageType`.
-    pub fn package_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn package_type(mut self, v: impl Into<Prop<FunctionPackageType>>) -> Self {
         self.package_type = Some(v.into());
         self
     }
@@ -278,7 +278,7 @@ impl Function {
         self
     }
     /// Sets `RecursiveLoop`.
-    pub fn recursive_loop(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn recursive_loop(mut self, v: impl Into<Prop<FunctionRecursiveLoop>>) -> Self {
         self.recursive_loop = Some(v.into());
         self
     }
@@ -288,7 +288,7 @@ impl Function {
         self
     }
     /// Sets `Runtime`.
-    pub fn runtime(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn runtime(mut self, v: impl Into<Prop<FunctionRuntime>>) -> Self {
         self.runtime = Some(v.into());
         self
     }
@@ -405,7 +405,7 @@ impl Resource for Function {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["x86_64", "arm64"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -493,12 +493,12 @@ impl Resource for Function {
         }
         if let Some(v) = &self.package_type {
             c.at("PackageType", |c| {
-                c.enum_of(v, &["Image", "Zip"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.recursive_loop {
             c.at("RecursiveLoop", |c| {
-                c.enum_of(v, &["Allow", "Terminate"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.reserved_concurrent_executions {
@@ -516,62 +516,7 @@ impl Resource for Function {
         });
         if let Some(v) = &self.runtime {
             c.at("Runtime", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "dotnet10",
-                        "dotnet6",
-                        "dotnet8",
-                        "dotnetcore1.0",
-                        "dotnetcore2.0",
-                        "dotnetcore2.1",
-                        "dotnetcore3.1",
-                        "go1.x",
-                        "java11",
-                        "java11.al2023",
-                        "java17",
-                        "java17.al2023",
-                        "java21",
-                        "java25",
-                        "java8",
-                        "java8.al2",
-                        "java8.al2023",
-                        "nodejs",
-                        "nodejs10.x",
-                        "nodejs12.x",
-                        "nodejs14.x",
-                        "nodejs16.x",
-                        "nodejs18.x",
-                        "nodejs20.x",
-                        "nodejs22.x",
-                        "nodejs24.x",
-                        "nodejs26.x",
-                        "nodejs4.3",
-                        "nodejs4.3-edge",
-                        "nodejs6.10",
-                        "nodejs8.10",
-                        "provided",
-                        "provided.al2",
-                        "provided.al2023",
-                        "python2.7",
-                        "python3.10",
-                        "python3.11",
-                        "python3.12",
-                        "python3.13",
-                        "python3.14",
-                        "python3.15",
-                        "python3.6",
-                        "python3.7",
-                        "python3.8",
-                        "python3.9",
-                        "ruby2.5",
-                        "ruby2.7",
-                        "ruby3.2",
-                        "ruby3.3",
-                        "ruby3.4",
-                        "ruby4.0",
-                    ],
-                );
+                c.known(v);
             });
         }
         if let Some(v) = &self.runtime_management_config {
@@ -803,7 +748,7 @@ pub struct FunctionCode {
     /// The Amazon S3 key of the deployment package.
     pub s3_key: Option<Prop<String>>,
     /// Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket. If omitted, the default is ``COPY``.
-    pub s3_object_storage_mode: Option<Prop<String>>,
+    pub s3_object_storage_mode: Option<Prop<FunctionCodeS3ObjectStorageMode>>,
     /// For versioned objects, the version of the deployment package object to use.
     pub s3_object_version: Option<Prop<String>>,
     /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt your function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an [owned key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk).
@@ -833,7 +778,10 @@ impl FunctionCode {
         self
     }
     /// Sets `S3ObjectStorageMode`.
-    pub fn s3_object_storage_mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn s3_object_storage_mode(
+        mut self,
+        v: impl Into<Prop<FunctionCodeS3ObjectStorageMode>>,
+    ) -> Self {
         self.s3_object_storage_mode = Some(v.into());
         self
     }
@@ -892,7 +840,7 @@ impl Validate for FunctionCode {
         }
         if let Some(v) = &self.s3_object_storage_mode {
             c.at("S3ObjectStorageMode", |c| {
-                c.enum_of(v, &["COPY", "REFERENCE"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.s3_object_version {
@@ -1163,7 +1111,7 @@ impl Validate for FunctionFileSystemConfig {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionS3FilesConfig {
     /// Specifies if a function reads from the file system for the lowest latency, or through Amazon S3 Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + ``AUTO`` (default) – Direct reads are active for functions you configure with 512 MB or more of memory.
-    pub direct_s3_read: Option<Prop<String>>,
+    pub direct_s3_read: Option<Prop<FunctionS3FilesConfigDirectS3Read>>,
 }
 
 impl FunctionS3FilesConfig {
@@ -1172,7 +1120,7 @@ impl FunctionS3FilesConfig {
         Self::default()
     }
     /// Sets `DirectS3Read`.
-    pub fn direct_s3_read(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn direct_s3_read(mut self, v: impl Into<Prop<FunctionS3FilesConfigDirectS3Read>>) -> Self {
         self.direct_s3_read = Some(v.into());
         self
     }
@@ -1196,7 +1144,7 @@ impl Validate for FunctionS3FilesConfig {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.direct_s3_read {
             c.at("DirectS3Read", |c| {
-                c.enum_of(v, &["ENABLED", "DISABLED", "AUTO"]);
+                c.known(v);
             });
         }
     }
@@ -1339,13 +1287,13 @@ impl Validate for FunctionImageConfig {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionLoggingConfig {
     /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch. Lambda only sends application logs at the selected level of detail and lower, where ``TRACE`` is the highest level and ``FATAL`` is the lowest.
-    pub application_log_level: Option<Prop<String>>,
+    pub application_log_level: Option<Prop<FunctionLoggingConfigApplicationLogLevel>>,
     /// The format in which Lambda sends your function's application and system logs to CloudWatch. Select between plain text and structured JSON.
-    pub log_format: Option<Prop<String>>,
+    pub log_format: Option<Prop<FunctionLoggingConfigLogFormat>>,
     /// The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions send logs to a default log group named ``/aws/lambda/\<function name\>``. To use a different log group, enter an existing log group or enter a new log group name.
     pub log_group: Option<Prop<String>>,
     /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch. Lambda only sends system logs at the selected level of detail and lower, where ``DEBUG`` is the highest level and ``WARN`` is the lowest.
-    pub system_log_level: Option<Prop<String>>,
+    pub system_log_level: Option<Prop<FunctionLoggingConfigSystemLogLevel>>,
 }
 
 impl FunctionLoggingConfig {
@@ -1354,12 +1302,15 @@ impl FunctionLoggingConfig {
         Self::default()
     }
     /// Sets `ApplicationLogLevel`.
-    pub fn application_log_level(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn application_log_level(
+        mut self,
+        v: impl Into<Prop<FunctionLoggingConfigApplicationLogLevel>>,
+    ) -> Self {
         self.application_log_level = Some(v.into());
         self
     }
     /// Sets `LogFormat`.
-    pub fn log_format(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn log_format(mut self, v: impl Into<Prop<FunctionLoggingConfigLogFormat>>) -> Self {
         self.log_format = Some(v.into());
         self
     }
@@ -1369,7 +1320,10 @@ impl FunctionLoggingConfig {
         self
     }
     /// Sets `SystemLogLevel`.
-    pub fn system_log_level(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn system_log_level(
+        mut self,
+        v: impl Into<Prop<FunctionLoggingConfigSystemLogLevel>>,
+    ) -> Self {
         self.system_log_level = Some(v.into());
         self
     }
@@ -1400,12 +1354,12 @@ impl Validate for FunctionLoggingConfig {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.application_log_level {
             c.at("ApplicationLogLevel", |c| {
-                c.enum_of(v, &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.log_format {
             c.at("LogFormat", |c| {
-                c.enum_of(v, &["Text", "JSON"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.log_group {
@@ -1416,7 +1370,7 @@ impl Validate for FunctionLoggingConfig {
         }
         if let Some(v) = &self.system_log_level {
             c.at("SystemLogLevel", |c| {
-                c.enum_of(v, &["DEBUG", "INFO", "WARN"]);
+                c.known(v);
             });
         }
     }
@@ -1428,12 +1382,14 @@ pub struct FunctionRuntimeManagementConfig {
     /// The ARN of the runtime version you want the function to use. This is only required if you're using the *Manual* runtime update mode.
     pub runtime_version_arn: Option<Prop<String>>,
     /// Specify the runtime update mode. + *Auto (default)* - Automatically update to the most recent and secure runtime version using a [Two-phase runtime version rollout](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase).
-    pub update_runtime_on: Prop<String>,
+    pub update_runtime_on: Prop<FunctionRuntimeManagementConfigUpdateRuntimeOn>,
 }
 
 impl FunctionRuntimeManagementConfig {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(update_runtime_on: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        update_runtime_on: impl Into<Prop<FunctionRuntimeManagementConfigUpdateRuntimeOn>>,
+    ) -> Self {
         Self {
             runtime_version_arn: None,
             update_runtime_on: update_runtime_on.into(),
@@ -1468,10 +1424,7 @@ impl From<FunctionRuntimeManagementConfig> for Prop<FunctionRuntimeManagementCon
 impl Validate for FunctionRuntimeManagementConfig {
     fn validate(&self, c: &mut Checker) {
         c.at("UpdateRuntimeOn", |c| {
-            c.enum_of(
-                &self.update_runtime_on,
-                &["Auto", "FunctionUpdate", "Manual"],
-            );
+            c.known(&self.update_runtime_on);
         });
     }
 }
@@ -1480,12 +1433,12 @@ impl Validate for FunctionRuntimeManagementConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSnapStart {
     /// Set ``ApplyOn`` to ``PublishedVersions`` to create a snapshot of the initialized execution environment when you publish a function version.
-    pub apply_on: Prop<String>,
+    pub apply_on: Prop<FunctionSnapStartApplyOn>,
 }
 
 impl FunctionSnapStart {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(apply_on: impl Into<Prop<String>>) -> Self {
+    pub fn new(apply_on: impl Into<Prop<FunctionSnapStartApplyOn>>) -> Self {
         Self {
             apply_on: apply_on.into(),
         }
@@ -1509,7 +1462,7 @@ impl From<FunctionSnapStart> for Prop<FunctionSnapStart> {
 impl Validate for FunctionSnapStart {
     fn validate(&self, c: &mut Checker) {
         c.at("ApplyOn", |c| {
-            c.enum_of(&self.apply_on, &["PublishedVersions", "None"]);
+            c.known(&self.apply_on);
         });
     }
 }
@@ -1570,12 +1523,14 @@ impl Validate for FunctionTag {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionTenancyConfig {
     /// Tenant isolation mode allows for invocation to be sent to a corresponding execution environment dedicated to a specific tenant ID.
-    pub tenant_isolation_mode: Prop<String>,
+    pub tenant_isolation_mode: Prop<FunctionTenancyConfigTenantIsolationMode>,
 }
 
 impl FunctionTenancyConfig {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(tenant_isolation_mode: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        tenant_isolation_mode: impl Into<Prop<FunctionTenancyConfigTenantIsolationMode>>,
+    ) -> Self {
         Self {
             tenant_isolation_mode: tenant_isolation_mode.into(),
         }
@@ -1603,7 +1558,7 @@ impl From<FunctionTenancyConfig> for Prop<FunctionTenancyConfig> {
 impl Validate for FunctionTenancyConfig {
     fn validate(&self, c: &mut Checker) {
         c.at("TenantIsolationMode", |c| {
-            c.enum_of(&self.tenant_isolation_mode, &["PER_TENANT"]);
+            c.known(&self.tenant_isolation_mode);
         });
     }
 }
@@ -1612,7 +1567,7 @@ impl Validate for FunctionTenancyConfig {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionTracingConfig {
     /// The tracing mode.
-    pub mode: Option<Prop<String>>,
+    pub mode: Option<Prop<FunctionTracingConfigMode>>,
 }
 
 impl FunctionTracingConfig {
@@ -1621,7 +1576,7 @@ impl FunctionTracingConfig {
         Self::default()
     }
     /// Sets `Mode`.
-    pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn mode(mut self, v: impl Into<Prop<FunctionTracingConfigMode>>) -> Self {
         self.mode = Some(v.into());
         self
     }
@@ -1645,7 +1600,7 @@ impl Validate for FunctionTracingConfig {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.mode {
             c.at("Mode", |c| {
-                c.enum_of(v, &["Active", "PassThrough"]);
+                c.known(v);
             });
         }
     }
@@ -1735,6 +1690,455 @@ impl Validate for FunctionVpcConfig {
     }
 }
 
+/// Allowed values of `Architectures` in [`Function`] (`AWS::Lambda::Function`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionArchitecture {
+    /// `x86_64`.
+    X86_64,
+    /// `arm64`.
+    Arm64,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionArchitecture {
+    X86_64 = r"x86_64",
+    Arm64 = r"arm64",
+});
+
+/// Allowed values of `S3ObjectStorageMode` in [`FunctionCode`] (`AWS::Lambda::Function`).
+///
+/// Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket. If omitted, the default is ``COPY``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionCodeS3ObjectStorageMode {
+    /// `COPY`.
+    Copy,
+    /// `REFERENCE`.
+    Reference,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionCodeS3ObjectStorageMode {
+    Copy = r"COPY",
+    Reference = r"REFERENCE",
+});
+
+/// Allowed values of `DirectS3Read` in [`FunctionS3FilesConfig`] (`AWS::Lambda::Function`).
+///
+/// Specifies if a function reads from the file system for the lowest latency, or through Amazon S3 Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + ``AUTO`` (default) – Direct reads are active for functions you configure with 512 MB or more of memory.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionS3FilesConfigDirectS3Read {
+    /// `ENABLED`.
+    Enabled,
+    /// `DISABLED`.
+    Disabled,
+    /// `AUTO`.
+    Auto,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionS3FilesConfigDirectS3Read {
+    Enabled = r"ENABLED",
+    Disabled = r"DISABLED",
+    Auto = r"AUTO",
+});
+
+/// Allowed values of `ApplicationLogLevel` in [`FunctionLoggingConfig`] (`AWS::Lambda::Function`).
+///
+/// Set this property to filter the application logs for your function that Lambda sends to CloudWatch. Lambda only sends application logs at the selected level of detail and lower, where ``TRACE`` is the highest level and ``FATAL`` is the lowest.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionLoggingConfigApplicationLogLevel {
+    /// `TRACE`.
+    Trace,
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARN`.
+    Warn,
+    /// `ERROR`.
+    Error,
+    /// `FATAL`.
+    Fatal,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionLoggingConfigApplicationLogLevel {
+    Trace = r"TRACE",
+    Debug = r"DEBUG",
+    Info = r"INFO",
+    Warn = r"WARN",
+    Error = r"ERROR",
+    Fatal = r"FATAL",
+});
+
+/// Allowed values of `LogFormat` in [`FunctionLoggingConfig`] (`AWS::Lambda::Function`).
+///
+/// The format in which Lambda sends your function's application and system logs to CloudWatch. Select between plain text and structured JSON.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionLoggingConfigLogFormat {
+    /// `Text`.
+    Text,
+    /// `JSON`.
+    Json,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionLoggingConfigLogFormat {
+    Text = r"Text",
+    Json = r"JSON",
+});
+
+/// Allowed values of `SystemLogLevel` in [`FunctionLoggingConfig`] (`AWS::Lambda::Function`).
+///
+/// Set this property to filter the system logs for your function that Lambda sends to CloudWatch. Lambda only sends system logs at the selected level of detail and lower, where ``DEBUG`` is the highest level and ``WARN`` is the lowest.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionLoggingConfigSystemLogLevel {
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARN`.
+    Warn,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionLoggingConfigSystemLogLevel {
+    Debug = r"DEBUG",
+    Info = r"INFO",
+    Warn = r"WARN",
+});
+
+/// Allowed values of `PackageType` in [`Function`] (`AWS::Lambda::Function`).
+///
+/// The type of deployment package. Set to ``Image`` for container image and set ``Zip`` for .zip file archive.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionPackageType {
+    /// `Image`.
+    Image,
+    /// `Zip`.
+    Zip,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionPackageType {
+    Image = r"Image",
+    Zip = r"Zip",
+});
+
+/// Allowed values of `RecursiveLoop` in [`Function`] (`AWS::Lambda::Function`).
+///
+/// The status of your function's recursive loop detection configuration. When this value is set to ``Allow``and Lambda detects your function being invoked as part of a recursive loop, it doesn't take any action.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionRecursiveLoop {
+    /// `Allow`.
+    Allow,
+    /// `Terminate`.
+    Terminate,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionRecursiveLoop {
+    Allow = r"Allow",
+    Terminate = r"Terminate",
+});
+
+/// Allowed values of `Runtime` in [`Function`] (`AWS::Lambda::Function`).
+///
+/// The identifier of the function's [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Runtime is required if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're deploying a function using a container image.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionRuntime {
+    /// `dotnet10`.
+    Dotnet10,
+    /// `dotnet6`.
+    Dotnet6,
+    /// `dotnet8`.
+    Dotnet8,
+    /// `dotnetcore1.0`.
+    Dotnetcore1_0,
+    /// `dotnetcore2.0`.
+    Dotnetcore2_0,
+    /// `dotnetcore2.1`.
+    Dotnetcore2_1,
+    /// `dotnetcore3.1`.
+    Dotnetcore3_1,
+    /// `go1.x`.
+    Go1X,
+    /// `java11`.
+    Java11,
+    /// `java11.al2023`.
+    Java11Al2023,
+    /// `java17`.
+    Java17,
+    /// `java17.al2023`.
+    Java17Al2023,
+    /// `java21`.
+    Java21,
+    /// `java25`.
+    Java25,
+    /// `java8`.
+    Java8,
+    /// `java8.al2`.
+    Java8Al2,
+    /// `java8.al2023`.
+    Java8Al2023,
+    /// `nodejs`.
+    Nodejs,
+    /// `nodejs10.x`.
+    Nodejs10X,
+    /// `nodejs12.x`.
+    Nodejs12X,
+    /// `nodejs14.x`.
+    Nodejs14X,
+    /// `nodejs16.x`.
+    Nodejs16X,
+    /// `nodejs18.x`.
+    Nodejs18X,
+    /// `nodejs20.x`.
+    Nodejs20X,
+    /// `nodejs22.x`.
+    Nodejs22X,
+    /// `nodejs24.x`.
+    Nodejs24X,
+    /// `nodejs26.x`.
+    Nodejs26X,
+    /// `nodejs4.3`.
+    Nodejs4_3,
+    /// `nodejs4.3-edge`.
+    Nodejs4_3Edge,
+    /// `nodejs6.10`.
+    Nodejs6_10,
+    /// `nodejs8.10`.
+    Nodejs8_10,
+    /// `provided`.
+    Provided,
+    /// `provided.al2`.
+    ProvidedAl2,
+    /// `provided.al2023`.
+    ProvidedAl2023,
+    /// `python2.7`.
+    Python2_7,
+    /// `python3.10`.
+    Python3_10,
+    /// `python3.11`.
+    Python3_11,
+    /// `python3.12`.
+    Python3_12,
+    /// `python3.13`.
+    Python3_13,
+    /// `python3.14`.
+    Python3_14,
+    /// `python3.15`.
+    Python3_15,
+    /// `python3.6`.
+    Python3_6,
+    /// `python3.7`.
+    Python3_7,
+    /// `python3.8`.
+    Python3_8,
+    /// `python3.9`.
+    Python3_9,
+    /// `ruby2.5`.
+    Ruby2_5,
+    /// `ruby2.7`.
+    Ruby2_7,
+    /// `ruby3.2`.
+    Ruby3_2,
+    /// `ruby3.3`.
+    Ruby3_3,
+    /// `ruby3.4`.
+    Ruby3_4,
+    /// `ruby4.0`.
+    Ruby4_0,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionRuntime {
+    Dotnet10 = r"dotnet10",
+    Dotnet6 = r"dotnet6",
+    Dotnet8 = r"dotnet8",
+    Dotnetcore1_0 = r"dotnetcore1.0",
+    Dotnetcore2_0 = r"dotnetcore2.0",
+    Dotnetcore2_1 = r"dotnetcore2.1",
+    Dotnetcore3_1 = r"dotnetcore3.1",
+    Go1X = r"go1.x",
+    Java11 = r"java11",
+    Java11Al2023 = r"java11.al2023",
+    Java17 = r"java17",
+    Java17Al2023 = r"java17.al2023",
+    Java21 = r"java21",
+    Java25 = r"java25",
+    Java8 = r"java8",
+    Java8Al2 = r"java8.al2",
+    Java8Al2023 = r"java8.al2023",
+    Nodejs = r"nodejs",
+    Nodejs10X = r"nodejs10.x",
+    Nodejs12X = r"nodejs12.x",
+    Nodejs14X = r"nodejs14.x",
+    Nodejs16X = r"nodejs16.x",
+    Nodejs18X = r"nodejs18.x",
+    Nodejs20X = r"nodejs20.x",
+    Nodejs22X = r"nodejs22.x",
+    Nodejs24X = r"nodejs24.x",
+    Nodejs26X = r"nodejs26.x",
+    Nodejs4_3 = r"nodejs4.3",
+    Nodejs4_3Edge = r"nodejs4.3-edge",
+    Nodejs6_10 = r"nodejs6.10",
+    Nodejs8_10 = r"nodejs8.10",
+    Provided = r"provided",
+    ProvidedAl2 = r"provided.al2",
+    ProvidedAl2023 = r"provided.al2023",
+    Python2_7 = r"python2.7",
+    Python3_10 = r"python3.10",
+    Python3_11 = r"python3.11",
+    Python3_12 = r"python3.12",
+    Python3_13 = r"python3.13",
+    Python3_14 = r"python3.14",
+    Python3_15 = r"python3.15",
+    Python3_6 = r"python3.6",
+    Python3_7 = r"python3.7",
+    Python3_8 = r"python3.8",
+    Python3_9 = r"python3.9",
+    Ruby2_5 = r"ruby2.5",
+    Ruby2_7 = r"ruby2.7",
+    Ruby3_2 = r"ruby3.2",
+    Ruby3_3 = r"ruby3.3",
+    Ruby3_4 = r"ruby3.4",
+    Ruby4_0 = r"ruby4.0",
+});
+
+/// Allowed values of `UpdateRuntimeOn` in [`FunctionRuntimeManagementConfig`] (`AWS::Lambda::Function`).
+///
+/// Specify the runtime update mode. + *Auto (default)* - Automatically update to the most recent and secure runtime version using a [Two-phase runtime version rollout](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionRuntimeManagementConfigUpdateRuntimeOn {
+    /// `Auto`.
+    Auto,
+    /// `FunctionUpdate`.
+    FunctionUpdate,
+    /// `Manual`.
+    Manual,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionRuntimeManagementConfigUpdateRuntimeOn {
+    Auto = r"Auto",
+    FunctionUpdate = r"FunctionUpdate",
+    Manual = r"Manual",
+});
+
+/// Allowed values of `ApplyOn` in [`FunctionSnapStart`] (`AWS::Lambda::Function`).
+///
+/// Set ``ApplyOn`` to ``PublishedVersions`` to create a snapshot of the initialized execution environment when you publish a function version.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionSnapStartApplyOn {
+    /// `PublishedVersions`.
+    PublishedVersions,
+    /// `None`.
+    None,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionSnapStartApplyOn {
+    PublishedVersions = r"PublishedVersions",
+    None = r"None",
+});
+
+/// Allowed values of `TenantIsolationMode` in [`FunctionTenancyConfig`] (`AWS::Lambda::Function`).
+///
+/// Tenant isolation mode allows for invocation to be sent to a corresponding execution environment dedicated to a specific tenant ID.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionTenancyConfigTenantIsolationMode {
+    /// `PER_TENANT`.
+    PerTenant,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionTenancyConfigTenantIsolationMode {
+    PerTenant = r"PER_TENANT",
+});
+
+/// Allowed values of `Mode` in [`FunctionTracingConfig`] (`AWS::Lambda::Function`).
+///
+/// The tracing mode.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum FunctionTracingConfigMode {
+    /// `Active`.
+    Active,
+    /// `PassThrough`.
+    PassThrough,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(FunctionTracingConfigMode {
+    Active = r"Active",
+    PassThrough = r"PassThrough",
+});
+
 /// `AWS::Lambda::Permission`: The ``AWS::Lambda::Permission`` resource grants an AWS service or another account permission to use a function. You can apply the policy at the function level, or specify a qualifier to restrict access to a single version or alias.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permission {
@@ -1745,7 +2149,7 @@ pub struct Permission {
     /// The name or ARN of the Lambda function, version, or alias. **Name formats** + *Function name* – ``my-function`` (name-only), ``my-function:v1`` (with alias). + *Function ARN* – ``arn:aws:lambda:us-west-2:123456789012:function:my-function``. + *Partial ARN* – ``123456789012:function:my-function``.
     pub function_name: Prop<String>,
     /// The type of authentication that your function URL uses. Set to ``AWS_IAM`` if you want to restrict access to authenticated users only. Set to ``NONE`` if you want to bypass IAM authentication to create a public endpoint.
-    pub function_url_auth_type: Option<Prop<String>>,
+    pub function_url_auth_type: Option<Prop<PermissionFunctionUrlAuthType>>,
     /// Indicates whether the permission applies when the function is invoked through a function URL.
     pub invoked_via_function_url: Option<Prop<bool>>,
     /// The AWS-service, AWS-account, IAM user, or IAM role that invokes the function. If you specify a service, use ``SourceArn`` or ``SourceAccount`` to limit who can invoke the function through that service.
@@ -1783,7 +2187,10 @@ impl Permission {
         self
     }
     /// Sets `FunctionUrlAuthType`.
-    pub fn function_url_auth_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn function_url_auth_type(
+        mut self,
+        v: impl Into<Prop<PermissionFunctionUrlAuthType>>,
+    ) -> Self {
         self.function_url_auth_type = Some(v.into());
         self
     }
@@ -1851,7 +2258,7 @@ impl Resource for Permission {
         c.at("FunctionName", |c| { c.pattern(&self.function_name, &PATTERN_14, r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$"); c.length(&self.function_name, Some(1), Some(140)); });
         if let Some(v) = &self.function_url_auth_type {
             c.at("FunctionUrlAuthType", |c| {
-                c.enum_of(v, &["AWS_IAM", "NONE"]);
+                c.known(v);
             });
         }
         c.at("Principal", |c| {
@@ -1917,15 +2324,37 @@ impl PermissionAttrs {
     }
 }
 
+/// Allowed values of `FunctionUrlAuthType` in [`Permission`] (`AWS::Lambda::Permission`).
+///
+/// The type of authentication that your function URL uses. Set to ``AWS_IAM`` if you want to restrict access to authenticated users only. Set to ``NONE`` if you want to bypass IAM authentication to create a public endpoint.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum PermissionFunctionUrlAuthType {
+    /// `AWS_IAM`.
+    AwsIam,
+    /// `NONE`.
+    None,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(PermissionFunctionUrlAuthType {
+    AwsIam = r"AWS_IAM",
+    None = r"NONE",
+});
+
 /// `AWS::Lambda::Url`: Resource Type definition for AWS::Lambda::Url
 #[derive(Debug, Clone, PartialEq)]
 pub struct Url {
     /// Can be either AWS_IAM if the requests are authorized via IAM, or NONE if no authorization is configured on the Function URL.
-    pub auth_type: Prop<String>,
+    pub auth_type: Prop<UrlAuthType>,
     /// `Cors`.
     pub cors: Option<Prop<UrlCors>>,
     /// The invocation mode for the function's URL. Set to BUFFERED if you want to buffer responses before returning them to the client. Set to RESPONSE_STREAM if you want to stream responses, allowing faster time to first byte and larger response payload sizes. If not set, defaults to BUFFERED.
-    pub invoke_mode: Option<Prop<String>>,
+    pub invoke_mode: Option<Prop<UrlInvokeMode>>,
     /// The alias qualifier for the target function. If TargetFunctionArn is unqualified then Qualifier must be passed.
     pub qualifier: Option<Prop<String>>,
     /// The Amazon Resource Name (ARN) of the function associated with the Function URL.
@@ -1935,7 +2364,7 @@ pub struct Url {
 impl Url {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
-        auth_type: impl Into<Prop<String>>,
+        auth_type: impl Into<Prop<UrlAuthType>>,
         target_function_arn: impl Into<Prop<String>>,
     ) -> Self {
         Self {
@@ -1952,7 +2381,7 @@ impl Url {
         self
     }
     /// Sets `InvokeMode`.
-    pub fn invoke_mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn invoke_mode(mut self, v: impl Into<Prop<UrlInvokeMode>>) -> Self {
         self.invoke_mode = Some(v.into());
         self
     }
@@ -1977,7 +2406,7 @@ impl Resource for Url {
     }
     fn validate(&self, c: &mut Checker) {
         c.at("AuthType", |c| {
-            c.enum_of(&self.auth_type, &["AWS_IAM", "NONE"]);
+            c.known(&self.auth_type);
         });
         if let Some(v) = &self.cors {
             c.at("Cors", |c| {
@@ -1986,7 +2415,7 @@ impl Resource for Url {
         }
         if let Some(v) = &self.invoke_mode {
             c.at("InvokeMode", |c| {
-                c.enum_of(v, &["BUFFERED", "RESPONSE_STREAM"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.qualifier {
@@ -2040,7 +2469,7 @@ pub struct UrlCors {
     /// Represents a collection of allowed headers.
     pub allow_headers: Option<Prop<Vec<Prop<String>>>>,
     /// Represents a collection of allowed HTTP methods.
-    pub allow_methods: Option<Prop<Vec<Prop<String>>>>,
+    pub allow_methods: Option<Prop<Vec<Prop<UrlCorsAllowMethod>>>>,
     /// Represents a collection of allowed origins.
     pub allow_origins: Option<Prop<Vec<Prop<String>>>>,
     /// Represents a collection of exposed headers.
@@ -2065,7 +2494,7 @@ impl UrlCors {
         self
     }
     /// Sets `AllowMethods`.
-    pub fn allow_methods(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn allow_methods(mut self, v: impl Into<Prop<Vec<Prop<UrlCorsAllowMethod>>>>) -> Self {
         self.allow_methods = Some(v.into());
         self
     }
@@ -2125,8 +2554,8 @@ impl Validate for UrlCors {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*"]);
-                            c.length(x0, None, Some(6));
+                            c.known(x0);
+                            c.length_of(x0, None, Some(6));
                         });
                     }
                 }
@@ -2163,3 +2592,82 @@ impl Validate for UrlCors {
         }
     }
 }
+
+/// Allowed values of `AuthType` in [`Url`] (`AWS::Lambda::Url`).
+///
+/// Can be either AWS_IAM if the requests are authorized via IAM, or NONE if no authorization is configured on the Function URL.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum UrlAuthType {
+    /// `AWS_IAM`.
+    AwsIam,
+    /// `NONE`.
+    None,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(UrlAuthType {
+    AwsIam = r"AWS_IAM",
+    None = r"NONE",
+});
+
+/// Allowed values of `AllowMethods` in [`UrlCors`] (`AWS::Lambda::Url`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum UrlCorsAllowMethod {
+    /// `GET`.
+    Get,
+    /// `PUT`.
+    Put,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `*`.
+    Wildcard,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(UrlCorsAllowMethod {
+    Get = r"GET",
+    Put = r"PUT",
+    Head = r"HEAD",
+    Post = r"POST",
+    Patch = r"PATCH",
+    Delete = r"DELETE",
+    Wildcard = r"*",
+});
+
+/// Allowed values of `InvokeMode` in [`Url`] (`AWS::Lambda::Url`).
+///
+/// The invocation mode for the function's URL. Set to BUFFERED if you want to buffer responses before returning them to the client. Set to RESPONSE_STREAM if you want to stream responses, allowing faster time to first byte and larger response payload sizes. If not set, defaults to BUFFERED.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum UrlInvokeMode {
+    /// `BUFFERED`.
+    Buffered,
+    /// `RESPONSE_STREAM`.
+    ResponseStream,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(UrlInvokeMode {
+    Buffered = r"BUFFERED",
+    ResponseStream = r"RESPONSE_STREAM",
+});

@@ -10,6 +10,11 @@
 //! [`ec2::SecurityGroupIngressProperty`]). A `Handle<T>` derefs to the generated `<T>Attrs`,
 //! whose `attr_*` methods give the type's `Fn::GetAtt` attributes.
 //!
+//! A string property with a schema `enum` list is an enum named `<Owner><Property>` (e.g.
+//! [`ec2::InstanceEbsVolumeType`], [`lambda::FunctionRuntime`]): one variant per listed value
+//! plus `Unknown(String)`, written as the exact schema string; setters also take a string
+//! (parsed, unlisted ones to `Unknown`) or an intrinsic.
+//!
 //! This crate depends only on the template model (`snowcdk-constructs-core`), so a change to
 //! the rules or the L2 constructs does not rebuild it. Every item is documented: from the
 //! schema's descriptions where it has them, else by the property's CloudFormation name.
@@ -17,6 +22,93 @@
 #![deny(missing_docs)]
 
 use snowcdk_constructs_core::template::{Checker, Prop, ResourceSpec, ToValue, Value};
+
+/// Implements a generated schema enum's conversions: `VALUES`, `as_str`, `From<&str>`,
+/// `From<String>`, `FromStr` (unlisted strings give `Unknown`), `Display`, `AsRef<str>`,
+/// equality and hashing by wire string, `ToValue` and `From<Enum> for Prop<Enum>`.
+macro_rules! schema_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        impl $name {
+            /// The values the vendored schema lists, in schema order.
+            pub const VALUES: &'static [&'static str] = &[$($wire),*];
+
+            /// The string written in the template.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl ::snowcdk_constructs_core::template::SchemaEnum for $name {
+            const VALUES: &'static [&'static str] = Self::VALUES;
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($wire => Self::$variant,)*
+                    _ => Self::Unknown(s.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match Self::from(s.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(s),
+                    known => known,
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(s))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl ::std::hash::Hash for $name {
+            fn hash<H: ::std::hash::Hasher>(&self, h: &mut H) {
+                self.as_str().hash(h);
+            }
+        }
+
+        impl ::snowcdk_constructs_core::template::ToValue for $name {
+            fn to_value(&self) -> ::snowcdk_constructs_core::template::Value {
+                ::snowcdk_constructs_core::template::Value::String(self.as_str().to_owned())
+            }
+        }
+
+        impl From<$name> for ::snowcdk_constructs_core::template::Prop<$name> {
+            fn from(v: $name) -> Self {
+                Self::Lit(v)
+            }
+        }
+    };
+}
 
 pub mod ec2;
 pub mod iam;

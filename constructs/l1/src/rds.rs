@@ -80,7 +80,7 @@ pub struct DbInstance {
     /// The Oracle system identifier (SID), which is the name of the Oracle database instance that manages your database files. In this context, the term "Oracle database instance" refers exclusively to the system global area (SGA) and Oracle background processes.
     pub db_system_id: Option<Prop<String>>,
     /// The mode of Database Insights to enable for the DB instance. Aurora DB instances inherit this value from the DB cluster, so you can't change this value.
-    pub database_insights_mode: Option<Prop<String>>,
+    pub database_insights_mode: Option<Prop<DbInstanceDatabaseInsightsMode>>,
     /// Indicates whether the DB instance has a dedicated log volume (DLV) enabled.
     pub dedicated_log_volume: Option<Prop<bool>>,
     /// A value that indicates whether to remove automated backups immediately after the DB instance is deleted. This parameter isn't case-sensitive. The default is to remove automated backups immediately after the DB instance is deleted. *Amazon Aurora* Not applicable.
@@ -120,7 +120,7 @@ pub struct DbInstance {
     /// Specifies whether to manage the master user password with AWS Secrets Manager. For more information, see [Password management with Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.* Constraints: + Can't manage the master...
     pub manage_master_user_password: Option<Prop<bool>>,
     /// Specifies the authentication type for the master user. With IAM master user authentication, you can configure the master DB user with IAM database authentication when you create a DB instance.
-    pub master_user_authentication_type: Option<Prop<String>>,
+    pub master_user_authentication_type: Option<Prop<DbInstanceMasterUserAuthenticationType>>,
     /// The password for the master user. The password can include any printable ASCII character except "/", """, or "@". *Amazon Aurora* Not applicable. The password for the master user is managed by the DB cluster. *RDS for Db2* Must contain from 8 to 255 characters.
     pub master_user_password: Option<Prop<String>>,
     /// The secret managed by RDS in AWS Secrets Manager for the master user password. For more information, see [Password management with Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon RDS User Guide.*
@@ -340,7 +340,10 @@ impl DbInstance {
         self
     }
     /// Sets `DatabaseInsightsMode`.
-    pub fn database_insights_mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn database_insights_mode(
+        mut self,
+        v: impl Into<Prop<DbInstanceDatabaseInsightsMode>>,
+    ) -> Self {
         self.database_insights_mode = Some(v.into());
         self
     }
@@ -440,7 +443,10 @@ impl DbInstance {
         self
     }
     /// Sets `MasterUserAuthenticationType`.
-    pub fn master_user_authentication_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn master_user_authentication_type(
+        mut self,
+        v: impl Into<Prop<DbInstanceMasterUserAuthenticationType>>,
+    ) -> Self {
         self.master_user_authentication_type = Some(v.into());
         self
     }
@@ -944,12 +950,12 @@ impl Resource for DbInstance {
         }
         if let Some(v) = &self.database_insights_mode {
             c.at("DatabaseInsightsMode", |c| {
-                c.enum_of(v, &["advanced", "standard"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.master_user_authentication_type {
             c.at("MasterUserAuthenticationType", |c| {
-                c.enum_of(v, &["iam-db-auth", "password"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.master_user_secret {
@@ -1698,7 +1704,7 @@ impl Validate for DbInstanceMasterUserSecret {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbInstanceProcessorFeature {
     /// The name of the processor feature. Valid names are ``coreCount`` and ``threadsPerCore``.
-    pub name: Option<Prop<String>>,
+    pub name: Option<Prop<DbInstanceProcessorFeatureName>>,
     /// The value of a processor feature.
     pub value: Option<Prop<String>>,
 }
@@ -1709,7 +1715,7 @@ impl DbInstanceProcessorFeature {
         Self::default()
     }
     /// Sets `Name`.
-    pub fn name(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn name(mut self, v: impl Into<Prop<DbInstanceProcessorFeatureName>>) -> Self {
         self.name = Some(v.into());
         self
     }
@@ -1739,7 +1745,7 @@ impl Validate for DbInstanceProcessorFeature {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.name {
             c.at("Name", |c| {
-                c.enum_of(v, &["coreCount", "threadsPerCore"]);
+                c.known(v);
             });
         }
     }
@@ -1796,6 +1802,72 @@ impl Validate for DbInstanceTag {
         }
     }
 }
+
+/// Allowed values of `DatabaseInsightsMode` in [`DbInstance`] (`AWS::RDS::DBInstance`).
+///
+/// The mode of Database Insights to enable for the DB instance. Aurora DB instances inherit this value from the DB cluster, so you can't change this value.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum DbInstanceDatabaseInsightsMode {
+    /// `advanced`.
+    Advanced,
+    /// `standard`.
+    Standard,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(DbInstanceDatabaseInsightsMode {
+    Advanced = r"advanced",
+    Standard = r"standard",
+});
+
+/// Allowed values of `MasterUserAuthenticationType` in [`DbInstance`] (`AWS::RDS::DBInstance`).
+///
+/// Specifies the authentication type for the master user. With IAM master user authentication, you can configure the master DB user with IAM database authentication when you create a DB instance.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum DbInstanceMasterUserAuthenticationType {
+    /// `iam-db-auth`.
+    IamDbAuth,
+    /// `password`.
+    Password,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(DbInstanceMasterUserAuthenticationType {
+    IamDbAuth = r"iam-db-auth",
+    Password = r"password",
+});
+
+/// Allowed values of `Name` in [`DbInstanceProcessorFeature`] (`AWS::RDS::DBInstance`).
+///
+/// The name of the processor feature. Valid names are ``coreCount`` and ``threadsPerCore``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum DbInstanceProcessorFeatureName {
+    /// `coreCount`.
+    CoreCount,
+    /// `threadsPerCore`.
+    ThreadsPerCore,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(DbInstanceProcessorFeatureName {
+    CoreCount = r"coreCount",
+    ThreadsPerCore = r"threadsPerCore",
+});
 
 /// `AWS::RDS::DBParameterGroup`: The ``AWS::RDS::DBParameterGroup`` resource creates a custom parameter group for an RDS database family. This type can be declared in a template and referenced in the ``DBParameterGroupName`` property of an ``AWS::RDS::DBInstance`` resource.
 #[derive(Debug, Clone, PartialEq)]

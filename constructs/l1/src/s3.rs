@@ -26,11 +26,11 @@ static PATTERN_2: LazyLock<Option<Regex>> = LazyLock::new(|| compile_pattern(r"[
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Bucket {
     /// The ABAC status of the general purpose bucket. When ABAC is enabled for the general purpose bucket, you can use tags to manage access to the general purpose buckets as well as for cost tracking purposes.
-    pub abac_status: Option<Prop<String>>,
+    pub abac_status: Option<Prop<BucketAbacStatus>>,
     /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see [Amazon S3 Transfer Acceleration](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon S3 User Guide*.
     pub accelerate_configuration: Option<Prop<BucketAccelerateConfiguration>>,
     /// This is a legacy property, and it is not recommended for most use cases. A majority of modern use cases in Amazon S3 no longer require the use of ACLs, and we recommend that you keep ACLs disabled.
-    pub access_control: Option<Prop<String>>,
+    pub access_control: Option<Prop<BucketAccessControl>>,
     /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
     pub analytics_configurations: Option<Prop<Vec<Prop<BucketAnalyticsConfiguration>>>>,
     /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys (DSSE-KMS).
@@ -40,7 +40,7 @@ pub struct Bucket {
     /// `BucketNamePrefix`.
     pub bucket_name_prefix: Option<Prop<String>>,
     /// `BucketNamespace`.
-    pub bucket_namespace: Option<Prop<String>>,
+    pub bucket_namespace: Option<Prop<BucketNamespace>>,
     /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more information, see [Enabling Cross-Origin Resource Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide*.
     pub cors_configuration: Option<Prop<BucketCorsConfiguration>>,
     /// Defines how Amazon S3 handles Intelligent-Tiering storage.
@@ -84,7 +84,7 @@ impl Bucket {
         Self::default()
     }
     /// Sets `AbacStatus`.
-    pub fn abac_status(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn abac_status(mut self, v: impl Into<Prop<BucketAbacStatus>>) -> Self {
         self.abac_status = Some(v.into());
         self
     }
@@ -97,7 +97,7 @@ impl Bucket {
         self
     }
     /// Sets `AccessControl`.
-    pub fn access_control(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn access_control(mut self, v: impl Into<Prop<BucketAccessControl>>) -> Self {
         self.access_control = Some(v.into());
         self
     }
@@ -125,7 +125,7 @@ impl Bucket {
         self
     }
     /// Sets `BucketNamespace`.
-    pub fn bucket_namespace(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn bucket_namespace(mut self, v: impl Into<Prop<BucketNamespace>>) -> Self {
         self.bucket_namespace = Some(v.into());
         self
     }
@@ -356,7 +356,7 @@ impl Resource for Bucket {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.abac_status {
             c.at("AbacStatus", |c| {
-                c.enum_of(v, &["Enabled", "Disabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.accelerate_configuration {
@@ -366,19 +366,7 @@ impl Resource for Bucket {
         }
         if let Some(v) = &self.access_control {
             c.at("AccessControl", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "AuthenticatedRead",
-                        "AwsExecRead",
-                        "BucketOwnerFullControl",
-                        "BucketOwnerRead",
-                        "LogDeliveryWrite",
-                        "Private",
-                        "PublicRead",
-                        "PublicReadWrite",
-                    ],
-                );
+                c.known(v);
             });
         }
         if let Some(v) = &self.analytics_configurations {
@@ -399,7 +387,7 @@ impl Resource for Bucket {
         }
         if let Some(v) = &self.bucket_namespace {
             c.at("BucketNamespace", |c| {
-                c.enum_of(v, &["global", "account-regional"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.cors_configuration {
@@ -623,12 +611,14 @@ impl BucketAttrs {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccelerateConfiguration {
     /// Specifies the transfer acceleration status of the bucket.
-    pub acceleration_status: Prop<String>,
+    pub acceleration_status: Prop<BucketAccelerateConfigurationAccelerationStatus>,
 }
 
 impl BucketAccelerateConfiguration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(acceleration_status: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        acceleration_status: impl Into<Prop<BucketAccelerateConfigurationAccelerationStatus>>,
+    ) -> Self {
         Self {
             acceleration_status: acceleration_status.into(),
         }
@@ -656,7 +646,7 @@ impl From<BucketAccelerateConfiguration> for Prop<BucketAccelerateConfiguration>
 impl Validate for BucketAccelerateConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("AccelerationStatus", |c| {
-            c.enum_of(&self.acceleration_status, &["Enabled", "Suspended"]);
+            c.known(&self.acceleration_status);
         });
     }
 }
@@ -836,14 +826,17 @@ pub struct BucketDestination {
     /// The Amazon Resource Name (ARN) of the bucket to which data is exported.
     pub bucket_arn: Prop<String>,
     /// Specifies the file format used when exporting data to Amazon S3. *Allowed values*: ``CSV`` | ``ORC`` | ``Parquet``
-    pub format: Prop<String>,
+    pub format: Prop<BucketDestinationFormat>,
     /// The prefix to use when exporting data. The prefix is prepended to all results.
     pub prefix: Option<Prop<String>>,
 }
 
 impl BucketDestination {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(bucket_arn: impl Into<Prop<String>>, format: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        bucket_arn: impl Into<Prop<String>>,
+        format: impl Into<Prop<BucketDestinationFormat>>,
+    ) -> Self {
         Self {
             bucket_account_id: None,
             bucket_arn: bucket_arn.into(),
@@ -883,7 +876,7 @@ impl From<BucketDestination> for Prop<BucketDestination> {
 impl Validate for BucketDestination {
     fn validate(&self, c: &mut Checker) {
         c.at("Format", |c| {
-            c.enum_of(&self.format, &["CSV", "ORC", "Parquet"]);
+            c.known(&self.format);
         });
     }
 }
@@ -1052,7 +1045,7 @@ impl Validate for BucketServerSideEncryptionRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketBlockedEncryptionTypes {
     /// The object encryption type that you want to block or unblock for an Amazon S3 general purpose bucket. Currently, this parameter only supports blocking or unblocking server side encryption with customer-provided keys (SSE-C).
-    pub encryption_type: Option<Prop<Vec<Prop<String>>>>,
+    pub encryption_type: Option<Prop<Vec<Prop<BucketBlockedEncryptionTypesEncryptionType>>>>,
 }
 
 impl BucketBlockedEncryptionTypes {
@@ -1061,7 +1054,10 @@ impl BucketBlockedEncryptionTypes {
         Self::default()
     }
     /// Sets `EncryptionType`.
-    pub fn encryption_type(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn encryption_type(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<BucketBlockedEncryptionTypesEncryptionType>>>>,
+    ) -> Self {
         self.encryption_type = Some(v.into());
         self
     }
@@ -1088,7 +1084,7 @@ impl Validate for BucketBlockedEncryptionTypes {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(x0, &["NONE", "SSE-C"]);
+                            c.known(x0);
                         });
                     }
                 }
@@ -1103,12 +1099,14 @@ pub struct BucketServerSideEncryptionByDefault {
     /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption. + *General purpose buckets* - This parameter is allowed if and only if ``SSEAlgorithm`` is set to ``aws:kms`` or ``aws:kms:dsse``.
     pub kms_master_key_id: Option<Prop<String>>,
     /// Server-side encryption algorithm to use for the default encryption. For directory buckets, there are only two supported values for server-side encryption: ``AES256`` and ``aws:kms``.
-    pub sse_algorithm: Prop<String>,
+    pub sse_algorithm: Prop<BucketServerSideEncryptionByDefaultSseAlgorithm>,
 }
 
 impl BucketServerSideEncryptionByDefault {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(sse_algorithm: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        sse_algorithm: impl Into<Prop<BucketServerSideEncryptionByDefaultSseAlgorithm>>,
+    ) -> Self {
         Self {
             kms_master_key_id: None,
             sse_algorithm: sse_algorithm.into(),
@@ -1139,7 +1137,7 @@ impl From<BucketServerSideEncryptionByDefault> for Prop<BucketServerSideEncrypti
 impl Validate for BucketServerSideEncryptionByDefault {
     fn validate(&self, c: &mut Checker) {
         c.at("SSEAlgorithm", |c| {
-            c.enum_of(&self.sse_algorithm, &["aws:kms", "AES256", "aws:kms:dsse"]);
+            c.known(&self.sse_algorithm);
         });
     }
 }
@@ -1188,7 +1186,7 @@ pub struct BucketCorsRule {
     /// Headers that are specified in the ``Access-Control-Request-Headers`` header. These headers are allowed in a preflight OPTIONS request. In response to any preflight OPTIONS request, Amazon S3 returns any requested headers that are allowed.
     pub allowed_headers: Option<Prop<Vec<Prop<String>>>>,
     /// An HTTP method that you allow the origin to run. *Allowed values*: ``GET`` | ``PUT`` | ``HEAD`` | ``POST`` | ``DELETE``
-    pub allowed_methods: Prop<Vec<Prop<String>>>,
+    pub allowed_methods: Prop<Vec<Prop<BucketCorsRuleAllowedMethod>>>,
     /// One or more origins you want customers to be able to access the bucket from.
     pub allowed_origins: Prop<Vec<Prop<String>>>,
     /// One or more headers in the response that you want customers to be able to access from their applications (for example, from a JavaScript ``XMLHttpRequest`` object).
@@ -1202,7 +1200,7 @@ pub struct BucketCorsRule {
 impl BucketCorsRule {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
-        allowed_methods: impl Into<Prop<Vec<Prop<String>>>>,
+        allowed_methods: impl Into<Prop<Vec<Prop<BucketCorsRuleAllowedMethod>>>>,
         allowed_origins: impl Into<Prop<Vec<Prop<String>>>>,
     ) -> Self {
         Self {
@@ -1261,7 +1259,7 @@ impl Validate for BucketCorsRule {
             if let Some(l) = self.allowed_methods.lit() {
                 for (i, x0) in l.iter().enumerate() {
                     c.at(&format!("[{i}]"), |c| {
-                        c.enum_of(x0, &["GET", "PUT", "HEAD", "POST", "DELETE"]);
+                        c.known(x0);
                     });
                 }
             }
@@ -1287,7 +1285,7 @@ pub struct BucketIntelligentTieringConfiguration {
     /// An object key name prefix that identifies the subset of objects to which the rule applies.
     pub prefix: Option<Prop<String>>,
     /// Specifies the status of the configuration.
-    pub status: Prop<String>,
+    pub status: Prop<BucketIntelligentTieringConfigurationStatus>,
     /// A container for a key-value pair.
     pub tag_filters: Option<Prop<Vec<Prop<BucketTagFilter>>>>,
     /// Specifies a list of S3 Intelligent-Tiering storage class tiers in the configuration. At least one tier must be defined in the list. At most, you can specify two tiers in the list, one for each available AccessTier: ``ARCHIVE_ACCESS`` and ``DEEP_ARCHIVE_ACCESS``.
@@ -1298,7 +1296,7 @@ impl BucketIntelligentTieringConfiguration {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         id: impl Into<Prop<String>>,
-        status: impl Into<Prop<String>>,
+        status: impl Into<Prop<BucketIntelligentTieringConfigurationStatus>>,
         tierings: impl Into<Prop<Vec<Prop<BucketTiering>>>>,
     ) -> Self {
         Self {
@@ -1342,7 +1340,7 @@ impl From<BucketIntelligentTieringConfiguration> for Prop<BucketIntelligentTieri
 impl Validate for BucketIntelligentTieringConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Disabled", "Enabled"]);
+            c.known(&self.status);
         });
         if let Some(v) = &self.tag_filters {
             c.at("TagFilters", |c| {
@@ -1359,14 +1357,17 @@ impl Validate for BucketIntelligentTieringConfiguration {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTiering {
     /// S3 Intelligent-Tiering access tier. See [Storage class for automatically optimizing frequently and infrequently accessed objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
-    pub access_tier: Prop<String>,
+    pub access_tier: Prop<BucketTieringAccessTier>,
     /// The number of consecutive days of no access after which an object will be eligible to be transitioned to the corresponding tier. The minimum number of days specified for Archive Access tier must be at least 90 days and Deep Archive Access tier must be at least 180 days.
     pub days: Prop<i64>,
 }
 
 impl BucketTiering {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(access_tier: impl Into<Prop<String>>, days: impl Into<Prop<i64>>) -> Self {
+    pub fn new(
+        access_tier: impl Into<Prop<BucketTieringAccessTier>>,
+        days: impl Into<Prop<i64>>,
+    ) -> Self {
         Self {
             access_tier: access_tier.into(),
             days: days.into(),
@@ -1392,10 +1393,7 @@ impl From<BucketTiering> for Prop<BucketTiering> {
 impl Validate for BucketTiering {
     fn validate(&self, c: &mut Checker) {
         c.at("AccessTier", |c| {
-            c.enum_of(
-                &self.access_tier,
-                &["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"],
-            );
+            c.known(&self.access_tier);
         });
     }
 }
@@ -1410,13 +1408,13 @@ pub struct BucketInventoryConfiguration {
     /// The ID used to identify the inventory configuration.
     pub id: Prop<String>,
     /// Object versions to include in the inventory list. If set to ``All``, the list includes all the object versions, which adds the version-related fields ``VersionId``, ``IsLatest``, and ``DeleteMarker`` to the list. If set to ``Current``, the list does not contain these version-related fields.
-    pub included_object_versions: Prop<String>,
+    pub included_object_versions: Prop<BucketInventoryConfigurationIncludedObjectVersions>,
     /// Contains the optional fields that are included in the inventory results.
-    pub optional_fields: Option<Prop<Vec<Prop<String>>>>,
+    pub optional_fields: Option<Prop<Vec<Prop<BucketInventoryConfigurationOptionalField>>>>,
     /// Specifies the inventory filter prefix.
     pub prefix: Option<Prop<String>>,
     /// Specifies the schedule for generating inventory results.
-    pub schedule_frequency: Prop<String>,
+    pub schedule_frequency: Prop<BucketInventoryConfigurationScheduleFrequency>,
 }
 
 impl BucketInventoryConfiguration {
@@ -1425,8 +1423,8 @@ impl BucketInventoryConfiguration {
         destination: impl Into<Prop<BucketDestination>>,
         enabled: impl Into<Prop<bool>>,
         id: impl Into<Prop<String>>,
-        included_object_versions: impl Into<Prop<String>>,
-        schedule_frequency: impl Into<Prop<String>>,
+        included_object_versions: impl Into<Prop<BucketInventoryConfigurationIncludedObjectVersions>>,
+        schedule_frequency: impl Into<Prop<BucketInventoryConfigurationScheduleFrequency>>,
     ) -> Self {
         Self {
             destination: destination.into(),
@@ -1439,7 +1437,10 @@ impl BucketInventoryConfiguration {
         }
     }
     /// Sets `OptionalFields`.
-    pub fn optional_fields(mut self, v: impl Into<Prop<Vec<Prop<String>>>>) -> Self {
+    pub fn optional_fields(
+        mut self,
+        v: impl Into<Prop<Vec<Prop<BucketInventoryConfigurationOptionalField>>>>,
+    ) -> Self {
         self.optional_fields = Some(v.into());
         self
     }
@@ -1480,44 +1481,21 @@ impl Validate for BucketInventoryConfiguration {
             self.destination.validate(c);
         });
         c.at("IncludedObjectVersions", |c| {
-            c.enum_of(&self.included_object_versions, &["All", "Current"]);
+            c.known(&self.included_object_versions);
         });
         if let Some(v) = &self.optional_fields {
             c.at("OptionalFields", |c| {
                 if let Some(l) = v.lit() {
                     for (i, x0) in l.iter().enumerate() {
                         c.at(&format!("[{i}]"), |c| {
-                            c.enum_of(
-                                x0,
-                                &[
-                                    "Size",
-                                    "LastModifiedDate",
-                                    "StorageClass",
-                                    "ETag",
-                                    "IsMultipartUploaded",
-                                    "ReplicationStatus",
-                                    "EncryptionStatus",
-                                    "ObjectLockRetainUntilDate",
-                                    "ObjectLockMode",
-                                    "ObjectLockLegalHoldStatus",
-                                    "ObjectLockEventHoldStatus",
-                                    "ObjectLockEventHoldDuration",
-                                    "IntelligentTieringAccessTier",
-                                    "BucketKeyStatus",
-                                    "ChecksumAlgorithm",
-                                    "ObjectAccessControlList",
-                                    "ObjectOwner",
-                                    "LifecycleExpirationDate",
-                                    "IntelligentTieringReferenceDate",
-                                ],
-                            );
+                            c.known(x0);
                         });
                     }
                 }
             });
         }
         c.at("ScheduleFrequency", |c| {
-            c.enum_of(&self.schedule_frequency, &["Daily", "Weekly"]);
+            c.known(&self.schedule_frequency);
         });
     }
 }
@@ -1528,7 +1506,8 @@ pub struct BucketLifecycleConfiguration {
     /// A lifecycle rule for individual objects in an Amazon S3 bucket.
     pub rules: Prop<Vec<Prop<BucketRule>>>,
     /// Indicates which default minimum object size behavior is applied to the lifecycle configuration. This parameter applies to general purpose buckets only. It isn't supported for directory bucket lifecycle configurations.
-    pub transition_default_minimum_object_size: Option<Prop<String>>,
+    pub transition_default_minimum_object_size:
+        Option<Prop<BucketLifecycleConfigurationTransitionDefaultMinimumObjectSize>>,
 }
 
 impl BucketLifecycleConfiguration {
@@ -1540,7 +1519,10 @@ impl BucketLifecycleConfiguration {
         }
     }
     /// Sets `TransitionDefaultMinimumObjectSize`.
-    pub fn transition_default_minimum_object_size(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn transition_default_minimum_object_size(
+        mut self,
+        v: impl Into<Prop<BucketLifecycleConfigurationTransitionDefaultMinimumObjectSize>>,
+    ) -> Self {
         self.transition_default_minimum_object_size = Some(v.into());
         self
     }
@@ -1572,7 +1554,7 @@ impl Validate for BucketLifecycleConfiguration {
         });
         if let Some(v) = &self.transition_default_minimum_object_size {
             c.at("TransitionDefaultMinimumObjectSize", |c| {
-                c.enum_of(v, &["varies_by_storage_class", "all_storage_classes_128K"]);
+                c.known(v);
             });
         }
     }
@@ -1606,7 +1588,7 @@ pub struct BucketRule {
     /// Object key prefix that identifies one or more objects to which this rule applies. Replacement must be made for object keys containing special characters (such as carriage returns) when using XML requests.
     pub prefix: Option<Prop<String>>,
     /// If ``Enabled``, the rule is currently being applied. If ``Disabled``, the rule is not currently being applied.
-    pub status: Prop<String>,
+    pub status: Prop<BucketRuleStatus>,
     /// Tags to use to identify a subset of objects to which the lifecycle rule applies.
     pub tag_filters: Option<Prop<Vec<Prop<BucketTagFilter>>>>,
     /// (Deprecated.) Specifies when an object transitions to a specified storage class. If you specify an expiration and transition time, you must use the same time unit for both properties (either in days or by date). The expiration time must also be later than the transition time.
@@ -1617,7 +1599,7 @@ pub struct BucketRule {
 
 impl BucketRule {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(status: impl Into<Prop<String>>) -> Self {
+    pub fn new(status: impl Into<Prop<BucketRuleStatus>>) -> Self {
         Self {
             abort_incomplete_multipart_upload: None,
             expiration_date: None,
@@ -1830,7 +1812,7 @@ impl Validate for BucketRule {
             });
         }
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Enabled", "Disabled"]);
+            c.known(&self.status);
         });
         if let Some(v) = &self.tag_filters {
             c.at("TagFilters", |c| {
@@ -1945,7 +1927,7 @@ pub struct BucketNoncurrentVersionTransition {
     /// Specifies how many noncurrent versions S3 will retain. If there are this many more recent noncurrent versions, S3 will take the associated action.
     pub newer_noncurrent_versions: Option<Prop<i64>>,
     /// The class of storage used to store the object.
-    pub storage_class: Prop<String>,
+    pub storage_class: Prop<BucketNoncurrentVersionTransitionStorageClass>,
     /// Specifies the number of days an object is noncurrent before Amazon S3 can perform the associated action.
     pub transition_in_days: Prop<i64>,
 }
@@ -1953,7 +1935,7 @@ pub struct BucketNoncurrentVersionTransition {
 impl BucketNoncurrentVersionTransition {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
-        storage_class: impl Into<Prop<String>>,
+        storage_class: impl Into<Prop<BucketNoncurrentVersionTransitionStorageClass>>,
         transition_in_days: impl Into<Prop<i64>>,
     ) -> Self {
         Self {
@@ -1992,18 +1974,7 @@ impl From<BucketNoncurrentVersionTransition> for Prop<BucketNoncurrentVersionTra
 impl Validate for BucketNoncurrentVersionTransition {
     fn validate(&self, c: &mut Checker) {
         c.at("StorageClass", |c| {
-            c.enum_of(
-                &self.storage_class,
-                &[
-                    "DEEP_ARCHIVE",
-                    "GLACIER",
-                    "Glacier",
-                    "GLACIER_IR",
-                    "INTELLIGENT_TIERING",
-                    "ONEZONE_IA",
-                    "STANDARD_IA",
-                ],
-            );
+            c.known(&self.storage_class);
         });
     }
 }
@@ -2012,7 +1983,7 @@ impl Validate for BucketNoncurrentVersionTransition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketTransition {
     /// The storage class to which you want the object to transition.
-    pub storage_class: Prop<String>,
+    pub storage_class: Prop<BucketTransitionStorageClass>,
     /// Indicates when objects are transitioned to the specified storage class. The date value must be in ISO 8601 format. The time is always midnight UTC.
     pub transition_date: Option<Prop<String>>,
     /// Indicates the number of days after creation when objects are transitioned to the specified storage class. The value can be ``0`` or any positive integer.
@@ -2021,7 +1992,7 @@ pub struct BucketTransition {
 
 impl BucketTransition {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(storage_class: impl Into<Prop<String>>) -> Self {
+    pub fn new(storage_class: impl Into<Prop<BucketTransitionStorageClass>>) -> Self {
         Self {
             storage_class: storage_class.into(),
             transition_date: None,
@@ -2059,18 +2030,7 @@ impl From<BucketTransition> for Prop<BucketTransition> {
 impl Validate for BucketTransition {
     fn validate(&self, c: &mut Checker) {
         c.at("StorageClass", |c| {
-            c.enum_of(
-                &self.storage_class,
-                &[
-                    "DEEP_ARCHIVE",
-                    "GLACIER",
-                    "Glacier",
-                    "GLACIER_IR",
-                    "INTELLIGENT_TIERING",
-                    "ONEZONE_IA",
-                    "STANDARD_IA",
-                ],
-            );
+            c.known(&self.storage_class);
         });
         if let Some(v) = &self.transition_date {
             c.at("TransitionDate", |c| { c.pattern(v, &PATTERN_1, r"^(\d{4})-(0[0-9]|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-4]):([0-5]\d):([0-6]\d)((\.\d{3})?)Z$"); });
@@ -2229,7 +2189,7 @@ impl Validate for BucketMetadataConfiguration {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAnnotationTableConfiguration {
     /// Specifies whether the annotation table configuration is enabled or disabled.
-    pub configuration_state: Prop<String>,
+    pub configuration_state: Prop<BucketAnnotationTableConfigurationConfigurationState>,
     /// The encryption configuration for the annotation table. To encrypt your annotation table with server-side encryption using AWS Key Management Service (AWS KMS) keys (SSE-KMS), set ``SseAlgorithm`` to ``aws:kms``.
     pub encryption_configuration: Option<Prop<BucketMetadataTableEncryptionConfiguration>>,
     /// The ARN of the IAM role that grants Amazon S3 Metadata permission to read annotations from your bucket.
@@ -2238,7 +2198,9 @@ pub struct BucketAnnotationTableConfiguration {
 
 impl BucketAnnotationTableConfiguration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(configuration_state: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        configuration_state: impl Into<Prop<BucketAnnotationTableConfigurationConfigurationState>>,
+    ) -> Self {
         Self {
             configuration_state: configuration_state.into(),
             encryption_configuration: None,
@@ -2287,7 +2249,7 @@ impl From<BucketAnnotationTableConfiguration> for Prop<BucketAnnotationTableConf
 impl Validate for BucketAnnotationTableConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("ConfigurationState", |c| {
-            c.enum_of(&self.configuration_state, &["ENABLED", "DISABLED"]);
+            c.known(&self.configuration_state);
         });
         if let Some(v) = &self.encryption_configuration {
             c.at("EncryptionConfiguration", |c| {
@@ -2303,12 +2265,14 @@ pub struct BucketMetadataTableEncryptionConfiguration {
     /// If server-side encryption with KMSlong (KMS) keys (SSE-KMS) is specified, you must also specify the KMS key Amazon Resource Name (ARN). You must specify a customer-managed KMS key that's located in the same Region as the general purpose bucket that corresponds to the metadata table configuration.
     pub kms_key_arn: Option<Prop<String>>,
     /// The encryption type specified for a metadata table. To specify server-side encryption with KMSlong (KMS) keys (SSE-KMS), use the ``aws:kms`` value. To specify server-side encryption with Amazon S3 managed keys (SSE-S3), use the ``AES256`` value.
-    pub sse_algorithm: Prop<String>,
+    pub sse_algorithm: Prop<BucketMetadataTableEncryptionConfigurationSseAlgorithm>,
 }
 
 impl BucketMetadataTableEncryptionConfiguration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(sse_algorithm: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        sse_algorithm: impl Into<Prop<BucketMetadataTableEncryptionConfigurationSseAlgorithm>>,
+    ) -> Self {
         Self {
             kms_key_arn: None,
             sse_algorithm: sse_algorithm.into(),
@@ -2341,7 +2305,7 @@ impl From<BucketMetadataTableEncryptionConfiguration>
 impl Validate for BucketMetadataTableEncryptionConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("SseAlgorithm", |c| {
-            c.enum_of(&self.sse_algorithm, &["aws:kms", "AES256"]);
+            c.known(&self.sse_algorithm);
         });
     }
 }
@@ -2350,14 +2314,16 @@ impl Validate for BucketMetadataTableEncryptionConfiguration {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketInventoryTableConfiguration {
     /// The configuration state of the inventory table, indicating whether the inventory table is enabled or disabled.
-    pub configuration_state: Prop<String>,
+    pub configuration_state: Prop<BucketInventoryTableConfigurationConfigurationState>,
     /// The encryption configuration for the inventory table.
     pub encryption_configuration: Option<Prop<BucketMetadataTableEncryptionConfiguration>>,
 }
 
 impl BucketInventoryTableConfiguration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(configuration_state: impl Into<Prop<String>>) -> Self {
+    pub fn new(
+        configuration_state: impl Into<Prop<BucketInventoryTableConfigurationConfigurationState>>,
+    ) -> Self {
         Self {
             configuration_state: configuration_state.into(),
             encryption_configuration: None,
@@ -2399,7 +2365,7 @@ impl From<BucketInventoryTableConfiguration> for Prop<BucketInventoryTableConfig
 impl Validate for BucketInventoryTableConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("ConfigurationState", |c| {
-            c.enum_of(&self.configuration_state, &["ENABLED", "DISABLED"]);
+            c.known(&self.configuration_state);
         });
         if let Some(v) = &self.encryption_configuration {
             c.at("EncryptionConfiguration", |c| {
@@ -2474,12 +2440,12 @@ pub struct BucketRecordExpiration {
     /// If you enable journal table record expiration, you can set the number of days to retain your journal table records. Journal table records must be retained for a minimum of 7 days. To set this value, specify any whole number from ``7`` to ``2147483647``.
     pub days: Option<Prop<i64>>,
     /// Specifies whether journal table record expiration is enabled or disabled.
-    pub expiration: Prop<String>,
+    pub expiration: Prop<BucketRecordExpirationExpiration>,
 }
 
 impl BucketRecordExpiration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(expiration: impl Into<Prop<String>>) -> Self {
+    pub fn new(expiration: impl Into<Prop<BucketRecordExpirationExpiration>>) -> Self {
         Self {
             days: None,
             expiration: expiration.into(),
@@ -2510,7 +2476,7 @@ impl From<BucketRecordExpiration> for Prop<BucketRecordExpiration> {
 impl Validate for BucketRecordExpiration {
     fn validate(&self, c: &mut Checker) {
         c.at("Expiration", |c| {
-            c.enum_of(&self.expiration, &["ENABLED", "DISABLED"]);
+            c.known(&self.expiration);
         });
     }
 }
@@ -3094,7 +3060,7 @@ impl Validate for BucketTopicConfiguration {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketObjectLockConfiguration {
     /// Indicates whether this bucket has an Object Lock configuration enabled. Enable ``ObjectLockEnabled`` when you apply ``ObjectLockConfiguration`` to a bucket.
-    pub object_lock_enabled: Option<Prop<String>>,
+    pub object_lock_enabled: Option<Prop<BucketObjectLockConfigurationObjectLockEnabled>>,
     /// Specifies the Object Lock rule for the specified object. Enable this rule when you apply ``ObjectLockConfiguration`` to a bucket. If Object Lock is turned on, bucket settings require both ``Mode`` and a period of either ``Days`` or ``Years``.
     pub rule: Option<Prop<BucketObjectLockRule>>,
 }
@@ -3105,7 +3071,10 @@ impl BucketObjectLockConfiguration {
         Self::default()
     }
     /// Sets `ObjectLockEnabled`.
-    pub fn object_lock_enabled(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn object_lock_enabled(
+        mut self,
+        v: impl Into<Prop<BucketObjectLockConfigurationObjectLockEnabled>>,
+    ) -> Self {
         self.object_lock_enabled = Some(v.into());
         self
     }
@@ -3139,7 +3108,7 @@ impl Validate for BucketObjectLockConfiguration {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.object_lock_enabled {
             c.at("ObjectLockEnabled", |c| {
-                c.enum_of(v, &["Enabled"]);
+                c.known(v);
             });
         }
         if let Some(v) = &self.rule {
@@ -3201,7 +3170,7 @@ pub struct BucketDefaultRetention {
     /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified bucket. When the event hold is released, Amazon S3 retains the object version for this duration.
     pub default_event_hold: Option<Prop<BucketDefaultEventHold>>,
     /// The default Object Lock retention mode you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
-    pub mode: Option<Prop<String>>,
+    pub mode: Option<Prop<BucketDefaultRetentionMode>>,
     /// The number of years that you want to specify for the default retention period. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
     pub years: Option<Prop<i64>>,
 }
@@ -3222,7 +3191,7 @@ impl BucketDefaultRetention {
         self
     }
     /// Sets `Mode`.
-    pub fn mode(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn mode(mut self, v: impl Into<Prop<BucketDefaultRetentionMode>>) -> Self {
         self.mode = Some(v.into());
         self
     }
@@ -3259,7 +3228,7 @@ impl Validate for BucketDefaultRetention {
         }
         if let Some(v) = &self.mode {
             c.at("Mode", |c| {
-                c.enum_of(v, &["COMPLIANCE", "GOVERNANCE"]);
+                c.known(v);
             });
         }
     }
@@ -3352,7 +3321,7 @@ impl Validate for BucketOwnershipControls {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketOwnershipControlsRule {
     /// Specifies an object ownership rule.
-    pub object_ownership: Option<Prop<String>>,
+    pub object_ownership: Option<Prop<BucketOwnershipControlsRuleObjectOwnership>>,
 }
 
 impl BucketOwnershipControlsRule {
@@ -3361,7 +3330,10 @@ impl BucketOwnershipControlsRule {
         Self::default()
     }
     /// Sets `ObjectOwnership`.
-    pub fn object_ownership(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn object_ownership(
+        mut self,
+        v: impl Into<Prop<BucketOwnershipControlsRuleObjectOwnership>>,
+    ) -> Self {
         self.object_ownership = Some(v.into());
         self
     }
@@ -3385,14 +3357,7 @@ impl Validate for BucketOwnershipControlsRule {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.object_ownership {
             c.at("ObjectOwnership", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "ObjectWriter",
-                        "BucketOwnerPreferred",
-                        "BucketOwnerEnforced",
-                    ],
-                );
+                c.known(v);
             });
         }
     }
@@ -3530,14 +3495,14 @@ pub struct BucketReplicationRule {
     /// A container that describes additional filters for identifying the source objects that you want to replicate. You can choose to enable or disable the replication of these objects.
     pub source_selection_criteria: Option<Prop<BucketSourceSelectionCriteria>>,
     /// Specifies whether the rule is enabled.
-    pub status: Prop<String>,
+    pub status: Prop<BucketReplicationRuleStatus>,
 }
 
 impl BucketReplicationRule {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
         destination: impl Into<Prop<BucketReplicationDestination>>,
-        status: impl Into<Prop<String>>,
+        status: impl Into<Prop<BucketReplicationRuleStatus>>,
     ) -> Self {
         Self {
             delete_marker_replication: None,
@@ -3648,7 +3613,7 @@ impl Validate for BucketReplicationRule {
             });
         }
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Disabled", "Enabled"]);
+            c.known(&self.status);
         });
     }
 }
@@ -3657,7 +3622,7 @@ impl Validate for BucketReplicationRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BucketDeleteMarkerReplication {
     /// Indicates whether to replicate delete markers.
-    pub status: Option<Prop<String>>,
+    pub status: Option<Prop<BucketDeleteMarkerReplicationStatus>>,
 }
 
 impl BucketDeleteMarkerReplication {
@@ -3666,7 +3631,7 @@ impl BucketDeleteMarkerReplication {
         Self::default()
     }
     /// Sets `Status`.
-    pub fn status(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn status(mut self, v: impl Into<Prop<BucketDeleteMarkerReplicationStatus>>) -> Self {
         self.status = Some(v.into());
         self
     }
@@ -3690,7 +3655,7 @@ impl Validate for BucketDeleteMarkerReplication {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.status {
             c.at("Status", |c| {
-                c.enum_of(v, &["Disabled", "Enabled"]);
+                c.known(v);
             });
         }
     }
@@ -3712,7 +3677,7 @@ pub struct BucketReplicationDestination {
     /// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must be specified together with a ``Metrics`` block.
     pub replication_time: Option<Prop<BucketReplicationTime>>,
     /// The storage class to use when replicating objects, such as S3 Standard or reduced redundancy. By default, Amazon S3 uses the storage class of the source object to create the object replica.
-    pub storage_class: Option<Prop<String>>,
+    pub storage_class: Option<Prop<BucketReplicationDestinationStorageClass>>,
 }
 
 impl BucketReplicationDestination {
@@ -3760,7 +3725,10 @@ impl BucketReplicationDestination {
         self
     }
     /// Sets `StorageClass`.
-    pub fn storage_class(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn storage_class(
+        mut self,
+        v: impl Into<Prop<BucketReplicationDestinationStorageClass>>,
+    ) -> Self {
         self.storage_class = Some(v.into());
         self
     }
@@ -3818,19 +3786,7 @@ impl Validate for BucketReplicationDestination {
         }
         if let Some(v) = &self.storage_class {
             c.at("StorageClass", |c| {
-                c.enum_of(
-                    v,
-                    &[
-                        "DEEP_ARCHIVE",
-                        "GLACIER",
-                        "GLACIER_IR",
-                        "INTELLIGENT_TIERING",
-                        "ONEZONE_IA",
-                        "REDUCED_REDUNDANCY",
-                        "STANDARD",
-                        "STANDARD_IA",
-                    ],
-                );
+                c.known(v);
             });
         }
     }
@@ -3840,12 +3796,12 @@ impl Validate for BucketReplicationDestination {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketAccessControlTranslation {
     /// Specifies the replica ownership. For default and valid values, see [PUT bucket replication](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon S3 API Reference*.
-    pub owner: Prop<String>,
+    pub owner: Prop<BucketAccessControlTranslationOwner>,
 }
 
 impl BucketAccessControlTranslation {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(owner: impl Into<Prop<String>>) -> Self {
+    pub fn new(owner: impl Into<Prop<BucketAccessControlTranslationOwner>>) -> Self {
         Self {
             owner: owner.into(),
         }
@@ -3869,7 +3825,7 @@ impl From<BucketAccessControlTranslation> for Prop<BucketAccessControlTranslatio
 impl Validate for BucketAccessControlTranslation {
     fn validate(&self, c: &mut Checker) {
         c.at("Owner", |c| {
-            c.enum_of(&self.owner, &["Destination"]);
+            c.known(&self.owner);
         });
     }
 }
@@ -3914,12 +3870,12 @@ pub struct BucketMetrics {
     /// A container specifying the time threshold for emitting the ``s3:Replication:OperationMissedThreshold`` event.
     pub event_threshold: Option<Prop<BucketReplicationTimeValue>>,
     /// Specifies whether the replication metrics are enabled.
-    pub status: Prop<String>,
+    pub status: Prop<BucketMetricsStatus>,
 }
 
 impl BucketMetrics {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(status: impl Into<Prop<String>>) -> Self {
+    pub fn new(status: impl Into<Prop<BucketMetricsStatus>>) -> Self {
         Self {
             event_threshold: None,
             status: status.into(),
@@ -3955,7 +3911,7 @@ impl Validate for BucketMetrics {
             });
         }
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Disabled", "Enabled"]);
+            c.known(&self.status);
         });
     }
 }
@@ -3998,7 +3954,7 @@ impl Validate for BucketReplicationTimeValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicationTime {
     /// Specifies whether the replication time is enabled.
-    pub status: Prop<String>,
+    pub status: Prop<BucketReplicationTimeStatus>,
     /// A container specifying the time by which replication should be complete for all objects and operations on objects.
     pub time: Prop<BucketReplicationTimeValue>,
 }
@@ -4006,7 +3962,7 @@ pub struct BucketReplicationTime {
 impl BucketReplicationTime {
     /// With its required properties; the optional ones have chainable setters.
     pub fn new(
-        status: impl Into<Prop<String>>,
+        status: impl Into<Prop<BucketReplicationTimeStatus>>,
         time: impl Into<Prop<BucketReplicationTimeValue>>,
     ) -> Self {
         Self {
@@ -4034,7 +3990,7 @@ impl From<BucketReplicationTime> for Prop<BucketReplicationTime> {
 impl Validate for BucketReplicationTime {
     fn validate(&self, c: &mut Checker) {
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Disabled", "Enabled"]);
+            c.known(&self.status);
         });
         c.at("Time", |c| {
             self.time.validate(c);
@@ -4228,12 +4184,12 @@ impl Validate for BucketSourceSelectionCriteria {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketReplicaModifications {
     /// Specifies whether Amazon S3 replicates modifications on replicas. *Allowed values*: ``Enabled`` | ``Disabled``
-    pub status: Prop<String>,
+    pub status: Prop<BucketReplicaModificationsStatus>,
 }
 
 impl BucketReplicaModifications {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(status: impl Into<Prop<String>>) -> Self {
+    pub fn new(status: impl Into<Prop<BucketReplicaModificationsStatus>>) -> Self {
         Self {
             status: status.into(),
         }
@@ -4257,7 +4213,7 @@ impl From<BucketReplicaModifications> for Prop<BucketReplicaModifications> {
 impl Validate for BucketReplicaModifications {
     fn validate(&self, c: &mut Checker) {
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Enabled", "Disabled"]);
+            c.known(&self.status);
         });
     }
 }
@@ -4266,12 +4222,12 @@ impl Validate for BucketReplicaModifications {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketSseKmsEncryptedObjects {
     /// Specifies whether Amazon S3 replicates objects created with server-side encryption using an AWS KMS key stored in AWS Key Management Service.
-    pub status: Prop<String>,
+    pub status: Prop<BucketSseKmsEncryptedObjectsStatus>,
 }
 
 impl BucketSseKmsEncryptedObjects {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(status: impl Into<Prop<String>>) -> Self {
+    pub fn new(status: impl Into<Prop<BucketSseKmsEncryptedObjectsStatus>>) -> Self {
         Self {
             status: status.into(),
         }
@@ -4295,7 +4251,7 @@ impl From<BucketSseKmsEncryptedObjects> for Prop<BucketSseKmsEncryptedObjects> {
 impl Validate for BucketSseKmsEncryptedObjects {
     fn validate(&self, c: &mut Checker) {
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Disabled", "Enabled"]);
+            c.known(&self.status);
         });
     }
 }
@@ -4349,12 +4305,12 @@ impl Validate for BucketTag {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketVersioningConfiguration {
     /// The versioning state of the bucket.
-    pub status: Prop<String>,
+    pub status: Prop<BucketVersioningConfigurationStatus>,
 }
 
 impl BucketVersioningConfiguration {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(status: impl Into<Prop<String>>) -> Self {
+    pub fn new(status: impl Into<Prop<BucketVersioningConfigurationStatus>>) -> Self {
         Self {
             status: status.into(),
         }
@@ -4378,7 +4334,7 @@ impl From<BucketVersioningConfiguration> for Prop<BucketVersioningConfiguration>
 impl Validate for BucketVersioningConfiguration {
     fn validate(&self, c: &mut Checker) {
         c.at("Status", |c| {
-            c.enum_of(&self.status, &["Enabled", "Suspended"]);
+            c.known(&self.status);
         });
     }
 }
@@ -4468,7 +4424,7 @@ pub struct BucketRedirectAllRequestsTo {
     /// Name of the host where requests are redirected.
     pub host_name: Prop<String>,
     /// Protocol to use when redirecting requests. The default is the protocol that is used in the original request.
-    pub protocol: Option<Prop<String>>,
+    pub protocol: Option<Prop<BucketRedirectAllRequestsToProtocol>>,
 }
 
 impl BucketRedirectAllRequestsTo {
@@ -4480,7 +4436,7 @@ impl BucketRedirectAllRequestsTo {
         }
     }
     /// Sets `Protocol`.
-    pub fn protocol(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn protocol(mut self, v: impl Into<Prop<BucketRedirectAllRequestsToProtocol>>) -> Self {
         self.protocol = Some(v.into());
         self
     }
@@ -4505,7 +4461,7 @@ impl Validate for BucketRedirectAllRequestsTo {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.protocol {
             c.at("Protocol", |c| {
-                c.enum_of(v, &["http", "https"]);
+                c.known(v);
             });
         }
     }
@@ -4578,7 +4534,7 @@ pub struct BucketRedirectRule {
     /// The HTTP redirect code to use on the response. Not required if one of the siblings is present.
     pub http_redirect_code: Option<Prop<String>>,
     /// Protocol to use when redirecting requests. The default is the protocol that is used in the original request.
-    pub protocol: Option<Prop<String>>,
+    pub protocol: Option<Prop<BucketRedirectRuleProtocol>>,
     /// The object key prefix to use in the redirect request. For example, to redirect requests for all pages with prefix ``docs/`` (objects in the ``docs/`` folder) to ``documents/``, you can set a condition block with ``KeyPrefixEquals`` set to ``docs/`` and in the Redirect set ``ReplaceKeyPrefixWith``...
     pub replace_key_prefix_with: Option<Prop<String>>,
     /// The specific object key to use in the redirect request. For example, redirect request to ``error.html``. Not required if one of the siblings is present. Can be present only if ``ReplaceKeyPrefixWith`` is not provided.
@@ -4601,7 +4557,7 @@ impl BucketRedirectRule {
         self
     }
     /// Sets `Protocol`.
-    pub fn protocol(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn protocol(mut self, v: impl Into<Prop<BucketRedirectRuleProtocol>>) -> Self {
         self.protocol = Some(v.into());
         self
     }
@@ -4643,7 +4599,7 @@ impl Validate for BucketRedirectRule {
     fn validate(&self, c: &mut Checker) {
         if let Some(v) = &self.protocol {
             c.at("Protocol", |c| {
-                c.enum_of(v, &["http", "https"]);
+                c.known(v);
             });
         }
     }
@@ -4697,6 +4653,897 @@ impl From<BucketRoutingRuleCondition> for Prop<BucketRoutingRuleCondition> {
 impl Validate for BucketRoutingRuleCondition {
     fn validate(&self, _c: &mut Checker) {}
 }
+
+/// Allowed values of `AbacStatus` in [`Bucket`] (`AWS::S3::Bucket`).
+///
+/// The ABAC status of the general purpose bucket. When ABAC is enabled for the general purpose bucket, you can use tags to manage access to the general purpose buckets as well as for cost tracking purposes.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketAbacStatus {
+    /// `Enabled`.
+    Enabled,
+    /// `Disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketAbacStatus {
+    Enabled = r"Enabled",
+    Disabled = r"Disabled",
+});
+
+/// Allowed values of `AccelerationStatus` in [`BucketAccelerateConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Specifies the transfer acceleration status of the bucket.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketAccelerateConfigurationAccelerationStatus {
+    /// `Enabled`.
+    Enabled,
+    /// `Suspended`.
+    Suspended,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketAccelerateConfigurationAccelerationStatus {
+    Enabled = r"Enabled",
+    Suspended = r"Suspended",
+});
+
+/// Allowed values of `AccessControl` in [`Bucket`] (`AWS::S3::Bucket`).
+///
+/// This is a legacy property, and it is not recommended for most use cases. A majority of modern use cases in Amazon S3 no longer require the use of ACLs, and we recommend that you keep ACLs disabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketAccessControl {
+    /// `AuthenticatedRead`.
+    AuthenticatedRead,
+    /// `AwsExecRead`.
+    AwsExecRead,
+    /// `BucketOwnerFullControl`.
+    BucketOwnerFullControl,
+    /// `BucketOwnerRead`.
+    BucketOwnerRead,
+    /// `LogDeliveryWrite`.
+    LogDeliveryWrite,
+    /// `Private`.
+    Private,
+    /// `PublicRead`.
+    PublicRead,
+    /// `PublicReadWrite`.
+    PublicReadWrite,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketAccessControl {
+    AuthenticatedRead = r"AuthenticatedRead",
+    AwsExecRead = r"AwsExecRead",
+    BucketOwnerFullControl = r"BucketOwnerFullControl",
+    BucketOwnerRead = r"BucketOwnerRead",
+    LogDeliveryWrite = r"LogDeliveryWrite",
+    Private = r"Private",
+    PublicRead = r"PublicRead",
+    PublicReadWrite = r"PublicReadWrite",
+});
+
+/// Allowed values of `Format` in [`BucketDestination`] (`AWS::S3::Bucket`).
+///
+/// Specifies the file format used when exporting data to Amazon S3. *Allowed values*: ``CSV`` | ``ORC`` | ``Parquet``
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketDestinationFormat {
+    /// `CSV`.
+    Csv,
+    /// `ORC`.
+    Orc,
+    /// `Parquet`.
+    Parquet,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketDestinationFormat {
+    Csv = r"CSV",
+    Orc = r"ORC",
+    Parquet = r"Parquet",
+});
+
+/// Allowed values of `EncryptionType` in [`BucketBlockedEncryptionTypes`] (`AWS::S3::Bucket`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketBlockedEncryptionTypesEncryptionType {
+    /// `NONE`.
+    None,
+    /// `SSE-C`.
+    SseC,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketBlockedEncryptionTypesEncryptionType {
+    None = r"NONE",
+    SseC = r"SSE-C",
+});
+
+/// Allowed values of `SSEAlgorithm` in [`BucketServerSideEncryptionByDefault`] (`AWS::S3::Bucket`).
+///
+/// Server-side encryption algorithm to use for the default encryption. For directory buckets, there are only two supported values for server-side encryption: ``AES256`` and ``aws:kms``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketServerSideEncryptionByDefaultSseAlgorithm {
+    /// `aws:kms`.
+    AwsKms,
+    /// `AES256`.
+    Aes256,
+    /// `aws:kms:dsse`.
+    AwsKmsDsse,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketServerSideEncryptionByDefaultSseAlgorithm {
+    AwsKms = r"aws:kms",
+    Aes256 = r"AES256",
+    AwsKmsDsse = r"aws:kms:dsse",
+});
+
+/// Allowed values of `BucketNamespace` in [`Bucket`] (`AWS::S3::Bucket`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketNamespace {
+    /// `global`.
+    Global,
+    /// `account-regional`.
+    AccountRegional,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketNamespace {
+    Global = r"global",
+    AccountRegional = r"account-regional",
+});
+
+/// Allowed values of `AllowedMethods` in [`BucketCorsRule`] (`AWS::S3::Bucket`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketCorsRuleAllowedMethod {
+    /// `GET`.
+    Get,
+    /// `PUT`.
+    Put,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `DELETE`.
+    Delete,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketCorsRuleAllowedMethod {
+    Get = r"GET",
+    Put = r"PUT",
+    Head = r"HEAD",
+    Post = r"POST",
+    Delete = r"DELETE",
+});
+
+/// Allowed values of `Status` in [`BucketIntelligentTieringConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Specifies the status of the configuration.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketIntelligentTieringConfigurationStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketIntelligentTieringConfigurationStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `AccessTier` in [`BucketTiering`] (`AWS::S3::Bucket`).
+///
+/// S3 Intelligent-Tiering access tier. See [Storage class for automatically optimizing frequently and infrequently accessed objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access) for a list of access tiers in the S3 Intelligent-Tiering storage class.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketTieringAccessTier {
+    /// `ARCHIVE_ACCESS`.
+    ArchiveAccess,
+    /// `DEEP_ARCHIVE_ACCESS`.
+    DeepArchiveAccess,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketTieringAccessTier {
+    ArchiveAccess = r"ARCHIVE_ACCESS",
+    DeepArchiveAccess = r"DEEP_ARCHIVE_ACCESS",
+});
+
+/// Allowed values of `IncludedObjectVersions` in [`BucketInventoryConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Object versions to include in the inventory list. If set to ``All``, the list includes all the object versions, which adds the version-related fields ``VersionId``, ``IsLatest``, and ``DeleteMarker`` to the list. If set to ``Current``, the list does not contain these version-related fields.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketInventoryConfigurationIncludedObjectVersions {
+    /// `All`.
+    All,
+    /// `Current`.
+    Current,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketInventoryConfigurationIncludedObjectVersions {
+    All = r"All",
+    Current = r"Current",
+});
+
+/// Allowed values of `OptionalFields` in [`BucketInventoryConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketInventoryConfigurationOptionalField {
+    /// `Size`.
+    Size,
+    /// `LastModifiedDate`.
+    LastModifiedDate,
+    /// `StorageClass`.
+    StorageClass,
+    /// `ETag`.
+    ETag,
+    /// `IsMultipartUploaded`.
+    IsMultipartUploaded,
+    /// `ReplicationStatus`.
+    ReplicationStatus,
+    /// `EncryptionStatus`.
+    EncryptionStatus,
+    /// `ObjectLockRetainUntilDate`.
+    ObjectLockRetainUntilDate,
+    /// `ObjectLockMode`.
+    ObjectLockMode,
+    /// `ObjectLockLegalHoldStatus`.
+    ObjectLockLegalHoldStatus,
+    /// `ObjectLockEventHoldStatus`.
+    ObjectLockEventHoldStatus,
+    /// `ObjectLockEventHoldDuration`.
+    ObjectLockEventHoldDuration,
+    /// `IntelligentTieringAccessTier`.
+    IntelligentTieringAccessTier,
+    /// `BucketKeyStatus`.
+    BucketKeyStatus,
+    /// `ChecksumAlgorithm`.
+    ChecksumAlgorithm,
+    /// `ObjectAccessControlList`.
+    ObjectAccessControlList,
+    /// `ObjectOwner`.
+    ObjectOwner,
+    /// `LifecycleExpirationDate`.
+    LifecycleExpirationDate,
+    /// `IntelligentTieringReferenceDate`.
+    IntelligentTieringReferenceDate,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketInventoryConfigurationOptionalField {
+    Size = r"Size",
+    LastModifiedDate = r"LastModifiedDate",
+    StorageClass = r"StorageClass",
+    ETag = r"ETag",
+    IsMultipartUploaded = r"IsMultipartUploaded",
+    ReplicationStatus = r"ReplicationStatus",
+    EncryptionStatus = r"EncryptionStatus",
+    ObjectLockRetainUntilDate = r"ObjectLockRetainUntilDate",
+    ObjectLockMode = r"ObjectLockMode",
+    ObjectLockLegalHoldStatus = r"ObjectLockLegalHoldStatus",
+    ObjectLockEventHoldStatus = r"ObjectLockEventHoldStatus",
+    ObjectLockEventHoldDuration = r"ObjectLockEventHoldDuration",
+    IntelligentTieringAccessTier = r"IntelligentTieringAccessTier",
+    BucketKeyStatus = r"BucketKeyStatus",
+    ChecksumAlgorithm = r"ChecksumAlgorithm",
+    ObjectAccessControlList = r"ObjectAccessControlList",
+    ObjectOwner = r"ObjectOwner",
+    LifecycleExpirationDate = r"LifecycleExpirationDate",
+    IntelligentTieringReferenceDate = r"IntelligentTieringReferenceDate",
+});
+
+/// Allowed values of `ScheduleFrequency` in [`BucketInventoryConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Specifies the schedule for generating inventory results.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketInventoryConfigurationScheduleFrequency {
+    /// `Daily`.
+    Daily,
+    /// `Weekly`.
+    Weekly,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketInventoryConfigurationScheduleFrequency {
+    Daily = r"Daily",
+    Weekly = r"Weekly",
+});
+
+/// Allowed values of `StorageClass` in [`BucketNoncurrentVersionTransition`] (`AWS::S3::Bucket`).
+///
+/// The class of storage used to store the object.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketNoncurrentVersionTransitionStorageClass {
+    /// `DEEP_ARCHIVE`.
+    DeepArchive,
+    /// `GLACIER`.
+    Glacier,
+    /// `Glacier`.
+    Glacier2,
+    /// `GLACIER_IR`.
+    GlacierIr,
+    /// `INTELLIGENT_TIERING`.
+    IntelligentTiering,
+    /// `ONEZONE_IA`.
+    OnezoneIa,
+    /// `STANDARD_IA`.
+    StandardIa,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketNoncurrentVersionTransitionStorageClass {
+    DeepArchive = r"DEEP_ARCHIVE",
+    Glacier = r"GLACIER",
+    Glacier2 = r"Glacier",
+    GlacierIr = r"GLACIER_IR",
+    IntelligentTiering = r"INTELLIGENT_TIERING",
+    OnezoneIa = r"ONEZONE_IA",
+    StandardIa = r"STANDARD_IA",
+});
+
+/// Allowed values of `Status` in [`BucketRule`] (`AWS::S3::Bucket`).
+///
+/// If ``Enabled``, the rule is currently being applied. If ``Disabled``, the rule is not currently being applied.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketRuleStatus {
+    /// `Enabled`.
+    Enabled,
+    /// `Disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketRuleStatus {
+    Enabled = r"Enabled",
+    Disabled = r"Disabled",
+});
+
+/// Allowed values of `StorageClass` in [`BucketTransition`] (`AWS::S3::Bucket`).
+///
+/// The storage class to which you want the object to transition.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketTransitionStorageClass {
+    /// `DEEP_ARCHIVE`.
+    DeepArchive,
+    /// `GLACIER`.
+    Glacier,
+    /// `Glacier`.
+    Glacier2,
+    /// `GLACIER_IR`.
+    GlacierIr,
+    /// `INTELLIGENT_TIERING`.
+    IntelligentTiering,
+    /// `ONEZONE_IA`.
+    OnezoneIa,
+    /// `STANDARD_IA`.
+    StandardIa,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketTransitionStorageClass {
+    DeepArchive = r"DEEP_ARCHIVE",
+    Glacier = r"GLACIER",
+    Glacier2 = r"Glacier",
+    GlacierIr = r"GLACIER_IR",
+    IntelligentTiering = r"INTELLIGENT_TIERING",
+    OnezoneIa = r"ONEZONE_IA",
+    StandardIa = r"STANDARD_IA",
+});
+
+/// Allowed values of `TransitionDefaultMinimumObjectSize` in [`BucketLifecycleConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Indicates which default minimum object size behavior is applied to the lifecycle configuration. This parameter applies to general purpose buckets only. It isn't supported for directory bucket lifecycle configurations.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketLifecycleConfigurationTransitionDefaultMinimumObjectSize {
+    /// `varies_by_storage_class`.
+    VariesByStorageClass,
+    /// `all_storage_classes_128K`.
+    AllStorageClasses128K,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketLifecycleConfigurationTransitionDefaultMinimumObjectSize {
+    VariesByStorageClass = r"varies_by_storage_class",
+    AllStorageClasses128K = r"all_storage_classes_128K",
+});
+
+/// Allowed values of `ConfigurationState` in [`BucketAnnotationTableConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether the annotation table configuration is enabled or disabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketAnnotationTableConfigurationConfigurationState {
+    /// `ENABLED`.
+    Enabled,
+    /// `DISABLED`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketAnnotationTableConfigurationConfigurationState {
+    Enabled = r"ENABLED",
+    Disabled = r"DISABLED",
+});
+
+/// Allowed values of `SseAlgorithm` in [`BucketMetadataTableEncryptionConfiguration`] (`AWS::S3::Bucket`).
+///
+/// The encryption type specified for a metadata table. To specify server-side encryption with KMSlong (KMS) keys (SSE-KMS), use the ``aws:kms`` value. To specify server-side encryption with Amazon S3 managed keys (SSE-S3), use the ``AES256`` value.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketMetadataTableEncryptionConfigurationSseAlgorithm {
+    /// `aws:kms`.
+    AwsKms,
+    /// `AES256`.
+    Aes256,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketMetadataTableEncryptionConfigurationSseAlgorithm {
+    AwsKms = r"aws:kms",
+    Aes256 = r"AES256",
+});
+
+/// Allowed values of `ConfigurationState` in [`BucketInventoryTableConfiguration`] (`AWS::S3::Bucket`).
+///
+/// The configuration state of the inventory table, indicating whether the inventory table is enabled or disabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketInventoryTableConfigurationConfigurationState {
+    /// `ENABLED`.
+    Enabled,
+    /// `DISABLED`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketInventoryTableConfigurationConfigurationState {
+    Enabled = r"ENABLED",
+    Disabled = r"DISABLED",
+});
+
+/// Allowed values of `Expiration` in [`BucketRecordExpiration`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether journal table record expiration is enabled or disabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketRecordExpirationExpiration {
+    /// `ENABLED`.
+    Enabled,
+    /// `DISABLED`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketRecordExpirationExpiration {
+    Enabled = r"ENABLED",
+    Disabled = r"DISABLED",
+});
+
+/// Allowed values of `ObjectLockEnabled` in [`BucketObjectLockConfiguration`] (`AWS::S3::Bucket`).
+///
+/// Indicates whether this bucket has an Object Lock configuration enabled. Enable ``ObjectLockEnabled`` when you apply ``ObjectLockConfiguration`` to a bucket.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketObjectLockConfigurationObjectLockEnabled {
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketObjectLockConfigurationObjectLockEnabled {
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `Mode` in [`BucketDefaultRetention`] (`AWS::S3::Bucket`).
+///
+/// The default Object Lock retention mode you want to apply to new objects placed in the specified bucket. If Object Lock is turned on, you must specify ``Mode`` and specify either ``Days`` or ``Years``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketDefaultRetentionMode {
+    /// `COMPLIANCE`.
+    Compliance,
+    /// `GOVERNANCE`.
+    Governance,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketDefaultRetentionMode {
+    Compliance = r"COMPLIANCE",
+    Governance = r"GOVERNANCE",
+});
+
+/// Allowed values of `ObjectOwnership` in [`BucketOwnershipControlsRule`] (`AWS::S3::Bucket`).
+///
+/// Specifies an object ownership rule.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketOwnershipControlsRuleObjectOwnership {
+    /// `ObjectWriter`.
+    ObjectWriter,
+    /// `BucketOwnerPreferred`.
+    BucketOwnerPreferred,
+    /// `BucketOwnerEnforced`.
+    BucketOwnerEnforced,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketOwnershipControlsRuleObjectOwnership {
+    ObjectWriter = r"ObjectWriter",
+    BucketOwnerPreferred = r"BucketOwnerPreferred",
+    BucketOwnerEnforced = r"BucketOwnerEnforced",
+});
+
+/// Allowed values of `Status` in [`BucketDeleteMarkerReplication`] (`AWS::S3::Bucket`).
+///
+/// Indicates whether to replicate delete markers.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketDeleteMarkerReplicationStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketDeleteMarkerReplicationStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `Owner` in [`BucketAccessControlTranslation`] (`AWS::S3::Bucket`).
+///
+/// Specifies the replica ownership. For default and valid values, see [PUT bucket replication](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon S3 API Reference*.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketAccessControlTranslationOwner {
+    /// `Destination`.
+    Destination,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketAccessControlTranslationOwner {
+    Destination = r"Destination",
+});
+
+/// Allowed values of `Status` in [`BucketMetrics`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether the replication metrics are enabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketMetricsStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketMetricsStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `Status` in [`BucketReplicationTime`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether the replication time is enabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketReplicationTimeStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketReplicationTimeStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `StorageClass` in [`BucketReplicationDestination`] (`AWS::S3::Bucket`).
+///
+/// The storage class to use when replicating objects, such as S3 Standard or reduced redundancy. By default, Amazon S3 uses the storage class of the source object to create the object replica.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketReplicationDestinationStorageClass {
+    /// `DEEP_ARCHIVE`.
+    DeepArchive,
+    /// `GLACIER`.
+    Glacier,
+    /// `GLACIER_IR`.
+    GlacierIr,
+    /// `INTELLIGENT_TIERING`.
+    IntelligentTiering,
+    /// `ONEZONE_IA`.
+    OnezoneIa,
+    /// `REDUCED_REDUNDANCY`.
+    ReducedRedundancy,
+    /// `STANDARD`.
+    Standard,
+    /// `STANDARD_IA`.
+    StandardIa,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketReplicationDestinationStorageClass {
+    DeepArchive = r"DEEP_ARCHIVE",
+    Glacier = r"GLACIER",
+    GlacierIr = r"GLACIER_IR",
+    IntelligentTiering = r"INTELLIGENT_TIERING",
+    OnezoneIa = r"ONEZONE_IA",
+    ReducedRedundancy = r"REDUCED_REDUNDANCY",
+    Standard = r"STANDARD",
+    StandardIa = r"STANDARD_IA",
+});
+
+/// Allowed values of `Status` in [`BucketReplicaModifications`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether Amazon S3 replicates modifications on replicas. *Allowed values*: ``Enabled`` | ``Disabled``
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketReplicaModificationsStatus {
+    /// `Enabled`.
+    Enabled,
+    /// `Disabled`.
+    Disabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketReplicaModificationsStatus {
+    Enabled = r"Enabled",
+    Disabled = r"Disabled",
+});
+
+/// Allowed values of `Status` in [`BucketSseKmsEncryptedObjects`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether Amazon S3 replicates objects created with server-side encryption using an AWS KMS key stored in AWS Key Management Service.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketSseKmsEncryptedObjectsStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketSseKmsEncryptedObjectsStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `Status` in [`BucketReplicationRule`] (`AWS::S3::Bucket`).
+///
+/// Specifies whether the rule is enabled.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketReplicationRuleStatus {
+    /// `Disabled`.
+    Disabled,
+    /// `Enabled`.
+    Enabled,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketReplicationRuleStatus {
+    Disabled = r"Disabled",
+    Enabled = r"Enabled",
+});
+
+/// Allowed values of `Status` in [`BucketVersioningConfiguration`] (`AWS::S3::Bucket`).
+///
+/// The versioning state of the bucket.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketVersioningConfigurationStatus {
+    /// `Enabled`.
+    Enabled,
+    /// `Suspended`.
+    Suspended,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketVersioningConfigurationStatus {
+    Enabled = r"Enabled",
+    Suspended = r"Suspended",
+});
+
+/// Allowed values of `Protocol` in [`BucketRedirectAllRequestsTo`] (`AWS::S3::Bucket`).
+///
+/// Protocol to use when redirecting requests. The default is the protocol that is used in the original request.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketRedirectAllRequestsToProtocol {
+    /// `http`.
+    Http,
+    /// `https`.
+    Https,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketRedirectAllRequestsToProtocol {
+    Http = r"http",
+    Https = r"https",
+});
+
+/// Allowed values of `Protocol` in [`BucketRedirectRule`] (`AWS::S3::Bucket`).
+///
+/// Protocol to use when redirecting requests. The default is the protocol that is used in the original request.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum BucketRedirectRuleProtocol {
+    /// `http`.
+    Http,
+    /// `https`.
+    Https,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(BucketRedirectRuleProtocol {
+    Http = r"http",
+    Https = r"https",
+});
 
 /// `AWS::S3::BucketPolicy`: Applies an Amazon S3 bucket policy to an Amazon S3 bucket. If you are using an identity other than the root user of the AWS-account that owns the bucket, the calling identity must have the ``PutBucketPolicy`` permissions on the specified bucket and belong to the bucket owner's account in order to...
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ pub struct Parameter {
     /// A regular expression used to validate the parameter value. For example, for ``String`` types with values restricted to numbers, you can specify the following: ``AllowedPattern=^\\d+$``
     pub allowed_pattern: Option<Prop<String>>,
     /// The data type of the parameter, such as ``text`` or ``aws:ec2:image``. The default is ``text``.
-    pub data_type: Option<Prop<String>>,
+    pub data_type: Option<Prop<ParameterDataType>>,
     /// Information about the parameter.
     pub description: Option<Prop<String>>,
     /// The name of the parameter. The reported maximum length of 2048 characters for a parameter name includes 1037 characters that are reserved for internal use by SYS. The maximum length for a parameter name that you specify is 1011 characters.
@@ -25,16 +25,16 @@ pub struct Parameter {
     /// Optional metadata that you assign to a resource in the form of an arbitrary set of tags (key-value pairs). Tags enable you to categorize a resource in different ways, such as by purpose, owner, or environment.
     pub tags: Option<Prop<BTreeMap<String, Prop<String>>>>,
     /// The parameter tier.
-    pub tier: Option<Prop<String>>,
+    pub tier: Option<Prop<ParameterTier>>,
     /// The type of parameter. Parameters of type ``SecureString`` are not supported by CFNlong.
-    pub type_: Prop<String>,
+    pub type_: Prop<ParameterType>,
     /// The parameter value. If type is ``StringList``, the system returns a comma-separated string with no spaces between commas in the ``Value`` field.
     pub value: Prop<String>,
 }
 
 impl Parameter {
     /// With its required properties; the optional ones have chainable setters.
-    pub fn new(type_: impl Into<Prop<String>>, value: impl Into<Prop<String>>) -> Self {
+    pub fn new(type_: impl Into<Prop<ParameterType>>, value: impl Into<Prop<String>>) -> Self {
         Self {
             allowed_pattern: None,
             data_type: None,
@@ -53,7 +53,7 @@ impl Parameter {
         self
     }
     /// Sets `DataType`.
-    pub fn data_type(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn data_type(mut self, v: impl Into<Prop<ParameterDataType>>) -> Self {
         self.data_type = Some(v.into());
         self
     }
@@ -78,7 +78,7 @@ impl Parameter {
         self
     }
     /// Sets `Tier`.
-    pub fn tier(mut self, v: impl Into<Prop<String>>) -> Self {
+    pub fn tier(mut self, v: impl Into<Prop<ParameterTier>>) -> Self {
         self.tier = Some(v.into());
         self
     }
@@ -108,8 +108,8 @@ impl Resource for Parameter {
         }
         if let Some(v) = &self.data_type {
             c.at("DataType", |c| {
-                c.enum_of(v, &["text", "aws:ec2:image"]);
-                c.length(v, None, Some(128));
+                c.known(v);
+                c.length_of(v, None, Some(128));
             });
         }
         if let Some(v) = &self.description {
@@ -129,11 +129,11 @@ impl Resource for Parameter {
         }
         if let Some(v) = &self.tier {
             c.at("Tier", |c| {
-                c.enum_of(v, &["Standard", "Advanced", "Intelligent-Tiering"]);
+                c.known(v);
             });
         }
         c.at("Type", |c| {
-            c.enum_of(&self.type_, &["String", "StringList"]);
+            c.known(&self.type_);
         });
     }
 }
@@ -184,3 +184,72 @@ impl ParameterAttrs {
         get_att(&self.logical_id, "Value")
     }
 }
+
+/// Allowed values of `DataType` in [`Parameter`] (`AWS::SSM::Parameter`).
+///
+/// The data type of the parameter, such as ``text`` or ``aws:ec2:image``. The default is ``text``.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum ParameterDataType {
+    /// `text`.
+    Text,
+    /// `aws:ec2:image`.
+    AwsEc2Image,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(ParameterDataType {
+    Text = r"text",
+    AwsEc2Image = r"aws:ec2:image",
+});
+
+/// Allowed values of `Tier` in [`Parameter`] (`AWS::SSM::Parameter`).
+///
+/// The parameter tier.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum ParameterTier {
+    /// `Standard`.
+    Standard,
+    /// `Advanced`.
+    Advanced,
+    /// `Intelligent-Tiering`.
+    IntelligentTiering,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(ParameterTier {
+    Standard = r"Standard",
+    Advanced = r"Advanced",
+    IntelligentTiering = r"Intelligent-Tiering",
+});
+
+/// Allowed values of `Type` in [`Parameter`] (`AWS::SSM::Parameter`).
+///
+/// The type of parameter. Parameters of type ``SecureString`` are not supported by CFNlong.
+///
+/// Written as the exact schema string. `From<&str>` / `FromStr` give `Unknown` for
+/// a value the vendored schema does not list.
+#[derive(Debug, Clone)]
+pub enum ParameterType {
+    /// `String`.
+    String,
+    /// `StringList`.
+    StringList,
+    /// A value the vendored schema does not list (AWS may have added it since): written
+    /// verbatim, but reported at synth like any value outside the schema.
+    Unknown(String),
+}
+
+schema_enum!(ParameterType {
+    String = r"String",
+    StringList = r"StringList",
+});

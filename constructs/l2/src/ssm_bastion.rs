@@ -225,14 +225,14 @@ impl SsmBastion {
                 .iam_instance_profile(instance_profile.ref_())
                 .metadata_options(
                     ec2::InstanceMetadataOptions::new()
-                        .http_endpoint("enabled")
-                        .http_tokens("required")
+                        .http_endpoint(ec2::InstanceMetadataOptionsHttpEndpoint::Enabled)
+                        .http_tokens(ec2::InstanceMetadataOptionsHttpTokens::Required)
                         .http_put_response_hop_limit(1),
                 )
                 .block_device_mappings(vec![
                     ec2::InstanceBlockDeviceMapping::new("/dev/xvda").ebs(
                         ec2::InstanceEbs::new()
-                            .volume_type("gp3")
+                            .volume_type(ec2::InstanceEbsVolumeType::Gp3)
                             .volume_size(i64::from(props.root_volume_gb))
                             .encrypted(true)
                             .delete_on_termination(true),

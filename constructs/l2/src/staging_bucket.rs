@@ -171,25 +171,25 @@ impl StagingBucket {
         let q = props.qualifier.as_deref();
 
         let mut rules = vec![
-            s3::BucketRule::new("Enabled")
+            s3::BucketRule::new(s3::BucketRuleStatus::Enabled)
                 .id("ExpireNoncurrentVersions")
                 .noncurrent_version_expiration(s3::BucketNoncurrentVersionExpiration::new(
                     props.noncurrent_version_days,
                 ))
                 .expired_object_delete_marker(true),
-            s3::BucketRule::new("Enabled")
+            s3::BucketRule::new(s3::BucketRuleStatus::Enabled)
                 .id("AbortIncompleteUploads")
                 .abort_incomplete_multipart_upload(s3::BucketAbortIncompleteMultipartUpload::new(
                     1,
                 )),
-            s3::BucketRule::new("Enabled")
+            s3::BucketRule::new(s3::BucketRuleStatus::Enabled)
                 .id("ExpireStagedTemplates")
                 .prefix(TEMPLATE_PREFIX)
                 .expiration_in_days(props.staged_template_days),
         ];
         if let Some(days) = props.asset_expiration_days {
             rules.push(
-                s3::BucketRule::new("Enabled")
+                s3::BucketRule::new(s3::BucketRuleStatus::Enabled)
                     .id("ExpireAssets")
                     .prefix(ASSET_PREFIX)
                     .expiration_in_days(days),
@@ -205,10 +205,14 @@ impl StagingBucket {
                 )))
                 .bucket_encryption(s3::BucketEncryption::new(vec![
                     s3::BucketServerSideEncryptionRule::new().server_side_encryption_by_default(
-                        s3::BucketServerSideEncryptionByDefault::new("AES256"),
+                        s3::BucketServerSideEncryptionByDefault::new(
+                            s3::BucketServerSideEncryptionByDefaultSseAlgorithm::Aes256,
+                        ),
                     ),
                 ]))
-                .versioning_configuration(s3::BucketVersioningConfiguration::new("Enabled"))
+                .versioning_configuration(s3::BucketVersioningConfiguration::new(
+                    s3::BucketVersioningConfigurationStatus::Enabled,
+                ))
                 .public_access_block_configuration(
                     s3::BucketPublicAccessBlockConfiguration::new()
                         .block_public_acls(true)
@@ -217,7 +221,9 @@ impl StagingBucket {
                         .restrict_public_buckets(true),
                 )
                 .ownership_controls(s3::BucketOwnershipControls::new(vec![
-                    s3::BucketOwnershipControlsRule::new().object_ownership("BucketOwnerEnforced"),
+                    s3::BucketOwnershipControlsRule::new().object_ownership(
+                        s3::BucketOwnershipControlsRuleObjectOwnership::BucketOwnerEnforced,
+                    ),
                 ]))
                 .lifecycle_configuration(s3::BucketLifecycleConfiguration::new(rules)),
         );

@@ -78,10 +78,10 @@ pub enum Architecture {
 
 impl Architecture {
     /// The `Architectures` value.
-    pub fn as_str(self) -> &'static str {
+    pub fn l1(self) -> lambda::FunctionArchitecture {
         match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
+            Architecture::X86_64 => lambda::FunctionArchitecture::X86_64,
+            Architecture::Arm64 => lambda::FunctionArchitecture::Arm64,
         }
     }
 }
@@ -97,10 +97,10 @@ pub enum FunctionUrlAuth {
 
 impl FunctionUrlAuth {
     /// The `AuthType` value.
-    pub fn auth_type(self) -> &'static str {
+    pub fn auth_type(self) -> lambda::UrlAuthType {
         match self {
-            FunctionUrlAuth::Public => "NONE",
-            FunctionUrlAuth::AwsIam => "AWS_IAM",
+            FunctionUrlAuth::Public => lambda::UrlAuthType::None,
+            FunctionUrlAuth::AwsIam => lambda::UrlAuthType::AwsIam,
         }
     }
 }
@@ -360,7 +360,7 @@ impl VpcLambda {
             .function_name(function_name.clone())
             .memory_size(i64::from(props.memory_mb))
             .timeout(i64::from(props.timeout_seconds))
-            .architectures(vec![props.architecture.as_str()])
+            .architectures(vec![props.architecture.l1()])
             .vpc_config(
                 lambda::FunctionVpcConfig::new()
                     .subnet_ids(vpc.private_subnet_ids())
@@ -375,7 +375,9 @@ impl VpcLambda {
                 function.environment(lambda::FunctionEnvironment::new().variables(environment));
         }
         match &props.code {
-            LambdaCode::Image { .. } => function = function.package_type("Image"),
+            LambdaCode::Image { .. } => {
+                function = function.package_type(lambda::FunctionPackageType::Image)
+            }
             LambdaCode::S3 {
                 runtime, handler, ..
             }
@@ -383,8 +385,8 @@ impl VpcLambda {
                 runtime, handler, ..
             } => {
                 function = function
-                    .package_type("Zip")
-                    .runtime(runtime.as_str())
+                    .package_type(lambda::FunctionPackageType::Zip)
+                    .runtime(lambda::FunctionRuntime::from(runtime.as_str()))
                     .handler(handler.as_str());
             }
         }
@@ -421,7 +423,7 @@ impl VpcLambda {
                         function.attr_arn(),
                         "*",
                     )
-                    .function_url_auth_type("NONE"),
+                    .function_url_auth_type(lambda::PermissionFunctionUrlAuthType::None),
                 );
                 s.add(
                     "PublicInvokePermission",

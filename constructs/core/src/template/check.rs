@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::prop::Prop;
+use super::prop::{Prop, SchemaEnum};
 
 /// One problem found in a resource's properties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,18 +55,46 @@ impl Checker {
         }
     }
 
+    /// Checks a literal schema enum: an `Unknown` value the schema does not list is reported
+    /// exactly as [`Checker::enum_of`] reports a string outside the list.
+    pub fn known<T: SchemaEnum>(&mut self, v: &Prop<T>) {
+        if let Some(e) = v.lit()
+            && !e.is_known()
+        {
+            let s = e.as_ref();
+            self.report(format!("{s:?} is not one of {}", T::VALUES.join(", ")));
+        }
+    }
+
     /// Checks a literal string against a schema pattern (compiled once, by the caller's static).
     pub fn pattern(&mut self, v: &Prop<String>, re: &LazyLock<Option<Regex>>, pattern: &str) {
+        self.pattern_of(v, re, pattern);
+    }
+
+    /// [`Checker::pattern`] for any string-like literal (a schema enum's wire string).
+    pub fn pattern_of<T: AsRef<str>>(
+        &mut self,
+        v: &Prop<T>,
+        re: &LazyLock<Option<Regex>>,
+        pattern: &str,
+    ) {
         if let (Some(s), Some(re)) = (v.lit(), re.as_ref())
-            && !re.is_match(s)
+            && !re.is_match(s.as_ref())
         {
+            let s = s.as_ref();
             self.report(format!("{s:?} does not match the pattern {pattern}"));
         }
     }
 
     /// Checks a literal string's length (in characters).
     pub fn length(&mut self, v: &Prop<String>, min: Option<u64>, max: Option<u64>) {
+        self.length_of(v, min, max);
+    }
+
+    /// [`Checker::length`] for any string-like literal (a schema enum's wire string).
+    pub fn length_of<T: AsRef<str>>(&mut self, v: &Prop<T>, min: Option<u64>, max: Option<u64>) {
         if let Some(s) = v.lit() {
+            let s = s.as_ref();
             let n = s.chars().count() as u64;
             if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
                 self.report(format!(

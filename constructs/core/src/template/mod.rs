@@ -12,6 +12,6 @@ pub use check::{Checker, PropertyIssue, Validate};
 pub use document::{
     DeletionPolicy, OnRepeat, Output, ParamType, Parameter, ResourceEntry, Template, TemplateFormat,
 };
-pub use prop::{Prop, ToValue};
+pub use prop::{Prop, SchemaEnum, ToValue};
 pub use resource::{Handle, NoAttrs, Resource, ResourceAttrs, ResourceSpec, Tagging, get_att};
 pub use value::{Intrinsic, Pseudo, RefTarget, Reference, Value};

@@ -1,8 +1,9 @@
 //! `Prop<T>`: a property value that is either a typed literal or any CloudFormation expression.
 //!
 //! Generated L1 types use `Prop<String>`, `Prop<i64>`, `Prop<bool>`, `Prop<Vec<Prop<..>>>`,
-//! `Prop<BTreeMap<String, Prop<..>>>` and `Prop<NestedType>` so that a literal is checked against
-//! the schema's type at compile time while `Ref`, `Fn::Sub` and friends are accepted everywhere.
+//! `Prop<BTreeMap<String, Prop<..>>>`, `Prop<NestedType>` and `Prop<SchemaEnumType>` so that a
+//! literal is checked against the schema's type at compile time while `Ref`, `Fn::Sub` and friends
+//! are accepted everywhere.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,42 @@ impl<T> Prop<T> {
             Prop::Lit(t) => Some(t),
             Prop::Expr(_) => None,
         }
+    }
+}
+
+/// A string enum generated from a schema's `enum` list: one variant per listed value plus an
+/// `Unknown(String)` fallback, so a value AWS added after the vendored schema still has a
+/// representation (and is written verbatim).
+///
+/// The generated L1 crate implements it for each enum; the blanket `From<&str>` / `From<String>`
+/// impls below let string call sites keep compiling (`Prop<E>::from("gp3")` is `Prop::Lit(E::Gp3)`,
+/// an unlisted string is `Prop::Lit(E::Unknown(..))`). They live here because the orphan rule
+/// forbids the generated crate to implement `From<&str>` for `Prop<E>`.
+pub trait SchemaEnum: for<'a> From<&'a str> + From<String> + AsRef<str> {
+    /// The values the schema lists, in schema order.
+    const VALUES: &'static [&'static str];
+
+    /// Whether the value is one the schema lists (an `Unknown` holding a listed string counts).
+    fn is_known(&self) -> bool {
+        Self::VALUES.contains(&self.as_ref())
+    }
+}
+
+impl<T: SchemaEnum> From<&str> for Prop<T> {
+    fn from(s: &str) -> Self {
+        Prop::Lit(T::from(s))
+    }
+}
+
+impl<T: SchemaEnum> From<String> for Prop<T> {
+    fn from(s: String) -> Self {
+        Prop::Lit(T::from(s))
+    }
+}
+
+impl<T: SchemaEnum> From<&String> for Prop<T> {
+    fn from(s: &String) -> Self {
+        Prop::Lit(T::from(s.as_str()))
     }
 }
 

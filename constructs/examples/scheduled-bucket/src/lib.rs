@@ -68,10 +68,14 @@ impl App for ScheduledBucket {
         let mut bucket = s3::Bucket::new()
             .bucket_encryption(s3::BucketEncryption::new(vec![
                 s3::BucketServerSideEncryptionRule::new().server_side_encryption_by_default(
-                    s3::BucketServerSideEncryptionByDefault::new("AES256"),
+                    s3::BucketServerSideEncryptionByDefault::new(
+                        s3::BucketServerSideEncryptionByDefaultSseAlgorithm::Aes256,
+                    ),
                 ),
             ]))
-            .versioning_configuration(s3::BucketVersioningConfiguration::new("Enabled"))
+            .versioning_configuration(s3::BucketVersioningConfiguration::new(
+                s3::BucketVersioningConfigurationStatus::Enabled,
+            ))
             .public_access_block_configuration(
                 s3::BucketPublicAccessBlockConfiguration::new()
                     .block_public_acls(true)
@@ -81,7 +85,7 @@ impl App for ScheduledBucket {
             );
         if let Some(days) = s.bucket.expire_after_days {
             bucket = bucket.lifecycle_configuration(s3::BucketLifecycleConfiguration::new(vec![
-                s3::BucketRule::new("Enabled")
+                s3::BucketRule::new(s3::BucketRuleStatus::Enabled)
                     .id("ExpireObjects")
                     .expiration_in_days(i64::from(days)),
             ]));
@@ -156,7 +160,7 @@ impl App for ScheduledBucket {
             lambda::Function::new(code, role.attr_arn())
                 .function_name(function_name)
                 .description("Runs on the schedule and writes an object to the bucket")
-                .package_type("Zip")
+                .package_type(lambda::FunctionPackageType::Zip)
                 .runtime(s.job.runtime.as_str())
                 .handler(s.job.handler.as_str())
                 .memory_size(i64::from(s.job.memory_mb))
