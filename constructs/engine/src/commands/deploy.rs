@@ -97,6 +97,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 },
                 no_execute: args.no_execute,
                 timing: Timing::default(),
+                termination_protection: s.termination_protection,
             };
             let connected = connect(
                 &mut console,
