@@ -97,22 +97,16 @@ pub async fn destroy_stack(
         console.danger(format!("refused: {msg}"));
         return Ok(result.finish(Status::Refused, Some(msg)));
     }
-    if info.termination_protection {
-        let msg = format!(
-            "stack {name} has termination protection; if it really should go, turn it off with `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}{}` and run destroy again",
-            clients.aws_cli_flags()
-        );
-        console.danger(format!("refused: {msg}"));
-        return Ok(result.finish(Status::Refused, Some(msg)));
-    }
-    let Some(template) = console
+    let Some(body) = console
         .interrupt()
-        .guard(stack::deployed_template(clients, &info.id))
+        .guard(stack::deployed_body(clients, &info.id))
         .await
     else {
         return Ok(interrupted_before_delete(result, console, name));
     };
-    let template = template?;
+    let doc = crate::template_read::parse_document("the deployed template", &body?, None)
+        .map_err(|e| super::template::TemplateError(e.to_string()))?;
+    let template = TemplateFacts::from_json(&doc);
     let Some(resources) = console
         .interrupt()
         .guard(stack::list_resources(clients, &info.id))
@@ -124,7 +118,33 @@ pub async fn destroy_stack(
     let table = rows(&resources, &template);
     show(console, name, info.status.as_str(), &table);
 
-    if !req.yes {
+    // A resource that refuses deletion would fail the delete halfway: refuse before it.
+    let (blocking, unsure) = blockers(&doc, &resources);
+    for u in &unsure {
+        console.warn(format!("warning: {u}"));
+    }
+    if !blocking.is_empty() {
+        let msg = protected_message(name, &blocking);
+        console.danger(format!("refused: {msg}"));
+        return Ok(result.finish(Status::Refused, Some(msg)));
+    }
+
+    // Termination protection (a protected stage): explained, and lifted only after the typed
+    // stack name, which --yes does not replace.
+    if info.termination_protection {
+        console.warn(format!(
+            "{name} has termination protection (its stage is one to protect): CloudFormation refuses to delete it while that is on. Typing the stack name below turns it off and deletes the stack."
+        ));
+        if req.yes {
+            let msg = format!(
+                "{name} has termination protection, which --yes does not lift: run destroy at a terminal and type the stack name, or turn it off yourself with `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}{}` and run destroy again",
+                clients.aws_cli_flags()
+            );
+            console.danger(format!("refused: {msg}"));
+            return Ok(result.finish(Status::Refused, Some(msg)));
+        }
+    }
+    if !req.yes || info.termination_protection {
         let question = format!("Type the stack name ({name}) to delete it:");
         match console.ask(&question, name).await {
             Answer::Yes => {}
@@ -140,6 +160,13 @@ pub async fn destroy_stack(
                 return Ok(result.finish(Status::Refused, Some(msg)));
             }
         }
+    }
+    if info.termination_protection {
+        if console.interrupt().is_triggered() {
+            return Ok(interrupted_before_delete(result, console, name));
+        }
+        super::policy::set_termination_protection(clients, &info.id, false).await?;
+        console.line(format!("{name}: termination protection turned off"));
     }
 
     let Some(baseline) = console
@@ -218,6 +245,69 @@ pub async fn destroy_stack(
     };
     console.danger(&msg);
     Ok(result.finish(Status::Failed, Some(msg)))
+}
+
+/// The resources of the deployed template that would stop `DeleteStack` halfway (protection
+/// on), and warnings for those the template alone cannot decide (pure). Resources already gone
+/// are skipped.
+pub fn blockers(
+    doc: &serde_json::Value,
+    resources: &[DeployedResource],
+) -> (Vec<Blocker>, Vec<String>) {
+    let mut blocking = Vec::new();
+    let mut unsure = Vec::new();
+    for p in risk::protection::deletion_protected(doc) {
+        let deployed = resources.iter().find(|r| r.logical_id == p.logical_id);
+        if deployed.is_some_and(|r| r.status == "DELETE_COMPLETE") {
+            continue;
+        }
+        let physical_id = deployed.and_then(|r| r.physical_id.clone());
+        match p.protection {
+            risk::protection::Protection::On => blocking.push(Blocker {
+                logical_id: p.logical_id,
+                type_name: p.type_name,
+                property: p.property,
+                physical_id,
+            }),
+            risk::protection::Protection::Unknown(expr) => unsure.push(format!(
+                "{} ({}) sets {} through {expr}; if that is on, CloudFormation deletes the rest of the stack and then fails on it",
+                p.logical_id, p.type_name, p.property
+            )),
+        }
+    }
+    (blocking, unsure)
+}
+
+/// A resource whose deletion protection is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub logical_id: String,
+    pub type_name: String,
+    pub property: &'static str,
+    pub physical_id: Option<String>,
+}
+
+/// Why destroy refuses a stack with protected resources, and the way out.
+fn protected_message(name: &str, blocking: &[Blocker]) -> String {
+    let list: Vec<String> = blocking
+        .iter()
+        .map(|b| {
+            format!(
+                "{} ({}{}) has {} on",
+                b.logical_id,
+                b.type_name,
+                b.physical_id
+                    .as_deref()
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default(),
+                b.property
+            )
+        })
+        .collect();
+    format!(
+        "{}: CloudFormation would delete the rest of {name} first and then fail on it, leaving a half-deleted stack; nothing was deleted. To delete the stack, turn the protection off through the app's config (SnowEx: `deletion_protection = false` in the stage's [database] table), deploy that, then run destroy again",
+        list.join("; ")
+    )
 }
 
 /// The result of a destroy stopped by a signal before `DeleteStack` was sent.

@@ -131,6 +131,13 @@ pub async fn deployed_template(
     clients: &Clients,
     stack: &str,
 ) -> Result<TemplateFacts, DeployError> {
+    let body = deployed_body(clients, stack).await?;
+    Ok(TemplateFacts::parse(&body)?)
+}
+
+/// The deployed template's body (`GetTemplate`, the original template as submitted: JSON or
+/// YAML).
+pub async fn deployed_body(clients: &Clients, stack: &str) -> Result<String, DeployError> {
     let out = retry_throttled(|| {
         clients
             .cfn
@@ -147,8 +154,7 @@ pub async fn deployed_template(
             clients,
         )
     })?;
-    let body = out.template_body().unwrap_or("{}");
-    Ok(TemplateFacts::parse(body)?)
+    Ok(out.template_body().unwrap_or("{}").to_owned())
 }
 
 /// One deployed resource, for destroy's table.

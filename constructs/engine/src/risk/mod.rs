@@ -1,8 +1,9 @@
 //! What a change risks, decided in one place for `diff`, `deploy` and `destroy`: which types
 //! hold data ([`stateful`]), what deletion and update-replace policies do ([`policy`]), which
 //! property fixes a resource's physical name ([`names`]), which types can widen access
-//! ([`security`]), which capabilities a template needs ([`capabilities`]) and what a change
-//! set's replacement verdict means ([`replacement`]).
+//! ([`security`]), which capabilities a template needs ([`capabilities`]), what a change
+//! set's replacement verdict means ([`replacement`]) and which resources refuse deletion
+//! ([`protection`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
@@ -11,6 +12,7 @@
 pub mod capabilities;
 pub mod names;
 pub mod policy;
+pub mod protection;
 pub mod replacement;
 pub mod security;
 pub mod stateful;
