@@ -195,8 +195,18 @@ fn clients(rules: &[&Rule]) -> Clients {
     let none = mock!(Client::list_change_sets).then_output(|| {
         aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder().build()
     });
+    // Deploy sets the stack policy (and, for protected stages, termination protection): accepted
+    // unless a test scripts them.
+    let policy = mock!(Client::set_stack_policy).then_output(|| {
+        aws_sdk_cloudformation::operation::set_stack_policy::SetStackPolicyOutput::builder().build()
+    });
+    let get_policy = mock!(Client::get_stack_policy).then_output(|| {
+        aws_sdk_cloudformation::operation::get_stack_policy::GetStackPolicyOutput::builder().build()
+    });
     let mut all: Vec<&Rule> = rules.to_vec();
     all.push(&none);
+    all.push(&policy);
+    all.push(&get_policy);
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &all);
     Clients::from_cfn(client)
 }
@@ -1114,4 +1124,351 @@ async fn destroy_yes_interrupted_while_listing_resources_deletes_nothing() {
     assert_eq!(r.status, Status::Interrupted, "{out}");
     assert_eq!(r.exit_code, 130);
     assert!(out.contains("nothing was deleted"), "{out}");
+}
+
+/// SetStackPolicy, recording each body; the calls numbered in `fail` (from 1) are refused.
+fn recorded_policies(fail: &'static [usize]) -> (Rule, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let rec = seen.clone();
+    let rule = mock!(Client::set_stack_policy)
+        .match_requests(move |r| {
+            if let Ok(mut v) = rec.lock() {
+                v.push(r.stack_policy_body().unwrap_or_default().to_owned());
+            }
+            true
+        })
+        .sequence();
+    let mut rule = rule;
+    for n in 1..=4 {
+        rule = if fail.contains(&n) {
+            rule.http_status(
+                403,
+                Some(err_xml(
+                    "AccessDenied",
+                    "not allowed: cloudformation:SetStackPolicy",
+                )),
+            )
+        } else {
+            rule.output(|| {
+                aws_sdk_cloudformation::operation::set_stack_policy::SetStackPolicyOutput::builder()
+                    .build()
+            })
+        };
+    }
+    (rule.build(), seen)
+}
+
+/// A change set that replaces the database (approved with --allow-replacement and --yes).
+fn db_replacement() -> Rule {
+    mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Db",
+                "AWS::RDS::DBInstance",
+                Some("True"),
+                &[("Engine", RequiresRecreation::Always)],
+            )],
+        )
+    })
+}
+
+/// The strict policy of [`TEMPLATE`] denies replacing the database; the temporary one does not.
+fn names_db(body: &str) -> bool {
+    body.contains("\"LogicalResourceId/Db\"")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_approved_replacement_that_rolls_back_leaves_the_strict_policy() {
+    let cs = db_replacement();
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "UPDATE_FAILED",
+                    Some("DB instance class not offered"),
+                ),
+                stack_event("e3", "UPDATE_ROLLBACK_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_ROLLBACK_COMPLETE"]);
+    let (create, exec, tpl) = (created(), executed(), deployed_template());
+    let (policies, seen) = recorded_policies(&[]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::RolledBack, "{out}");
+    assert_eq!(exec.num_calls(), 1);
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 2, "temporary, then strict: {seen:?}");
+    assert!(
+        !names_db(&seen[0]),
+        "the temporary policy allows Db: {}",
+        seen[0]
+    );
+    assert!(names_db(&seen[1]), "the strict policy is back: {}", seen[1]);
+    assert!(out.contains("stack policy: strict again (Db"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_an_approved_replacement_runs_restores_the_strict_policy() {
+    let cs = db_replacement();
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS"]);
+    let (create, exec, tpl) = (created(), executed(), deployed_template());
+    let (policies, seen) = recorded_policies(&[]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    let trigger = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        ctrl_c.trigger();
+    });
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    trigger.await.expect("trigger");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_eq!(exec.num_calls(), 1);
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(!names_db(&seen[0]) && names_db(&seen[1]), "{seen:?}");
+    assert!(out.contains("was NOT cancelled"), "{out}");
+    assert!(out.contains("the update was still running"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_restore_says_so_with_the_command_to_run() {
+    let cs = db_replacement();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let (create, exec, tpl, evs) = (
+        created(),
+        executed(),
+        deployed_template(),
+        update_events_ok(),
+    );
+    let (policies, seen) = recorded_policies(&[2]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    let strict = seen.lock().expect("bodies")[1].clone();
+    assert!(names_db(&strict));
+    let command = format!(
+        "aws cloudformation set-stack-policy --stack-name {STACK} --stack-policy-body '{strict}'"
+    );
+    assert!(
+        out.contains("could not restore the strict stack policy"),
+        "{out}"
+    );
+    assert!(out.contains(&command), "{out}");
+    assert!(
+        r.message.as_deref().is_some_and(|m| m.contains(&command)),
+        "{:?}",
+        r.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_approved_replacement_is_not_executed_when_the_temporary_policy_cannot_be_set() {
+    let cs = db_replacement();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec, tpl, del) = (
+        created(),
+        executed(),
+        deployed_template(),
+        deleted_change_set(),
+    );
+    let (policies, _) = recorded_policies(&[1]);
+    let evs = update_events_ok();
+    let c = clients(&[&name, &create, &cs, &exec, &tpl, &del, &evs, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(exec.num_calls(), 0);
+    assert_eq!(del.num_calls(), 1, "the change set is discarded");
+    assert!(out.contains("nothing was executed"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_protected_stage_is_created_with_the_strict_policy_and_termination_protection() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![
+                change("Add", "Db", "AWS::RDS::DBInstance", None, &[]),
+                change("Add", "Param", "AWS::SSM::Parameter", None, &[]),
+            ],
+        )
+    });
+    let evs = create_events();
+    let name = by_name(true, "CREATE_COMPLETE");
+    let arn = by_arn(&["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let (policies, seen) = recorded_policies(&[]);
+    let protect = mock!(Client::update_termination_protection)
+        .match_requests(|r| r.enable_termination_protection() == Some(true))
+        .then_output(|| {
+            aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+        });
+    let c = clients(&[&name, &arn, &create, &cs, &evs, &exec, &policies, &protect]);
+    let (mut con, buf) = console(None);
+    let mut req = request(true, &[]);
+    req.termination_protection = true;
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 1, "set once, after the create: {seen:?}");
+    assert!(names_db(&seen[0]));
+    assert_eq!(protect.num_calls(), 1);
+    assert!(out.contains("termination protection on"), "{out}");
+
+    // An unprotected stage: no termination protection call.
+    let protect_none = mock!(Client::update_termination_protection).then_output(|| {
+        aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+    });
+    let name = by_name(true, "CREATE_COMPLETE");
+    let arn = by_arn(&["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+    let evs = create_events();
+    let c = clients(&[&name, &arn, &create, &cs, &evs, &exec, &protect_none]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    assert_eq!(r.status, Status::Deployed, "{}", text(&buf));
+    assert_eq!(protect_none.num_calls(), 0);
+}
+
+/// A create's events: the review stack before, the created stack after.
+fn create_events() -> Rule {
+    mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "REVIEW_IN_PROGRESS", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "REVIEW_IN_PROGRESS", None),
+                stack_event("e1", "CREATE_IN_PROGRESS", None),
+                stack_event("e2", "CREATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build()
+}
+
+/// A stack with termination protection, its template and resources, for destroy.
+fn protected_stack() -> Rule {
+    mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name(STACK)
+                        .stack_id(ARN)
+                        .stack_status(StackStatus::UpdateComplete)
+                        .enable_termination_protection(true)
+                        .build(),
+                )
+                .build()
+        })
+}
+
+fn resources() -> Rule {
+    mock!(Client::list_stack_resources).then_output(|| {
+        aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput::builder()
+            .stack_resource_summaries(
+                aws_sdk_cloudformation::types::StackResourceSummary::builder()
+                    .logical_resource_id("Param")
+                    .physical_resource_id("p")
+                    .resource_type("AWS::SSM::Parameter")
+                    .resource_status(aws_sdk_cloudformation::types::ResourceStatus::CreateComplete)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_lifts_termination_protection_only_after_the_typed_stack_name() {
+    use snowcdk::deploy::Timing;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+    let name = protected_stack();
+    let arn = by_arn(&["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]);
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]));
+    let (tpl, res) = (deployed_template(), resources());
+    let lift = mock!(Client::update_termination_protection)
+        .match_requests(|r| r.enable_termination_protection() == Some(false))
+        .then_output(|| {
+            aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+        });
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    // The deployed template's database has no DeletionProtection: only termination protection.
+    let c = clients(&[&name, &arn, &evs, &tpl, &res, &lift, &delete]);
+    let mut req = DestroyRequest {
+        stack_name: STACK.to_owned(),
+        stage: None,
+        yes: true,
+        timing: Timing::default(),
+    };
+
+    // --yes does not lift it.
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert!(out.contains("has termination protection"), "{out}");
+    assert!(
+        out.contains("update-termination-protection --no-enable-termination-protection"),
+        "{out}"
+    );
+    assert_eq!((lift.num_calls(), delete.num_calls()), (0, 0));
+
+    // A wrong answer at the prompt: nothing lifted, nothing deleted.
+    req.yes = false;
+    let (mut con, buf) = console(Some("y"));
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    assert_eq!(r.status, Status::Refused, "{}", text(&buf));
+    assert_eq!((lift.num_calls(), delete.num_calls()), (0, 0));
+
+    // The typed stack name: lifted, then deleted.
+    let (mut con, buf) = console(Some(STACK));
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Destroyed, "{out}");
+    assert_eq!((lift.num_calls(), delete.num_calls()), (1, 1));
+    assert!(out.contains("termination protection turned off"), "{out}");
 }
