@@ -21,7 +21,8 @@ pub struct Args {
     pub stage: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Delete without asking (required when there is no terminal).
+    /// Delete without asking (required when there is no terminal). A stack with termination
+    /// protection still asks for its name to be typed.
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]

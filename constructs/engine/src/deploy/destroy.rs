@@ -1,5 +1,11 @@
 //! Deleting a stack: show what is deleted and what is retained (from the deployed template's
 //! `DeletionPolicy`), ask, delete, follow the events, and explain `DELETE_FAILED`.
+//!
+//! Two guards come before the prompt. A resource with its deletion protection on
+//! ([`crate::risk::protection`]) would make CloudFormation delete everything else and then fail,
+//! so the stack is refused before anything is deleted. Termination protection (set by deploy for
+//! protected stages) is explained and turned off only after the stack name is typed; `--yes`
+//! does not lift it.
 
 use aws_sdk_cloudformation::types::StackStatus;
 use serde::Serialize;

@@ -338,11 +338,10 @@ pub async fn deploy_stack(
         create,
         total: classified.len(),
         baseline,
+        result,
+        cs_ref,
     };
-    let outcome = execute_and_watch(
-        clients, req, console, &mut intr, new_facts, run, result, cs_ref,
-    )
-    .await;
+    let outcome = execute_and_watch(clients, req, console, &mut intr, new_facts, run).await;
     let Some(guard) = guard else {
         return outcome;
     };
@@ -375,12 +374,14 @@ struct Execution<'a> {
     total: usize,
     /// The newest stack event before executing.
     baseline: Option<String>,
+    /// The result so far, and the change set it reports.
+    result: StackResult,
+    cs_ref: ChangeSetRef,
 }
 
 /// Step 7: execute the approved change set, watch it to its end (or an interrupt, or the time
 /// bound) and report. On success, the stack gets its guards: the strict stack policy after a
 /// create, termination protection when the stage asks for it.
-#[allow(clippy::too_many_arguments)]
 async fn execute_and_watch(
     clients: &Clients,
     req: &DeployRequest,
@@ -388,8 +389,6 @@ async fn execute_and_watch(
     intr: &mut ui::Interrupt,
     new_facts: &TemplateFacts,
     run: Execution<'_>,
-    mut result: StackResult,
-    mut cs_ref: ChangeSetRef,
 ) -> Result<StackResult, DeployError> {
     let name = req.stack_name.as_str();
     let Execution {
@@ -399,6 +398,8 @@ async fn execute_and_watch(
         create,
         total,
         baseline,
+        mut result,
+        mut cs_ref,
     } = run;
     let flags = clients.aws_cli_flags();
     match intr
