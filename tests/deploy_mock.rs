@@ -203,10 +203,15 @@ fn clients(rules: &[&Rule]) -> Clients {
     let get_policy = mock!(Client::get_stack_policy).then_output(|| {
         aws_sdk_cloudformation::operation::get_stack_policy::GetStackPolicyOutput::builder().build()
     });
+    // destroy reads the live deletion protection; no answer: the deployed template decides.
+    let drift = mock!(Client::detect_stack_resource_drift).then_output(|| {
+        aws_sdk_cloudformation::operation::detect_stack_resource_drift::DetectStackResourceDriftOutput::builder().build()
+    });
     let mut all: Vec<&Rule> = rules.to_vec();
     all.push(&none);
     all.push(&policy);
     all.push(&get_policy);
+    all.push(&drift);
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &all);
     Clients::from_cfn(client)
 }
@@ -1471,4 +1476,105 @@ async fn destroy_lifts_termination_protection_only_after_the_typed_stack_name() 
     assert_eq!(r.status, Status::Destroyed, "{out}");
     assert_eq!((lift.num_calls(), delete.num_calls()), (1, 1));
     assert!(out.contains("termination protection turned off"), "{out}");
+}
+
+/// The live resource decides over the deployed template: protection switched on outside
+/// CloudFormation is refused; switched off, the delete goes ahead.
+#[tokio::test(start_paused = true)]
+async fn destroy_goes_by_the_live_deletion_protection_over_the_template() {
+    use aws_sdk_cloudformation::operation::detect_stack_resource_drift::DetectStackResourceDriftOutput;
+    use aws_sdk_cloudformation::types::StackResourceDrift;
+    use snowcdk::deploy::Timing;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+
+    fn drift(protected: bool) -> Rule {
+        mock!(Client::detect_stack_resource_drift)
+            .match_requests(|r| r.logical_resource_id() == Some("Db"))
+            .then_output(move || {
+                DetectStackResourceDriftOutput::builder()
+                    .stack_resource_drift(
+                        StackResourceDrift::builder()
+                            .logical_resource_id("Db")
+                            .actual_properties(format!(
+                                r#"{{"Engine":"postgres","DeletionProtection":{protected}}}"#
+                            ))
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+    fn db_resources() -> Rule {
+        mock!(Client::list_stack_resources).then_output(|| {
+            aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput::builder()
+                .stack_resource_summaries(
+                    aws_sdk_cloudformation::types::StackResourceSummary::builder()
+                        .logical_resource_id("Db")
+                        .physical_resource_id("snowex-dev-db")
+                        .resource_type("AWS::RDS::DBInstance")
+                        .resource_status(aws_sdk_cloudformation::types::ResourceStatus::CreateComplete)
+                        .build(),
+                )
+                .build()
+        })
+    }
+    let req = DestroyRequest {
+        stack_name: STACK.to_owned(),
+        stage: None,
+        yes: true,
+        timing: Timing::default(),
+    };
+
+    // The template leaves DeletionProtection unset; the instance has it on.
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (tpl, res, live_on) = (deployed_template(), db_resources(), drift(true));
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &tpl, &res, &live_on, &delete]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(delete.num_calls(), 0);
+    assert!(
+        out.contains("Db (AWS::RDS::DBInstance snowex-dev-db) has DeletionProtection on (read from the resource itself)"),
+        "{out}"
+    );
+
+    // The template says on; the instance has it off: deleted.
+    let protected_template = mock!(Client::get_template).then_output(|| {
+        GetTemplateOutput::builder()
+            .template_body(
+                r#"{"Resources":{"Db":{"Type":"AWS::RDS::DBInstance","Properties":{"DeletionProtection":true}}}}"#,
+            )
+            .build()
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]);
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]));
+    let live_off = drift(false);
+    let c = clients(&[
+        &name,
+        &arn,
+        &evs,
+        &protected_template,
+        &res,
+        &live_off,
+        &delete,
+    ]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Destroyed, "{out}");
+    assert_eq!(delete.num_calls(), 1);
+
+    // Without a live answer, the template decides: on, refused.
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &protected_template, &res, &delete]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(delete.num_calls(), 0);
+    assert!(out.contains("(in the deployed template)"), "{out}");
 }

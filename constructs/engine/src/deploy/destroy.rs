@@ -7,6 +7,8 @@
 //! protected stages) is explained and turned off only after the stack name is typed; `--yes`
 //! does not lift it.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_cloudformation::types::StackStatus;
 use serde::Serialize;
 
@@ -17,6 +19,7 @@ use super::template::TemplateFacts;
 use super::ui::{Answer, Console};
 use super::watch::{self, Operation};
 use super::{Clients, DeployError, Timing, client};
+use crate::risk::protection::Protection;
 use crate::risk::{self, Policy};
 
 /// What happens to one resource when the stack is deleted (decided by [`crate::risk`]).
@@ -124,8 +127,22 @@ pub async fn destroy_stack(
     let table = rows(&resources, &template);
     show(console, name, info.status.as_str(), &table);
 
-    // A resource that refuses deletion would fail the delete halfway: refuse before it.
-    let (blocking, unsure) = blockers(&doc, &resources);
+    // A resource that refuses deletion would fail the delete halfway: refuse before it. The
+    // resources' own values first, the deployed template where they cannot be read.
+    let Some((live, notes)) = console
+        .interrupt()
+        .guard(live_protection(clients, &info.id, &doc, &resources))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    if !notes.is_empty() {
+        console.line(format!(
+            "could not read the live deletion protection of {}; going by the deployed template",
+            notes.join(", ")
+        ));
+    }
+    let (blocking, unsure) = blockers(&doc, &resources, &live);
     for u in &unsure {
         console.warn(format!("warning: {u}"));
     }
@@ -253,35 +270,103 @@ pub async fn destroy_stack(
     Ok(result.finish(Status::Failed, Some(msg)))
 }
 
-/// The resources of the deployed template that would stop `DeleteStack` halfway (protection
-/// on), and warnings for those the template alone cannot decide (pure). Resources already gone
-/// are skipped.
+/// The resources that would stop `DeleteStack` halfway (protection on), and warnings for those
+/// that cannot be decided (pure). `live` is what the resources themselves say, by logical id
+/// ([`live_protection`]); the deployed template decides where they said nothing. Resources that
+/// do not exist (never created, already deleted) are skipped.
 pub fn blockers(
     doc: &serde_json::Value,
     resources: &[DeployedResource],
+    live: &BTreeMap<String, bool>,
 ) -> (Vec<Blocker>, Vec<String>) {
     let mut blocking = Vec::new();
     let mut unsure = Vec::new();
-    for p in risk::protection::deletion_protected(doc) {
-        let deployed = resources.iter().find(|r| r.logical_id == p.logical_id);
-        if deployed.is_some_and(|r| r.status == "DELETE_COMPLETE") {
+    for p in risk::protection::protectable_resources(doc) {
+        let Some(deployed) = resources
+            .iter()
+            .find(|r| r.logical_id == p.logical_id && r.status != "DELETE_COMPLETE")
+        else {
             continue;
-        }
-        let physical_id = deployed.and_then(|r| r.physical_id.clone());
-        match p.protection {
-            risk::protection::Protection::On => blocking.push(Blocker {
+        };
+        let (protection, seen_live) = match live.get(&p.logical_id) {
+            Some(true) => (Protection::On, true),
+            Some(false) => (Protection::Off, true),
+            None => (p.protection, false),
+        };
+        match protection {
+            Protection::On => blocking.push(Blocker {
                 logical_id: p.logical_id,
                 type_name: p.type_name,
                 property: p.property,
-                physical_id,
+                physical_id: deployed.physical_id.clone(),
+                live: seen_live,
             }),
-            risk::protection::Protection::Unknown(expr) => unsure.push(format!(
+            Protection::Off => {}
+            Protection::Unknown(expr) => unsure.push(format!(
                 "{} ({}) sets {} through {expr}; if that is on, CloudFormation deletes the rest of the stack and then fails on it",
                 p.logical_id, p.type_name, p.property
             )),
         }
     }
     (blocking, unsure)
+}
+
+/// The live deletion protection of the stack's protectable resources, by logical id, read with
+/// `DetectStackResourceDrift` (its actual properties are the resource's own, so protection
+/// switched on or off outside CloudFormation counts). A resource it cannot read is left to the
+/// deployed template, and the notes say which and why.
+pub async fn live_protection(
+    clients: &Clients,
+    stack_id: &str,
+    doc: &serde_json::Value,
+    resources: &[DeployedResource],
+) -> (BTreeMap<String, bool>, Vec<String>) {
+    let mut live = BTreeMap::new();
+    let mut notes = Vec::new();
+    for p in risk::protection::protectable_resources(doc) {
+        if !resources
+            .iter()
+            .any(|r| r.logical_id == p.logical_id && r.status != "DELETE_COMPLETE")
+        {
+            continue;
+        }
+        let Some(t) = risk::protection::protectable(&p.type_name) else {
+            continue;
+        };
+        let out = client::retry_throttled(|| {
+            clients
+                .cfn
+                .detect_stack_resource_drift()
+                .stack_name(stack_id)
+                .logical_resource_id(&p.logical_id)
+                .send()
+        })
+        .await;
+        let actual = match out {
+            Ok(o) => o
+                .stack_resource_drift()
+                .and_then(|d| d.actual_properties())
+                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok()),
+            Err(e) => {
+                let e = client::describe("read its live properties", &e, clients);
+                notes.push(format!("{} ({e})", p.logical_id));
+                continue;
+            }
+        };
+        match actual
+            .as_ref()
+            .map(|a| Protection::of_value(t, a.get(t.property)))
+        {
+            Some(Protection::On) => {
+                live.insert(p.logical_id, true);
+            }
+            Some(Protection::Off) => {
+                live.insert(p.logical_id, false);
+            }
+            Some(Protection::Unknown(_)) | None => {}
+        }
+    }
+    (live, notes)
 }
 
 /// A resource whose deletion protection is on.
@@ -291,6 +376,8 @@ pub struct Blocker {
     pub type_name: String,
     pub property: &'static str,
     pub physical_id: Option<String>,
+    /// Read from the resource itself, not the deployed template.
+    pub live: bool,
 }
 
 /// Why destroy refuses a stack with protected resources, and the way out.
@@ -299,14 +386,19 @@ fn protected_message(name: &str, blocking: &[Blocker]) -> String {
         .iter()
         .map(|b| {
             format!(
-                "{} ({}{}) has {} on",
+                "{} ({}{}) has {} on ({})",
                 b.logical_id,
                 b.type_name,
                 b.physical_id
                     .as_deref()
                     .map(|p| format!(" {p}"))
                     .unwrap_or_default(),
-                b.property
+                b.property,
+                if b.live {
+                    "read from the resource itself"
+                } else {
+                    "in the deployed template"
+                }
             )
         })
         .collect();

@@ -2,7 +2,8 @@
 //! `DeletionProtectionEnabled`. CloudFormation's `DeleteStack` does not check them first: it
 //! deletes everything else, then fails on the protected resource and leaves the stack
 //! `DELETE_FAILED`, half deleted (the API gone, the database still there). `destroy` reads this
-//! list to refuse before anything is deleted.
+//! list to refuse before anything is deleted: what the deployed template says here, what the
+//! live resource says through [`Protection::of_value`] on its actual properties.
 
 use serde_json::Value as Json;
 
@@ -43,17 +44,44 @@ pub fn protectable(type_name: &str) -> Option<&'static ProtectedType> {
         .map(|i| &PROTECTABLE_TYPES[i])
 }
 
-/// What a template says about one resource's deletion protection.
+/// What a template (or the live resource) says about one resource's deletion protection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Protection {
     /// On: deleting the resource fails.
     On,
+    /// Off, or not set (every type here defaults to off).
+    Off,
     /// Set through an expression (a parameter, a condition) the template alone cannot decide;
     /// the text is the expression, for messages.
     Unknown(String),
 }
 
-/// One protected (or possibly protected) resource of a template.
+impl Protection {
+    /// Reads a property value: a literal is on or off, anything else (a `Ref`, an `Fn::If`)
+    /// is unknown.
+    pub fn of_value(t: &ProtectedType, value: Option<&Json>) -> Protection {
+        match value {
+            None | Some(Json::Null) => Protection::Off,
+            Some(Json::Bool(b)) => {
+                if *b {
+                    Protection::On
+                } else {
+                    Protection::Off
+                }
+            }
+            Some(Json::String(s)) => {
+                if s.eq_ignore_ascii_case(t.on) {
+                    Protection::On
+                } else {
+                    Protection::Off
+                }
+            }
+            Some(other) => Protection::Unknown(other.to_string()),
+        }
+    }
+}
+
+/// One resource of a template whose type can refuse deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Protected {
     pub logical_id: String,
@@ -63,9 +91,9 @@ pub struct Protected {
     pub protection: Protection,
 }
 
-/// The resources of a template document whose deletion protection is on or cannot be told from
-/// the template, in logical-id order (pure).
-pub fn deletion_protected(doc: &Json) -> Vec<Protected> {
+/// Every resource of a template document whose type can refuse deletion, with what the
+/// template says, in logical-id order (pure).
+pub fn protectable_resources(doc: &Json) -> Vec<Protected> {
     let Some(resources) = doc.get("Resources").and_then(Json::as_object) else {
         return Vec::new();
     };
@@ -74,22 +102,25 @@ pub fn deletion_protected(doc: &Json) -> Vec<Protected> {
         .filter_map(|(id, r)| {
             let type_name = r.get("Type").and_then(Json::as_str)?;
             let t = protectable(type_name)?;
-            let value = r.get("Properties")?.get(t.property)?;
-            let protection = match value {
-                Json::Bool(b) => b.then_some(Protection::On)?,
-                Json::String(s) => s.eq_ignore_ascii_case(t.on).then_some(Protection::On)?,
-                other => Protection::Unknown(other.to_string()),
-            };
+            let value = r.get("Properties").and_then(|p| p.get(t.property));
             Some(Protected {
                 logical_id: id.clone(),
                 type_name: type_name.to_owned(),
                 property: t.property,
-                protection,
+                protection: Protection::of_value(t, value),
             })
         })
         .collect();
     out.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     out
+}
+
+/// The resources whose deletion protection the template turns on or leaves to an expression.
+pub fn deletion_protected(doc: &Json) -> Vec<Protected> {
+    protectable_resources(doc)
+        .into_iter()
+        .filter(|p| p.protection != Protection::Off)
+        .collect()
 }
 
 #[cfg(test)]
@@ -136,5 +167,10 @@ mod tests {
             ]
         );
         assert!(deletion_protected(&serde_json::json!({})).is_empty());
+        let all: Vec<String> = protectable_resources(&doc)
+            .into_iter()
+            .map(|p| p.logical_id)
+            .collect();
+        assert_eq!(all, vec!["Cluster", "Db", "Off", "Param", "Pool", "Unset"]);
     }
 }
