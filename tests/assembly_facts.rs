@@ -79,3 +79,27 @@ fn the_facts_say_what_the_snowex_stack_is() {
     );
     assert!(f.outputs.iter().any(|o| o == "DbEndpointAddress"));
 }
+
+/// The app says which stages to protect; the engine only sees the flag. SnowEx protects a stage
+/// whose database has deletion protection (prod), and the stack policy covers its data.
+#[test]
+fn protected_stages_ask_for_termination_protection() {
+    let a = assembly();
+    assert!(!a.stage("dev").expect("dev").termination_protection);
+    let prod = a.stage("prod").expect("prod");
+    assert!(prod.termination_protection);
+    let body = snowcdk::deploy::policy::strict_policy(&prod.facts);
+    for (id, r) in &prod.facts.resources {
+        let named = body.contains(&format!("\"LogicalResourceId/{id}\""));
+        assert_eq!(
+            named,
+            snowcdk::risk::is_stateful(&r.type_name),
+            "{id} ({}) in {body}",
+            r.type_name
+        );
+    }
+    assert!(
+        !body.contains("AWS::") && body.contains("Update:Replace"),
+        "{body}"
+    );
+}

@@ -196,11 +196,26 @@ fn clients(rules: &[&Rule]) -> Clients {
     let none = mock!(Client::list_change_sets).then_output(|| {
         aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder().build()
     });
-    // Updates read the deployed template (parameters, the no-change check, deletion policies);
-    // a test's own GetTemplate rule comes first and wins.
+    // Deploy sets the stack policy (and, for protected stages, termination protection): accepted
+    // unless a test scripts them.
+    let policy = mock!(Client::set_stack_policy).then_output(|| {
+        aws_sdk_cloudformation::operation::set_stack_policy::SetStackPolicyOutput::builder().build()
+    });
+    let get_policy = mock!(Client::get_stack_policy).then_output(|| {
+        aws_sdk_cloudformation::operation::get_stack_policy::GetStackPolicyOutput::builder().build()
+    });
+    // destroy reads the live deletion protection; no answer: the deployed template decides.
+    let drift = mock!(Client::detect_stack_resource_drift).then_output(|| {
+        aws_sdk_cloudformation::operation::detect_stack_resource_drift::DetectStackResourceDriftOutput::builder().build()
+    });
     let tpl = deployed_template();
     let mut all: Vec<&Rule> = rules.to_vec();
     all.push(&none);
+    all.push(&policy);
+    all.push(&get_policy);
+    all.push(&drift);
+    // Updates read the deployed template (parameters, the no-change check, deletion
+    // policies); a test's own GetTemplate rule comes first and wins.
     all.push(&tpl);
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &all);
     Clients::from_cfn(client)
@@ -1330,4 +1345,452 @@ async fn new_secret_generation_options_are_gated_like_a_replacement() {
         "{:?}",
         r.message
     );
+}
+
+/// SetStackPolicy, recording each body; the calls numbered in `fail` (from 1) are refused.
+fn recorded_policies(fail: &'static [usize]) -> (Rule, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let rec = seen.clone();
+    let rule = mock!(Client::set_stack_policy)
+        .match_requests(move |r| {
+            if let Ok(mut v) = rec.lock() {
+                v.push(r.stack_policy_body().unwrap_or_default().to_owned());
+            }
+            true
+        })
+        .sequence();
+    let mut rule = rule;
+    for n in 1..=4 {
+        rule = if fail.contains(&n) {
+            rule.http_status(
+                403,
+                Some(err_xml(
+                    "AccessDenied",
+                    "not allowed: cloudformation:SetStackPolicy",
+                )),
+            )
+        } else {
+            rule.output(|| {
+                aws_sdk_cloudformation::operation::set_stack_policy::SetStackPolicyOutput::builder()
+                    .build()
+            })
+        };
+    }
+    (rule.build(), seen)
+}
+
+/// A change set that replaces the database (approved with --allow-replacement and --yes).
+fn db_replacement() -> Rule {
+    mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Db",
+                "AWS::RDS::DBInstance",
+                Some("True"),
+                &[("Engine", RequiresRecreation::Always)],
+            )],
+        )
+    })
+}
+
+/// The strict policy of [`TEMPLATE`] denies replacing the database; the temporary one does not.
+fn names_db(body: &str) -> bool {
+    body.contains("\"LogicalResourceId/Db\"")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_approved_replacement_that_rolls_back_leaves_the_strict_policy() {
+    let cs = db_replacement();
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+                event(
+                    "e2",
+                    "Db",
+                    "AWS::RDS::DBInstance",
+                    "UPDATE_FAILED",
+                    Some("DB instance class not offered"),
+                ),
+                stack_event("e3", "UPDATE_ROLLBACK_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_ROLLBACK_COMPLETE"]);
+    let (create, exec, tpl) = (created(), executed(), deployed_template());
+    let (policies, seen) = recorded_policies(&[]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::RolledBack, "{out}");
+    assert_eq!(exec.num_calls(), 1);
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 2, "temporary, then strict: {seen:?}");
+    assert!(
+        !names_db(&seen[0]),
+        "the temporary policy allows Db: {}",
+        seen[0]
+    );
+    assert!(names_db(&seen[1]), "the strict policy is back: {}", seen[1]);
+    assert!(out.contains("stack policy: strict again (Db"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_an_approved_replacement_runs_restores_the_strict_policy() {
+    let cs = db_replacement();
+    let evs = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "UPDATE_COMPLETE", None),
+                stack_event("e1", "UPDATE_IN_PROGRESS", None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS"]);
+    let (create, exec, tpl) = (created(), executed(), deployed_template());
+    let (policies, seen) = recorded_policies(&[]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf, ctrl_c) = Console::capture(None);
+    let trigger = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        ctrl_c.trigger();
+    });
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    trigger.await.expect("trigger");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Interrupted, "{out}");
+    assert_eq!(exec.num_calls(), 1);
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(!names_db(&seen[0]) && names_db(&seen[1]), "{seen:?}");
+    assert!(out.contains("was NOT cancelled"), "{out}");
+    assert!(out.contains("the update was still running"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_restore_says_so_with_the_command_to_run() {
+    let cs = db_replacement();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let (create, exec, tpl, evs) = (
+        created(),
+        executed(),
+        deployed_template(),
+        update_events_ok(),
+    );
+    let (policies, seen) = recorded_policies(&[2]);
+    let c = clients(&[&name, &arn, &create, &cs, &exec, &evs, &tpl, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    let strict = seen.lock().expect("bodies")[1].clone();
+    assert!(names_db(&strict));
+    let command = format!(
+        "aws cloudformation set-stack-policy --stack-name {STACK} --stack-policy-body '{strict}'"
+    );
+    assert!(
+        out.contains("could not restore the strict stack policy"),
+        "{out}"
+    );
+    assert!(out.contains(&command), "{out}");
+    assert!(
+        r.message.as_deref().is_some_and(|m| m.contains(&command)),
+        "{:?}",
+        r.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_approved_replacement_is_not_executed_when_the_temporary_policy_cannot_be_set() {
+    let cs = db_replacement();
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (create, exec, tpl, del) = (
+        created(),
+        executed(),
+        deployed_template(),
+        deleted_change_set(),
+    );
+    let (policies, _) = recorded_policies(&[1]);
+    let evs = update_events_ok();
+    let c = clients(&[&name, &create, &cs, &exec, &tpl, &del, &evs, &policies]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &["AWS::RDS::DBInstance"]), &mut con)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(exec.num_calls(), 0);
+    assert_eq!(del.num_calls(), 1, "the change set is discarded");
+    assert!(out.contains("nothing was executed"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_protected_stage_is_created_with_the_strict_policy_and_termination_protection() {
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![
+                change("Add", "Db", "AWS::RDS::DBInstance", None, &[]),
+                change("Add", "Param", "AWS::SSM::Parameter", None, &[]),
+            ],
+        )
+    });
+    let evs = create_events();
+    let name = by_name(true, "CREATE_COMPLETE");
+    let arn = by_arn(&["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+    let (create, exec) = (created(), executed());
+    let (policies, seen) = recorded_policies(&[]);
+    let protect = mock!(Client::update_termination_protection)
+        .match_requests(|r| r.enable_termination_protection() == Some(true))
+        .then_output(|| {
+            aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+        });
+    let c = clients(&[&name, &arn, &create, &cs, &evs, &exec, &policies, &protect]);
+    let (mut con, buf) = console(None);
+    let mut req = request(true, &[]);
+    req.termination_protection = true;
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Deployed, "{out}");
+    let seen = seen.lock().expect("bodies").clone();
+    assert_eq!(seen.len(), 1, "set once, after the create: {seen:?}");
+    assert!(names_db(&seen[0]));
+    assert_eq!(protect.num_calls(), 1);
+    assert!(out.contains("termination protection on"), "{out}");
+
+    // An unprotected stage: no termination protection call.
+    let protect_none = mock!(Client::update_termination_protection).then_output(|| {
+        aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+    });
+    let name = by_name(true, "CREATE_COMPLETE");
+    let arn = by_arn(&["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+    let evs = create_events();
+    let c = clients(&[&name, &arn, &create, &cs, &evs, &exec, &protect_none]);
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &request(true, &[]), &mut con)
+        .await
+        .expect("deploy");
+    assert_eq!(r.status, Status::Deployed, "{}", text(&buf));
+    assert_eq!(protect_none.num_calls(), 0);
+}
+
+/// A create's events: the review stack before, the created stack after.
+fn create_events() -> Rule {
+    mock!(Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![stack_event("e0", "REVIEW_IN_PROGRESS", None)]))
+        .output(|| {
+            events(vec![
+                stack_event("e0", "REVIEW_IN_PROGRESS", None),
+                stack_event("e1", "CREATE_IN_PROGRESS", None),
+                stack_event("e2", "CREATE_COMPLETE", None),
+            ])
+        })
+        .repeatedly()
+        .build()
+}
+
+/// A stack with termination protection, its template and resources, for destroy.
+fn protected_stack() -> Rule {
+    mock!(Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name(STACK)
+                        .stack_id(ARN)
+                        .stack_status(StackStatus::UpdateComplete)
+                        .enable_termination_protection(true)
+                        .build(),
+                )
+                .build()
+        })
+}
+
+fn resources() -> Rule {
+    mock!(Client::list_stack_resources).then_output(|| {
+        aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput::builder()
+            .stack_resource_summaries(
+                aws_sdk_cloudformation::types::StackResourceSummary::builder()
+                    .logical_resource_id("Param")
+                    .physical_resource_id("p")
+                    .resource_type("AWS::SSM::Parameter")
+                    .resource_status(aws_sdk_cloudformation::types::ResourceStatus::CreateComplete)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_lifts_termination_protection_only_after_the_typed_stack_name() {
+    use snowcdk::deploy::Timing;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+    let name = protected_stack();
+    let arn = by_arn(&["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]);
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]));
+    let (tpl, res) = (deployed_template(), resources());
+    let lift = mock!(Client::update_termination_protection)
+        .match_requests(|r| r.enable_termination_protection() == Some(false))
+        .then_output(|| {
+            aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput::builder().build()
+        });
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    // The deployed template's database has no DeletionProtection: only termination protection.
+    let c = clients(&[&name, &arn, &evs, &tpl, &res, &lift, &delete]);
+    let mut req = DestroyRequest {
+        stack_name: STACK.to_owned(),
+        stage: None,
+        yes: true,
+        timing: Timing::default(),
+    };
+
+    // --yes does not lift it.
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert!(out.contains("has termination protection"), "{out}");
+    assert!(
+        out.contains("update-termination-protection --no-enable-termination-protection"),
+        "{out}"
+    );
+    assert_eq!((lift.num_calls(), delete.num_calls()), (0, 0));
+
+    // A wrong answer at the prompt: nothing lifted, nothing deleted.
+    req.yes = false;
+    let (mut con, buf) = console(Some("y"));
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    assert_eq!(r.status, Status::Refused, "{}", text(&buf));
+    assert_eq!((lift.num_calls(), delete.num_calls()), (0, 0));
+
+    // The typed stack name: lifted, then deleted.
+    let (mut con, buf) = console(Some(STACK));
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Destroyed, "{out}");
+    assert_eq!((lift.num_calls(), delete.num_calls()), (1, 1));
+    assert!(out.contains("termination protection turned off"), "{out}");
+}
+
+/// The live resource decides over the deployed template: protection switched on outside
+/// CloudFormation is refused; switched off, the delete goes ahead.
+#[tokio::test(start_paused = true)]
+async fn destroy_goes_by_the_live_deletion_protection_over_the_template() {
+    use aws_sdk_cloudformation::operation::detect_stack_resource_drift::DetectStackResourceDriftOutput;
+    use aws_sdk_cloudformation::types::StackResourceDrift;
+    use snowcdk::deploy::Timing;
+    use snowcdk::deploy::destroy::{DestroyRequest, destroy_stack};
+
+    fn drift(protected: bool) -> Rule {
+        mock!(Client::detect_stack_resource_drift)
+            .match_requests(|r| r.logical_resource_id() == Some("Db"))
+            .then_output(move || {
+                DetectStackResourceDriftOutput::builder()
+                    .stack_resource_drift(
+                        StackResourceDrift::builder()
+                            .logical_resource_id("Db")
+                            .actual_properties(format!(
+                                r#"{{"Engine":"postgres","DeletionProtection":{protected}}}"#
+                            ))
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+    fn db_resources() -> Rule {
+        mock!(Client::list_stack_resources).then_output(|| {
+            aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput::builder()
+                .stack_resource_summaries(
+                    aws_sdk_cloudformation::types::StackResourceSummary::builder()
+                        .logical_resource_id("Db")
+                        .physical_resource_id("snowex-dev-db")
+                        .resource_type("AWS::RDS::DBInstance")
+                        .resource_status(aws_sdk_cloudformation::types::ResourceStatus::CreateComplete)
+                        .build(),
+                )
+                .build()
+        })
+    }
+    let req = DestroyRequest {
+        stack_name: STACK.to_owned(),
+        stage: None,
+        yes: true,
+        timing: Timing::default(),
+    };
+
+    // The template leaves DeletionProtection unset; the instance has it on.
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let (tpl, res, live_on) = (deployed_template(), db_resources(), drift(true));
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &tpl, &res, &live_on, &delete]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(delete.num_calls(), 0);
+    assert!(
+        out.contains("Db (AWS::RDS::DBInstance snowex-dev-db) has DeletionProtection on (read from the resource itself)"),
+        "{out}"
+    );
+
+    // The template says on; the instance has it off: deleted.
+    let protected_template = mock!(Client::get_template).then_output(|| {
+        GetTemplateOutput::builder()
+            .template_body(
+                r#"{"Resources":{"Db":{"Type":"AWS::RDS::DBInstance","Properties":{"DeletionProtection":true}}}}"#,
+            )
+            .build()
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let arn = by_arn(&["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]);
+    let evs = mock!(Client::describe_stack_events)
+        .then_output(|| events(vec![stack_event("e0", "UPDATE_COMPLETE", None)]));
+    let live_off = drift(false);
+    let c = clients(&[
+        &name,
+        &arn,
+        &evs,
+        &protected_template,
+        &res,
+        &live_off,
+        &delete,
+    ]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Destroyed, "{out}");
+    assert_eq!(delete.num_calls(), 1);
+
+    // Without a live answer, the template decides: on, refused.
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let delete = mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+    let c = clients(&[&name, &protected_template, &res, &delete]);
+    let (mut con, buf) = console(None);
+    let r = destroy_stack(&c, &req, &mut con).await.expect("destroy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_eq!(delete.num_calls(), 0);
+    assert!(out.contains("(in the deployed template)"), "{out}");
 }

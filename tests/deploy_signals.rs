@@ -29,7 +29,7 @@ fn fake_cfn(stack: &'static str, hang_change_set: bool) -> FakeAws {
         let action = req.action().unwrap_or_default();
         let stack_xml = |status: &str| {
             format!(
-                "<Stacks><member><StackName>{stack}</StackName><StackId>{}</StackId><StackStatus>{status}</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>",
+                "<Stacks><member><StackName>{stack}</StackName><StackId>{}</StackId><StackStatus>{status}</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime><Parameters><member><ParameterKey>BastionImageId</ParameterKey><ParameterValue>ami-0123456789abcdef0</ParameterValue></member></Parameters></member></Stacks>",
                 arn(stack)
             )
         };
@@ -45,6 +45,23 @@ fn fake_cfn(stack: &'static str, hang_change_set: bool) -> FakeAws {
                 Reply::xml(200, result_xml(&action, &stack_xml(status)))
             }
             "ListChangeSets" => Reply::xml(200, result_xml(&action, "<Summaries/>")),
+            // An older template: it differs from ours (so a change set is made), and its
+            // bastion AMI is pinned to the same source (so nothing is looked up in SSM).
+            "GetTemplate" => Reply::xml(
+                200,
+                result_xml(
+                    &action,
+                    &format!(
+                        "<TemplateBody>{}</TemplateBody>",
+                        serde_json::json!({
+                            "Metadata": {"snowcdk:pinned-parameters": {"BastionImageId": {
+                                "SsmParameter": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"}}},
+                            "Parameters": {"BastionImageId": {"Type": "AWS::EC2::Image::Id"}},
+                            "Resources": {}
+                        })
+                    ),
+                ),
+            ),
             "CreateChangeSet" => Reply::xml(
                 200,
                 result_xml(

@@ -50,6 +50,12 @@ impl Settings for SnowexSettings {
     fn source_paths(&self) -> Vec<PathBuf> {
         self.lambda.code_path.iter().cloned().collect()
     }
+
+    /// A stage whose database has deletion protection is a stage to protect: its stack gets
+    /// termination protection too.
+    fn termination_protection(&self) -> bool {
+        self.database.deletion_protection
+    }
 }
 
 /// The VPC and its subnets.

@@ -181,7 +181,7 @@ pub fn synth<A: App>(
         match app.build(&context(config, name, s), settings) {
             Ok((stack, a)) => {
                 tree.add_stack(stack);
-                assets.push(a);
+                assets.push((a, settings.termination_protection()));
             }
             Err(e) => errors.push(e),
         }
@@ -197,7 +197,11 @@ pub fn synth<A: App>(
             .into_iter()
             .zip(stacks)
             .zip(assets)
-            .map(|(((name, s), synthesized), assets)| assembly_stack(name, s, synthesized, assets))
+            .map(|(((name, s), synthesized), (assets, protect))| {
+                let mut stack = assembly_stack(name, s, synthesized, assets);
+                stack.termination_protection = protect;
+                stack
+            })
             .collect(),
     })
 }

@@ -135,6 +135,12 @@ pub trait Settings: DeserializeOwned + Clone + fmt::Debug {
     fn source_paths(&self) -> Vec<PathBuf> {
         Vec::new()
     }
+
+    /// Whether the stage's stack is one to protect: deploy turns CloudFormation's termination
+    /// protection on for it (and never off). Default: no.
+    fn termination_protection(&self) -> bool {
+        false
+    }
 }
 
 /// Any keys, unchecked: for reading only the generic fields of a config written for some app.

@@ -54,6 +54,10 @@ pub struct AssemblyStack {
     pub warnings: Vec<String>,
     /// Lambda code packaged from local paths: written by synth, uploaded by deploy.
     pub assets: Vec<PackagedAsset>,
+    /// The stage is one to protect (the app says so through
+    /// [`crate::config::Settings::termination_protection`]): deploy turns CloudFormation's
+    /// termination protection on, and `destroy` lifts it only after a typed confirmation.
+    pub termination_protection: bool,
 }
 
 impl AssemblyStack {
@@ -83,6 +87,7 @@ impl AssemblyStack {
             document,
             warnings,
             assets,
+            termination_protection: false,
         }
     }
 

@@ -112,6 +112,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 force: args.force,
                 refresh_pinned: args.refresh_pinned,
                 timing: Timing::default(),
+                termination_protection: s.termination_protection,
             };
             let connected = connect(
                 &mut console,

@@ -23,7 +23,8 @@ pub struct Args {
     /// Profile, region and endpoint of the stack's account.
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Delete without asking (required when there is no terminal).
+    /// Delete without asking (required when there is no terminal). A stack with termination
+    /// protection still asks for its name to be typed.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// `--json`: the run's result as JSON on stdout.

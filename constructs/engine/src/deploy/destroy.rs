@@ -1,5 +1,13 @@
 //! Deleting a stack: show what is deleted and what is retained (from the deployed template's
 //! `DeletionPolicy`), ask, delete, follow the events, and explain `DELETE_FAILED`.
+//!
+//! Two guards come before the prompt. A resource with its deletion protection on
+//! ([`crate::risk::protection`]) would make CloudFormation delete everything else and then fail,
+//! so the stack is refused before anything is deleted. Termination protection (set by deploy for
+//! protected stages) is explained and turned off only after the stack name is typed; `--yes`
+//! does not lift it.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_cloudformation::types::StackStatus;
 use serde::Serialize;
@@ -11,6 +19,7 @@ use super::template::TemplateFacts;
 use super::ui::{Answer, Console};
 use super::watch::{self, Operation};
 use super::{Clients, DeployError, Timing, client};
+use crate::risk::protection::Protection;
 use crate::risk::{self, Policy};
 
 /// What happens to one resource when the stack is deleted (decided by [`crate::risk`]).
@@ -104,22 +113,16 @@ pub async fn destroy_stack(
         console.danger(format!("refused: {msg}"));
         return Ok(result.finish(Status::Refused, Some(msg)));
     }
-    if info.termination_protection {
-        let msg = format!(
-            "stack {name} has termination protection; if it really should go, turn it off with `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}{}` and run destroy again",
-            clients.aws_cli_flags()
-        );
-        console.danger(format!("refused: {msg}"));
-        return Ok(result.finish(Status::Refused, Some(msg)));
-    }
-    let Some(template) = console
+    let Some(body) = console
         .interrupt()
-        .guard(stack::deployed_template(clients, &info.id))
+        .guard(stack::deployed_body(clients, &info.id))
         .await
     else {
         return Ok(interrupted_before_delete(result, console, name));
     };
-    let template = template?;
+    let doc = crate::template_read::parse_document("the deployed template", &body?, None)
+        .map_err(|e| super::template::TemplateError(e.to_string()))?;
+    let template = TemplateFacts::from_json(&doc);
     let Some(resources) = console
         .interrupt()
         .guard(stack::list_resources(clients, &info.id))
@@ -131,7 +134,47 @@ pub async fn destroy_stack(
     let table = rows(&resources, &template);
     show(console, name, info.status.as_str(), &table);
 
-    if !req.yes {
+    // A resource that refuses deletion would fail the delete halfway: refuse before it. The
+    // resources' own values first, the deployed template where they cannot be read.
+    let Some((live, notes)) = console
+        .interrupt()
+        .guard(live_protection(clients, &info.id, &doc, &resources))
+        .await
+    else {
+        return Ok(interrupted_before_delete(result, console, name));
+    };
+    if !notes.is_empty() {
+        console.line(format!(
+            "could not read the live deletion protection of {}; going by the deployed template",
+            notes.join(", ")
+        ));
+    }
+    let (blocking, unsure) = blockers(&doc, &resources, &live);
+    for u in &unsure {
+        console.warn(format!("warning: {u}"));
+    }
+    if !blocking.is_empty() {
+        let msg = protected_message(name, &blocking);
+        console.danger(format!("refused: {msg}"));
+        return Ok(result.finish(Status::Refused, Some(msg)));
+    }
+
+    // Termination protection (a protected stage): explained, and lifted only after the typed
+    // stack name, which --yes does not replace.
+    if info.termination_protection {
+        console.warn(format!(
+            "{name} has termination protection (its stage is one to protect): CloudFormation refuses to delete it while that is on. Typing the stack name below turns it off and deletes the stack."
+        ));
+        if req.yes {
+            let msg = format!(
+                "{name} has termination protection, which --yes does not lift: run destroy at a terminal and type the stack name, or turn it off yourself with `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}{}` and run destroy again",
+                clients.aws_cli_flags()
+            );
+            console.danger(format!("refused: {msg}"));
+            return Ok(result.finish(Status::Refused, Some(msg)));
+        }
+    }
+    if !req.yes || info.termination_protection {
         let question = format!("Type the stack name ({name}) to delete it:");
         match console.ask(&question, name).await {
             Answer::Yes => {}
@@ -147,6 +190,13 @@ pub async fn destroy_stack(
                 return Ok(result.finish(Status::Refused, Some(msg)));
             }
         }
+    }
+    if info.termination_protection {
+        if console.interrupt().is_triggered() {
+            return Ok(interrupted_before_delete(result, console, name));
+        }
+        super::policy::set_termination_protection(clients, &info.id, false).await?;
+        console.line(format!("{name}: termination protection turned off"));
     }
 
     let Some(baseline) = console
@@ -225,6 +275,148 @@ pub async fn destroy_stack(
     };
     console.danger(&msg);
     Ok(result.finish(Status::Failed, Some(msg)))
+}
+
+/// The resources that would stop `DeleteStack` halfway (protection on), and warnings for those
+/// that cannot be decided (pure). `live` is what the resources themselves say, by logical id
+/// ([`live_protection`]); the deployed template decides where they said nothing. Resources that
+/// do not exist (never created, already deleted) are skipped.
+pub fn blockers(
+    doc: &serde_json::Value,
+    resources: &[DeployedResource],
+    live: &BTreeMap<String, bool>,
+) -> (Vec<Blocker>, Vec<String>) {
+    let mut blocking = Vec::new();
+    let mut unsure = Vec::new();
+    for p in risk::protection::protectable_resources(doc) {
+        let Some(deployed) = resources
+            .iter()
+            .find(|r| r.logical_id == p.logical_id && r.status != "DELETE_COMPLETE")
+        else {
+            continue;
+        };
+        let (protection, seen_live) = match live.get(&p.logical_id) {
+            Some(true) => (Protection::On, true),
+            Some(false) => (Protection::Off, true),
+            None => (p.protection, false),
+        };
+        match protection {
+            Protection::On => blocking.push(Blocker {
+                logical_id: p.logical_id,
+                type_name: p.type_name,
+                property: p.property,
+                physical_id: deployed.physical_id.clone(),
+                live: seen_live,
+            }),
+            Protection::Off => {}
+            Protection::Unknown(expr) => unsure.push(format!(
+                "{} ({}) sets {} through {expr}; if that is on, CloudFormation deletes the rest of the stack and then fails on it",
+                p.logical_id, p.type_name, p.property
+            )),
+        }
+    }
+    (blocking, unsure)
+}
+
+/// The live deletion protection of the stack's protectable resources, by logical id, read with
+/// `DetectStackResourceDrift` (its actual properties are the resource's own, so protection
+/// switched on or off outside CloudFormation counts). A resource it cannot read is left to the
+/// deployed template, and the notes say which and why.
+pub async fn live_protection(
+    clients: &Clients,
+    stack_id: &str,
+    doc: &serde_json::Value,
+    resources: &[DeployedResource],
+) -> (BTreeMap<String, bool>, Vec<String>) {
+    let mut live = BTreeMap::new();
+    let mut notes = Vec::new();
+    for p in risk::protection::protectable_resources(doc) {
+        if !resources
+            .iter()
+            .any(|r| r.logical_id == p.logical_id && r.status != "DELETE_COMPLETE")
+        {
+            continue;
+        }
+        let Some(t) = risk::protection::protectable(&p.type_name) else {
+            continue;
+        };
+        let out = client::retry_throttled(|| {
+            clients
+                .cfn
+                .detect_stack_resource_drift()
+                .stack_name(stack_id)
+                .logical_resource_id(&p.logical_id)
+                .send()
+        })
+        .await;
+        let actual = match out {
+            Ok(o) => o
+                .stack_resource_drift()
+                .and_then(|d| d.actual_properties())
+                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok()),
+            Err(e) => {
+                let e = client::describe("read its live properties", &e, clients);
+                notes.push(format!("{} ({e})", p.logical_id));
+                continue;
+            }
+        };
+        match actual
+            .as_ref()
+            .map(|a| Protection::of_value(t, a.get(t.property)))
+        {
+            Some(Protection::On) => {
+                live.insert(p.logical_id, true);
+            }
+            Some(Protection::Off) => {
+                live.insert(p.logical_id, false);
+            }
+            Some(Protection::Unknown(_)) | None => {}
+        }
+    }
+    (live, notes)
+}
+
+/// A resource whose deletion protection is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    /// The resource in the stack.
+    pub logical_id: String,
+    /// Its type.
+    pub type_name: String,
+    /// The property that holds the protection.
+    pub property: &'static str,
+    /// Its physical id, to name it in AWS.
+    pub physical_id: Option<String>,
+    /// Read from the resource itself, not the deployed template.
+    pub live: bool,
+}
+
+/// Why destroy refuses a stack with protected resources, and the way out.
+fn protected_message(name: &str, blocking: &[Blocker]) -> String {
+    let list: Vec<String> = blocking
+        .iter()
+        .map(|b| {
+            format!(
+                "{} ({}{}) has {} on ({})",
+                b.logical_id,
+                b.type_name,
+                b.physical_id
+                    .as_deref()
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default(),
+                b.property,
+                if b.live {
+                    "read from the resource itself"
+                } else {
+                    "in the deployed template"
+                }
+            )
+        })
+        .collect();
+    format!(
+        "{}: CloudFormation would delete the rest of {name} first and then fail on it, leaving a half-deleted stack; nothing was deleted. To delete the stack, turn the protection off through the app's config (SnowEx: `deletion_protection = false` in the stage's [database] table), deploy that, then run destroy again",
+        list.join("; ")
+    )
 }
 
 /// The result of a destroy stopped by a signal before `DeleteStack` was sent.

@@ -21,6 +21,7 @@ mod notice;
 pub(crate) mod outcome;
 pub mod parameters;
 mod plan;
+pub mod policy;
 pub(crate) mod stack;
 pub(crate) mod staging;
 mod template;
@@ -153,6 +154,9 @@ pub struct DeployRequest {
     pub refresh_pinned: bool,
     /// How often and how long to poll change sets and stack events.
     pub timing: Timing,
+    /// The stage is protected: turn termination protection on after each successful deploy
+    /// (never off; `destroy` lifts it after a typed confirmation).
+    pub termination_protection: bool,
 }
 
 impl DeployRequest {
@@ -171,6 +175,7 @@ impl DeployRequest {
             force: false,
             refresh_pinned: false,
             timing: Timing::default(),
+            termination_protection: false,
         }
     }
 }
@@ -273,7 +278,19 @@ pub async fn deploy_stack(
         Some(Ok(Step::Interrupted)) => {
             return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
         }
-        Some(Ok(Step::Finished(r))) => return Ok(*r),
+        Some(Ok(Step::Finished(r))) => {
+            if r.status == Status::NoChanges {
+                policy::keep_guards(
+                    clients,
+                    console,
+                    name,
+                    new_facts,
+                    req.termination_protection,
+                )
+                .await;
+            }
+            return Ok(*r);
+        }
         Some(Ok(Step::Ready(r))) => *r,
     };
     let ReadyToExecute {
@@ -347,9 +364,106 @@ pub async fn deploy_stack(
     if intr.is_triggered() {
         return Ok(interrupted_before_execute(clients, req, console, &state, &intr).await);
     }
+    // The stack policy for this update (a create has no resources yet: it gets the strict
+    // policy once it exists). Approved replacements of protected resources get a temporary
+    // policy, restored below whatever the outcome.
+    let guard = if create {
+        None
+    } else {
+        let protected = policy::protected_ids(new_facts);
+        let allowed = policy::approved_ids(&classified, &protected);
+        if allowed.is_empty() {
+            policy::ensure_strict(clients, console, &stack_id, name, new_facts).await;
+            None
+        } else {
+            match policy::Guard::lift(clients, console, &stack_id, new_facts, allowed).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    let msg = format!(
+                        "could not set the temporary stack policy the approved replacement needs ({e}); nothing was executed"
+                    );
+                    console.danger(format!("refused: {msg}"));
+                    discard(clients, console, &stack_id, &cs_id, &cs_name, create).await;
+                    cs_ref.exists = false;
+                    result.change_set = Some(cs_ref);
+                    return Ok(result.finish(Status::Refused, Some(msg)));
+                }
+            }
+        }
+    };
+    let run = Execution {
+        stack_id: &stack_id,
+        cs_id: &cs_id,
+        cs_name: &cs_name,
+        create,
+        total: classified.len(),
+        baseline,
+        result,
+        cs_ref,
+    };
+    let outcome = execute_and_watch(clients, req, console, &mut intr, new_facts, run).await;
+    let Some(guard) = guard else {
+        return outcome;
+    };
+    let still_running = matches!(
+        &outcome,
+        Ok(r) if matches!(r.status, Status::Interrupted | Status::StoppedWaiting)
+    );
+    let failed = guard
+        .restore(clients, console, &stack_id, name, still_running)
+        .await;
+    match (outcome, failed) {
+        (Ok(mut r), Some(msg)) => {
+            r.message = Some(match r.message.take() {
+                Some(m) => format!("{m}; {msg}"),
+                None => msg,
+            });
+            Ok(r)
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Which change set [`execute_and_watch`] runs.
+struct Execution<'a> {
+    stack_id: &'a str,
+    cs_id: &'a str,
+    cs_name: &'a str,
+    create: bool,
+    /// Resource changes, for the progress bar.
+    total: usize,
+    /// The newest stack event before executing.
+    baseline: Option<String>,
+    /// The result so far, and the change set it reports.
+    result: StackResult,
+    cs_ref: ChangeSetRef,
+}
+
+/// Step 7: execute the approved change set, watch it to its end (or an interrupt, or the time
+/// bound) and report. On success, the stack gets its guards: the strict stack policy after a
+/// create, termination protection when the stage asks for it.
+async fn execute_and_watch(
+    clients: &Clients,
+    req: &DeployRequest,
+    console: &mut Console,
+    intr: &mut ui::Interrupt,
+    new_facts: &TemplateFacts,
+    run: Execution<'_>,
+) -> Result<StackResult, DeployError> {
+    let name = req.stack_name.as_str();
+    let Execution {
+        stack_id,
+        cs_id,
+        cs_name,
+        create,
+        total,
+        baseline,
+        mut result,
+        mut cs_ref,
+    } = run;
     let flags = clients.aws_cli_flags();
     match intr
-        .guard(changeset::execute(clients, &stack_id, &cs_id, &cs_name))
+        .guard(changeset::execute(clients, stack_id, cs_id, cs_name))
         .await
     {
         Some(r) => r?,
@@ -374,13 +488,13 @@ pub async fn deploy_stack(
         console,
         watch::Watch {
             stack_name: name,
-            stack_id: &stack_id,
+            stack_id,
             baseline,
-            total: classified.len(),
+            total,
             op: Operation::Deploy,
         },
         &req.timing,
-        Some(&cs_name),
+        Some(cs_name),
     )
     .await?;
     result.stack_status = Some(end.status.clone());
@@ -410,7 +524,13 @@ pub async fn deploy_stack(
         return Ok(result.finish(status, Some(msg)));
     }
     console.line(format!("{name}: {}", end.status.as_str()));
-    Ok(with_outputs(clients, result, console, Status::Deployed, &stack_id).await)
+    if create {
+        policy::ensure_strict(clients, console, stack_id, name, new_facts).await;
+    }
+    if req.termination_protection {
+        policy::ensure_termination_protection(clients, console, stack_id, name).await;
+    }
+    Ok(with_outputs(clients, result, console, Status::Deployed, stack_id).await)
 }
 
 /// True when two template bodies say the same thing: equal text, or equal JSON (CloudFormation

@@ -133,19 +133,19 @@ pub async fn remove_empty_review_stack(
     Ok(true)
 }
 
-/// The deployed template's facts (`GetTemplate`, the original template as submitted).
-pub async fn deployed_template(
-    clients: &Clients,
-    stack: &str,
-) -> Result<TemplateFacts, DeployError> {
-    Ok(deployed_template_body(clients, stack).await?.1)
-}
-
 /// The deployed template as submitted (`GetTemplate`, stage `Original`) and its facts.
 pub async fn deployed_template_body(
     clients: &Clients,
     stack: &str,
 ) -> Result<(String, TemplateFacts), DeployError> {
+    let body = deployed_body(clients, stack).await?;
+    let facts = TemplateFacts::parse(&body)?;
+    Ok((body, facts))
+}
+
+/// The deployed template's body (`GetTemplate`, the original template as submitted: JSON or
+/// YAML).
+pub async fn deployed_body(clients: &Clients, stack: &str) -> Result<String, DeployError> {
     let out = retry_throttled(|| {
         clients
             .cfn
@@ -162,9 +162,7 @@ pub async fn deployed_template_body(
             clients,
         )
     })?;
-    let body = out.template_body().unwrap_or("{}");
-    let facts = TemplateFacts::parse(body)?;
-    Ok((body.to_owned(), facts))
+    Ok(out.template_body().unwrap_or("{}").to_owned())
 }
 
 /// One deployed resource, for destroy's table.

@@ -3,8 +3,8 @@
 //! ([`Policy`], [`removal`]), which property fixes a resource's physical name
 //! ([`name_property`]), which types can widen access ([`is_security_sensitive`]), which
 //! capabilities a template needs ([`Capability`]), what a change set's replacement verdict
-//! means ([`Replacement`]) and which in-place updates lose data anyway
-//! ([`data_losing_update`]).
+//! means ([`Replacement`]), which in-place updates lose data anyway ([`data_losing_update`])
+//! and which resources refuse deletion ([`Protection`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
@@ -14,6 +14,7 @@ pub(crate) mod capabilities;
 mod in_place;
 mod names;
 pub(crate) mod policy;
+pub(crate) mod protection;
 mod replacement;
 mod security;
 mod stateful;
@@ -22,6 +23,7 @@ pub use capabilities::Capability;
 pub use in_place::{DATA_LOSING_UPDATES, DataLosingUpdate, data_losing_update};
 pub use names::name_property;
 pub use policy::{Fate, Policy, Removal, removal};
+pub use protection::{Protected, ProtectedType, Protection, deletion_protected, protectable};
 pub use replacement::Replacement;
 pub use security::{SECURITY_TYPES, is_security_sensitive};
 pub use stateful::{STATEFUL_TYPES, StatefulType, is_stateful, stateful};
