@@ -16,7 +16,7 @@
 
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{Handle, Resource, Value};
-use snowcdk_constructs_core::tree::Scope;
+use snowcdk_constructs_core::tree::{Node, Scope};
 use snowcdk_constructs_l1::ec2;
 
 use super::vpc::Vpc;
@@ -165,7 +165,9 @@ pub struct SecurityGroupProps {
 pub struct SecurityGroup {
     /// The `AWS::EC2::SecurityGroup`.
     pub group: Handle<ec2::SecurityGroup>,
-    /// The construct path the group's rules are added under.
+    /// The construct node the group's rules are added under.
+    node: Node,
+    /// Its path, for messages.
     path: String,
     allows_all_outbound: bool,
 }
@@ -243,6 +245,7 @@ impl SecurityGroup {
         );
         Ok(SecurityGroup {
             group,
+            node: s.node(),
             path,
             allows_all_outbound,
         })
@@ -324,7 +327,7 @@ impl Connections {
             ingress = ingress.from_port(from).to_port(to);
         }
         let id = format!("From{}{}", other.group.logical_id(), port.id());
-        at_path(scope, &me.path, |s| add_rule(s, &id, ingress))?;
+        within(scope, me, |s| add_rule(s, &id, ingress))?;
         if !other.allows_all_outbound {
             let mut egress = ec2::SecurityGroupEgress::new(other.group_id(), port.ip_protocol())
                 .destination_security_group_id(me.group_id())
@@ -333,7 +336,7 @@ impl Connections {
                 egress = egress.from_port(from).to_port(to);
             }
             let id = format!("To{}{}", me.group.logical_id(), port.id());
-            at_path(scope, &other.path, |s| add_rule(s, &id, egress))?;
+            within(scope, other, |s| add_rule(s, &id, egress))?;
         }
         Ok(())
     }
@@ -366,33 +369,21 @@ fn add_rule<R: Resource>(scope: &mut Scope<'_>, id: &str, rule: R) {
     }
 }
 
-/// Runs `f` in the scope at `path`, which must be `scope` itself or below it.
-fn at_path<T>(
+/// Runs `f` in the scope of `group`, which must be `scope` itself or below it.
+fn within<T>(
     scope: &mut Scope<'_>,
-    path: &str,
+    group: &SecurityGroup,
     f: impl FnOnce(&mut Scope<'_>) -> T,
 ) -> Result<T, SynthError> {
-    if path == scope.path() {
-        return Ok(f(scope));
-    }
-    let rel = path
-        .strip_prefix(scope.path())
-        .and_then(|r| r.strip_prefix('/'))
-        .ok_or_else(|| SynthError::Construct {
-            path: path.to_owned(),
+    let from = scope.path().to_owned();
+    match scope.at(&group.node) {
+        Some(mut s) => Ok(f(&mut s)),
+        None => Err(SynthError::Construct {
+            path: group.path.clone(),
             message: format!(
-                "connections are added from a scope above both groups (the stack root), not from {}",
-                scope.path()
+                "connections are added from a scope above both groups (the stack root), not from {from}"
             ),
-        })?;
-    let parts: Vec<&str> = rel.split('/').collect();
-    Ok(descend(scope, &parts, f))
-}
-
-fn descend<T>(scope: &mut Scope<'_>, parts: &[&str], f: impl FnOnce(&mut Scope<'_>) -> T) -> T {
-    match parts.split_first() {
-        None => f(scope),
-        Some((first, rest)) => descend(&mut scope.child(first), rest, f),
+        }),
     }
 }
 

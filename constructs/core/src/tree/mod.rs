@@ -7,6 +7,6 @@ pub mod stack;
 pub mod synth;
 pub mod tags;
 
-pub use scope::Scope;
+pub use scope::{Node, Scope};
 pub use stack::Stack;
 pub use synth::{NoChecks, StackCheck, Synthesized, SynthesizedStack, synth_stack_with};

@@ -5,6 +5,22 @@ use crate::template::{DeletionPolicy, Handle, Resource, ResourceEntry, Value};
 
 use super::stack::Stack;
 
+/// Where a node sits in its stack's construct tree, kept by a construct so it can add children
+/// to that node later from a scope above it (a connection adds each rule under its own
+/// security group). Only [`Scope::node`] makes one; [`Scope::at`] goes back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// The construct ids from the stack root down, the stack's own id first.
+    segments: Vec<String>,
+}
+
+impl Node {
+    /// The construct path (`Stack/Construct/Child`), for messages.
+    pub fn path(&self) -> String {
+        self.segments.join("/")
+    }
+}
+
 /// A node of the construct tree: a path inside a stack.
 pub struct Scope<'s> {
     stack: &'s mut Stack,
@@ -19,6 +35,35 @@ impl<'s> Scope<'s> {
     /// This node's construct path (`Stack/Construct/Child`).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// This node, to come back to with [`Scope::at`].
+    pub fn node(&self) -> Node {
+        Node {
+            segments: self.path.split('/').map(str::to_owned).collect(),
+        }
+    }
+
+    /// The scope of `node`, which must be this node or below it (the AWS CDK reaches a
+    /// construct's own scope through `node.scope`; here a scope above lends itself). `None` when
+    /// `node` is elsewhere in the tree.
+    pub fn at(&mut self, node: &Node) -> Option<Scope<'_>> {
+        let depth = self.path.split('/').count();
+        let mine = self.path.split('/');
+        if node.segments.len() < depth
+            || !mine.eq(node.segments[..depth].iter().map(String::as_str))
+        {
+            return None;
+        }
+        let mut path = self.path.clone();
+        for id in &node.segments[depth..] {
+            path.push('/');
+            path.push_str(id);
+        }
+        Some(Scope {
+            stack: &mut *self.stack,
+            path,
+        })
     }
 
     /// A child node with the given id.
@@ -132,3 +177,33 @@ static INVALID_SPEC: crate::template::ResourceSpec = crate::template::ResourceSp
     required: &[],
     tagging: crate::template::Tagging::None,
 };
+
+#[cfg(test)]
+mod node_tests {
+    use super::*;
+
+    #[test]
+    fn at_goes_back_to_a_node_below_and_refuses_one_elsewhere() {
+        let mut stack = Stack::new("App");
+        let mut root = stack.root();
+        let (a, b) = {
+            let mut x = root.child("X");
+            let a = x.child("A").node();
+            (a, root.child("B").node())
+        };
+        assert_eq!(a.path(), "App/X/A");
+        let mut x = root.child("X");
+        assert_eq!(
+            x.at(&a).map(|s| s.path().to_owned()).as_deref(),
+            Some("App/X/A")
+        );
+        assert!(x.at(&b).is_none(), "B is not below X");
+        assert_eq!(
+            root.at(&b).map(|s| s.path().to_owned()).as_deref(),
+            Some("App/B")
+        );
+        // A sibling whose id starts the same is not below.
+        let xy = root.child("XY").node();
+        assert!(root.child("X").at(&xy).is_none());
+    }
+}
