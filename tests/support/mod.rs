@@ -54,7 +54,23 @@ impl Moto {
     /// Starts moto on a free loopback port and waits until it accepts connections. Panics (the
     /// test fails) with a clear message when moto is not installed.
     pub fn start() -> Moto {
-        let path = moto_path();
+        Moto::start_program(moto_path(), &[])
+    }
+
+    /// Starts moto with the fixes of `tests/support/moto_patches.py` (resource types and
+    /// behaviours moto's CloudFormation lacks, which the full SnowEx stack needs), through the
+    /// venv's Python, on a free loopback port like [`Moto::start`].
+    pub fn start_patched() -> Moto {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = moto_path()
+            .parent()
+            .map(|bin| bin.join("python"))
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        let script = root.join("tests/support/moto_patches.py");
+        Moto::start_program(python, &[script.to_string_lossy().as_ref()])
+    }
+
+    fn start_program(path: PathBuf, first_args: &[&str]) -> Moto {
         assert!(
             path.is_file(),
             "moto is not installed: run `bash .ci/setup` (looked for {}; set SNOWCDK_MOTO_SERVER to override)",
@@ -66,6 +82,7 @@ impl Moto {
             let log = std::env::temp_dir().join(format!("snowcdk-moto-{port}.log"));
             let log_file = std::fs::File::create(&log).expect("moto log file");
             let mut child = Command::new(&path)
+                .args(first_args)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(log_file.try_clone().expect("log"))
