@@ -246,7 +246,11 @@ fn wrong_shapes() {
         ),
         (
             "log retention",
-            edit("log_retention_days = 14", "log_retention_days = 10"),
+            // The lambda table's key (the database table has one too since it names its logs).
+            edit(
+                "url_auth = \"NONE\"\nlog_retention_days = 14",
+                "url_auth = \"NONE\"\nlog_retention_days = 10",
+            ),
             "stage dev: lambda.log_retention_days",
         ),
         (

@@ -274,6 +274,27 @@ fn custom_named_replacements_are_flagged() {
 }
 
 #[test]
+fn switching_a_named_function_between_image_and_zip_is_explained() {
+    // The SnowEx API's shape: a fixed FunctionName; PackageType is create-only.
+    let function = |package: &str| {
+        json!({"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": {"Fn::Sub": "${AWS::StackName}-api"},
+            "PackageType": package, "Role": {"Fn::GetAtt": ["Role", "Arn"]}}})
+    };
+    let r = &diff(
+        &t(json!({"Api": function("Image")})),
+        &t(json!({"Api": function("Zip")})),
+    )
+    .resources[0];
+    assert_eq!(r.replacement, Replacement::Always);
+    assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+    assert_eq!(
+        r.notes[0],
+        "FunctionName is a custom name ({\"Fn::Sub\":\"${AWS::StackName}-api\"}): CloudFormation cannot replace a custom-named resource, so this update fails (and rolls back) unless FunctionName changes too"
+    );
+}
+
+#[test]
 fn security_group_changes_say_who_can_reach_what() {
     let sg = |ingress: Json| {
         json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "db",

@@ -227,9 +227,13 @@ fn a_for_each_loop_over_a_parameter_is_not_analysable_and_its_removal_is_destruc
 
 #[test]
 fn the_db_replacement_note_names_db_instance_identifier_never_db_name() {
-    // The SnowEx database sets DBName (the database inside) but no DBInstanceIdentifier: the
-    // replacement goes through and loses the data, so no note may say the update fails.
-    let base = snowex_dev();
+    // A SnowEx database with DBName (the database inside) but no DBInstanceIdentifier (prod's
+    // shape; dev now names its instance): the replacement goes through and loses the data, so
+    // no note may say the update fails.
+    let mut base = snowex_dev();
+    if let Some(p) = base["Resources"]["Database"]["Properties"].as_object_mut() {
+        p.remove("DBInstanceIdentifier");
+    }
     let mut new = base.clone();
     new["Resources"]["Database"]["Properties"]["DBSubnetGroupName"] = json!({"Ref": "Other"});
     let d = diff(&base, &new);

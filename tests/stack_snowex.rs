@@ -245,7 +245,10 @@ fn subnets_and_routes() {
             &r[0].1["Properties"]
         };
         let (igw, _) = one(&t, "AWS::EC2::InternetGateway");
-        let (nat, n) = one(&t, "AWS::EC2::NatGateway");
+        let nats = of_type(&t, "AWS::EC2::NatGateway");
+        // prod: one NAT gateway per AZ (its database is Multi-AZ); dev: one shared.
+        assert_eq!(nats.len(), if stage == "prod" { 2 } else { 1 }, "{stage}");
+        let az_of = |id: &str| -> Json { props(&t, id)["AvailabilityZone"].clone() };
         for (id, _) in &public {
             let r = default_route(&table_of[*id]);
             assert_eq!(
@@ -256,16 +259,35 @@ fn subnets_and_routes() {
         }
         for (id, _) in &private {
             let r = default_route(&table_of[*id]);
-            assert_eq!(
-                target(&r["NatGatewayId"]),
-                *nat,
-                "{id} routes to the NAT gateway"
+            let nat = target(&r["NatGatewayId"]);
+            assert!(
+                nats.iter().any(|(n, _)| **n == nat),
+                "{id} routes to a NAT gateway"
             );
             assert!(r.get("GatewayId").is_none());
+            // With a gateway per AZ, each private subnet uses the one in its own AZ.
+            let nat_subnet = target(&props(&t, &nat)["SubnetId"]);
+            if nats.len() > 1 {
+                assert_eq!(az_of(&nat_subnet), az_of(id), "{stage}: {id} via {nat}");
+            }
         }
-        // The NAT gateway sits in a public subnet.
-        let nat_subnet = target(&n["Properties"]["SubnetId"]);
-        assert!(public.iter().any(|(id, _)| **id == nat_subnet));
+        // The NAT gateways sit in public subnets, each waiting for its subnet's default route
+        // to the internet gateway (the AWS CDK's ordering), in different AZs.
+        let mut nat_azs = BTreeSet::new();
+        for (nat, n) in &nats {
+            let nat_subnet = target(&n["Properties"]["SubnetId"]);
+            assert!(public.iter().any(|(id, _)| **id == nat_subnet));
+            let public_route = routes
+                .iter()
+                .find(|(_, r)| target(&r["Properties"]["RouteTableId"]) == table_of[&nat_subnet])
+                .map(|(id, _)| (*id).clone())
+                .expect("public route");
+            assert_eq!(n["DependsOn"], json!([public_route]), "{stage}: {nat}");
+            nat_azs.insert(az_of(&nat_subnet).to_string());
+        }
+        assert_eq!(nat_azs.len(), nats.len(), "{stage}: one gateway per AZ");
+        // Turning per-AZ gateways on kept the first one's logical id (and so its Elastic IP).
+        assert!(resources(&t).contains_key("NatGateway"), "{stage}");
         // RDS, Lambda and the bastion are in private subnets only.
         let private_ids: BTreeSet<String> = private.iter().map(|(id, _)| (*id).clone()).collect();
         let (sg, g) = one(&t, "AWS::RDS::DBSubnetGroup");
@@ -490,10 +512,23 @@ fn lambda_matches_the_running_api() {
         );
         assert!(param["AllowedPattern"].is_string());
         assert_eq!(p["Timeout"], 30, "the client gives up after 30 s");
-        assert_eq!(r["DependsOn"], json!(["DatabaseSecretAttachment"]));
+        // The secret must hold host and port, and the private subnets must reach the internet
+        // through the NAT (the function fetches the secret at start).
+        assert_eq!(
+            r["DependsOn"],
+            json!([
+                "DatabaseSecretAttachment",
+                "NatDefaultRoutePrivate1",
+                "NatDefaultRoutePrivate2"
+            ])
+        );
         // The log group is the function's, made first, with a retention.
-        let (lg, l) = one(&t, "AWS::Logs::LogGroup");
-        assert_eq!(p["LoggingConfig"]["LogGroup"], json!({"Ref": lg}));
+        let lg = p["LoggingConfig"]["LogGroup"]["Ref"]
+            .as_str()
+            .expect("log group ref")
+            .to_owned();
+        let l = &t["Resources"][&lg];
+        assert_eq!(l["Type"], "AWS::Logs::LogGroup");
         assert_eq!(
             p["FunctionName"],
             json!({"Fn::Sub": "${AWS::StackName}-api"})
@@ -650,6 +685,133 @@ fn every_taggable_resource_carries_project_and_stage() {
             );
             assert_eq!(tags.get("Stage"), Some(&stage), "{id}");
         }
+    }
+}
+
+/// Stateful resources (what the engine's risk module calls stateful) by logical id.
+fn stateful(t: &Json) -> Vec<(&String, &Json)> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| snowcdk::risk::is_stateful(r["Type"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn every_stateful_resource_has_explicit_removal_policies() {
+    for (stage, t) in templates() {
+        let prod = stage == "prod";
+        let all = stateful(&t);
+        assert!(all.len() >= 3, "{stage}: database, secret, log group");
+        for (id, r) in all {
+            let policy = r["DeletionPolicy"].as_str();
+            assert!(policy.is_some(), "{stage}: {id} has no DeletionPolicy");
+            assert_eq!(r["UpdateReplacePolicy"].as_str(), policy, "{stage}: {id}");
+            let expected = match r["Type"].as_str().unwrap_or_default() {
+                "AWS::RDS::DBInstance" => "Snapshot",
+                // prod keeps the final snapshot's password and its logs (a year of the API's)
+                // when the stack is deleted; dev deletes them on purpose.
+                _ if prod => "Retain",
+                _ => "Delete",
+            };
+            assert_eq!(policy, Some(expected), "{stage}: {id}");
+        }
+        assert_eq!(
+            t["Resources"]["DatabaseSecret"]["DeletionPolicy"],
+            if prod { "Retain" } else { "Delete" }
+        );
+        assert_eq!(
+            t["Resources"]["ApiLogGroup"]["DeletionPolicy"],
+            if prod { "Retain" } else { "Delete" }
+        );
+    }
+}
+
+#[test]
+fn the_database_logs_go_to_groups_the_stack_owns_when_its_identifier_is_known() {
+    for (stage, t) in templates() {
+        let (db, r) = one(&t, "AWS::RDS::DBInstance");
+        let groups: Vec<(&String, &Json)> = of_type(&t, "AWS::Logs::LogGroup")
+            .into_iter()
+            .filter(|(id, _)| id.starts_with(db.as_str()))
+            .collect();
+        match r["Properties"]["DBInstanceIdentifier"].as_str() {
+            // dev names its database, so the stack creates the exported logs' groups first,
+            // with a retention, and the instance waits for them.
+            Some(id) => {
+                assert_eq!((stage.as_str(), id), ("dev", "snowex-dev"));
+                let names: BTreeSet<String> = groups
+                    .iter()
+                    .map(|(_, g)| {
+                        g["Properties"]["LogGroupName"]
+                            .as_str()
+                            .expect("name")
+                            .to_owned()
+                    })
+                    .collect();
+                assert_eq!(
+                    names,
+                    BTreeSet::from([
+                        "/aws/rds/instance/snowex-dev/postgresql".to_owned(),
+                        "/aws/rds/instance/snowex-dev/upgrade".to_owned()
+                    ])
+                );
+                for (gid, g) in &groups {
+                    assert_eq!(g["Properties"]["RetentionInDays"], 14, "{gid}");
+                    let waits = r["DependsOn"].as_array().expect("DependsOn");
+                    assert!(waits.contains(&json!(gid)), "{db} waits for {gid}");
+                }
+            }
+            // prod keeps the identifier CloudFormation generated (setting one replaces the
+            // database), so RDS creates the groups: the stack cannot name them.
+            None => {
+                assert_eq!(stage, "prod");
+                assert!(groups.is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_public_api_cannot_exhaust_the_databases_connections_in_prod() {
+    for (stage, t) in templates() {
+        let (_, f) = one(&t, "AWS::Lambda::Function");
+        let reserved = f["Properties"]["ReservedConcurrentExecutions"].as_i64();
+        let class = props(&t, "Database")["DBInstanceClass"]
+            .as_str()
+            .expect("class")
+            .to_owned();
+        if stage == "prod" {
+            let limit = snowcdk_constructs::l2::postgres_rds::default_max_connections(&class)
+                .expect("known class");
+            assert_eq!(class, "db.t4g.medium");
+            // 4 GiB at 75 % / 9531392 bytes per connection = 337, less 10 for administrators.
+            assert_eq!(limit, 337);
+            assert_eq!(reserved, Some(i64::from(limit) - 10));
+            assert!(
+                f["Metadata"]["checkov"]["skip"]
+                    .as_array()
+                    .expect("skips")
+                    .iter()
+                    .all(|s| s["id"] != "CKV_AWS_115")
+            );
+        } else {
+            assert_eq!(
+                reserved, None,
+                "{stage}: unreserved, with the reason recorded"
+            );
+        }
+    }
+}
+
+#[test]
+fn instances_wait_for_egress_through_the_nat() {
+    for (stage, t) in templates() {
+        let (_, b) = one(&t, "AWS::EC2::Instance");
+        let waits = b["DependsOn"].as_array().cloned().unwrap_or_default();
+        assert!(
+            waits.contains(&json!("NatDefaultRoutePrivate1")),
+            "{stage}: the bastion's SSM agent needs its subnet's route through the NAT"
+        );
     }
 }
 

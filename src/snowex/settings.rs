@@ -54,7 +54,44 @@ impl Settings for SnowexSettings {
     /// A stage whose database has deletion protection is a stage to protect: its stack gets
     /// termination protection too.
     fn termination_protection(&self) -> bool {
+        self.protected()
+    }
+}
+
+/// Connections the reserved concurrency leaves free below the database's limit: for the
+/// bastion's admin sessions (`psql` through the tunnel), migrations and RDS's own monitoring.
+pub const ADMIN_CONNECTIONS: u32 = 10;
+
+impl SnowexSettings {
+    /// A stage to protect: its database has deletion protection (SnowEx's prod). Such a stage
+    /// also keeps its DB secret and its logs when the stack is deleted, gets termination
+    /// protection and caps the API's concurrency by default.
+    pub fn protected(&self) -> bool {
         self.database.deletion_protection
+    }
+
+    /// Whether each AZ gets its own NAT gateway: `network.nat_per_az`, else whether the
+    /// database is Multi-AZ.
+    pub fn nat_per_az(&self) -> bool {
+        self.network.nat_per_az.unwrap_or(self.database.multi_az)
+    }
+
+    /// The API's reserved concurrency: `lambda.reserved_concurrency` when set; in a protected
+    /// stage otherwise the database's estimated connection limit for its class
+    /// (`postgres_rds::default_max_connections`) less [`ADMIN_CONNECTIONS`], because the
+    /// function is public (anyone can call it without credentials) and each running copy holds
+    /// a connection: unbounded, callers could take every connection and lock the
+    /// administrators out too. `None` (unreserved) in other stages, where the checkov
+    /// suppression says why, and for a class the estimate does not know.
+    pub fn reserved_concurrency(&self) -> Option<u32> {
+        if let Some(n) = self.lambda.reserved_concurrency {
+            return Some(n);
+        }
+        if !self.protected() {
+            return None;
+        }
+        postgres_rds::default_max_connections(&self.database.instance_class)
+            .map(|limit| limit.saturating_sub(ADMIN_CONNECTIONS).max(1))
     }
 }
 
@@ -71,9 +108,13 @@ pub struct NetworkConfig {
     /// Prefix length of each subnet (24 gives 251 usable addresses).
     #[serde(default = "default_subnet_prefix")]
     pub subnet_prefix: u8,
-    /// One NAT gateway per AZ (resilient) or one shared (cheaper).
+    /// One NAT gateway per AZ (resilient) or one shared (cheaper). Absent: per AZ exactly when
+    /// the database is Multi-AZ (`database.multi_az`): a standby in a second AZ is only worth
+    /// having if that AZ's API can still reach Secrets Manager when the first AZ is down. Each
+    /// extra gateway costs about $32/month plus $0.045/GB processed, and its Elastic IP about
+    /// $3.60/month (us-west-2); see [`SnowexSettings::nat_per_az`].
     #[serde(default)]
-    pub nat_per_az: bool,
+    pub nat_per_az: Option<bool>,
 }
 
 /// The RDS PostgreSQL instance.
@@ -111,6 +152,16 @@ pub struct DatabaseConfig {
     /// explicit rule (`true`), or nothing outbound (`false`).
     #[serde(default = "default_true")]
     pub allow_all_outbound: bool,
+    /// `DBInstanceIdentifier` (lower case). With it the stack creates the exported logs' groups
+    /// (`/aws/rds/instance/<id>/postgresql` and `/upgrade`) with `log_retention_days`; absent,
+    /// CloudFormation generates the identifier and RDS creates those groups without a
+    /// retention. Create-only: setting or changing it on a deployed stage replaces the database
+    /// (deploy refuses that without `--allow-replacement AWS::RDS::DBInstance`).
+    #[serde(default)]
+    pub instance_identifier: Option<String>,
+    /// Days the exported PostgreSQL logs are kept (with `instance_identifier`).
+    #[serde(default = "default_db_log_retention")]
+    pub log_retention_days: u32,
 }
 
 /// Lambda CPU architecture.
@@ -178,7 +229,10 @@ pub struct LambdaConfig {
     /// Days the function's log group keeps logs (a value CloudWatch Logs accepts).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
-    /// Caps concurrent executions (and so database connections); absent: unreserved.
+    /// Caps concurrent executions (and so database connections). Absent: in a protected stage
+    /// (`database.deletion_protection`) the database's connection limit less
+    /// [`ADMIN_CONNECTIONS`] (see [`SnowexSettings::reserved_concurrency`]), elsewhere
+    /// unreserved.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
 }
@@ -218,6 +272,10 @@ fn default_backup_retention() -> u32 {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_db_log_retention() -> u32 {
+    PostgresRdsProps::default().log_retention_days
 }
 
 fn default_db_name() -> String {
@@ -275,7 +333,7 @@ impl Default for NetworkConfig {
             vpc_cidr: default_cidr(),
             az_count: default_az_count(),
             subnet_prefix: default_subnet_prefix(),
-            nat_per_az: false,
+            nat_per_az: None,
         }
     }
 }
@@ -294,6 +352,8 @@ impl DatabaseConfig {
             database_name: self.db_name.clone(),
             master_username: self.master_username.clone(),
             allow_all_outbound: self.allow_all_outbound,
+            instance_identifier: self.instance_identifier.clone(),
+            log_retention_days: self.log_retention_days,
             ..PostgresRdsProps::default()
         }
     }
@@ -646,6 +706,93 @@ image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
             let err = parse(&GOOD.replace(from, to)).expect_err(to).to_string();
             assert!(err.contains(want), "{to}: {err}");
         }
+    }
+
+    #[test]
+    fn nat_per_az_follows_a_multi_az_database_unless_set() {
+        let settings = |extra: &str| {
+            let text = GOOD.replace(
+                "instance_class = \"db.t4g.micro\"",
+                &format!("instance_class = \"db.t4g.micro\"\n{extra}"),
+            );
+            parse(&text)
+                .expect("valid")
+                .settings("dev")
+                .expect("dev")
+                .clone()
+        };
+        assert!(!settings("multi_az = false").nat_per_az());
+        assert!(settings("multi_az = true").nat_per_az());
+        let explicit = GOOD.replace(
+            "[stages.dev.lambda]",
+            "[stages.dev.network]\nnat_per_az = false\n[stages.dev.lambda]",
+        );
+        let explicit = explicit.replace(
+            "instance_class = \"db.t4g.micro\"",
+            "instance_class = \"db.t4g.micro\"\nmulti_az = true",
+        );
+        let s = parse(&explicit).expect("valid");
+        assert!(!s.settings("dev").expect("dev").nat_per_az());
+    }
+
+    #[test]
+    fn a_protected_stage_reserves_concurrency_below_the_connection_limit() {
+        let with = |db: &str, lambda: &str| {
+            let text = GOOD
+                .replace("instance_class = \"db.t4g.micro\"", db)
+                .replace(
+                    "[stages.dev.lambda]",
+                    &format!("[stages.dev.lambda]\n{lambda}"),
+                );
+            parse(&text)
+                .expect("valid")
+                .settings("dev")
+                .expect("dev")
+                .reserved_concurrency()
+        };
+        // GOOD is protected (deletion_protection defaults to true); 1 GiB -> 84 connections.
+        assert_eq!(with("instance_class = \"db.t4g.micro\"", ""), Some(74));
+        assert_eq!(with("instance_class = \"db.r6g.large\"", ""), Some(1341));
+        assert_eq!(
+            with(
+                "instance_class = \"db.t4g.micro\"",
+                "reserved_concurrency = 20"
+            ),
+            Some(20)
+        );
+        assert_eq!(
+            with(
+                "instance_class = \"db.t4g.micro\"\ndeletion_protection = false",
+                ""
+            ),
+            None
+        );
+        // A class the estimate does not know: no guess.
+        assert_eq!(with("instance_class = \"db.z1d.large\"", ""), None);
+    }
+
+    #[test]
+    fn the_instance_identifier_is_checked_under_its_key() {
+        for bad in ["Snowex-Dev", "snowex--dev", "snowex-", "1snowex", "snow_ex"] {
+            let text = GOOD.replace(
+                "instance_class = \"db.t4g.micro\"",
+                &format!("instance_class = \"db.t4g.micro\"\ninstance_identifier = \"{bad}\""),
+            );
+            let err = parse(&text).expect_err(bad).to_string();
+            assert!(
+                err.contains("stage dev: database.instance_identifier"),
+                "{bad}: {err}"
+            );
+        }
+        let text = GOOD.replace(
+            "instance_class = \"db.t4g.micro\"",
+            "instance_class = \"db.t4g.micro\"\nlog_retention_days = 10",
+        );
+        let err = parse(&text).expect_err("10 days").to_string();
+        assert!(
+            err.contains("stage dev: database.log_retention_days"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -54,13 +54,14 @@ pub fn build_stack(
     // Networking: a VPC with a public and a private subnet per AZ, and an internet gateway.
     let network = Vpc::new(&mut root, "Network", &s.network.props())?;
 
-    // The NAT gateway in the public subnet: the private subnets' way out to the internet.
-    NatGateway::new(
+    // The NAT gateway in the public subnet: the private subnets' way out to the internet. One
+    // per AZ when the database is Multi-AZ (or `network.nat_per_az` says so).
+    let nat = NatGateway::new(
         &mut root,
         "Nat",
         &network,
         NatGatewayProps {
-            per_az: s.network.nat_per_az,
+            per_az: s.nat_per_az(),
         },
     );
 
@@ -100,10 +101,14 @@ pub fn build_stack(
                 ("DB_AWS_REGION".to_owned(), Value::pseudo(Pseudo::Region)),
             ]),
             readable_secrets: vec![database.secret_arn()],
+            // Capped below the database's connection limit in a protected stage.
+            reserved_concurrency: s.reserved_concurrency(),
+            // A protected stage keeps its API logs (prod: a year) when the stack goes.
+            retain_logs: s.protected(),
             checkov_reasons: reasons([
                 (
                     "CKV_AWS_115",
-                    "No reserved concurrency by default: on a new account (10 concurrent executions in all) any reservation fails; set lambda.reserved_concurrency to cap database connections",
+                    "No reserved concurrency in this unprotected stage: on a new account (10 concurrent executions in all) any reservation fails; protected stages reserve below the database's connection limit, and lambda.reserved_concurrency sets one here",
                 ),
                 (
                     "CKV_AWS_258",
@@ -113,8 +118,13 @@ pub fn build_stack(
             ..s.lambda.props(code)
         },
     )?;
-    // The function starts once the secret holds host and port, not just the password.
+    // The function starts once the secret holds host and port, not just the password, and once
+    // its subnets reach the internet through the NAT (it fetches the secret at start): the
+    // ordering the AWS CDK gives a function in a VPC.
     root.depends_on(&api.function, &database.secret_attachment);
+    for route in &nat.routes {
+        root.depends_on(&api.function, route);
+    }
     checkov_skip(
         &mut root,
         &api.function,
@@ -123,7 +133,12 @@ pub fn build_stack(
     );
 
     // The EC2 admin host in the private subnet, managed through Session Manager only.
-    let bastion = SsmBastion::new(&mut root, "Bastion", &network, &s.bastion.props())?;
+    let bastion_props = s.bastion.props();
+    let bastion = SsmBastion::new(&mut root, "Bastion", &network, &bastion_props)?;
+    // Its SSM agent registers over HTTPS at boot: wait for its subnet's route through the NAT.
+    if let Some(route) = nat.routes.get(bastion_props.subnet_index) {
+        root.depends_on(&bastion.instance, route);
+    }
 
     // Security groups & rules: PostgreSQL (TCP 5432) into the database from the Lambda and the
     // EC2 host only; each client gets the matching outbound rule (their only other one is HTTPS).

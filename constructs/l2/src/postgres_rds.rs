@@ -15,6 +15,17 @@
 //!   `{{resolve:secretsmanager:...}}` dynamic reference, so it never appears in the template, in
 //!   the stack's parameters or in its events. A `SecretTargetAttachment` then adds `host`, `port`,
 //!   `engine` and `dbInstanceIdentifier`, so the secret alone is enough to connect.
+//! - Removal: the secret is `Retain` (on deletion and on replacement) when the instance has
+//!   deletion protection, because the final snapshot is useless without the password it holds;
+//!   otherwise it is an explicit `Delete` (a disposable stage's choice, written down so that
+//!   cfn-lint's I3011 and a reader see it was made on purpose).
+//! - Log groups: RDS creates `/aws/rds/instance/<identifier>/<log>` itself, without a
+//!   retention, the first time it exports a log. The stack can only create them first (with a
+//!   retention and the same removal policy as the secret) when it knows the identifier, so they
+//!   come with [`PostgresRdsProps::instance_identifier`]. Without one, CloudFormation generates
+//!   the identifier when it creates the instance and the groups are left to RDS (never
+//!   expiring); setting an identifier on an existing instance replaces it (it is create-only),
+//!   which the deploy gate refuses without `--allow-replacement`.
 //! - Single-AZ instances are pinned to the AZ of the first private subnet (where the `SsmBastion`
 //!   goes, as in the seed design: admin host and database side by side, no cross-AZ hop).
 
@@ -23,7 +34,7 @@ use std::ops::RangeInclusive;
 use snowcdk_constructs_core::error::SynthError;
 use snowcdk_constructs_core::template::{DeletionPolicy, Handle, Value};
 use snowcdk_constructs_core::tree::Scope;
-use snowcdk_constructs_l1::{rds, secretsmanager};
+use snowcdk_constructs_l1::{logs, rds, secretsmanager};
 
 use super::connections::{
     Connectable, Connections, Egress, Port, SecurityGroup, SecurityGroupProps,
@@ -73,6 +84,11 @@ pub struct PostgresRdsProps {
     pub allow_all_outbound: bool,
     /// Master password length.
     pub password_length: u32,
+    /// `DBInstanceIdentifier`; `None` lets CloudFormation generate one (then the log groups are
+    /// RDS's, see the module docs). Create-only: changing it replaces the instance.
+    pub instance_identifier: Option<String>,
+    /// Days the exported logs' groups keep events (used with an `instance_identifier`).
+    pub log_retention_days: u32,
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_161`, IAM
     /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones.
     pub checkov_reasons: CheckovReasons,
@@ -93,10 +109,15 @@ impl Default for PostgresRdsProps {
             port: 5432,
             allow_all_outbound: true,
             password_length: 32,
+            instance_identifier: None,
+            log_retention_days: 30,
             checkov_reasons: CheckovReasons::new(),
         }
     }
 }
+
+/// The logs the instance exports to CloudWatch Logs (`EnableCloudwatchLogsExports`).
+pub const EXPORTED_LOGS: [&str; 2] = ["postgresql", "upgrade"];
 
 /// The database tier.
 #[derive(Debug, Clone)]
@@ -111,6 +132,8 @@ pub struct PostgresRds {
     pub secret: Handle<secretsmanager::Secret>,
     /// Resources that read the secret's `host`/`port` should wait for this.
     pub secret_attachment: Handle<secretsmanager::SecretTargetAttachment>,
+    /// The exported logs' groups (one per [`EXPORTED_LOGS`]), when the identifier is known.
+    pub log_groups: Vec<Handle<logs::LogGroup>>,
     connections: Connections,
 }
 
@@ -196,6 +219,13 @@ impl PostgresRds {
                         .exclude_characters(PASSWORD_EXCLUDED_CHARACTERS),
                 ),
         );
+        // Without the secret, a final snapshot's password is lost: a protected database keeps it.
+        let removal = if props.deletion_protection {
+            DeletionPolicy::Retain
+        } else {
+            DeletionPolicy::Delete
+        };
+        s.set_policies(&secret, removal);
         let secret_ref = format!("${{{}}}", secret.logical_id());
 
         let mut instance = rds::DbInstance::new()
@@ -218,7 +248,10 @@ impl PostgresRds {
             .deletion_protection(props.deletion_protection)
             .copy_tags_to_snapshot(true)
             .auto_minor_version_upgrade(true)
-            .enable_cloudwatch_logs_exports(vec!["postgresql", "upgrade"]);
+            .enable_cloudwatch_logs_exports(EXPORTED_LOGS.to_vec());
+        if let Some(id) = &props.instance_identifier {
+            instance = instance.db_instance_identifier(id.as_str());
+        }
         if let Some(max) = props.max_allocated_storage_gb {
             instance = instance.max_allocated_storage(i64::from(max));
         }
@@ -230,6 +263,34 @@ impl PostgresRds {
         }
         let instance = s.add("Resource", instance);
         s.set_policies(&instance, DeletionPolicy::Snapshot);
+
+        // The exported logs' groups, created before the instance so RDS finds them (it would
+        // otherwise create them itself, without a retention). Only with a known identifier.
+        let mut log_groups = Vec::new();
+        if let Some(id) = &props.instance_identifier {
+            for log in EXPORTED_LOGS {
+                let title: String = log
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                let group = s.add(
+                    &format!("{title}LogGroup"),
+                    logs::LogGroup::new()
+                        .log_group_name(format!("/aws/rds/instance/{id}/{log}"))
+                        .retention_in_days(i64::from(props.log_retention_days)),
+                );
+                s.set_policies(&group, removal);
+                s.depends_on(&instance, &group);
+                checkov_skip(
+                    &mut s,
+                    &group,
+                    "CKV_AWS_158",
+                    "Encrypted at rest by CloudWatch Logs with its service key; with RDS's default logging (log_statement = none) statement text, and so credentials in it, stays out of these logs, so a customer-managed KMS key would add cost and a key policy for little",
+                );
+                log_groups.push(group);
+            }
+        }
 
         let secret_attachment = s.add(
             "SecretAttachment",
@@ -275,6 +336,7 @@ impl PostgresRds {
             parameter_group,
             secret,
             secret_attachment,
+            log_groups,
             connections: Connections::new(security_group, Some(Port::tcp(props.port))),
         })
     }
@@ -373,6 +435,19 @@ impl PostgresRdsProps {
                     "{} is outside {:?}",
                     p.password_length,
                     Self::PASSWORD_LENGTH
+                ),
+            ));
+        }
+        if let Some(id) = &p.instance_identifier {
+            check_instance_identifier(id).map_err(|e| PropError::new("instance_identifier", e))?;
+        }
+        if !super::vpc_lambda::LOG_RETENTION_DAYS.contains(&p.log_retention_days) {
+            return Err(PropError::new(
+                "log_retention_days",
+                format!(
+                    "{} is not a retention CloudWatch Logs accepts: {:?}",
+                    p.log_retention_days,
+                    super::vpc_lambda::LOG_RETENTION_DAYS
                 ),
             ));
         }
@@ -554,6 +629,84 @@ pub fn check_identifier(what: &str, name: &str, master_user: bool) -> Result<(),
     Ok(())
 }
 
+/// Checks a `DBInstanceIdentifier`: RDS's rules (1-63 letters, digits and hyphens, starting
+/// with a letter, no two hyphens in a row, not ending with one), in lower case only: RDS stores
+/// the identifier in lower case and names the log groups after it, so the template's log group
+/// names must use the same spelling.
+pub fn check_instance_identifier(id: &str) -> Result<(), String> {
+    let ok = (1..=63).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.ends_with('-')
+        && !id.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "instance identifier {id:?}: use 1-63 lower-case letters, digits and hyphens, starting with a letter, without \"--\" or a trailing hyphen"
+        ))
+    }
+}
+
+/// Memory of an RDS instance class in GiB, for the sizes of the burstable (`db.t*`), general
+/// purpose (`db.m*`) and memory-optimised (`db.r*`, `db.x*` counted as `r`) families; `None`
+/// for a class this table does not know (AWS's "DB instance classes" hardware tables,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html>).
+pub fn instance_class_memory_gib(class: &str) -> Option<u32> {
+    let rest = class.strip_prefix("db.")?;
+    let (family, size) = rest.split_once('.')?;
+    let kind = family.chars().next()?;
+    let t = [
+        ("micro", 1),
+        ("small", 2),
+        ("medium", 4),
+        ("large", 8),
+        ("xlarge", 16),
+        ("2xlarge", 32),
+    ];
+    let m = [
+        ("large", 8),
+        ("xlarge", 16),
+        ("2xlarge", 32),
+        ("4xlarge", 64),
+        ("8xlarge", 128),
+        ("12xlarge", 192),
+        ("16xlarge", 256),
+        ("24xlarge", 384),
+    ];
+    let table: &[(&str, u32)] = match kind {
+        't' => &t,
+        'm' => &m,
+        'r' => &[
+            ("large", 16),
+            ("xlarge", 32),
+            ("2xlarge", 64),
+            ("4xlarge", 128),
+            ("8xlarge", 256),
+            ("12xlarge", 384),
+            ("16xlarge", 512),
+            ("24xlarge", 768),
+        ],
+        _ => return None,
+    };
+    table.iter().find(|(s, _)| *s == size).map(|(_, g)| *g)
+}
+
+/// A conservative estimate of RDS for PostgreSQL's default `max_connections` for a class:
+/// `LEAST({DBInstanceClassMemory/9531392}, 5000)` (the default parameter group's formula),
+/// where `DBInstanceClassMemory` is the class's memory less what the OS and the RDS processes
+/// take. That share is not published and is largest on small classes (a `db.t4g.micro`
+/// reports about 80 connections, not the 112 its 1 GiB would give), so this takes 75 % of the
+/// nominal memory: never above the real limit for the classes in
+/// [`instance_class_memory_gib`]; `None` for a class not there.
+pub fn default_max_connections(class: &str) -> Option<u32> {
+    let gib = u64::from(instance_class_memory_gib(class)?);
+    let usable = gib * 1024 * 1024 * 1024 * 3 / 4;
+    Some((usable / 9_531_392).min(5000) as u32)
+}
+
 /// `db.<family>.<size>`: `db.t4g.micro`, `db.r6gd.2xlarge`, `db.m7i.metal-24xl`.
 pub fn is_db_instance_class(c: &str) -> bool {
     let Some(rest) = c.strip_prefix("db.") else {
@@ -599,6 +752,34 @@ mod tests {
             "db.t4g.micro.x",
         ] {
             assert!(!is_db_instance_class(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn connection_limits_are_estimated_from_the_class_memory() {
+        // 1 GiB at 75 %: 84 (a db.t4g.micro reports about 80, the nominal formula 112).
+        assert_eq!(default_max_connections("db.t4g.micro"), Some(84));
+        assert_eq!(default_max_connections("db.t4g.medium"), Some(337));
+        assert_eq!(default_max_connections("db.m7g.large"), Some(675));
+        // Capped at 5000 like the formula.
+        assert_eq!(default_max_connections("db.r6g.16xlarge"), Some(5000));
+        assert_eq!(default_max_connections("db.z1d.large"), None);
+        assert_eq!(default_max_connections("db.t4g.huge"), None);
+    }
+
+    #[test]
+    fn instance_identifiers_follow_rds_rules_in_lower_case() {
+        assert_eq!(check_instance_identifier("snowex-dev"), Ok(()));
+        for bad in [
+            "",
+            "Snowex",
+            "snowex--dev",
+            "snowex-",
+            "9x",
+            "a_b",
+            &"a".repeat(64),
+        ] {
+            assert!(check_instance_identifier(bad).is_err(), "{bad}");
         }
     }
 

@@ -181,6 +181,10 @@ pub struct VpcSubnet {
     pub subnet: Handle<ec2::Subnet>,
     /// The subnet's own route table.
     pub route_table: Handle<ec2::RouteTable>,
+    /// A public subnet's default route to the internet gateway: what "this subnet reaches the
+    /// internet" waits for (a NAT gateway in it, as the AWS CDK orders it). `None` for a
+    /// private subnet, whose default route a `NatGateway` adds.
+    pub default_route: Option<Handle<ec2::Route>>,
 }
 
 /// The network tier.
@@ -248,6 +252,7 @@ impl Vpc {
                 "RouteTableAssociation",
                 ec2::SubnetRouteTableAssociation::new(route_table.ref_(), subnet.ref_()),
             );
+            let mut default_route = None;
             if kind == SubnetKind::Public {
                 let route = sub.add(
                     "DefaultRoute",
@@ -256,6 +261,7 @@ impl Vpc {
                         .gateway_id(internet_gateway.ref_()),
                 );
                 sub.depends_on(&route, &gateway_attachment);
+                default_route = Some(route);
             }
             VpcSubnet {
                 kind,
@@ -263,6 +269,7 @@ impl Vpc {
                 cidr: net,
                 subnet,
                 route_table,
+                default_route,
             }
         };
         let public_subnets = public

@@ -16,6 +16,12 @@
 //!   (`InvokedViaFunctionUrl`), so the function cannot be invoked directly by anyone.
 //!   `AWS_IAM` adds no statement: callers need `lambda:InvokeFunctionUrl` in their own policies.
 //!
+//! - Removal: the log group is `Retain` (on deletion and on replacement) with
+//!   [`VpcLambdaProps::retain_logs`], for stages whose logs must outlive the stack, else an
+//!   explicit `Delete` (chosen, not defaulted: the logs of a disposable stage go with it).
+//! - Reserved concurrency ([`VpcLambdaProps::reserved_concurrency`]) caps how many copies run at
+//!   once; for a function that holds a database connection per copy, that caps connections.
+//!
 //! Code comes from a container image, a zip in S3, or inline source;
 //! [`LambdaCode`] is non-exhaustive so a local-directory asset variant can join them.
 
@@ -23,7 +29,7 @@ use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use snowcdk_constructs_core::error::SynthError;
-use snowcdk_constructs_core::template::{Handle, Value};
+use snowcdk_constructs_core::template::{DeletionPolicy, Handle, Value};
 use snowcdk_constructs_core::tree::Scope;
 use snowcdk_constructs_l1::{iam, lambda, logs};
 
@@ -128,6 +134,9 @@ pub struct VpcLambdaProps {
     pub url: Option<FunctionUrlAuth>,
     /// Reserved concurrency: caps parallel executions (and so database connections).
     pub reserved_concurrency: Option<u32>,
+    /// Keep the log group when the stack is deleted or the group replaced (`Retain`); `false`
+    /// deletes it with the stack (`Delete`).
+    pub retain_logs: bool,
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_115`, no reserved
     /// concurrency; `CKV_AWS_258`, a public URL), replacing the construct's generic ones.
     pub checkov_reasons: CheckovReasons,
@@ -147,6 +156,7 @@ impl VpcLambdaProps {
             log_retention_days: 30,
             url: Some(FunctionUrlAuth::Public),
             reserved_concurrency: None,
+            retain_logs: false,
             checkov_reasons: CheckovReasons::new(),
         }
     }
@@ -347,6 +357,14 @@ impl VpcLambda {
                     "/aws/lambda/${{AWS::StackName}}-{suffix}"
                 )))
                 .retention_in_days(i64::from(props.log_retention_days)),
+        );
+        s.set_policies(
+            &log_group,
+            if props.retain_logs {
+                DeletionPolicy::Retain
+            } else {
+                DeletionPolicy::Delete
+            },
         );
         checkov_skip(
             &mut s,

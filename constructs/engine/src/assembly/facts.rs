@@ -37,6 +37,11 @@ pub struct ResourceFacts {
     /// Property paths whose change replaces the resource (the registry schema's
     /// `createOnlyProperties`, when snowcdk has the type's schema).
     pub create_only: &'static [&'static str],
+    /// The value (compact JSON) of the property that fixes the resource's physical name
+    /// ([`crate::risk::name_property`], e.g. a function's `FunctionName`), when the template
+    /// sets it: such a resource cannot be replaced unless that name changes too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_name: Option<String>,
 }
 
 impl ResourceFacts {
@@ -44,13 +49,19 @@ impl ResourceFacts {
         type_name: &str,
         deletion_policy: Policy,
         update_replace_policy: Policy,
+        name: impl FnOnce(&str) -> Option<Json>,
     ) -> ResourceFacts {
+        let fixed_name = risk::name_property(type_name)
+            .and_then(name)
+            .filter(|v| *v != serde_json::json!({"Ref": "AWS::NoValue"}) && !v.is_null())
+            .map(|v| v.to_string());
         ResourceFacts {
             type_name: type_name.to_owned(),
             deletion_policy,
             update_replace_policy,
             stateful: risk::is_stateful(type_name),
             create_only: l1::spec(type_name).map(|s| s.create_only).unwrap_or(&[]),
+            fixed_name,
         }
     }
 
@@ -62,6 +73,7 @@ impl ResourceFacts {
             body.get("Type").and_then(Json::as_str).unwrap_or(""),
             risk_policy::deletion_policy(body),
             risk_policy::update_replace_policy(body),
+            |p| body.get("Properties")?.get(p).cloned(),
         )
     }
 
@@ -132,6 +144,17 @@ fn model_has(v: &Value, key: &str) -> bool {
     }
 }
 
+/// A model map's property `key` as the JSON synth writes (a `Null` entry is not written).
+fn model_property(v: &Value, key: &str) -> Option<Json> {
+    match v {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, v)| k == key && *v != Value::Null)
+            .map(|(_, v)| v.to_json()),
+        _ => None,
+    }
+}
+
 impl TemplateFacts {
     /// The facts of a template model, as synth will render it.
     pub fn from_model(t: &Template) -> TemplateFacts {
@@ -150,7 +173,9 @@ impl TemplateFacts {
                 .unwrap_or(Policy::Delete);
             facts.resources.insert(
                 r.logical_id.clone(),
-                ResourceFacts::new(r.type_name, deletion, replace),
+                ResourceFacts::new(r.type_name, deletion, replace, |p| {
+                    model_property(&r.properties, p)
+                }),
             );
         }
         facts.capabilities = risk::capabilities::required(

@@ -1,6 +1,9 @@
 //! Who must approve a change set, decided from its classified changes and the user's flags.
 //!
 //! The rules, in order:
+//! 0. A change that cannot succeed ([`super::changes::Risk::blocked`]: a replacement of a
+//!    resource whose physical name the template fixes) is refused, whatever the flags: executing
+//!    it would only fail and roll back.
 //! 1. A destructive change whose resource type is not in `--allow-replacement` is refused,
 //!    whatever else was passed: nothing can delete or replace a database without a typed
 //!    allowance.
@@ -61,6 +64,19 @@ pub enum Decision {
 
 /// Decides from the classified changes and the policy (pure; see the module docs for the rules).
 pub fn decide(changes: &[ClassifiedChange], policy: &ApprovalPolicy) -> Decision {
+    let blocked: Vec<String> = changes
+        .iter()
+        .filter(|c| c.risk.blocked.is_some())
+        .map(|c| format!("{} ({})", c.change.logical_id, c.change.resource_type))
+        .collect();
+    if !blocked.is_empty() {
+        return Decision::Refuse {
+            reason: format!(
+                "{} would be replaced but keep(s) a fixed physical name, which CloudFormation cannot do (the update would fail and roll back); see the xx line(s) above for the way out",
+                blocked.join(", ")
+            ),
+        };
+    }
     let destructive: Vec<&ClassifiedChange> =
         changes.iter().filter(|c| c.is_destructive()).collect();
     let not_allowed: BTreeSet<&str> = destructive
@@ -138,7 +154,21 @@ mod tests {
                 destructive: destructive.then(|| "replaced".to_owned()),
                 kept: None,
                 broadening,
+                blocked: None,
             },
+        }
+    }
+
+    #[test]
+    fn a_change_that_cannot_succeed_is_refused_whatever_the_flags() {
+        let mut c = cc("AWS::Lambda::Function", false, false);
+        c.risk.blocked = Some("replaced, but its FunctionName is fixed".into());
+        let all = policy(RequireApproval::Never, true, &["AWS::Lambda::Function"]);
+        match decide(&[c], &all) {
+            Decision::Refuse { reason } => {
+                assert!(reason.starts_with("X (AWS::Lambda::Function) would be replaced but keep(s) a fixed physical name"), "{reason}");
+            }
+            other => panic!("not refused: {other:?}"),
         }
     }
 

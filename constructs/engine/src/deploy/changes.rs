@@ -98,6 +98,12 @@ pub struct Risk {
     /// A removal whose `DeletionPolicy` keeps the resource: it stays in AWS, no longer managed
     /// by the stack. Not destructive; the text says so.
     pub kept: Option<String>,
+    /// The change cannot succeed: CloudFormation replaces the resource, but its physical name is
+    /// fixed by the template and unchanged, and it refuses to replace a custom-named resource
+    /// (the update fails and rolls back). Deploy refuses it before executing; the text says why
+    /// and what would work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 /// A change and its risk.
@@ -190,7 +196,34 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
         destructive,
         broadening,
         kept,
+        blocked: fixed_name_block(change, new_r),
     }
+}
+
+/// Why a certain replacement cannot succeed: the template sets the resource's name property
+/// ([`risk::name_property`]) and the change leaves it as it is, so the replacement would need
+/// the name the old resource still holds. Only for `Replacement: True`; a conditional one may
+/// not replace at all (diff notes that case).
+fn fixed_name_block(
+    change: &Change,
+    new_r: Option<&crate::assembly::ResourceFacts>,
+) -> Option<String> {
+    if change.action != Action::Modify || change.replacement != Some(Replacement::True) {
+        return None;
+    }
+    let prop = risk::name_property(&change.resource_type)?;
+    let name = new_r?.fixed_name.as_deref()?;
+    if change.causes.iter().any(|c| c == prop) {
+        return None;
+    }
+    let by = if change.causes.is_empty() {
+        String::new()
+    } else {
+        format!(" (because of {})", change.causes.join(", "))
+    };
+    Some(format!(
+        "replaced{by}, but its {prop} is fixed by the template ({name}) and stays the same: CloudFormation cannot create the replacement while the old resource holds that name, so the update would fail and roll back. Change {prop} in the same deploy, or remove the resource in one deploy and add it back in the next"
+    ))
 }
 
 /// Classifies every change.
@@ -240,7 +273,9 @@ pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
     let rows: Vec<[String; 6]> = changes
         .iter()
         .map(|c| {
-            let mark = if c.is_destructive() {
+            let mark = if c.risk.blocked.is_some() {
+                "xx"
+            } else if c.is_destructive() {
                 "!!"
             } else if c.risk.broadening {
                 "+!"
@@ -311,6 +346,18 @@ pub fn render_table(changes: &[ClassifiedChange], style: Style) -> String {
         ));
     }
     for c in changes {
+        if let Some(blocked) = &c.risk.blocked {
+            out.push(paint(
+                style,
+                "1;31",
+                &format!(
+                    "xx {} ({}) cannot be updated: it is {blocked}",
+                    c.change.logical_id, c.change.resource_type
+                ),
+            ));
+        }
+    }
+    for c in changes {
         if let Some(kept) = &c.risk.kept {
             out.push(format!(
                 "-- {} ({}) is {kept}",
@@ -351,6 +398,67 @@ mod tests {
     }
 
     const EMPTY: &str = r#"{"Resources":{}}"#;
+
+    /// A function whose template fixes its name (as `VpcLambda` does), switched to zip.
+    const NAMED_FUNCTION: &str = r#"{"Resources":{"Api":{"Type":"AWS::Lambda::Function",
+        "Properties":{"FunctionName":{"Fn::Sub":"${AWS::StackName}-api"},"PackageType":"Zip"}}}}"#;
+
+    #[test]
+    fn replacing_a_resource_with_a_fixed_name_is_blocked_and_explained() {
+        let new = facts(NAMED_FUNCTION);
+        let mut c = change(
+            Action::Modify,
+            "Api",
+            "AWS::Lambda::Function",
+            Some(Replacement::True),
+        );
+        c.causes = vec!["PackageType".into()];
+        let risk = classify(&c, None, &new);
+        let why = risk.blocked.clone().expect("blocked");
+        assert!(why.contains("because of PackageType"), "{why}");
+        assert!(
+            why.contains(
+                r#"FunctionName is fixed by the template ({"Fn::Sub":"${AWS::StackName}-api"})"#
+            ),
+            "{why}"
+        );
+        assert!(why.contains("would fail and roll back"), "{why}");
+        // Not stateful: blocked, not destructive.
+        assert!(risk.destructive.is_none());
+        let table = render_table(
+            &[ClassifiedChange {
+                change: c.clone(),
+                risk,
+            }],
+            Style::Plain,
+        );
+        assert!(
+            table.lines().nth(1).expect("row").starts_with("xx"),
+            "{table}"
+        );
+        assert!(
+            table.contains("xx Api (AWS::Lambda::Function) cannot be updated: it is replaced"),
+            "{table}"
+        );
+
+        // The name changes too: the replacement gets a new name and works.
+        c.causes = vec!["PackageType".into(), "FunctionName".into()];
+        assert_eq!(classify(&c, None, &new).blocked, None);
+        // A conditional replacement may not replace at all: not refused (diff notes it).
+        c.causes = vec!["PackageType".into()];
+        c.replacement = Some(Replacement::Conditional);
+        assert_eq!(classify(&c, None, &new).blocked, None);
+        // No name in the template: CloudFormation generates a new one.
+        c.replacement = Some(Replacement::True);
+        let unnamed = facts(
+            r#"{"Resources":{"Api":{"Type":"AWS::Lambda::Function","Properties":{"PackageType":"Zip"}}}}"#,
+        );
+        assert_eq!(classify(&c, None, &unnamed).blocked, None);
+        let no_value = facts(
+            r#"{"Resources":{"Api":{"Type":"AWS::Lambda::Function","Properties":{"FunctionName":{"Ref":"AWS::NoValue"}}}}}"#,
+        );
+        assert_eq!(classify(&c, None, &no_value).blocked, None);
+    }
 
     #[test]
     fn replacing_or_removing_a_database_is_destructive() {
