@@ -144,3 +144,53 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props_from_config {
+    //! L2 props read from a config: the construct's defaults fill what is missing, unknown keys
+    //! are errors, and the construct's own `validate` names the field at fault.
+    use super::{PostgresRdsProps, SsmBastionProps, VpcProps};
+    use serde_json::json;
+
+    #[test]
+    fn props_deserialize_with_the_constructs_defaults_and_validate_themselves() {
+        let b: SsmBastionProps =
+            serde_json::from_value(json!({"instance_type": "t3.micro"})).expect("bastion");
+        assert_eq!(b.instance_type, "t3.micro");
+        assert_eq!(b.root_volume_gb, SsmBastionProps::default().root_volume_gb);
+        assert!(b.validate().is_ok());
+        let small: SsmBastionProps =
+            serde_json::from_value(json!({"root_volume_gb": 2})).expect("bastion");
+        assert_eq!(
+            small.validate().expect_err("too small").field,
+            "root_volume_gb"
+        );
+
+        let v: VpcProps = serde_json::from_value(json!({"az_count": 3})).expect("vpc");
+        assert_eq!(v.cidr, VpcProps::default().cidr);
+        assert_eq!(v.az_count, 3);
+
+        let db: PostgresRdsProps =
+            serde_json::from_value(json!({"instance_class": "db.r6g.large", "multi_az": true}))
+                .expect("db");
+        assert_eq!(
+            db.engine_version,
+            PostgresRdsProps::default().engine_version
+        );
+        assert!(db.multi_az);
+        let bad: PostgresRdsProps =
+            serde_json::from_value(json!({"backup_retention_days": 0})).expect("db");
+        assert_eq!(
+            bad.validate().expect_err("no backups").field,
+            "backup_retention_days"
+        );
+
+        let unknown = serde_json::from_value::<VpcProps>(json!({"cidr_block": "10.1.0.0/16"}));
+        assert!(
+            unknown
+                .expect_err("unknown key")
+                .to_string()
+                .contains("cidr_block")
+        );
+    }
+}

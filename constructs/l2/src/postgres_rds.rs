@@ -52,7 +52,10 @@ pub const PASSWORD_EXCLUDED_CHARACTERS: &str = " %+~`#$&*()|[]{}:;<>?!'/@\"\\";
 pub const MIN_AZS: u8 = 2;
 
 /// Options of a [`PostgresRds`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserializable as it stands (a stage config can hold it): a missing field takes the default
+/// below, an unknown one is an error; then [`Self::validate`] checks the ranges, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PostgresRdsProps {
     /// A full version such as `"17.11"`; minor upgrades are then applied automatically in the
     /// maintenance window. (A bare major, `"17"`, is accepted too, but RDS lists it as
@@ -90,7 +93,9 @@ pub struct PostgresRdsProps {
     /// Days the exported logs' groups keep events (used with an `instance_identifier`).
     pub log_retention_days: u32,
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_161`, IAM
-    /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones.
+    /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones. Not
+    /// read from a config: the app supplies them in code.
+    #[serde(skip)]
     pub checkov_reasons: CheckovReasons,
 }
 

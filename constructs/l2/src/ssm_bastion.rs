@@ -32,7 +32,10 @@ use super::connections::{
 use super::vpc::Vpc;
 
 /// Options of an [`SsmBastion`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserializable as it stands (a stage config can hold it): a missing field takes the default
+/// below, an unknown one is an error; then [`Self::validate`] checks the ranges, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SsmBastionProps {
     /// `<family>.<size>`, e.g. `t4g.micro` (Graviton, arm64) or `t3.micro` (x86_64).
     pub instance_type: String,

@@ -17,7 +17,10 @@ use snowcdk_constructs_l1::ec2;
 use super::PropError;
 
 /// Options of a [`Vpc`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserializable as it stands (a stage config can hold it): a missing field takes the default
+/// below, an unknown one is an error; then [`Self::validate`] checks the ranges, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct VpcProps {
     /// The VPC's IPv4 range.
     pub cidr: String,
