@@ -22,6 +22,7 @@ pub(crate) mod outcome;
 pub mod parameters;
 mod plan;
 pub mod policy;
+pub mod preflight;
 pub(crate) mod stack;
 pub(crate) mod staging;
 mod template;
@@ -157,6 +158,8 @@ pub struct DeployRequest {
     /// The stage is protected: turn termination protection on after each successful deploy
     /// (never off; `destroy` lifts it after a typed confirmation).
     pub termination_protection: bool,
+    /// `--skip-preflight`: do not run the read-only checks of [`preflight`] (emergencies).
+    pub skip_preflight: bool,
 }
 
 impl DeployRequest {
@@ -176,6 +179,7 @@ impl DeployRequest {
             refresh_pinned: false,
             timing: Timing::default(),
             termination_protection: false,
+            skip_preflight: false,
         }
     }
 }
@@ -710,6 +714,14 @@ async fn prepare(
         let id = info.id.clone();
         let r = with_outputs(clients, result, console, Status::NoChanges, &id).await;
         return finished(r);
+    }
+
+    // 3b. Preflight (read-only): refuse what would fail only after resources were made.
+    if !req.skip_preflight
+        && let Some(msg) = preflight::refusal(clients, console, &req.template_body, &plans).await
+    {
+        console.danger(format!("refused: {msg}"));
+        return finished(result.finish(Status::Refused, Some(msg)));
     }
 
     // 4. Create the change set and wait for it.
