@@ -267,7 +267,11 @@ async fn check_function(
     };
     let out = match res {
         Ok(o) => o,
-        Err(e) if e.code() == Some("RepositoryNotFoundException") => {
+        Err(e)
+            if e.code() == Some("RepositoryNotFoundException")
+                || e.as_service_error()
+                    .is_some_and(|s| s.is_repository_not_found_exception()) =>
+        {
             return vec![missing(&format!(
                 "ECR in {} of account {} has no repository {}",
                 image.region, image.account, image.repository
@@ -450,5 +454,205 @@ mod tests {
         assert_eq!(resolve(&serde_json::json!("lit"), &values), Ok(Some("lit")));
         assert!(resolve(&serde_json::json!({"Ref": "Other"}), &values).is_err());
         assert!(resolve(&serde_json::json!({"Fn::Sub": "a"}), &values).is_err());
+    }
+
+    use super::super::parameters::{Send, Source};
+    use aws_sdk_ecr::operation::batch_get_image::{BatchGetImageError, BatchGetImageOutput};
+    use aws_sdk_ecr::types::{Image, ImageFailure, ImageFailureCode};
+    use aws_sdk_rds::operation::describe_db_engine_versions::DescribeDbEngineVersionsOutput;
+    use aws_sdk_rds::operation::describe_orderable_db_instance_options::DescribeOrderableDbInstanceOptionsOutput;
+    use aws_sdk_rds::types::{DbEngineVersion, OrderableDbInstanceOption};
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    const URI: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v1";
+
+    fn template(arch: &str) -> String {
+        serde_json::json!({
+            "Parameters": {"Img": {"Type": "String"}},
+            "Resources": {
+                "Api": {"Type": "AWS::Lambda::Function", "Properties": {
+                    "PackageType": "Image", "Code": {"ImageUri": {"Ref": "Img"}},
+                    "Architectures": [arch]}},
+                "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+                    "Engine": "postgres", "EngineVersion": "17.11",
+                    "DBInstanceClass": "db.t4g.micro"}}
+            }
+        })
+        .to_string()
+    }
+
+    fn plans(uri: &str) -> Vec<ParameterPlan> {
+        vec![ParameterPlan {
+            key: "Img".into(),
+            source: Source::CommandLine,
+            send: Send::Value(uri.into()),
+            old: None,
+            new: Some(uri.into()),
+            note: None,
+        }]
+    }
+
+    fn clients(ecr: &[Rule], rds: &[Rule]) -> Clients {
+        let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[]);
+        Clients::from_cfn(cfn).with_ecr_rds(
+            mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr),
+            mock_client!(aws_sdk_rds, RuleMode::MatchAny, rds),
+        )
+    }
+
+    fn image(manifest: &str) -> Rule {
+        let manifest = manifest.to_owned();
+        mock!(aws_sdk_ecr::Client::batch_get_image)
+            .match_requests(|r| {
+                r.registry_id() == Some("123456789012") && r.repository_name() == Some("api")
+            })
+            .then_output(move || {
+                BatchGetImageOutput::builder()
+                    .images(Image::builder().image_manifest(manifest.clone()).build())
+                    .build()
+            })
+    }
+
+    fn rds_offers(versions: bool, classes: bool) -> Vec<Rule> {
+        vec![
+            mock!(aws_sdk_rds::Client::describe_db_engine_versions).then_output(move || {
+                let b = DescribeDbEngineVersionsOutput::builder();
+                if versions {
+                    b.db_engine_versions(DbEngineVersion::builder().engine_version("17.11").build())
+                        .build()
+                } else {
+                    b.build()
+                }
+            }),
+            mock!(aws_sdk_rds::Client::describe_orderable_db_instance_options)
+                .match_requests(|r| r.db_instance_class() == Some("db.t4g.micro"))
+                .then_output(move || {
+                    let b = DescribeOrderableDbInstanceOptionsOutput::builder();
+                    if classes {
+                        b.orderable_db_instance_options(
+                            OrderableDbInstanceOption::builder().build(),
+                        )
+                        .build()
+                    } else {
+                        b.build()
+                    }
+                }),
+        ]
+    }
+
+    const ARM_INDEX: &str = r#"{"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"platform":{"architecture":"arm64","os":"linux"}}]}"#;
+
+    fn refusals(f: &[Finding]) -> Vec<&str> {
+        f.iter()
+            .filter_map(|f| match f {
+                Finding::Refuse(r) => Some(r.as_str()),
+                Finding::Warn(_) => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_existing_image_of_the_right_architecture_and_an_offered_database_pass() {
+        let c = clients(&[image(ARM_INDEX)], &rds_offers(true, true));
+        let f = run(&c, &template("arm64"), &plans(URI)).await;
+        assert_eq!(f, Vec::new());
+    }
+
+    #[tokio::test]
+    async fn a_missing_repository_is_refused_naming_the_image_and_the_parameter() {
+        let missing = mock!(aws_sdk_ecr::Client::batch_get_image).then_error(|| {
+            BatchGetImageError::RepositoryNotFoundException(
+                aws_sdk_ecr::types::error::RepositoryNotFoundException::builder()
+                    .message("no repo")
+                    .build(),
+            )
+        });
+        let c = clients(&[missing], &rds_offers(true, true));
+        let f = run(&c, &template("x86_64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(r[0].starts_with("Api: the image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v1 does not exist (ECR in us-east-1 of account 123456789012 has no repository api)"), "{}", r[0]);
+        assert!(r[0].contains("--parameters Img="), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_tag_is_refused_with_ecrs_reason() {
+        let missing = mock!(aws_sdk_ecr::Client::batch_get_image).then_output(|| {
+            BatchGetImageOutput::builder()
+                .failures(
+                    ImageFailure::builder()
+                        .failure_code(ImageFailureCode::ImageNotFound)
+                        .failure_reason("Requested image not found")
+                        .build(),
+                )
+                .build()
+        });
+        let c = clients(&[missing], &rds_offers(true, true));
+        let f = run(&c, &template("x86_64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(r[0].contains("does not exist (ImageNotFound: Requested image not found)"), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn an_image_for_another_architecture_is_refused() {
+        let c = clients(&[image(ARM_INDEX)], &rds_offers(true, true));
+        let f = run(&c, &template("x86_64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(r[0].contains("is built for arm64 but the function runs on x86_64"), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn a_single_platform_manifest_is_a_note_not_a_refusal() {
+        let single = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:00"}}"#;
+        let c = clients(&[image(single)], &rds_offers(true, true));
+        let f = run(&c, &template("x86_64"), &plans(URI)).await;
+        assert_eq!(refusals(&f), Vec::<&str>::new());
+        assert!(matches!(&f[..], [Finding::Warn(w)] if w.contains("make sure it is built for x86_64")), "{f:?}");
+    }
+
+    #[tokio::test]
+    async fn an_image_in_another_region_is_refused_without_asking_ecr() {
+        let c = clients(&[], &rds_offers(true, true));
+        let other = URI.replace("us-east-1", "eu-west-1");
+        let f = run(&c, &template("x86_64"), &plans(&other)).await;
+        let r = refusals(&f);
+        assert!(r[0].contains("is in eu-west-1, but Lambda runs images only from the function's region us-east-1"), "{f:?}");
+    }
+
+    #[tokio::test]
+    async fn an_engine_version_the_region_lacks_is_refused() {
+        let c = clients(&[image(ARM_INDEX)], &rds_offers(false, true));
+        let f = run(&c, &template("arm64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(r[0].starts_with("Db: postgres 17.11 is not offered in us-east-1"), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn an_instance_class_the_version_lacks_is_refused() {
+        let c = clients(&[image(ARM_INDEX)], &rds_offers(true, false));
+        let f = run(&c, &template("arm64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(r[0].starts_with("Db: the instance class db.t4g.micro is not offered for postgres 17.11 in us-east-1"), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn a_check_that_cannot_be_asked_warns_and_does_not_refuse() {
+        use aws_sdk_rds::operation::describe_db_engine_versions::DescribeDBEngineVersionsError;
+        let denied = mock!(aws_sdk_rds::Client::describe_db_engine_versions).then_error(|| {
+            DescribeDBEngineVersionsError::generic(
+                aws_sdk_rds::error::ErrorMetadata::builder()
+                    .code("AccessDenied")
+                    .message("not authorized to perform rds:DescribeDBEngineVersions")
+                    .build(),
+            )
+        });
+        let c = clients(&[image(ARM_INDEX)], &[denied]);
+        let f = run(&c, &template("arm64"), &plans(URI)).await;
+        assert_eq!(refusals(&f), Vec::<&str>::new());
+        assert!(matches!(&f[..], [Finding::Warn(w)] if w.starts_with("preflight: could not check that postgres 17.11 of Db is offered in us-east-1: not authorized")), "{f:?}");
     }
 }
