@@ -185,6 +185,18 @@ pub fn parse_image_uri(uri: &str) -> Option<EcrImage> {
     })
 }
 
+/// An SDK error in a few words: AWS's message, else its code, else the SDK's own chain.
+fn why<E, R>(e: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e.message().or(e.code()) {
+        Some(m) => m.to_owned(),
+        None => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+    }
+}
+
 /// The OCI architecture name for a Lambda `Architectures` entry.
 fn oci_arch(lambda: &str) -> &str {
     match lambda {
@@ -280,7 +292,7 @@ async fn check_function(
         Err(e) => {
             return vec![Finding::Warn(format!(
                 "preflight: could not check the image of {id} ({uri}): {}; it was not checked",
-                e.message().or(e.code()).unwrap_or("no answer")
+                why(&e)
             ))];
         }
     };
@@ -374,7 +386,7 @@ async fn check_db_instance(
         Err(e) => {
             return vec![Finding::Warn(format!(
                 "preflight: could not check that {engine} {version} of {id} is offered in {region}: {}; its engine version and instance class were not checked",
-                e.message().or(e.code()).unwrap_or("no answer")
+                why(&e)
             ))];
         }
     }
@@ -399,7 +411,7 @@ async fn check_db_instance(
         Ok(_) => Vec::new(),
         Err(e) => vec![Finding::Warn(format!(
             "preflight: could not check that {class} is offered for {engine} {version} in {region}: {}; it was not checked",
-            e.message().or(e.code()).unwrap_or("no answer")
+            why(&e)
         ))],
     }
 }
