@@ -6,9 +6,7 @@
 mod support;
 
 use aws_sdk_cloudformation::types::Capability;
-use support::{
-    free_port, moto, moto_clients, push_image, repo_config_dir, run, snowcdk, unique,
-};
+use support::{free_port, moto, moto_clients, push_image, repo_config_dir, run, snowcdk, unique};
 
 const REGION: &str = "us-east-2";
 

@@ -50,6 +50,10 @@ pub struct Args {
     /// emergencies only, e.g. when a describe API is down or the role may not call it.
     #[arg(long)]
     pub skip_preflight: bool,
+    /// Let a database's engine go to a new major version (e.g. PostgreSQL 16 -> 17): snapshot
+    /// first. The template sent then sets AllowMajorVersionUpgrade on that database.
+    #[arg(long)]
+    pub allow_major_upgrade: bool,
     /// Allow removing or replacing stateful resources of this type, e.g. AWS::RDS::DBInstance
     /// (repeatable). You are still asked unless --yes is given too.
     #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
@@ -119,6 +123,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 timing: Timing::default(),
                 termination_protection: s.termination_protection,
                 skip_preflight: args.skip_preflight,
+                allow_major_upgrade: args.allow_major_upgrade,
             };
             let connected = connect(
                 &mut console,

@@ -27,6 +27,7 @@ pub(crate) mod stack;
 pub(crate) mod staging;
 mod template;
 pub(crate) mod ui;
+pub mod versions;
 mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
@@ -160,6 +161,9 @@ pub struct DeployRequest {
     pub termination_protection: bool,
     /// `--skip-preflight`: do not run the read-only checks of [`preflight`] (emergencies).
     pub skip_preflight: bool,
+    /// `--allow-major-upgrade`: let a database's engine go to a new major version (see
+    /// [`versions`]).
+    pub allow_major_upgrade: bool,
 }
 
 impl DeployRequest {
@@ -180,6 +184,7 @@ impl DeployRequest {
             timing: Timing::default(),
             termination_protection: false,
             skip_preflight: false,
+            allow_major_upgrade: false,
         }
     }
 }
@@ -654,27 +659,6 @@ async fn prepare(
         }
     }
 
-    // 2. The template source: inline, or through the staging bucket.
-    let template = if req.template_body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
-        let Some(bucket) = req.staging_bucket.as_deref() else {
-            return Err(DeployError::NoStagingBucket {
-                stack: name.to_owned(),
-                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
-                region: clients.region.clone(),
-                bytes: req.template_body.len(),
-                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
-            });
-        };
-        let url = changeset::stage_template(clients, bucket, name, &req.template_body).await?;
-        console.line(format!(
-            "template is {} bytes: uploaded to {url}",
-            req.template_body.len()
-        ));
-        TemplateSource::Url(url)
-    } else {
-        TemplateSource::Body(req.template_body.clone())
-    };
-
     // 3. Plan the parameters against the deployed stack; when nothing differs, stop here
     // without a change set (as `cdk deploy` does), unless --force.
     let deployed = match (&existing, create) {
@@ -701,9 +685,30 @@ async fn prepare(
         source,
     })?;
     result.parameters = plans.clone();
-    if let Some((info, (body, _))) = &deployed
+    // Database engine versions (when the template changed): keep a live minor RDS moved to on
+    // its own, and let a major upgrade through only with --allow-major-upgrade.
+    let body = match &deployed {
+        Some((info, (old, _))) if !same_template(old, &req.template_body) => match versions::check(
+            clients,
+            console,
+            &info.id,
+            old,
+            &req.template_body,
+            req.allow_major_upgrade,
+        )
+        .await
+        {
+            versions::Versions::Send(b) => b,
+            versions::Versions::Refuse(msg) => {
+                console.danger(format!("refused: {msg}"));
+                return finished(result.finish(Status::Refused, Some(msg)));
+            }
+        },
+        _ => req.template_body.clone(),
+    };
+    if let Some((info, (deployed_body, _))) = &deployed
         && !req.force
-        && same_template(body, &req.template_body)
+        && same_template(deployed_body, &body)
         && plans
             .iter()
             .all(|p| !p.changes() && p.source != parameters::Source::Default)
@@ -718,11 +723,33 @@ async fn prepare(
 
     // 3b. Preflight (read-only): refuse what would fail only after resources were made.
     if !req.skip_preflight
-        && let Some(msg) = preflight::refusal(clients, console, &req.template_body, &plans).await
+        && let Some(msg) = preflight::refusal(clients, console, &body, &plans).await
     {
         console.danger(format!("refused: {msg}"));
         return finished(result.finish(Status::Refused, Some(msg)));
     }
+
+    // 3c. The template source (after the checks, so a refused deploy uploads nothing):
+    // inline, or through the staging bucket.
+    let template = if body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
+        let Some(bucket) = req.staging_bucket.as_deref() else {
+            return Err(DeployError::NoStagingBucket {
+                stack: name.to_owned(),
+                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
+                region: clients.region.clone(),
+                bytes: body.len(),
+                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
+            });
+        };
+        let url = changeset::stage_template(clients, bucket, name, &body).await?;
+        console.line(format!(
+            "template is {} bytes: uploaded to {url}",
+            body.len()
+        ));
+        TemplateSource::Url(url)
+    } else {
+        TemplateSource::Body(body)
+    };
 
     // 4. Create the change set and wait for it.
     let cs_name = state.cs_name.clone();

@@ -107,10 +107,7 @@ pub async fn refusal(
 
 /// A property's value when it is a string or a `Ref` to a parameter with a known value;
 /// `Err` names what could not be resolved (an intrinsic function, an unknown parameter).
-fn resolve<'a>(
-    v: &'a Json,
-    values: &BTreeMap<&str, &'a str>,
-) -> Result<Option<&'a str>, String> {
+fn resolve<'a>(v: &'a Json, values: &BTreeMap<&str, &'a str>) -> Result<Option<&'a str>, String> {
     match v {
         Json::Null => Ok(None),
         Json::String(s) => Ok(Some(s)),
@@ -603,7 +600,11 @@ mod tests {
         let f = run(&c, &template("x86_64"), &plans(URI)).await;
         let r = refusals(&f);
         assert_eq!(r.len(), 1, "{f:?}");
-        assert!(r[0].contains("does not exist (ImageNotFound: Requested image not found)"), "{}", r[0]);
+        assert!(
+            r[0].contains("does not exist (ImageNotFound: Requested image not found)"),
+            "{}",
+            r[0]
+        );
     }
 
     #[tokio::test]
@@ -612,7 +613,11 @@ mod tests {
         let f = run(&c, &template("x86_64"), &plans(URI)).await;
         let r = refusals(&f);
         assert_eq!(r.len(), 1, "{f:?}");
-        assert!(r[0].contains("is built for arm64 but the function runs on x86_64"), "{}", r[0]);
+        assert!(
+            r[0].contains("is built for arm64 but the function runs on x86_64"),
+            "{}",
+            r[0]
+        );
     }
 
     #[tokio::test]
@@ -621,7 +626,10 @@ mod tests {
         let c = clients(&[image(single)], &rds_offers(true, true));
         let f = run(&c, &template("x86_64"), &plans(URI)).await;
         assert_eq!(refusals(&f), Vec::<&str>::new());
-        assert!(matches!(&f[..], [Finding::Warn(w)] if w.contains("make sure it is built for x86_64")), "{f:?}");
+        assert!(
+            matches!(&f[..], [Finding::Warn(w)] if w.contains("make sure it is built for x86_64")),
+            "{f:?}"
+        );
     }
 
     #[tokio::test]
@@ -630,7 +638,12 @@ mod tests {
         let other = URI.replace("us-east-1", "eu-west-1");
         let f = run(&c, &template("x86_64"), &plans(&other)).await;
         let r = refusals(&f);
-        assert!(r[0].contains("is in eu-west-1, but Lambda runs images only from the function's region us-east-1"), "{f:?}");
+        assert!(
+            r[0].contains(
+                "is in eu-west-1, but Lambda runs images only from the function's region us-east-1"
+            ),
+            "{f:?}"
+        );
     }
 
     #[tokio::test]
@@ -639,7 +652,11 @@ mod tests {
         let f = run(&c, &template("arm64"), &plans(URI)).await;
         let r = refusals(&f);
         assert_eq!(r.len(), 1, "{f:?}");
-        assert!(r[0].starts_with("Db: postgres 17.11 is not offered in us-east-1"), "{}", r[0]);
+        assert!(
+            r[0].starts_with("Db: postgres 17.11 is not offered in us-east-1"),
+            "{}",
+            r[0]
+        );
     }
 
     #[tokio::test]
@@ -648,7 +665,13 @@ mod tests {
         let f = run(&c, &template("arm64"), &plans(URI)).await;
         let r = refusals(&f);
         assert_eq!(r.len(), 1, "{f:?}");
-        assert!(r[0].starts_with("Db: the instance class db.t4g.micro is not offered for postgres 17.11 in us-east-1"), "{}", r[0]);
+        assert!(
+            r[0].starts_with(
+                "Db: the instance class db.t4g.micro is not offered for postgres 17.11 in us-east-1"
+            ),
+            "{}",
+            r[0]
+        );
     }
 
     #[tokio::test]
@@ -665,6 +688,9 @@ mod tests {
         let c = clients(&[image(ARM_INDEX)], &[denied]);
         let f = run(&c, &template("arm64"), &plans(URI)).await;
         assert_eq!(refusals(&f), Vec::<&str>::new());
-        assert!(matches!(&f[..], [Finding::Warn(w)] if w.starts_with("preflight: could not check that postgres 17.11 of Db is offered in us-east-1: not authorized")), "{f:?}");
+        assert!(
+            matches!(&f[..], [Finding::Warn(w)] if w.starts_with("preflight: could not check that postgres 17.11 of Db is offered in us-east-1: not authorized")),
+            "{f:?}"
+        );
     }
 }
