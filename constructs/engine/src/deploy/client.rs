@@ -203,10 +203,15 @@ impl Clients {
         c
     }
 
-    /// Replaces the ECR and RDS clients (the SDK's mock clients in tests of preflight and of the
-    /// engine-version guard); the others stay as they are.
-    pub fn with_ecr_rds(mut self, ecr: aws_sdk_ecr::Client, rds: aws_sdk_rds::Client) -> Clients {
+    /// Replaces the ECR client (the SDK's mock clients in tests of preflight).
+    pub fn with_ecr(mut self, ecr: aws_sdk_ecr::Client) -> Clients {
         self.ecr = ecr;
+        self
+    }
+
+    /// Replaces the RDS client (the SDK's mock clients in tests of preflight and of the
+    /// engine-version guard).
+    pub fn with_rds(mut self, rds: aws_sdk_rds::Client) -> Clients {
         self.rds = rds;
         self
     }

@@ -503,10 +503,9 @@ mod tests {
 
     fn clients(ecr: &[Rule], rds: &[Rule]) -> Clients {
         let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[]);
-        Clients::from_cfn(cfn).with_ecr_rds(
-            mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr),
-            mock_client!(aws_sdk_rds, RuleMode::MatchAny, rds),
-        )
+        Clients::from_cfn(cfn)
+            .with_ecr(mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr))
+            .with_rds(mock_client!(aws_sdk_rds, RuleMode::MatchAny, rds))
     }
 
     fn image(manifest: &str) -> Rule {
