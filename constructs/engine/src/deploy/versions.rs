@@ -235,9 +235,7 @@ mod tests {
                     .build()
             });
         let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[res]);
-        let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, &[]);
-        Clients::from_cfn(cfn)
-            .with_ecr_rds(ecr, mock_client!(aws_sdk_rds, RuleMode::MatchAny, &[db]))
+        Clients::from_cfn(cfn).with_rds(mock_client!(aws_sdk_rds, RuleMode::MatchAny, &[db]))
     }
 
     fn text(out: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>) -> String {
@@ -289,7 +287,7 @@ mod tests {
     #[tokio::test]
     async fn an_unchanged_version_sends_the_body_as_is() {
         let c = clients("17.11");
-        let (mut console, out, _h) = Console::capture(None);
+        let (mut console, _out, _h) = Console::capture(None);
         let v = check(
             &c,
             &mut console,
@@ -350,13 +348,19 @@ mod tests {
         let b = sent(&v);
         let p = &b["Resources"]["Database"]["Properties"];
         assert_eq!(p["AllowMajorVersionUpgrade"], true);
+        assert!(
+            text(&out)
+                .contains("the template sent sets AllowMajorVersionUpgrade: true on Database"),
+            "{}",
+            text(&out)
+        );
         assert_eq!(p["EngineVersion"], "17.11");
     }
 
     #[tokio::test]
     async fn a_major_downgrade_is_refused_even_with_the_flag() {
         let c = clients("17.11");
-        let (mut console, out, _h) = Console::capture(None);
+        let (mut console, _out, _h) = Console::capture(None);
         let v = check(
             &c,
             &mut console,
