@@ -73,6 +73,21 @@ pub enum DeployError {
         /// CloudFormation's inline limit.
         max: usize,
     },
+    /// The staging bucket a large template goes through does not exist (checked by the upload,
+    /// before any change set).
+    #[error(
+        "the template of {stack} must go through the staging bucket {bucket}, which does not exist in {region}; run `{program} bootstrap` for this account and region, or fix the stage's `staging_bucket` in the config"
+    )]
+    StagingBucketMissing {
+        /// The stack being deployed.
+        stack: String,
+        /// The bucket named by the config or the bootstrap stack.
+        bucket: String,
+        /// The region.
+        region: String,
+        /// The program name, for the command.
+        program: &'static str,
+    },
     /// `--parameters` names a parameter the template does not declare: likely a typo, which
     /// CloudFormation would only report after a change set was made.
     #[error("--parameters {key}: the template of {stack} has no parameter {key} (it has: {known})")]
