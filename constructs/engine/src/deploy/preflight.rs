@@ -37,6 +37,9 @@ pub enum Finding {
     Warn(String),
 }
 
+/// The account id of AWS's documentation examples, which shipped configs use as a placeholder.
+const PLACEHOLDER_ACCOUNT: &str = "123456789012";
+
 /// Media types of manifests that list platforms (an image index / manifest list).
 const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
@@ -284,6 +287,21 @@ async fn check_function(
             return vec![missing(&format!(
                 "ECR in {} of account {} has no repository {}",
                 image.region, image.account, image.repository
+            ))];
+        }
+        Err(e) if e.code().is_some_and(|c| c.contains("AccessDenied")) => {
+            // Lambda needs the credentials that create the function to read the image
+            // (ecr:BatchGetImage), so a denial here is a denial there.
+            let placeholder = if image.account == PLACEHOLDER_ACCOUNT {
+                format!(
+                    " {PLACEHOLDER_ACCOUNT} is the placeholder account of the shipped config, not yours."
+                )
+            } else {
+                String::new()
+            };
+            return vec![Finding::Refuse(format!(
+                "{id}: the image {uri} cannot be read with these credentials ({}): Lambda needs ecr:BatchGetImage on it for the deploy to create or update the function.{placeholder} Push the image to ECR in your account, then {via}; or allow the read (a repository policy for a cross-account image)",
+                why(&e)
             ))];
         }
         Err(e) => {
@@ -581,6 +599,32 @@ mod tests {
         assert_eq!(r.len(), 1, "{f:?}");
         assert!(r[0].starts_with("Api: the image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v1 does not exist (ECR in us-east-1 of account 123456789012 has no repository api)"), "{}", r[0]);
         assert!(r[0].contains("--parameters Img="), "{}", r[0]);
+    }
+
+    #[tokio::test]
+    async fn the_placeholder_registry_of_another_account_is_refused_as_a_placeholder() {
+        let denied = mock!(aws_sdk_ecr::Client::batch_get_image).then_error(|| {
+            BatchGetImageError::generic(
+                aws_sdk_ecr::error::ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not authorized to perform ecr:BatchGetImage")
+                    .build(),
+            )
+        });
+        let c = clients(&[denied], &rds_offers(true, true));
+        let f = run(&c, &template("x86_64"), &plans(URI)).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(
+            r[0].contains("cannot be read with these credentials (not authorized to perform ecr:BatchGetImage)"),
+            "{}",
+            r[0]
+        );
+        assert!(
+            r[0].contains("123456789012 is the placeholder account of the shipped config"),
+            "{}",
+            r[0]
+        );
     }
 
     #[tokio::test]
