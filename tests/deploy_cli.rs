@@ -114,6 +114,30 @@ fn preflight_refuses_an_image_that_is_not_in_ecr_before_anything_is_created() {
     });
     assert!(!exists, "a refused deploy left a stack behind");
 
+    // An image that exists but is built for arm64 only, for the x86_64 function: refused too.
+    rt.block_on(push_image(m, REGION, "snowex-api", "arm-only", "arm64"));
+    let arm = format!("123456789012.dkr.ecr.{REGION}.amazonaws.com/snowex-api:arm-only");
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "deploy",
+        "--yes",
+        "--json",
+        "--parameters",
+        &format!("LambdaImageUri={arm}"),
+        "--endpoint-url",
+        &m.url,
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let msg = v["stacks"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(&format!(
+            "Api: the image {arm} is built for arm64 but the function runs on x86_64"
+        )),
+        "{msg}"
+    );
+
     // --skip-preflight goes on to the change set (reviewed only here).
     let mut c = snowcdk(dir.path());
     c.args([
