@@ -6,7 +6,7 @@
 mod support;
 
 use aws_sdk_cloudformation::types::Capability;
-use support::{free_port, moto, moto_clients, repo_config_dir, run, snowcdk, unique};
+use support::{free_port, moto, moto_clients, push_image, repo_config_dir, run, snowcdk, unique};
 
 const REGION: &str = "us-east-2";
 
@@ -43,6 +43,10 @@ fn deploy_no_execute_of_the_snowex_stack_prints_the_change_set_as_json() {
     let m = moto();
     let stack = unique("snowex-cli");
     let dir = repo_config_dir(&stack, REGION);
+    // The config's image (moved to this region), as CI would have pushed it: preflight finds it.
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(push_image(m, REGION, "snowex-api", "latest", "amd64"));
     let mut c = snowcdk(dir.path());
     c.args(["deploy", "--no-execute", "--json", "--endpoint-url", &m.url]);
     let (out, stdout, stderr) = run(c);
@@ -67,6 +71,89 @@ fn deploy_no_execute_of_the_snowex_stack_prints_the_change_set_as_json() {
         stderr.contains("left for review"),
         "human text on stderr: {stderr}"
     );
+}
+
+#[test]
+fn preflight_refuses_an_image_that_is_not_in_ecr_before_anything_is_created() {
+    let m = moto();
+    let stack = unique("snowex-noimage");
+    let dir = repo_config_dir(&stack, REGION);
+    let uri = format!("123456789012.dkr.ecr.{REGION}.amazonaws.com/snowex-api:never-pushed");
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "deploy",
+        "--yes",
+        "--json",
+        "--parameters",
+        &format!("LambdaImageUri={uri}"),
+        "--endpoint-url",
+        &m.url,
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(v["stacks"][0]["status"], "refused", "{stdout}");
+    let msg = v["stacks"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with(&format!("preflight: Api: the image {uri} does not exist")),
+        "{msg}"
+    );
+    assert!(msg.contains("set the parameter LambdaImageUri"), "{msg}");
+    assert!(msg.contains("--skip-preflight"), "{msg}");
+    // Nothing was created: no stack, not even one in review.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let exists = rt.block_on(async {
+        let clients = moto_clients(m, REGION).await;
+        clients
+            .cfn
+            .describe_stacks()
+            .stack_name(&stack)
+            .send()
+            .await
+            .is_ok()
+    });
+    assert!(!exists, "a refused deploy left a stack behind");
+
+    // An image that exists but is built for arm64 only, for the x86_64 function: refused too.
+    rt.block_on(push_image(m, REGION, "snowex-api", "arm-only", "arm64"));
+    let arm = format!("123456789012.dkr.ecr.{REGION}.amazonaws.com/snowex-api:arm-only");
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "deploy",
+        "--yes",
+        "--json",
+        "--parameters",
+        &format!("LambdaImageUri={arm}"),
+        "--endpoint-url",
+        &m.url,
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let msg = v["stacks"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(&format!(
+            "Api: the image {arm} is built for arm64 but the function runs on x86_64"
+        )),
+        "{msg}"
+    );
+
+    // --skip-preflight goes on to the change set (reviewed only here).
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "deploy",
+        "--no-execute",
+        "--json",
+        "--skip-preflight",
+        "--parameters",
+        &format!("LambdaImageUri={uri}"),
+        "--endpoint-url",
+        &m.url,
+    ]);
+    let (out, _, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("left for review"), "{stderr}");
+    assert!(!stderr.contains("preflight"), "{stderr}");
 }
 
 #[test]

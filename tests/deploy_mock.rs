@@ -1794,3 +1794,81 @@ async fn destroy_goes_by_the_live_deletion_protection_over_the_template() {
     assert_eq!(delete.num_calls(), 0);
     assert!(out.contains("(in the deployed template)"), "{out}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_live_minor_version_past_the_configured_one_is_kept_in_the_template_sent() {
+    use aws_sdk_cloudformation::operation::describe_stack_resource::DescribeStackResourceOutput;
+    use aws_sdk_cloudformation::types::StackResourceDetail;
+    use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::types::DbInstance;
+
+    const DEPLOYED: &str = r#"{"Resources":{
+  "Db":{"Type":"AWS::RDS::DBInstance","Properties":{"Engine":"postgres","EngineVersion":"17.11"}},
+  "Param":{"Type":"AWS::SSM::Parameter","Properties":{"Type":"String","Value":"v"}}}}"#;
+    // The config still says 17.11; only the parameter's value changes.
+    let new_body = DEPLOYED.replace(r#""Value":"v""#, r#""Value":"v2""#);
+    let tpl = mock!(Client::get_template)
+        .then_output(|| GetTemplateOutput::builder().template_body(DEPLOYED).build());
+    let res = mock!(Client::describe_stack_resource)
+        .match_requests(|r| r.logical_resource_id() == Some("Db"))
+        .then_output(|| {
+            DescribeStackResourceOutput::builder()
+                .stack_resource_detail(
+                    StackResourceDetail::builder()
+                        .physical_resource_id("snowex-dev-db")
+                        .build(),
+                )
+                .build()
+        });
+    // The change set is created only with the live version in the body (else no rule matches).
+    let create = mock!(Client::create_change_set)
+        .match_requests(|r| {
+            r.template_body().is_some_and(|b| {
+                let v: serde_json::Value = serde_json::from_str(b).unwrap_or_default();
+                v["Resources"]["Db"]["Properties"]["EngineVersion"] == "17.12"
+                    && v["Resources"]["Param"]["Properties"]["Value"] == "v2"
+            })
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CS_ARN)
+                .stack_id(ARN)
+                .build()
+        });
+    let cs = mock!(Client::describe_change_set).then_output(|| {
+        change_set(
+            "CREATE_COMPLETE",
+            vec![change(
+                "Modify",
+                "Param",
+                "AWS::SSM::Parameter",
+                Some("False"),
+                &[],
+            )],
+        )
+    });
+    let name = by_name(false, "UPDATE_COMPLETE");
+    let db = mock!(aws_sdk_rds::Client::describe_db_instances)
+        .match_requests(|r| r.db_instance_identifier() == Some("snowex-dev-db"))
+        .then_output(|| {
+            DescribeDbInstancesOutput::builder()
+                .db_instances(DbInstance::builder().engine_version("17.12").build())
+                .build()
+        });
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, &[&db]);
+    let c = clients(&[&name, &tpl, &res, &create, &cs]).with_rds(rds);
+    let mut req = DeployRequest::new(STACK, new_body);
+    req.no_execute = true;
+    // Preflight has its own tests; this one scripts only the version read.
+    req.skip_preflight = true;
+    let (mut con, buf) = console(None);
+    let r = deploy_stack(&c, &req, &mut con).await.expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, Status::NotExecuted, "{out}");
+    assert_eq!(create.num_calls(), 1, "{out}");
+    assert_eq!(db.num_calls(), 1);
+    assert!(
+        out.contains("Db: RDS already runs postgres 17.12 (automatic minor upgrade), newer than the configured 17.11; keeping 17.12 in the template sent"),
+        "{out}"
+    );
+}

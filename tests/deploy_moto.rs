@@ -401,6 +401,29 @@ async fn large_templates_go_through_the_staging_bucket() {
     assert!(err.to_string().contains("staging_bucket"), "{err}");
 
     let bucket = format!("staging-{}", stack.to_lowercase());
+    // A bucket that does not exist (yet): refused with the fix, before any change set.
+    let mut req = request(&stack, body.clone());
+    req.staging_bucket = Some(bucket.clone());
+    let (mut console, _) = ci_console();
+    let err = deploy_stack(&clients, &req, &mut console)
+        .await
+        .expect_err("the staging bucket is missing");
+    assert!(
+        matches!(&err, DeployError::StagingBucketMissing { bucket: b, .. } if *b == bucket),
+        "{err}"
+    );
+    assert!(err.to_string().contains("snowcdk bootstrap"), "{err}");
+    assert!(
+        clients
+            .cfn
+            .describe_stacks()
+            .stack_name(&stack)
+            .send()
+            .await
+            .is_err(),
+        "nothing was created"
+    );
+
     clients
         .s3
         .create_bucket()

@@ -166,6 +166,47 @@ pub async fn moto_clients(moto: &Moto, region: &str) -> Clients {
     clients_at(&moto.url, region).await
 }
 
+/// Pushes an image manifest for `repository:tag` to moto's ECR in `region` (creating the
+/// repository), so deploy's preflight finds the function's image: an OCI image index with one
+/// `linux/<arch>` platform (`amd64` for Lambda's `x86_64`), the form `docker buildx` pushes.
+pub async fn push_image(moto: &Moto, region: &str, repository: &str, tag: &str, arch: &str) {
+    let clients = moto_clients(moto, region).await;
+    // Already there (another test of this binary pushed it): fine.
+    let _ = clients
+        .ecr
+        .create_repository()
+        .repository_name(repository)
+        .send()
+        .await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{}", "1".repeat(64)),
+            "size": 1000,
+            "platform": {"architecture": arch, "os": "linux"}
+        }]
+    });
+    let pushed = clients
+        .ecr
+        .put_image()
+        .repository_name(repository)
+        .image_tag(tag)
+        .image_manifest(manifest.to_string())
+        .image_manifest_media_type("application/vnd.oci.image.index.v1+json")
+        .send()
+        .await;
+    if let Err(e) = pushed {
+        // moto answers a second push of the same manifest and tag with this error.
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("ImageAlreadyExists"),
+            "push the image manifest to moto ECR: {text}"
+        );
+    }
+}
+
 /// Clients for an endpoint with dummy static credentials.
 pub async fn clients_at(url: &str, region: &str) -> Clients {
     let config = aws_config::defaults(BehaviorVersion::latest())

@@ -45,6 +45,15 @@ pub struct Args {
     /// replaces the instance). Without it they keep their deployed value.
     #[arg(long, alias = "refresh-ami")]
     pub refresh_pinned: bool,
+    /// Skip the read-only checks before the change set (the image exists in ECR for the
+    /// function's architecture, the database's engine version and class are offered): for
+    /// emergencies only, e.g. when a describe API is down or the role may not call it.
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Let a database's engine go to a new major version (e.g. PostgreSQL 16 -> 17): snapshot
+    /// first. The template sent then sets AllowMajorVersionUpgrade on that database.
+    #[arg(long)]
+    pub allow_major_upgrade: bool,
     /// Allow removing or replacing stateful resources of this type, e.g. AWS::RDS::DBInstance
     /// (repeatable). You are still asked unless --yes is given too.
     #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
@@ -113,6 +122,8 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 refresh_pinned: args.refresh_pinned,
                 timing: Timing::default(),
                 termination_protection: s.termination_protection,
+                skip_preflight: args.skip_preflight,
+                allow_major_upgrade: args.allow_major_upgrade,
             };
             let connected = connect(
                 &mut console,
@@ -134,6 +145,31 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 }
             };
             let mut intr = console.interrupt().clone();
+            // The account first: nothing (not even an asset upload) goes to another account.
+            let account = intr
+                .guard(crate::deploy::check_account(
+                    &clients,
+                    &s.stage,
+                    s.environment.account.as_deref(),
+                ))
+                .await;
+            match account {
+                None => {
+                    results.push(interrupted_early(
+                        &mut console,
+                        &clients,
+                        &s.stack_name,
+                        &s.stage,
+                        &intr,
+                    ));
+                    break;
+                }
+                Some(Err(e)) => {
+                    error = Some(e.into());
+                    break;
+                }
+                Some(Ok(())) => {}
+            }
             // Assets (Lambda code packaged by synth) go up first, once each (HEAD by key); the
             // same bucket takes templates over the inline limit.
             let staged = intr

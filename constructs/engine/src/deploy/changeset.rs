@@ -84,11 +84,20 @@ pub async fn stage_template(
     })
     .await
     .map_err(|e| {
+        if error_code(&e) == Some("NoSuchBucket") {
+            return DeployError::StagingBucketMissing {
+                stack: stack.to_owned(),
+                bucket: bucket.to_owned(),
+                region: clients.region.clone(),
+                program: crate::app::program_name(),
+            };
+        }
         describe(
             &format!("upload the template to s3://{bucket}/{key}"),
             &e,
             clients,
         )
+        .into()
     })?;
     Ok(match &clients.endpoint_url {
         Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),

@@ -68,6 +68,11 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Systems Manager: the source of pinned parameters (an AMI's public SSM parameter).
     pub ssm: aws_sdk_ssm::Client,
+    /// ECR: preflight reads the manifest of a function's container image (read-only).
+    pub ecr: aws_sdk_ecr::Client,
+    /// RDS: preflight asks which engine versions and instance classes the region offers, and
+    /// deploy reads a database's live engine version (read-only).
+    pub rds: aws_sdk_rds::Client,
     /// The region, for messages and for the commands we suggest.
     pub region: String,
     /// The endpoint override, when one is in force (emulators); `None` means AWS itself.
@@ -152,17 +157,23 @@ impl Clients {
         let mut cfn_config = aws_sdk_cloudformation::config::Builder::from(config);
         let mut sts_config = aws_sdk_sts::config::Builder::from(config);
         let mut ssm_config = aws_sdk_ssm::config::Builder::from(config);
+        let mut ecr_config = aws_sdk_ecr::config::Builder::from(config);
+        let mut rds_config = aws_sdk_rds::config::Builder::from(config);
         if let Some(n) = notice {
             s3_config = s3_config.interceptor(n.clone());
             cfn_config = cfn_config.interceptor(n.clone());
             sts_config = sts_config.interceptor(n.clone());
-            ssm_config = ssm_config.interceptor(n);
+            ssm_config = ssm_config.interceptor(n.clone());
+            ecr_config = ecr_config.interceptor(n.clone());
+            rds_config = rds_config.interceptor(n);
         }
         Clients {
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config.build()),
             s3: aws_sdk_s3::Client::from_conf(s3_config.build()),
             sts: aws_sdk_sts::Client::from_conf(sts_config.build()),
             ssm: aws_sdk_ssm::Client::from_conf(ssm_config.build()),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr_config.build()),
+            rds: aws_sdk_rds::Client::from_conf(rds_config.build()),
             region: config
                 .region()
                 .map(|r| r.to_string())
@@ -174,7 +185,7 @@ impl Clients {
     }
 
     /// Wraps an existing CloudFormation client (the SDK's mock clients in tests). The S3 and STS
-    /// clients (and the SSM one) point nowhere and fail if used.
+    /// clients (and the SSM, ECR and RDS ones) point nowhere and fail if used.
     pub fn from_cfn(cfn: aws_sdk_cloudformation::Client) -> Clients {
         let region = cfn
             .config()
@@ -190,6 +201,19 @@ impl Clients {
         c.cfn = cfn;
         c.endpoint_url = None;
         c
+    }
+
+    /// Replaces the ECR client (the SDK's mock clients in tests of preflight).
+    pub fn with_ecr(mut self, ecr: aws_sdk_ecr::Client) -> Clients {
+        self.ecr = ecr;
+        self
+    }
+
+    /// Replaces the RDS client (the SDK's mock clients in tests of preflight and of the
+    /// engine-version guard).
+    pub fn with_rds(mut self, rds: aws_sdk_rds::Client) -> Clients {
+        self.rds = rds;
+        self
     }
 
     /// The endpoint CloudFormation calls go to, for messages.

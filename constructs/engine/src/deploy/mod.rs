@@ -22,10 +22,12 @@ pub(crate) mod outcome;
 pub mod parameters;
 mod plan;
 pub mod policy;
+pub mod preflight;
 pub(crate) mod stack;
 pub(crate) mod staging;
 mod template;
 pub(crate) mod ui;
+pub mod versions;
 mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
@@ -70,6 +72,21 @@ pub enum DeployError {
         bytes: usize,
         /// CloudFormation's inline limit.
         max: usize,
+    },
+    /// The staging bucket a large template goes through does not exist (checked by the upload,
+    /// before any change set).
+    #[error(
+        "the template of {stack} must go through the staging bucket {bucket}, which does not exist in {region}; run `{program} bootstrap` for this account and region, or fix the stage's `staging_bucket` in the config"
+    )]
+    StagingBucketMissing {
+        /// The stack being deployed.
+        stack: String,
+        /// The bucket named by the config or the bootstrap stack.
+        bucket: String,
+        /// The region.
+        region: String,
+        /// The program name, for the command.
+        program: &'static str,
     },
     /// `--parameters` names a parameter the template does not declare: likely a typo, which
     /// CloudFormation would only report after a change set was made.
@@ -157,6 +174,11 @@ pub struct DeployRequest {
     /// The stage is protected: turn termination protection on after each successful deploy
     /// (never off; `destroy` lifts it after a typed confirmation).
     pub termination_protection: bool,
+    /// `--skip-preflight`: do not run the read-only checks of [`preflight`] (emergencies).
+    pub skip_preflight: bool,
+    /// `--allow-major-upgrade`: let a database's engine go to a new major version (see
+    /// [`versions`]).
+    pub allow_major_upgrade: bool,
 }
 
 impl DeployRequest {
@@ -176,6 +198,8 @@ impl DeployRequest {
             refresh_pinned: false,
             timing: Timing::default(),
             termination_protection: false,
+            skip_preflight: false,
+            allow_major_upgrade: false,
         }
     }
 }
@@ -650,27 +674,6 @@ async fn prepare(
         }
     }
 
-    // 2. The template source: inline, or through the staging bucket.
-    let template = if req.template_body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
-        let Some(bucket) = req.staging_bucket.as_deref() else {
-            return Err(DeployError::NoStagingBucket {
-                stack: name.to_owned(),
-                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
-                region: clients.region.clone(),
-                bytes: req.template_body.len(),
-                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
-            });
-        };
-        let url = changeset::stage_template(clients, bucket, name, &req.template_body).await?;
-        console.line(format!(
-            "template is {} bytes: uploaded to {url}",
-            req.template_body.len()
-        ));
-        TemplateSource::Url(url)
-    } else {
-        TemplateSource::Body(req.template_body.clone())
-    };
-
     // 3. Plan the parameters against the deployed stack; when nothing differs, stop here
     // without a change set (as `cdk deploy` does), unless --force.
     let deployed = match (&existing, create) {
@@ -697,9 +700,30 @@ async fn prepare(
         source,
     })?;
     result.parameters = plans.clone();
-    if let Some((info, (body, _))) = &deployed
+    // Database engine versions (when the template changed): keep a live minor RDS moved to on
+    // its own, and let a major upgrade through only with --allow-major-upgrade.
+    let body = match &deployed {
+        Some((info, (old, _))) if !same_template(old, &req.template_body) => match versions::check(
+            clients,
+            console,
+            &info.id,
+            old,
+            &req.template_body,
+            req.allow_major_upgrade,
+        )
+        .await
+        {
+            versions::Versions::Send(b) => b,
+            versions::Versions::Refuse(msg) => {
+                console.danger(format!("refused: {msg}"));
+                return finished(result.finish(Status::Refused, Some(msg)));
+            }
+        },
+        _ => req.template_body.clone(),
+    };
+    if let Some((info, (deployed_body, _))) = &deployed
         && !req.force
-        && same_template(body, &req.template_body)
+        && same_template(deployed_body, &body)
         && plans
             .iter()
             .all(|p| !p.changes() && p.source != parameters::Source::Default)
@@ -711,6 +735,36 @@ async fn prepare(
         let r = with_outputs(clients, result, console, Status::NoChanges, &id).await;
         return finished(r);
     }
+
+    // 3b. Preflight (read-only): refuse what would fail only after resources were made.
+    if !req.skip_preflight
+        && let Some(msg) = preflight::refusal(clients, console, &body, &plans).await
+    {
+        console.danger(format!("refused: {msg}"));
+        return finished(result.finish(Status::Refused, Some(msg)));
+    }
+
+    // 3c. The template source (after the checks, so a refused deploy uploads nothing):
+    // inline, or through the staging bucket.
+    let template = if body.len() > changeset::MAX_INLINE_TEMPLATE_BYTES {
+        let Some(bucket) = req.staging_bucket.as_deref() else {
+            return Err(DeployError::NoStagingBucket {
+                stack: name.to_owned(),
+                stage: req.stage.clone().unwrap_or_else(|| name.to_owned()),
+                region: clients.region.clone(),
+                bytes: body.len(),
+                max: changeset::MAX_INLINE_TEMPLATE_BYTES,
+            });
+        };
+        let url = changeset::stage_template(clients, bucket, name, &body).await?;
+        console.line(format!(
+            "template is {} bytes: uploaded to {url}",
+            body.len()
+        ));
+        TemplateSource::Url(url)
+    } else {
+        TemplateSource::Body(body)
+    };
 
     // 4. Create the change set and wait for it.
     let cs_name = state.cs_name.clone();
