@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value as Json;
-use support::{Moto, moto_path, repo_config_dir, snowcdk};
+use support::{Moto, moto_path, push_image, repo_config_dir, snowcdk};
 
 const REGION: &str = "us-west-2";
 const STACK: &str = "snowex-e2e";
@@ -140,6 +140,11 @@ fn the_dev_stack_creates_updates_edit_by_edit_redeploys_as_no_changes_and_is_des
     let moto = Moto::start_patched();
     let url = moto.url.clone();
     let dir = repo_config_dir(STACK, REGION);
+    // The images the config names, as CI would have pushed them: preflight checks them in ECR.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    for tag in ["latest", "v2"] {
+        rt.block_on(push_image(&moto, REGION, "snowex-api", tag, "amd64"));
+    }
 
     // Create: every resource, the outputs, and the secret the API reads (snowex-system-facts:
     // username, password, host, port, dbname).
