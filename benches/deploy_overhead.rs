@@ -198,6 +198,18 @@ fn main() {
     );
 
     let synth_dir = repo_config_dir("bench-awscli", REGION);
+    // The config's Lambda image, as CI would have pushed it: deploy's preflight looks it up.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(support::push_image(
+            &moto,
+            REGION,
+            "snowex-api",
+            "latest",
+            "amd64",
+        ));
 
     let mut ours = Vec::new();
     for i in 0..runs {

@@ -601,3 +601,53 @@ async fn a_pinned_parameter_whose_source_is_missing_is_an_error_naming_it() {
     assert!(msg.contains(&source), "{msg}");
     assert!(msg.contains("look up parameter Ami"), "{msg}");
 }
+
+/// A template whose only resource, a log group, has deletion protection on.
+fn protected_template(stack: &str) -> String {
+    serde_json::json!({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": format!("/snowcdk-test/{stack}"), "RetentionInDays": 7,
+            "DeletionProtectionEnabled": true}}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_protected_first_create_whose_second_step_is_refused_says_protection_is_not_on() {
+    // Plain moto gives no replacement verdict, so the update that turns protection on looks
+    // like a possible replacement of a log group and the gate refuses it without
+    // --allow-replacement: the path where the second step does not complete.
+    // (tests/snowex_moto.rs runs the whole two-step create on the patched moto.)
+    let clients = moto_clients(moto(), REGION).await;
+    let stack = unique("protect");
+    let (mut console, buf) = ci_console();
+    let r = deploy_stack(
+        &clients,
+        &request(&stack, protected_template(&stack)),
+        &mut console,
+    )
+    .await
+    .expect("deploy");
+    let out = text(&buf);
+    assert!(
+        out.contains(
+            "creating it with deletion protection off on Logs (DeletionProtectionEnabled)"
+        ),
+        "{out}"
+    );
+    assert_eq!(r.status, Status::Refused, "{out}");
+    assert_ne!(r.exit_code, 0);
+    let msg = r.message.unwrap_or_default();
+    assert!(msg.contains("deletion protection is NOT on yet"), "{msg}");
+    assert!(msg.contains("run the same deploy again"), "{msg}");
+    // The stack exists (the first step completed), without protection: deletable.
+    let d = clients
+        .cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.stacks()[0].stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+}

@@ -4,7 +4,9 @@
 //! the wrong thing and forgets a change set's outputs). The stack is created, updated through one
 //! edit of `snowcdk.toml` at a time (image URI, memory, instance class, storage, tags, a rule),
 //! re-deployed as "no changes" and destroyed. After each step the live state is read back from
-//! the emulator's own APIs (through boto3 in the test venv), not only from the template.
+//! the emulator's own APIs (through boto3 in the test venv), not only from the template. A
+//! second test runs the two-step first create of a stack with deletion protection on the same
+//! patched moto (it needs the replacement verdict plain moto does not give).
 
 mod support;
 
@@ -306,4 +308,93 @@ fn the_dev_stack_creates_updates_edit_by_edit_redeploys_as_no_changes_and_is_des
         ),
     );
     assert_eq!(left, Json::Array(vec![]), "{text}");
+}
+
+fn ci_console() -> (
+    snowcdk::deploy::Console,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+) {
+    let (c, buf, _) = snowcdk::deploy::Console::capture(None);
+    (c, buf)
+}
+
+fn text(buf: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buf.lock().expect("buffer")).into_owned()
+}
+
+fn request(stack: &str, body: String) -> snowcdk::deploy::DeployRequest {
+    let mut r = snowcdk::deploy::DeployRequest::new(stack, body);
+    r.approval.yes = true;
+    r
+}
+
+#[tokio::test]
+async fn a_protected_stack_is_created_unprotected_then_protected_by_an_update() {
+    let moto = Moto::start_patched();
+    let clients = support::moto_clients(&moto, REGION).await;
+    let stack = "protect-e2e".to_owned();
+    let body = serde_json::json!({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": format!("/snowcdk-test/{stack}"), "RetentionInDays": 7,
+            "DeletionProtectionEnabled": true}}}})
+    .to_string();
+    let (mut console, buf) = ci_console();
+    let r = snowcdk::deploy::deploy_stack(&clients, &request(&stack, body), &mut console)
+        .await
+        .expect("deploy");
+    let out = text(&buf);
+    assert_eq!(r.status, snowcdk::deploy::Status::Deployed, "{out}");
+    assert!(
+        out.contains(
+            "creating it with deletion protection off on Logs (DeletionProtectionEnabled)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("turning deletion protection on"), "{out}");
+    // Two change sets ran: the CREATE without protection, then the UPDATE with it.
+    let sets = clients
+        .cfn
+        .list_change_sets()
+        .stack_name(&stack)
+        .send()
+        .await
+        .expect("list change sets");
+    let kinds: Vec<&str> = sets
+        .summaries()
+        .iter()
+        .filter(|s| s.stack_name() == Some(stack.as_str()))
+        .filter_map(|s| s.change_set_name())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}\n{out}");
+    // What is deployed now is the real template: protection on.
+    let t = clients
+        .cfn
+        .get_template()
+        .stack_name(&stack)
+        .send()
+        .await
+        .expect("template");
+    let doc: serde_json::Value =
+        serde_json::from_str(t.template_body().unwrap_or("{}")).expect("JSON");
+    assert_eq!(
+        doc["Resources"]["Logs"]["Properties"]["DeletionProtectionEnabled"], true,
+        "{out}"
+    );
+    // A second deploy of the same template is an ordinary no-op.
+    let (mut console, buf) = ci_console();
+    let again = snowcdk::deploy::deploy_stack(
+        &clients,
+        &request(
+            &stack,
+            String::from_utf8(t.template_body().unwrap_or("{}").as_bytes().to_vec()).unwrap(),
+        ),
+        &mut console,
+    )
+    .await
+    .expect("again");
+    assert_eq!(
+        again.status,
+        snowcdk::deploy::Status::NoChanges,
+        "{}",
+        text(&buf)
+    );
 }

@@ -16,6 +16,7 @@ mod changes;
 mod changeset;
 pub(crate) mod client;
 pub mod destroy;
+mod first_create;
 mod lookup;
 mod notice;
 pub(crate) mod outcome;
@@ -262,6 +263,28 @@ pub async fn check_account(
 /// [`Status::Interrupted`] and "nothing was executed". The interrupt is checked once more right
 /// before executing, so one that lands during the last poll is never lost.
 pub async fn deploy_stack(
+    clients: &Clients,
+    req: &DeployRequest,
+    console: &mut Console,
+) -> Result<StackResult, DeployError> {
+    // A first create of a template with deletion protection goes in two steps (see
+    // `first_create`), so a late failure can still roll back completely.
+    if !req.no_execute
+        && let Some((body, protected)) = first_create::unprotected_body(&req.template_body)
+    {
+        let existing = stack::describe_stack(clients, &req.stack_name).await?;
+        if matches!(
+            plan::plan(existing.as_ref().map(|s| &s.status)),
+            Plan::Create | Plan::CreateInReview | Plan::Recreate
+        ) {
+            return first_create::deploy(clients, req, console, body, &protected).await;
+        }
+    }
+    deploy_once(clients, req, console).await
+}
+
+/// One deploy through one change set: [`deploy_stack`] without the first-create split.
+pub(crate) async fn deploy_once(
     clients: &Clients,
     req: &DeployRequest,
     console: &mut Console,
