@@ -226,7 +226,27 @@ def _password(spec: dict[str, Any]) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-class _Secret(CloudFormationModel):
+class _KeptOnUpdate:
+    """What the models below share: an update keeps the resource as it is (the tests change
+    only descriptions and tags on these), deletion leaves moto's object (the stack's
+    deletion does not need it gone), and creation is immediate."""
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
+                                        cloudformation_json, account_id,
+                                        region_name):  # type: ignore[no-untyped-def]
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name):  # type: ignore[no-untyped-def]
+        return None
+
+    def is_created(self) -> bool:
+        return True
+
+
+class _Secret(_KeptOnUpdate, CloudFormationModel):
     """`AWS::SecretsManager::Secret`: a secret in moto's Secrets Manager; `Ref` is its ARN."""
 
     # moto's model registry files models under the service named in the module path.
@@ -282,23 +302,9 @@ class _Secret(CloudFormationModel):
         arn = json.loads(out)["ARN"] if isinstance(out, str) else out["ARN"]
         return cls(arn, name)
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
-                                        cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        # Description or tags only, in the tests: keep the secret and its value.
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return None
-
-    def is_created(self) -> bool:
-        return True
 
 
-class _SecretTargetAttachment(CloudFormationModel):
+class _SecretTargetAttachment(_KeptOnUpdate, CloudFormationModel):
     """`AWS::SecretsManager::SecretTargetAttachment`: adds the database's `host`, `port`,
     `dbname` and `engine` to the secret's JSON, as CloudFormation does; `Ref` is the secret's
     ARN."""
@@ -347,16 +353,8 @@ class _SecretTargetAttachment(CloudFormationModel):
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
                                                    account_id, region_name)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return None
 
-    def is_created(self) -> bool:
-        return True
-
-
-class _FunctionUrl(CloudFormationModel):
+class _FunctionUrl(_KeptOnUpdate, CloudFormationModel):
     """`AWS::Lambda::Url`: moto's function URL config; `FunctionUrl` and `FunctionArn`."""
 
     # moto's model registry files models under the service named in the module path.
@@ -398,22 +396,8 @@ class _FunctionUrl(CloudFormationModel):
         url = backend.create_function_url_config(props["TargetFunctionArn"], config)
         return cls(url.url, url.function.function_arn)
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
-                                        cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return None
-
-    def is_created(self) -> bool:
-        return True
-
-
-class _SecurityGroupEgress(CloudFormationModel):
+class _SecurityGroupEgress(_KeptOnUpdate, CloudFormationModel):
     """`AWS::EC2::SecurityGroupEgress`: authorizes the rule on the group, like moto's
     `SecurityGroupIngress` model does for ingress."""
 
@@ -456,20 +440,6 @@ class _SecurityGroupEgress(CloudFormationModel):
         )
         rule_id = rules[0].id if rules else f"sgr-{resource_name.lower()}"
         return cls(group_id, rule_id)
-
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
-                                        cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name):  # type: ignore[no-untyped-def]
-        return None
-
-    def is_created(self) -> bool:
-        return True
 
 
 _SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "constructs", "schemas")
