@@ -162,7 +162,11 @@ async fn a_stack_without_a_policy_gets_it_on_a_deploy_with_no_changes() {
 /// it. destroy refuses before deleting anything, naming the resource and the fix.
 #[tokio::test]
 async fn destroy_refuses_a_stack_whose_database_has_deletion_protection() {
-    let clients = moto_clients(moto(), REGION).await;
+    // The patched moto: the first create goes in two steps (unprotected, then protection on by
+    // an update), and plain moto neither gives that update a replacement verdict nor keeps the
+    // database or the new template through it.
+    let patched = support::Moto::start_patched();
+    let clients = moto_clients(&patched, REGION).await;
     let stack = unique("protected-db");
     let body = serde_json::json!({
         "Resources": {
@@ -222,8 +226,9 @@ async fn destroy_refuses_a_stack_whose_database_has_deletion_protection() {
         .send()
         .await
         .expect("describe");
+    // Untouched by destroy: still as the deploy's second step (protection on) left it.
     assert_eq!(
         s.stacks()[0].stack_status().map(|s| s.as_str()),
-        Some("CREATE_COMPLETE")
+        Some("UPDATE_COMPLETE")
     );
 }
