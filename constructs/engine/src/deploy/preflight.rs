@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use serde_json::Value as Json;
 
-use super::client::{Clients, retry_throttled};
+use super::client::{Clients, describe, retry_throttled};
 use super::parameters::ParameterPlan;
 
 /// What one check found.
@@ -185,15 +185,21 @@ pub fn parse_image_uri(uri: &str) -> Option<EcrImage> {
     })
 }
 
-/// An SDK error in a few words: AWS's message, else its code, else the SDK's own chain.
-fn why<E, R>(e: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+/// An SDK error in a few words: AWS's own message or code when it sent one, else the one
+/// readable sentence [`describe`] makes of any other answer (an HTTP status and its body, a
+/// timeout), never the SDK's debug chain.
+fn why<E, R>(
+    e: &aws_sdk_cloudformation::error::SdkError<E, R>,
+    what: &str,
+    clients: &Clients,
+) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match e.message().or(e.code()) {
         Some(m) => m.to_owned(),
-        None => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+        None => describe(what, e, clients).to_string(),
     }
 }
 
@@ -301,13 +307,13 @@ async fn check_function(
             };
             return vec![Finding::Refuse(format!(
                 "{id}: the image {uri} cannot be read with these credentials ({}): Lambda needs ecr:BatchGetImage on it for the deploy to create or update the function.{placeholder} Push the image to ECR in your account, then {via}; or allow the read (a repository policy for a cross-account image)",
-                why(&e)
+                why(&e, "read the image from ECR", clients)
             ))];
         }
         Err(e) => {
             return vec![Finding::Warn(format!(
                 "preflight: could not check the image of {id} ({uri}): {}; it was not checked",
-                why(&e)
+                why(&e, "read the image from ECR", clients)
             ))];
         }
     };
@@ -401,7 +407,7 @@ async fn check_db_instance(
         Err(e) => {
             return vec![Finding::Warn(format!(
                 "preflight: could not check that {engine} {version} of {id} is offered in {region}: {}; its engine version and instance class were not checked",
-                why(&e)
+                why(&e, "ask RDS which engine versions it offers", clients)
             ))];
         }
     }
@@ -426,7 +432,7 @@ async fn check_db_instance(
         Ok(_) => Vec::new(),
         Err(e) => vec![Finding::Warn(format!(
             "preflight: could not check that {class} is offered for {engine} {version} in {region}: {}; it was not checked",
-            why(&e)
+            why(&e, "ask RDS which instance classes it offers", clients)
         ))],
     }
 }
