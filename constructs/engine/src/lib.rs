@@ -23,6 +23,7 @@ pub mod config;
 pub mod deploy;
 pub mod diff;
 pub mod exit;
+pub mod import;
 pub mod regions;
 pub mod risk;
 pub mod template_read;
