@@ -51,6 +51,8 @@ pub enum Command<E: Subcommand> {
     Validate(commands::validate::Args),
     /// Deploy the asset staging stack (S3 bucket) for an account and region.
     Bootstrap(commands::bootstrap::Args),
+    /// Take a manual snapshot of a stage's database or of any DB instance; prints its ARN.
+    Snapshot(commands::snapshot::Args),
 }
 
 /// The whole `snowcdk` program for one app: parse the command line, run the command, map errors

@@ -10,6 +10,7 @@ pub(crate) mod destroy;
 pub(crate) mod diff;
 pub(crate) mod outputs;
 pub mod shared;
+pub(crate) mod snapshot;
 pub(crate) mod synth;
 pub(crate) mod validate;
 
@@ -18,6 +19,7 @@ pub use deploy::Args as DeployArgs;
 pub use destroy::Args as DestroyArgs;
 pub use diff::{Args as DiffArgs, Format as DiffFormat};
 pub use outputs::{Args as OutputsArgs, fetch as fetch_outputs};
+pub use snapshot::Args as SnapshotArgs;
 pub use synth::{Args as SynthArgs, Format as SynthFormat};
 pub use validate::{
     Args as ValidateArgs, Format as ValidateFormat, StackReport, render_findings,
@@ -41,5 +43,6 @@ pub fn run<A: App>(app: &A, cli: Cli<A::Commands>) -> anyhow::Result<ExitCode> {
         Command::App(command) => command.run(config),
         Command::Validate(args) => validate::run(app, config, args),
         Command::Bootstrap(args) => bootstrap::run::<A>(config, args),
+        Command::Snapshot(args) => snapshot::run::<A>(config, args),
     }
 }

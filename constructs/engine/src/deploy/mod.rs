@@ -9,7 +9,8 @@
 //! sentences, throttling), `template` (what a body requires), `plan`, `changeset`, `changes`
 //! (table and risk), `approve`, `watch` (events and progress), `outcome` (exit codes, JSON),
 //! `ui` (terminal, prompts, Ctrl-C), `stack` (reading deployed stacks), `staging` (assets and
-//! large templates); [`destroy`] is public.
+//! large templates); [`destroy`] and [`snapshot`] (manual DB snapshots, `snowcdk snapshot`) are
+//! public.
 
 mod approve;
 mod changes;
@@ -24,6 +25,7 @@ pub mod parameters;
 mod plan;
 pub mod policy;
 pub mod preflight;
+pub mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod staging;
 mod template;
@@ -36,6 +38,7 @@ pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
 pub use changeset::{Timing, change_set_name, stage_template};
 pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};
 pub use outcome::{ChangeSetRef, Failure, OutputValue, RunResult, StackResult, Status};
+pub use snapshot::{SnapshotError, SnapshotInfo, WaitEnd, WaitOptions};
 pub use stack::DeployedResource;
 pub use staging::{Staged, resolve_staging_bucket, stage_for_deploy};
 pub use ui::{Answer, Console, Interrupt, InterruptHandle, Prompter};
