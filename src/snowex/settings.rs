@@ -162,6 +162,13 @@ pub struct DatabaseConfig {
     /// Days the exported PostgreSQL logs are kept (with `instance_identifier`).
     #[serde(default = "default_db_log_retention")]
     pub log_retention_days: u32,
+    /// Create the database from this DB snapshot (ARN or identifier; `snowcdk snapshot` prints
+    /// the ARN). `master_username` must be the snapshot's master user; the stack's secret then
+    /// holds the password the restored instance ends up with. Must stay once deployed: removing
+    /// or changing it replaces the database (deploy refuses that without
+    /// `--allow-replacement AWS::RDS::DBInstance`).
+    #[serde(default)]
+    pub restore_from_snapshot: Option<String>,
 }
 
 /// Lambda CPU architecture.
@@ -354,6 +361,7 @@ impl DatabaseConfig {
             allow_all_outbound: self.allow_all_outbound,
             instance_identifier: self.instance_identifier.clone(),
             log_retention_days: self.log_retention_days,
+            restore_from_snapshot: self.restore_from_snapshot.clone(),
             ..PostgresRdsProps::default()
         }
     }

@@ -26,6 +26,16 @@
 //!   the identifier when it creates the instance and the groups are left to RDS (never
 //!   expiring); setting an identifier on an existing instance replaces it (it is create-only),
 //!   which the deploy gate refuses without `--allow-replacement`.
+//! - Restore ([`PostgresRdsProps::restore_from_snapshot`]): the instance is created from a DB
+//!   snapshot (`DBSnapshotIdentifier`) and the template leaves out what a restore inherits from
+//!   the snapshot and CloudFormation refuses or ignores with it: `DBName`, `MasterUsername`,
+//!   `StorageEncrypted` (and so encryption). `MasterUserPassword` stays: after the restore
+//!   CloudFormation sets the master password to it (the AWS CDK's
+//!   `SnapshotCredentials.fromGeneratedSecret` relies on the same), so the stack's generated
+//!   secret holds the password the restored instance ends up with. The secret's `username` must
+//!   be the snapshot's master user (a restore cannot rename it): deploy's preflight checks that.
+//!   Once deployed the key must stay: removing or changing it replaces the instance (see the
+//!   engine's risk module).
 //! - Single-AZ instances are pinned to the AZ of the first private subnet (where the `SsmBastion`
 //!   goes, as in the seed design: admin host and database side by side, no cross-AZ hop).
 
@@ -92,6 +102,11 @@ pub struct PostgresRdsProps {
     pub instance_identifier: Option<String>,
     /// Days the exported logs' groups keep events (used with an `instance_identifier`).
     pub log_retention_days: u32,
+    /// Create the instance from this DB snapshot (its ARN, or its identifier in the stack's
+    /// account and region): `DBSnapshotIdentifier`, see the module docs. `master_username` must
+    /// be the snapshot's master user and `allocated_storage_gb` at least its storage. Must stay
+    /// once deployed: removing or changing it replaces the instance.
+    pub restore_from_snapshot: Option<String>,
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_161`, IAM
     /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones. Not
     /// read from a config: the app supplies them in code.
@@ -116,6 +131,7 @@ impl Default for PostgresRdsProps {
             password_length: 32,
             instance_identifier: None,
             log_retention_days: 30,
+            restore_from_snapshot: None,
             checkov_reasons: CheckovReasons::new(),
         }
     }
@@ -238,16 +254,28 @@ impl PostgresRds {
             .engine_version(props.engine_version.as_str())
             .db_instance_class(props.instance_class.as_str())
             .allocated_storage(props.allocated_storage_gb.to_string())
-            .storage_type("gp3")
-            .storage_encrypted(true)
+            .storage_type("gp3");
+        instance = match &props.restore_from_snapshot {
+            // The snapshot brings the database, the master user and the encryption.
+            Some(snapshot) => instance.db_snapshot_identifier(snapshot.as_str()),
+            None => instance.storage_encrypted(true),
+        };
+        instance = instance
             .publicly_accessible(false)
             .multi_az(props.multi_az)
             .db_subnet_group_name(subnet_group.ref_())
             .vpc_security_groups(vec![security_group.group_id()])
-            .db_parameter_group_name(parameter_group.ref_())
-            .db_name(props.database_name.as_str())
-            .port(props.port.to_string())
-            .master_username(props.master_username.as_str())
+            .db_parameter_group_name(parameter_group.ref_());
+        if props.restore_from_snapshot.is_none() {
+            instance = instance.db_name(props.database_name.as_str());
+        }
+        instance = instance.port(props.port.to_string());
+        if props.restore_from_snapshot.is_none() {
+            instance = instance.master_username(props.master_username.as_str());
+        }
+        // Also on a restore: CloudFormation then sets the restored instance's master password
+        // to the secret's, so the secret holds the password that works.
+        instance = instance
             .master_user_password(Value::resolve_secret(&secret_ref, "password"))
             .backup_retention_period(i64::from(props.backup_retention_days))
             .deletion_protection(props.deletion_protection)
@@ -319,6 +347,20 @@ impl PostgresRds {
             "CKV_AWS_118",
             "Enhanced monitoring is off: the standard CloudWatch RDS metrics suffice for this read-mostly database and it needs no extra IAM role or log costs",
         );
+        if props.restore_from_snapshot.is_some() {
+            checkov_skip(
+                &mut s,
+                &instance,
+                "CKV_AWS_16",
+                "Restored from a DB snapshot: the instance's encryption is the snapshot's (CloudFormation takes no StorageEncrypted with DBSnapshotIdentifier); deploy's preflight warns when the snapshot is not encrypted",
+            );
+            snowcdk_constructs_rules::suppress(
+                &mut s,
+                &instance,
+                "SNX-RDS-002",
+                "Restored from a DB snapshot: encryption is inherited from the snapshot (StorageEncrypted may not be set with DBSnapshotIdentifier); deploy's preflight warns when the snapshot is not encrypted",
+            );
+        }
         if !props.multi_az {
             checkov_skip_with(
                 &mut s,
@@ -445,6 +487,10 @@ impl PostgresRdsProps {
         }
         if let Some(id) = &p.instance_identifier {
             check_instance_identifier(id).map_err(|e| PropError::new("instance_identifier", e))?;
+        }
+        if let Some(snapshot) = &p.restore_from_snapshot {
+            check_snapshot_reference(snapshot)
+                .map_err(|e| PropError::new("restore_from_snapshot", e))?;
         }
         if !super::vpc_lambda::LOG_RETENTION_DAYS.contains(&p.log_retention_days) {
             return Err(PropError::new(
@@ -655,6 +701,43 @@ pub fn check_instance_identifier(id: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a snapshot to restore from: a DB snapshot ARN
+/// (`arn:<partition>:rds:<region>:<account>:snapshot:<id>`, needed for a snapshot shared from
+/// another account) or a DB snapshot identifier (RDS's rules: 1-255 letters, digits and
+/// hyphens, starting with a letter, without `--` or a trailing hyphen; automated snapshots'
+/// `rds:` prefix allowed).
+pub fn check_snapshot_reference(s: &str) -> Result<(), String> {
+    let id_ok = |id: &str| {
+        (1..=255).contains(&id.len())
+            && id.starts_with(|c: char| c.is_ascii_alphabetic())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !id.ends_with('-')
+            && !id.contains("--")
+    };
+    let ok = match s.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.splitn(6, ':').collect();
+            matches!(
+                parts.as_slice(),
+                [partition, "rds", region, account, "snapshot", id]
+                    if partition.starts_with("aws")
+                        && !region.is_empty()
+                        && account.len() == 12
+                        && account.bytes().all(|b| b.is_ascii_digit())
+                        && id_ok(id.strip_prefix("rds:").unwrap_or(id))
+            )
+        }
+        None => id_ok(s.strip_prefix("rds:").unwrap_or(s)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is neither a DB snapshot ARN (arn:aws:rds:<region>:<account>:snapshot:<id>) nor a DB snapshot identifier (letters, digits and hyphens, starting with a letter); `snowcdk snapshot` prints the ARN of the snapshot it takes"
+        ))
+    }
+}
+
 /// Memory of an RDS instance class in GiB, for the sizes of the burstable (`db.t*`), general
 /// purpose (`db.m*`) and memory-optimised (`db.r*`, `db.x*` counted as `r`) families; `None`
 /// for a class this table does not know (AWS's "DB instance classes" hardware tables,
@@ -786,6 +869,37 @@ mod tests {
         ] {
             assert!(check_instance_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn snapshot_references_are_arns_or_identifiers() {
+        for good in [
+            "arn:aws:rds:us-west-2:123456789012:snapshot:snowexdb-20261203-183924",
+            "arn:aws-us-gov:rds:us-gov-west-1:123456789012:snapshot:rds:db-2026-01-01-00-00",
+            "snowexdb-20261203-183924",
+            "rds:snowexdb-2026-12-03-18-39",
+        ] {
+            assert_eq!(check_snapshot_reference(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "arn:aws:rds:us-west-2:1234:snapshot:x",
+            "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:x",
+            "arn:aws:s3:::bucket",
+            "9snap",
+            "snap--1",
+            "snap_1",
+        ] {
+            assert!(check_snapshot_reference(bad).is_err(), "{bad}");
+        }
+        let p = PostgresRdsProps {
+            restore_from_snapshot: Some("not a snapshot".into()),
+            ..PostgresRdsProps::default()
+        };
+        assert_eq!(
+            p.validate().expect_err("refused").field,
+            "restore_from_snapshot"
+        );
     }
 
     #[test]
