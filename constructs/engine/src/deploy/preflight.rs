@@ -13,7 +13,13 @@
 //!   architecture in a config blob preflight does not download: then a note, not a refusal);
 //! - `AWS::RDS::DBInstance`: its `Engine`/`EngineVersion` must be offered in the region
 //!   (`rds:DescribeDBEngineVersions`) and its `DBInstanceClass` for that version
-//!   (`rds:DescribeOrderableDBInstanceOptions`).
+//!   (`rds:DescribeOrderableDBInstanceOptions`); with a `DBSnapshotIdentifier` (a restore), the
+//!   snapshot must exist and be `available` (`rds:DescribeDBSnapshots`), of the same engine and
+//!   major version, no larger than `AllocatedStorage`, and its master user must be the one the
+//!   template's credentials name (`MasterUsername`, or the `username` of the generated secret
+//!   `MasterUserPassword` resolves): a restore keeps the snapshot's master user and only resets
+//!   its password, so a secret naming another user could not log in. An unencrypted snapshot is
+//!   a warning (the restored instance is unencrypted too).
 //!
 //! The account check ([`super::check_account`]) and the staging bucket (found and written to by
 //! [`super::staging`] before this runs) happen earlier; see the README. A check that cannot be
@@ -77,6 +83,7 @@ pub async fn run(clients: &Clients, body: &str, plans: &[ParameterPlan]) -> Vec<
             }
             Some("AWS::RDS::DBInstance") => {
                 out.extend(check_db_instance(clients, id, props, &values).await);
+                out.extend(check_restore(clients, id, props, resources, &values).await);
             }
             _ => {}
         }
@@ -437,6 +444,147 @@ async fn check_db_instance(
     }
 }
 
+/// The user the template's credentials name for a DB instance: its `MasterUsername`, else the
+/// `username` in the `SecretStringTemplate` of the generated secret its `MasterUserPassword`
+/// resolves (`{{resolve:secretsmanager:${Secret}:SecretString:password}}`). `None` when the
+/// template does not say (a password from a parameter, a secret made elsewhere).
+fn credentials_user<'a>(
+    props: &'a Json,
+    resources: &'a serde_json::Map<String, Json>,
+    values: &BTreeMap<&str, &'a str>,
+) -> Option<String> {
+    if let Ok(Some(u)) = resolve(props.get("MasterUsername").unwrap_or(&Json::Null), values) {
+        return Some(u.to_owned());
+    }
+    let password = props.get("MasterUserPassword")?;
+    let text = password
+        .get("Fn::Sub")
+        .and_then(Json::as_str)
+        .or_else(|| password.as_str())?;
+    let rest = text.strip_prefix("{{resolve:secretsmanager:${")?;
+    let (secret, _) = rest.split_once('}')?;
+    let template = resources
+        .get(secret)?
+        .get("Properties")?
+        .get("GenerateSecretString")?
+        .get("SecretStringTemplate")?
+        .as_str()?;
+    let doc: Json = serde_json::from_str(template).ok()?;
+    doc.get("username")?.as_str().map(str::to_owned)
+}
+
+/// The major version of `17.11` (`17`), or of `9.6.1` (`9.6`, PostgreSQL before 10).
+fn major_version(v: &str) -> &str {
+    let mut it = v.splitn(3, '.');
+    let first = it.next().unwrap_or(v);
+    match (first.parse::<u32>(), it.next()) {
+        (Ok(n), Some(_)) if n < 10 => v.rsplitn(2, '.').last().unwrap_or(v),
+        _ => first,
+    }
+}
+
+/// The restore checks of a DB instance with a `DBSnapshotIdentifier` (see the module docs).
+async fn check_restore(
+    clients: &Clients,
+    id: &str,
+    props: &Json,
+    resources: &serde_json::Map<String, Json>,
+    values: &BTreeMap<&str, &str>,
+) -> Vec<Finding> {
+    let raw = props.get("DBSnapshotIdentifier").unwrap_or(&Json::Null);
+    let snapshot = match resolve(raw, values) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Vec::new(),
+        Err(what) => {
+            return vec![Finding::Warn(format!(
+                "preflight: the snapshot {id} is restored from is {what}; it was not checked"
+            ))];
+        }
+    };
+    let region = &clients.region;
+    let res = retry_throttled(|| {
+        clients
+            .rds
+            .describe_db_snapshots()
+            .db_snapshot_identifier(snapshot)
+            .set_include_shared(snapshot.starts_with("arn:").then_some(true))
+            .send()
+    })
+    .await;
+    let missing = || {
+        vec![Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} to restore from does not exist in {region} (DBSnapshotNotFound); take one with `{} snapshot`, or fix its DBSnapshotIdentifier",
+            crate::app::program_name()
+        ))]
+    };
+    let out = match res {
+        Ok(o) => o,
+        Err(e)
+            if e.code() == Some("DBSnapshotNotFound")
+                || e.as_service_error()
+                    .is_some_and(|s| s.is_db_snapshot_not_found_fault()) =>
+        {
+            return missing();
+        }
+        Err(e) => {
+            return vec![Finding::Warn(format!(
+                "preflight: could not check the snapshot {snapshot} {id} is restored from in {region}: {}; it was not checked",
+                why(&e, "read the DB snapshot", clients)
+            ))];
+        }
+    };
+    let Some(snap) = out.db_snapshots().first() else {
+        return missing();
+    };
+    let mut found = Vec::new();
+    let status = snap.status().unwrap_or("unknown");
+    if status != "available" {
+        found.push(Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} is {status}, not available; wait until it is (`aws rds describe-db-snapshots --db-snapshot-identifier {snapshot} --query 'DBSnapshots[0].Status'{}`)",
+            clients.aws_cli_flags()
+        )));
+    }
+    let get = |k: &str| resolve(props.get(k).unwrap_or(&Json::Null), values);
+    if let (Ok(Some(engine)), Some(snap_engine)) = (get("Engine"), snap.engine())
+        && engine != snap_engine
+    {
+        found.push(Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} is a {snap_engine} snapshot, but the instance's engine is {engine}; restore from a {engine} snapshot"
+        )));
+    }
+    if let (Ok(Some(version)), Some(snap_version)) = (get("EngineVersion"), snap.engine_version())
+        && major_version(version) != major_version(snap_version)
+    {
+        found.push(Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} holds version {snap_version}, but the instance's EngineVersion is {version} (another major version, whose parameter group family does not fit the restored database); set the engine version to a {} release, or upgrade the snapshot first (`aws rds modify-db-snapshot --engine-version`)",
+            major_version(snap_version)
+        )));
+    }
+    if let (Some(user), Some(snap_user)) = (
+        credentials_user(props, resources, values),
+        snap.master_username(),
+    ) && user != snap_user
+    {
+        found.push(Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} has the master user {snap_user}, but the stack's credentials name {user}: a restore keeps the snapshot's master user and only sets its password, so the secret would name a user that does not exist. Set the master user name to {snap_user}"
+        )));
+    }
+    if let (Ok(Some(size)), Some(snap_size)) = (get("AllocatedStorage"), snap.allocated_storage())
+        && let Ok(size) = size.parse::<i64>()
+        && i64::from(snap_size) > size
+    {
+        found.push(Finding::Refuse(format!(
+            "{id}: the DB snapshot {snapshot} holds {snap_size} GiB of allocated storage, more than the instance's AllocatedStorage {size} GiB; RDS restores at least the snapshot's size, so set the allocated storage to {snap_size} GiB or more"
+        )));
+    }
+    if snap.encrypted() == Some(false) {
+        found.push(Finding::Warn(format!(
+            "preflight: the DB snapshot {snapshot} of {id} is not encrypted, so the restored instance will not be either (a restore inherits the snapshot's encryption); to encrypt it, copy the snapshot with a KMS key (`aws rds copy-db-snapshot --kms-key-id alias/aws/rds`) and restore from the copy"
+        )));
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -741,5 +889,153 @@ mod tests {
             matches!(&f[..], [Finding::Warn(w)] if w.starts_with("preflight: could not check that postgres 17.11 of Db is offered in us-east-1: not authorized")),
             "{f:?}"
         );
+    }
+
+    /// A database restored from `snap`, with its password from a generated secret naming
+    /// `snowex_admin`, as `PostgresRds` synthesizes it.
+    fn restore_template(snap: &str) -> String {
+        serde_json::json!({
+            "Resources": {
+                "DatabaseSecret": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+                    "GenerateSecretString": {
+                        "SecretStringTemplate": "{\"username\":\"snowex_admin\",\"dbname\":\"snowex\"}",
+                        "GenerateStringKey": "password"}}},
+                "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+                    "Engine": "postgres", "EngineVersion": "17.11",
+                    "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "20",
+                    "DBSnapshotIdentifier": snap,
+                    "MasterUserPassword": {"Fn::Sub": "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"}}}
+            }
+        })
+        .to_string()
+    }
+
+    const SNAP: &str = "arn:aws:rds:us-east-1:123456789012:snapshot:snowexdb-1";
+
+    fn snapshot_rule(
+        status: &'static str,
+        engine: &'static str,
+        version: &'static str,
+        user: &'static str,
+        gib: i32,
+        encrypted: bool,
+    ) -> Rule {
+        use aws_sdk_rds::operation::describe_db_snapshots::DescribeDbSnapshotsOutput;
+        mock!(aws_sdk_rds::Client::describe_db_snapshots)
+            .match_requests(|r| {
+                r.db_snapshot_identifier() == Some(SNAP) && r.include_shared() == Some(true)
+            })
+            .then_output(move || {
+                DescribeDbSnapshotsOutput::builder()
+                    .db_snapshots(
+                        aws_sdk_rds::types::DbSnapshot::builder()
+                            .db_snapshot_identifier("snowexdb-1")
+                            .status(status)
+                            .engine(engine)
+                            .engine_version(version)
+                            .master_username(user)
+                            .allocated_storage(gib)
+                            .encrypted(encrypted)
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+
+    fn restore_clients(snapshot: Rule) -> Clients {
+        let mut rds = rds_offers(true, true);
+        rds.push(snapshot);
+        clients(&[], &rds)
+    }
+
+    #[tokio::test]
+    async fn a_restore_from_an_available_matching_snapshot_passes() {
+        let c = restore_clients(snapshot_rule(
+            "available",
+            "postgres",
+            "17.6",
+            "snowex_admin",
+            20,
+            true,
+        ));
+        let f = run(&c, &restore_template(SNAP), &[]).await;
+        assert_eq!(f, Vec::new());
+    }
+
+    #[tokio::test]
+    async fn a_restore_from_a_missing_snapshot_is_refused() {
+        use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
+        let missing = mock!(aws_sdk_rds::Client::describe_db_snapshots).then_error(|| {
+            DescribeDBSnapshotsError::DbSnapshotNotFoundFault(
+                aws_sdk_rds::types::error::DbSnapshotNotFoundFault::builder()
+                    .message("DBSnapshot snowexdb-1 not found.")
+                    .build(),
+            )
+        });
+        let c = restore_clients(missing);
+        let f = run(&c, &restore_template(SNAP), &[]).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 1, "{f:?}");
+        assert!(
+            r[0].starts_with(&format!(
+                "Db: the DB snapshot {SNAP} to restore from does not exist in us-east-1 (DBSnapshotNotFound)"
+            )),
+            "{}",
+            r[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_that_does_not_fit_is_refused_for_each_reason() {
+        let c = restore_clients(snapshot_rule(
+            "creating", "postgres", "16.4", "postgres", 50, false,
+        ));
+        let f = run(&c, &restore_template(SNAP), &[]).await;
+        let r = refusals(&f);
+        assert_eq!(r.len(), 4, "{f:?}");
+        assert!(r[0].contains("is creating, not available"), "{}", r[0]);
+        assert!(
+            r[1].contains("holds version 16.4, but the instance's EngineVersion is 17.11"),
+            "{}",
+            r[1]
+        );
+        assert!(
+            r[2].contains(
+                "has the master user postgres, but the stack's credentials name snowex_admin"
+            ) && r[2].contains("Set the master user name to postgres"),
+            "{}",
+            r[2]
+        );
+        assert!(
+            r[3].contains("holds 50 GiB of allocated storage, more than the instance's AllocatedStorage 20 GiB"),
+            "{}",
+            r[3]
+        );
+        assert!(
+            f.iter().any(|x| matches!(x, Finding::Warn(w) if w.contains("is not encrypted, so the restored instance will not be either"))),
+            "{f:?}"
+        );
+        let c = restore_clients(snapshot_rule(
+            "available",
+            "mysql",
+            "17.6",
+            "snowex_admin",
+            20,
+            true,
+        ));
+        let r = run(&c, &restore_template(SNAP), &[]).await;
+        assert_eq!(
+            refusals(&r),
+            [format!(
+                "Db: the DB snapshot {SNAP} is a mysql snapshot, but the instance's engine is postgres; restore from a postgres snapshot"
+            )]
+        );
+    }
+
+    #[test]
+    fn major_versions_of_old_and_new_postgres() {
+        assert_eq!(major_version("17.11"), "17");
+        assert_eq!(major_version("17"), "17");
+        assert_eq!(major_version("9.6.24"), "9.6");
     }
 }
