@@ -42,6 +42,10 @@ pub struct ResourceFacts {
     /// sets it: such a resource cannot be replaced unless that name changes too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_name: Option<String>,
+    /// The snapshot a DB instance is restored from (its `DBSnapshotIdentifier`, see
+    /// [`crate::risk::restore_change`]): once deployed it must stay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<String>,
 }
 
 impl ResourceFacts {
@@ -49,10 +53,15 @@ impl ResourceFacts {
         type_name: &str,
         deletion_policy: Policy,
         update_replace_policy: Policy,
-        name: impl FnOnce(&str) -> Option<Json>,
+        name: impl Fn(&str) -> Option<Json>,
     ) -> ResourceFacts {
+        let restored_from = (type_name == risk::restore::DB_INSTANCE)
+            .then(|| name(risk::restore::SNAPSHOT_PROPERTY))
+            .flatten()
+            .filter(|v| *v != serde_json::json!({"Ref": "AWS::NoValue"}) && !v.is_null())
+            .map(|v| risk::restore::shown(&v));
         let fixed_name = risk::name_property(type_name)
-            .and_then(name)
+            .and_then(&name)
             .filter(|v| *v != serde_json::json!({"Ref": "AWS::NoValue"}) && !v.is_null())
             .map(|v| v.to_string());
         ResourceFacts {
@@ -62,6 +71,7 @@ impl ResourceFacts {
             stateful: risk::is_stateful(type_name),
             create_only: l1::spec(type_name).map(|s| s.create_only).unwrap_or(&[]),
             fixed_name,
+            restored_from,
         }
     }
 

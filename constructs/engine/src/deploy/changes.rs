@@ -140,7 +140,25 @@ pub fn classify(change: &Change, old: Option<&TemplateFacts>, new: &TemplateFact
         .collect();
     let why_stateful = risk::why_stateful(ty, &policies);
     let mut kept = None;
+    // A restored database whose snapshot is dropped, changed or added is replaced, whatever
+    // the change set's verdict (the schema calls it only conditionally create-only).
+    let restore = (change.action == Action::Modify)
+        .then(|| {
+            risk::restore_change(
+                ty,
+                old_r.and_then(|r| r.restored_from.as_deref()),
+                new_r.and_then(|r| r.restored_from.as_deref()),
+            )
+        })
+        .flatten();
     let destructive = match (&change.action, change.replacement) {
+        _ if restore.is_some() => restore.map(|r| {
+            let policy = new_r
+                .or(old_r)
+                .map(|r| r.update_replace_policy)
+                .unwrap_or(Policy::Delete);
+            format!("replaced: {}", r.effect(policy))
+        }),
         (Action::Remove, _) => {
             // The deployed template's policy decides; without it, assume the worst (Delete).
             let policy = old_r.map(|r| r.deletion_policy).unwrap_or(Policy::Delete);

@@ -33,7 +33,7 @@ pub(crate) mod ui;
 pub mod versions;
 mod watch;
 
-pub use approve::{ApprovalPolicy, Decision, RequireApproval};
+pub use approve::{ApprovalPolicy, Decision, RequireApproval, decide};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
 pub use changeset::{Timing, change_set_name, stage_template};
 pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};

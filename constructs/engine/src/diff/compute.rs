@@ -273,8 +273,35 @@ fn diff_resources(old: Option<&Json>, new: Option<&Json>, cx: &Context) -> Vec<R
                 c.notes.push(removal.description);
             }
         }
-        c.destructive =
-            destruction(c, old_facts.as_ref(), new_facts.as_ref()).map(|reason| Destruction {
+        let restore = (c.kind == ChangeKind::Modified)
+            .then(|| {
+                risk::restore_change(
+                    &c.type_name,
+                    old_facts.as_ref().and_then(|f| f.restored_from.as_deref()),
+                    new_facts.as_ref().and_then(|f| f.restored_from.as_deref()),
+                )
+            })
+            .flatten();
+        let restore_reason = restore.map(|r| {
+            // Replaced for certain (the schema says only "conditionally").
+            let effect = r.effect(
+                new_facts
+                    .as_ref()
+                    .or(old_facts.as_ref())
+                    .map(|f| f.update_replace_policy)
+                    .unwrap_or(Policy::Delete),
+            );
+            c.replacement = Replacement::Always;
+            let path = format!("Properties.{}", risk::restore::SNAPSHOT_PROPERTY);
+            for p in c.changes.iter_mut().filter(|p| p.path == path) {
+                p.replacement = Replacement::Always;
+                p.note = Some(effect.clone());
+            }
+            format!("replaced: {effect}")
+        });
+        c.destructive = restore_reason
+            .or_else(|| destruction(c, old_facts.as_ref(), new_facts.as_ref()))
+            .map(|reason| Destruction {
                 allowed: cx
                     .allow_destroy
                     .iter()

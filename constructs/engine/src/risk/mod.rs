@@ -3,8 +3,9 @@
 //! ([`Policy`], [`removal`]), which property fixes a resource's physical name
 //! ([`name_property`]), which types can widen access ([`is_security_sensitive`]), which
 //! capabilities a template needs ([`Capability`]), what a change set's replacement verdict
-//! means ([`Replacement`]), which in-place updates lose data anyway ([`data_losing_update`])
-//! and which resources refuse deletion ([`Protection`]).
+//! means ([`Replacement`]), which in-place updates lose data anyway ([`data_losing_update`]),
+//! which resources refuse deletion ([`Protection`]) and which edit of a restored database
+//! replaces it ([`restore_change`]).
 //!
 //! The three commands used to carry their own lists, and they disagreed (ECR repositories were
 //! stateful for `diff` and not for `deploy`; queues, caches, streams and user pools for
@@ -16,6 +17,7 @@ mod names;
 pub(crate) mod policy;
 pub(crate) mod protection;
 mod replacement;
+pub(crate) mod restore;
 mod security;
 mod stateful;
 
@@ -25,6 +27,7 @@ pub use names::name_property;
 pub use policy::{Fate, Policy, Removal, removal};
 pub use protection::{Protected, ProtectedType, Protection, deletion_protected, protectable};
 pub use replacement::Replacement;
+pub use restore::{RestoreChange, restore_change};
 pub use security::{SECURITY_TYPES, is_security_sensitive};
 pub use stateful::{STATEFUL_TYPES, StatefulType, is_stateful, stateful};
 
