@@ -1,12 +1,14 @@
 //! `snowcdk drift`: run CloudFormation's drift detection on a deployed stack and show what was
 //! changed outside CloudFormation (see `crate::deploy::drift`). Exit 0 in sync,
-//! [`exit::DRIFTED`] when drifted, 1 when drift could not be told.
+//! [`exit::DRIFTED`] when drifted, 1 when drift could not be told (also a detection that ended
+//! without a verdict), 130 when interrupted.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::deploy::StackDrift;
 use crate::deploy::drift::{DriftError, DriftTiming, detect};
 use crate::deploy::{Clients, Console};
 use crate::exit;
@@ -64,9 +66,15 @@ pub fn run<A: App>(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> 
         }
         println!("{}", report.summary());
     }
-    Ok(exit::code(if report.is_drifted() {
-        exit::DRIFTED
-    } else {
-        exit::OK
-    }))
+    if report.is_drifted() {
+        return Ok(exit::code(exit::DRIFTED));
+    }
+    if report.status != StackDrift::InSync {
+        anyhow::bail!(
+            "CloudFormation did not say whether {} drifted (status {}); run drift again, or look in the CloudFormation console",
+            report.stack,
+            report.status.as_str()
+        );
+    }
+    Ok(exit::code(exit::OK))
 }
