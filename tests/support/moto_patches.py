@@ -537,6 +537,7 @@ def apply() -> None:
     _change_set_outputs()
     _change_set_parameters()
     _missing_types()
+    __import__("moto_drift").apply()  # drift detection (tests/support/moto_drift.py)
 
 
 if __name__ == "__main__":

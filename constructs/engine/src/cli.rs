@@ -13,7 +13,8 @@ use crate::{commands, exit};
 /// Typed Rust constructs for AWS, synthesized to CloudFormation and deployed through change sets.
 ///
 /// Exit codes: 0 success (also "no changes"), 1 error, 2 bad usage, 3 refused by a guard,
-/// 4 CloudFormation failed, 5 update rolled back, 6 destructive change found by `diff`.
+/// 4 CloudFormation failed, 5 update rolled back, 6 destructive change found by `diff`,
+/// 7 drift found by `drift`.
 #[derive(Debug, Parser)]
 #[command(name = "snowcdk", version, about, long_about = None)]
 pub struct Cli<E: Subcommand> {
@@ -44,6 +45,8 @@ pub enum Command<E: Subcommand> {
     Destroy(commands::destroy::Args),
     /// Print a deployed stack's outputs.
     Outputs(commands::outputs::Args),
+    /// Detect what was changed on a deployed stack's resources outside CloudFormation.
+    Drift(commands::drift::Args),
     /// The app's own commands (SnowEx: `tunnel`).
     #[command(flatten)]
     App(E),

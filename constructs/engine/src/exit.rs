@@ -18,6 +18,8 @@ pub const FAILED: u8 = 4;
 pub const ROLLED_BACK: u8 = 5;
 /// `diff --fail-on-destructive` found a destructive change that is not allowed.
 pub const DESTRUCTIVE: u8 = 6;
+/// `drift` found resources modified or deleted outside CloudFormation.
+pub const DRIFTED: u8 = 7;
 
 /// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as a shell reports Ctrl-C). Before
 /// `ExecuteChangeSet` nothing was executed; after it the operation goes on in CloudFormation. The

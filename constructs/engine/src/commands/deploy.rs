@@ -54,6 +54,11 @@ pub struct Args {
     /// first. The template sent then sets AllowMajorVersionUpgrade on that database.
     #[arg(long)]
     pub allow_major_upgrade: bool,
+    /// Run a fresh drift detection before showing the changes, and warn about each drifted
+    /// resource the change set modifies (without it, the stack's last detection is used, when
+    /// there is one).
+    #[arg(long)]
+    pub check_drift: bool,
     /// Allow removing or replacing stateful resources of this type, e.g. AWS::RDS::DBInstance
     /// (repeatable). You are still asked unless --yes is given too.
     #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
@@ -124,6 +129,7 @@ pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<E
                 termination_protection: s.termination_protection,
                 skip_preflight: args.skip_preflight,
                 allow_major_upgrade: args.allow_major_upgrade,
+                check_drift: args.check_drift,
             };
             let connected = connect(
                 &mut console,

@@ -8,6 +8,7 @@ pub(crate) mod bootstrap;
 pub(crate) mod deploy;
 pub(crate) mod destroy;
 pub(crate) mod diff;
+pub(crate) mod drift;
 pub(crate) mod outputs;
 pub mod shared;
 pub(crate) mod snapshot;
@@ -18,6 +19,7 @@ pub use bootstrap::Args as BootstrapArgs;
 pub use deploy::Args as DeployArgs;
 pub use destroy::Args as DestroyArgs;
 pub use diff::{Args as DiffArgs, Format as DiffFormat};
+pub use drift::Args as DriftArgs;
 pub use outputs::{Args as OutputsArgs, fetch as fetch_outputs};
 pub use snapshot::Args as SnapshotArgs;
 pub use synth::{Args as SynthArgs, Format as SynthFormat};
@@ -40,6 +42,7 @@ pub fn run<A: App>(app: &A, cli: Cli<A::Commands>) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(app, config, args),
         Command::Destroy(args) => destroy::run::<A>(config, args),
         Command::Outputs(args) => outputs::run::<A>(config, args),
+        Command::Drift(args) => drift::run::<A>(config, args),
         Command::App(command) => command.run(config),
         Command::Validate(args) => validate::run(app, config, args),
         Command::Bootstrap(args) => bootstrap::run::<A>(config, args),

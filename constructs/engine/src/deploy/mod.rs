@@ -17,6 +17,7 @@ mod changes;
 mod changeset;
 pub(crate) mod client;
 pub mod destroy;
+pub mod drift;
 mod first_create;
 mod lookup;
 mod notice;
@@ -37,6 +38,10 @@ pub use approve::{ApprovalPolicy, Decision, RequireApproval, decide};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
 pub use changeset::{Timing, change_set_name, stage_template};
 pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};
+pub use drift::{
+    DriftError, DriftReport, DriftTiming, PropertyDifference, ResourceDrift, ResourceDriftStatus,
+    StackDrift,
+};
 pub use outcome::{ChangeSetRef, Failure, OutputValue, RunResult, StackResult, Status};
 pub use snapshot::{SnapshotError, SnapshotInfo, WaitEnd, WaitOptions};
 pub use stack::DeployedResource;
@@ -183,6 +188,9 @@ pub struct DeployRequest {
     /// `--allow-major-upgrade`: let a database's engine go to a new major version (see
     /// [`versions`]).
     pub allow_major_upgrade: bool,
+    /// `--check-drift`: run a fresh drift detection before showing the changes (by default the
+    /// stack's last detection is used, when there is one); see [`drift`].
+    pub check_drift: bool,
 }
 
 impl DeployRequest {
@@ -204,6 +212,7 @@ impl DeployRequest {
             termination_protection: false,
             skip_preflight: false,
             allow_major_upgrade: false,
+            check_drift: false,
         }
     }
 }
@@ -909,8 +918,21 @@ async fn prepare(
     };
 
     // 5. Classify and show.
+    // An update warns first about drifted resources it is about to overwrite.
+    let last_drift = deployed.as_ref().map(|(info, _)| info.last_drift.clone());
     let old_facts = deployed.map(|(_, (_, facts))| facts);
     let classified = changes::classify_all(&changes, old_facts.as_ref(), new_facts);
+    if let Some(last) = last_drift {
+        drift::warn_before_changes(
+            clients,
+            console,
+            name,
+            last.as_ref(),
+            req.check_drift,
+            &classified,
+        )
+        .await;
+    }
     console.line(format!("{name}: {} change(s)", classified.len()));
     console.line(changes::render_table(&classified, console.style()));
     let param_lines = parameters::render(&plans);

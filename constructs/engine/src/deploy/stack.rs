@@ -21,6 +21,8 @@ pub struct StackInfo {
     pub parameters: Vec<DeployedParameter>,
     pub outputs: Vec<OutputValue>,
     pub termination_protection: bool,
+    /// The result of the stack's last drift detection (`None`: never checked).
+    pub last_drift: Option<super::drift::LastCheck>,
 }
 
 /// True for CloudFormation's answer to a stack that does not exist.
@@ -77,6 +79,7 @@ pub async fn describe_stack(
             })
             .collect(),
         termination_protection: s.enable_termination_protection().unwrap_or(false),
+        last_drift: super::drift::LastCheck::from_stack(s),
     }))
 }
 
