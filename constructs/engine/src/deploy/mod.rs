@@ -11,17 +11,17 @@
 //! `ui` (terminal, prompts, Ctrl-C), `stack` (reading deployed stacks), `staging` (assets and
 //! large templates); [`destroy`] is public.
 
-mod approve;
-mod changes;
-mod changeset;
+pub(crate) mod approve;
+pub(crate) mod changes;
+pub(crate) mod changeset;
 pub(crate) mod client;
 pub mod destroy;
 mod first_create;
-mod lookup;
+pub(crate) mod lookup;
 mod notice;
 pub(crate) mod outcome;
 pub mod parameters;
-mod plan;
+pub(crate) mod plan;
 pub mod policy;
 pub mod preflight;
 pub(crate) mod stack;
@@ -29,7 +29,7 @@ pub(crate) mod staging;
 mod template;
 pub(crate) mod ui;
 pub mod versions;
-mod watch;
+pub(crate) mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
