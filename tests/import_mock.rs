@@ -719,3 +719,29 @@ async fn without_yes_or_a_terminal_the_import_is_refused_and_leaves_nothing() {
     let s = f.lock().expect("fake");
     assert!(s.stack_deleted && s.status.is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_rolled_back_import_a_rerun_imports_again() {
+    let f = fake();
+    {
+        // What a failed import into a new stack leaves: the stack, its attempted template, no
+        // resources.
+        let mut s = f.lock().expect("fake");
+        s.status = Some("IMPORT_ROLLBACK_COMPLETE".into());
+        s.template = Some(json!({"Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
+            "Queue": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain"}}}));
+    }
+    let (r, out) = run(&f, &request(true, plan())).await;
+    let o = r.expect("import");
+    assert_eq!(o.exit_code, 0, "{out}");
+    assert_eq!(o.imported, ["Bucket", "Queue"]);
+    let import = &sets(&f)[0];
+    assert_eq!(import.kind, ChangeSetType::Import);
+    assert_eq!(import.imports.len(), 2);
+    // The synthesized definitions, not the leftovers.
+    assert_eq!(
+        import.template["Resources"]["Bucket"]["Properties"]["BucketName"],
+        json!({"Fn::Sub": "${Env}-data"})
+    );
+}

@@ -456,17 +456,32 @@ pub async fn import_stack(
                 return Ok(outcome);
             }
         }
-        let r = import_step(
-            clients,
-            req,
-            console,
-            &synthesized,
-            existing.as_ref().filter(|_| holds_resources),
+        // A logical id to import that the deployed template names but the stack does not hold
+        // is what a rolled-back import leaves behind: its definition is replaced, not kept.
+        let mut deployed = deployed;
+        if let Some(Json::Object(resources)) =
+            deployed.as_mut().and_then(|d| d.get_mut("Resources"))
+        {
+            for a in &to_import {
+                if resources.remove(a.logical_id).is_some() {
+                    console.line(format!(
+                        "{}: in the deployed template but not held by the stack (an earlier import rolled back): importing it again",
+                        a.logical_id
+                    ));
+                }
+            }
+        }
+        let current = match (
+            existing.as_ref(),
             deployed.as_ref(),
             deployed_facts.as_ref(),
-            &to_import,
-        )
-        .await?;
+        ) {
+            (Some(info), Some(doc), Some(facts)) if holds_resources => {
+                Some(Deployed { info, doc, facts })
+            }
+            _ => None,
+        };
+        let r = import_step(clients, req, console, &synthesized, current, &to_import).await?;
         let ok = r.status == Status::Deployed;
         outcome.exit_code = r.exit_code;
         outcome.import = Some(r);
@@ -534,17 +549,24 @@ fn summary(console: &mut Console, req: &ImportRequest, o: &ImportOutcome) {
     }
 }
 
+/// The stack as deployed, when it holds resources: the import template starts from it.
+struct Deployed<'a> {
+    info: &'a stack::StackInfo,
+    doc: &'a Json,
+    facts: &'a TemplateFacts,
+}
+
 /// Steps 2 to 5: the import template, identifiers, the IMPORT change set, the gate, execution.
 async fn import_step(
     clients: &Clients,
     req: &ImportRequest,
     console: &mut Console,
     synthesized: &Json,
-    existing: Option<&stack::StackInfo>,
-    deployed: Option<&Json>,
-    deployed_facts: Option<&TemplateFacts>,
+    current: Option<Deployed<'_>>,
     to_import: &[Adopting<'_>],
 ) -> Result<StackResult, ImportError> {
+    let deployed = current.as_ref().map(|d| d.doc);
+    let deployed_facts = current.as_ref().map(|d| d.facts);
     let name = req.stack_name.as_str();
     let mut result = StackResult::new(name, Some(&req.stage), &clients.region);
     let pairs: Vec<(&str, &str)> = to_import
@@ -569,10 +591,9 @@ async fn import_step(
         .filter(|(k, _)| facts.has_parameter(k))
         .cloned()
         .collect();
-    let live = match (existing, deployed_facts) {
-        (Some(i), Some(f)) => Some((i.parameters.as_slice(), f)),
-        _ => None,
-    };
+    let live = current
+        .as_ref()
+        .map(|d| (d.info.parameters.as_slice(), d.facts));
     let lookups = parameters::lookups_needed(&facts, live, &overrides, false);
     let looked_up = lookup::resolve(clients, &lookups).await?;
     let plans =
@@ -874,7 +895,7 @@ fn check_identifier(
         });
     };
     let given: BTreeSet<String> = a.identifier.keys().cloned().collect();
-    if accepted.iter().any(|s| *s == given) && a.identifier.values().all(|v| !v.is_empty()) {
+    if accepted.contains(&given) && a.identifier.values().all(|v| !v.is_empty()) {
         return Ok(());
     }
     let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join("+");
