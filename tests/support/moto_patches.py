@@ -18,6 +18,8 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
 from moto.rds import models as rds_models
 
+import moto_import  # IMPORT change sets: tests/support/moto_import.py
+
 
 def _parameter_group_ref() -> None:
     """`Ref` to an `AWS::RDS::DBParameterGroup` must give its name (CloudFormation does).
@@ -537,6 +539,7 @@ def apply() -> None:
     _change_set_outputs()
     _change_set_parameters()
     _missing_types()
+    moto_import.apply()
 
 
 if __name__ == "__main__":
