@@ -745,3 +745,25 @@ async fn after_a_rolled_back_import_a_rerun_imports_again() {
         json!({"Fn::Sub": "${Env}-data"})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_must_adopt_something_and_each_resource_once() {
+    let f = fake();
+    let mut p = plan();
+    p.resources[1].logical_id = "Bucket".into();
+    let (r, _) = run(&f, &request(true, p)).await;
+    let err = r.expect_err("duplicate").to_string();
+    assert_eq!(
+        err,
+        "the import plan for stage dev adopts two resources as Bucket"
+    );
+    let mut p = plan();
+    p.resources.clear();
+    let (r, _) = run(&f, &request(true, p)).await;
+    assert!(
+        r.expect_err("empty")
+            .to_string()
+            .contains("adopts no resources"),
+    );
+    assert!(sets(&f).is_empty());
+}

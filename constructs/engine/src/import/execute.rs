@@ -214,6 +214,14 @@ pub enum ImportError {
         /// Its type.
         resource_type: String,
     },
+    /// The plan adopts nothing, or adopts a logical id or a live resource twice.
+    #[error("the import plan for stage {stage} {problem}")]
+    Plan {
+        /// The plan's stage.
+        stage: String,
+        /// What is wrong, as the end of the sentence.
+        problem: String,
+    },
     /// `CreateChangeSet` refused the IMPORT change set (a validation error).
     #[error("CloudFormation refused the IMPORT change set for {stack}: {reason}")]
     Rejected {
@@ -332,6 +340,7 @@ pub async fn import_stack(
         import: None,
         update: None,
     };
+    check_plan(&req.plan)?;
     crate::deploy::check_account(clients, &req.stage, req.update.account.as_deref()).await?;
     let synthesized: Json = serde_json::from_str(&req.template_body)
         .map_err(|e| DeployError::Template(crate::assembly::TemplateError(e.to_string())))?;
@@ -513,6 +522,34 @@ pub async fn import_stack(
     }
     summary(console, req, &outcome);
     Ok(outcome)
+}
+
+/// A plan adopts something, and each logical id and live resource once.
+fn check_plan(plan: &ImportPlan) -> Result<(), ImportError> {
+    let problem = |problem: String| ImportError::Plan {
+        stage: plan.stage.clone(),
+        problem,
+    };
+    if plan.resources.is_empty() {
+        return Err(problem(format!(
+            "adopts no resources; `{} deploy` creates the stack",
+            app::program_name()
+        )));
+    }
+    let mut ids = BTreeSet::new();
+    let mut live = BTreeSet::new();
+    for a in &plan.resources {
+        if !ids.insert(a.logical_id.as_str()) {
+            return Err(problem(format!("adopts two resources as {}", a.logical_id)));
+        }
+        if !live.insert((a.resource_type.as_str(), a.physical_id.as_str())) {
+            return Err(problem(format!(
+                "adopts {} ({}) twice, the second time as {}",
+                a.physical_id, a.resource_type, a.logical_id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The closing lines: what the stack took over, created, and left alone.
