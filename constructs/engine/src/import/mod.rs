@@ -10,7 +10,9 @@
 pub mod execute;
 pub mod template;
 
-pub use execute::{ImportOptions, ImportOutcome, ImportRequest, execute, import_stack};
+pub use execute::{
+    ImportError, ImportOptions, ImportOutcome, ImportRequest, execute, import_stack,
+};
 
 use std::collections::BTreeMap;
 
