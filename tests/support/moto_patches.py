@@ -18,6 +18,8 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
 from moto.rds import models as rds_models
 
+import moto_import  # IMPORT change sets: tests/support/moto_import.py
+
 
 def _parameter_group_ref() -> None:
     """`Ref` to an `AWS::RDS::DBParameterGroup` must give its name (CloudFormation does).
@@ -538,6 +540,7 @@ def apply() -> None:
     _change_set_parameters()
     _missing_types()
     __import__("moto_drift").apply()  # drift detection (tests/support/moto_drift.py)
+    moto_import.apply()  # IMPORT change sets (tests/support/moto_import.py)
 
 
 if __name__ == "__main__":

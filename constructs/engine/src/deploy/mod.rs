@@ -12,18 +12,18 @@
 //! large templates); [`destroy`] and [`snapshot`] (manual DB snapshots, `snowcdk snapshot`) are
 //! public.
 
-mod approve;
-mod changes;
-mod changeset;
+pub(crate) mod approve;
+pub(crate) mod changes;
+pub(crate) mod changeset;
 pub(crate) mod client;
 pub mod destroy;
 pub mod drift;
 mod first_create;
-mod lookup;
+pub(crate) mod lookup;
 mod notice;
 pub(crate) mod outcome;
 pub mod parameters;
-mod plan;
+pub(crate) mod plan;
 pub mod policy;
 pub mod preflight;
 pub mod snapshot;
@@ -32,7 +32,7 @@ pub(crate) mod staging;
 mod template;
 pub(crate) mod ui;
 pub mod versions;
-mod watch;
+pub(crate) mod watch;
 
 pub use approve::{ApprovalPolicy, Decision, RequireApproval, decide};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};

@@ -7,6 +7,13 @@
 //! preview of what an import would change on the live resources, the IMPORT change set and the
 //! update that follows, as `cdk import` does, but declarative and resumable.
 
+pub mod execute;
+pub mod template;
+
+pub use execute::{
+    ImportError, ImportOptions, ImportOutcome, ImportRequest, execute, import_stack,
+};
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
