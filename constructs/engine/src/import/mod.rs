@@ -7,6 +7,8 @@
 //! preview of what an import would change on the live resources, the IMPORT change set and the
 //! update that follows, as `cdk import` does, but declarative and resumable.
 
+pub mod preview;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
