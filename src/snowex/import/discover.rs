@@ -861,6 +861,24 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
         Err(e) if is_not_found(&e) => Vec::new(),
         Err(e) => return Err(aws_err(&format!("get the policy of function {fname}"), e)),
     };
+    // The VPC from the subnets themselves (authoritative; the emulator's VpcConfig.VpcId is
+    // not), else the configuration's.
+    let mut vpc_id = vpc
+        .and_then(|v| v.vpc_id())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    if !subnets.is_empty() {
+        let r = sdk
+            .ec2
+            .describe_subnets()
+            .set_subnet_ids(Some(subnets.clone()))
+            .send()
+            .await
+            .map_err(|e| aws_err(&format!("describe the subnets of function {fname}"), e))?;
+        if let Some(v) = r.subnets().first().and_then(|s| s.vpc_id()) {
+            vpc_id = Some(v.to_owned());
+        }
+    }
     let role_arn = c.role().unwrap_or_default().to_owned();
     let role = if role_arn.is_empty() {
         None
@@ -872,10 +890,7 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
             arn: c.function_arn().unwrap_or_default().to_owned(),
             properties: p,
             role_arn,
-            vpc: vpc
-                .and_then(|v| v.vpc_id())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned),
+            vpc: vpc_id,
             subnets,
             security_groups: groups,
             secret_env: vars.and_then(|v| v.get("DB_SECRET_NAME")).cloned(),
