@@ -64,7 +64,11 @@ async fn build_system(url: &str) -> Built {
         .send()
         .await
         .expect("vpc");
-    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
+    let vpc = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
     ec2.modify_vpc_attribute()
         .vpc_id(&vpc)
         .enable_dns_hostnames(AttributeBooleanValue::builder().value(true).build())
@@ -102,7 +106,12 @@ async fn build_system(url: &str) -> Built {
             .send()
             .await
             .expect("subnet");
-        subnets.push(s.subnet().and_then(|s| s.subnet_id()).expect("id").to_owned());
+        subnets.push(
+            s.subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("id")
+                .to_owned(),
+        );
     }
     // One route table per subnet, as the console's VPC wizard makes them.
     let mut tables = Vec::new();
@@ -138,7 +147,12 @@ async fn build_system(url: &str) -> Built {
             .await
             .expect("igw route");
     }
-    let eip = ec2.allocate_address().domain(aws_sdk_ec2::types::DomainType::Vpc).send().await.expect("eip");
+    let eip = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .expect("eip");
     let alloc = eip.allocation_id().expect("allocation").to_owned();
     let public_ip = eip.public_ip().expect("ip").to_owned();
     let nat = ec2
@@ -284,7 +298,11 @@ async fn build_system(url: &str) -> Built {
         .create_function()
         .function_name("snowex-api")
         .package_type(aws_sdk_lambda::types::PackageType::Image)
-        .code(aws_sdk_lambda::types::FunctionCode::builder().image_uri(IMAGE).build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .image_uri(IMAGE)
+                .build(),
+        )
         .role(&role_arn)
         .memory_size(512)
         .timeout(30)
@@ -348,7 +366,12 @@ async fn build_system(url: &str) -> Built {
         .expect("profile role");
     let images = ec2
         .describe_images()
-        .filters(Filter::builder().name("architecture").values("arm64").build())
+        .filters(
+            Filter::builder()
+                .name("architecture")
+                .values("arm64")
+                .build(),
+        )
         .send()
         .await
         .expect("images");
@@ -452,7 +475,10 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             )
         })
         .collect();
-    eprintln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
     eprintln!("{stderr}");
     for (logical, key) in [
         ("Network", "vpc"),
@@ -463,7 +489,10 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         ("NetworkPrivateSubnet2Subnet", "private2"),
         ("NetworkPublicSubnet1RouteTable", "rt_public1"),
         ("NetworkPrivateSubnet2RouteTable", "rt_private2"),
-        ("NetworkPrivateSubnet1RouteTableAssociation", "assoc_private1"),
+        (
+            "NetworkPrivateSubnet1RouteTableAssociation",
+            "assoc_private1",
+        ),
         ("NatGateway", "nat"),
         ("NatGatewayEip", "eip"),
         ("DatabaseSecurityGroup", "sg_db"),
@@ -487,7 +516,11 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         ("BastionRole", "snowex-admin-role"),
         ("BastionInstanceProfile", "snowex-admin-profile"),
     ] {
-        assert_eq!(mapping.get(logical).map(String::as_str), Some(id), "{logical}");
+        assert_eq!(
+            mapping.get(logical).map(String::as_str),
+            Some(id),
+            "{logical}"
+        );
     }
     // The 5432 rules into the database from the API and the admin host.
     for logical in [
@@ -495,7 +528,9 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         "DatabaseSecurityGroupFromBastionSecurityGroupTcp5432",
     ] {
         assert!(
-            mapping.get(logical).is_some_and(|id| id.starts_with("sgr-")),
+            mapping
+                .get(logical)
+                .is_some_and(|id| id.starts_with("sgr-")),
             "{logical}: {mapping:?}"
         );
     }

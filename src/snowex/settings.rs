@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use snowcdk_constructs::Value;
 use snowcdk_constructs::l2::{
-    Architecture, FunctionUrlAuth, LambdaCode, PostgresRdsProps, SsmBastionProps, VpcLambdaProps,
-    VpcProps, postgres_rds, staging_bucket, vpc_lambda,
+    AdoptedFunction, AdoptedHost, AdoptedNames, Architecture, FunctionUrlAuth, LambdaCode,
+    PostgresRdsProps, SsmBastionProps, VpcLambdaProps, VpcProps, postgres_rds, staging_bucket,
+    vpc_lambda,
 };
 
 use crate::config::{SettingError, Settings, StageConfig};
@@ -162,6 +163,34 @@ pub struct DatabaseConfig {
     /// Days the exported PostgreSQL logs are kept (with `instance_identifier`).
     #[serde(default = "default_db_log_retention")]
     pub log_retention_days: u32,
+    /// `StorageType` (`gp3`; an adopted instance keeps its own: CloudFormation would otherwise
+    /// convert the storage). Never changed by an import.
+    #[serde(default = "default_storage_type")]
+    pub storage_type: String,
+    // What `snowcdk import` records for an adopted system: the live names and descriptions of
+    // what the construct otherwise generates. Absent: generated. Create-only unless noted.
+    /// The security group's `GroupName`.
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription`.
+    #[serde(default)]
+    pub security_group_description: Option<String>,
+    /// `DBSubnetGroupName`.
+    #[serde(default)]
+    pub subnet_group_name: Option<String>,
+    /// `DBSubnetGroupDescription` (updatable).
+    #[serde(default)]
+    pub subnet_group_description: Option<String>,
+    /// `DBParameterGroupName`.
+    #[serde(default)]
+    pub parameter_group_name: Option<String>,
+    /// The parameter group's `Description`.
+    #[serde(default)]
+    pub parameter_group_description: Option<String>,
+    /// The name of the existing secret with the credentials: adopted as it is (no generated
+    /// password, so the running database's password never changes).
+    #[serde(default)]
+    pub secret_name: Option<String>,
 }
 
 /// Lambda CPU architecture.
@@ -235,6 +264,19 @@ pub struct LambdaConfig {
     /// unreserved.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    // Recorded by `snowcdk import` for an adopted function; absent: generated.
+    /// `FunctionName` (create-only; absent: `<stack name>-api`).
+    #[serde(default)]
+    pub function_name: Option<String>,
+    /// The execution role's `RoleName` (create-only).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// The security group's `GroupName` (create-only).
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription` (create-only).
+    #[serde(default)]
+    pub security_group_description: Option<String>,
 }
 
 /// The SSM bastion.
@@ -247,6 +289,23 @@ pub struct BastionConfig {
     /// Root volume size in GiB.
     #[serde(default = "default_root_volume")]
     pub root_volume_gb: u32,
+    // Recorded by `snowcdk import` for an adopted host; absent: generated.
+    /// `ImageId`: the running host's AMI in place of the pinned `BastionImageId` parameter
+    /// (create-only: another AMI replaces the instance).
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The role's `RoleName` (create-only).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// `InstanceProfileName` (create-only).
+    #[serde(default)]
+    pub instance_profile_name: Option<String>,
+    /// The security group's `GroupName` (create-only).
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription` (create-only).
+    #[serde(default)]
+    pub security_group_description: Option<String>,
 }
 
 impl Default for BastionConfig {
@@ -254,6 +313,11 @@ impl Default for BastionConfig {
         Self {
             instance_type: default_bastion_type(),
             root_volume_gb: default_root_volume(),
+            image_id: None,
+            role_name: None,
+            instance_profile_name: None,
+            security_group_name: None,
+            security_group_description: None,
         }
     }
 }
@@ -272,6 +336,10 @@ fn default_backup_retention() -> u32 {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_storage_type() -> String {
+    PostgresRdsProps::default().storage_type
 }
 
 fn default_db_log_retention() -> u32 {
@@ -354,6 +422,16 @@ impl DatabaseConfig {
             allow_all_outbound: self.allow_all_outbound,
             instance_identifier: self.instance_identifier.clone(),
             log_retention_days: self.log_retention_days,
+            storage_type: self.storage_type.clone(),
+            adopted: AdoptedNames {
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+                subnet_group_name: self.subnet_group_name.clone(),
+                subnet_group_description: self.subnet_group_description.clone(),
+                parameter_group_name: self.parameter_group_name.clone(),
+                parameter_group_description: self.parameter_group_description.clone(),
+                secret_name: self.secret_name.clone(),
+            },
             ..PostgresRdsProps::default()
         }
     }
@@ -495,6 +573,12 @@ impl LambdaConfig {
                 UrlAuth::AwsIam => FunctionUrlAuth::AwsIam,
             }),
             reserved_concurrency: self.reserved_concurrency,
+            adopted: AdoptedFunction {
+                function_name: self.function_name.clone(),
+                role_name: self.role_name.clone(),
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+            },
             ..VpcLambdaProps::new(code)
         }
     }
@@ -506,12 +590,29 @@ impl BastionConfig {
         SsmBastionProps {
             instance_type: self.instance_type.clone(),
             root_volume_gb: self.root_volume_gb,
+            adopted: AdoptedHost {
+                image_id: self.image_id.clone(),
+                role_name: self.role_name.clone(),
+                instance_profile_name: self.instance_profile_name.clone(),
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+            },
             ..SsmBastionProps::default()
         }
     }
 
     /// Checks what serde cannot, with the construct's own checks, reported under the config key.
     pub fn validate(&self) -> Result<(), SettingError> {
+        if let Some(ami) = &self.image_id
+            && !(ami.starts_with("ami-")
+                && ami.len() > 4
+                && ami[4..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(SettingError::new(
+                "bastion.image_id",
+                format!("{ami:?} is not an AMI id such as \"ami-0123456789abcdef0\""),
+            ));
+        }
         self.props()
             .validate()
             .map_err(|e| SettingError::new(format!("bastion.{}", e.field), e.message))

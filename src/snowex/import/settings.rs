@@ -73,6 +73,40 @@ impl Collect<'_> {
     }
 }
 
+/// A live property of the adoption of a live id (`sg-...`) of a type.
+fn prop_of(plan: &ImportPlan, ty: &str, physical_id: Option<&String>, name: &str) -> Option<Json> {
+    let id = physical_id?;
+    plan.resources
+        .iter()
+        .find(|a| a.resource_type == ty && &a.physical_id == id)
+        .and_then(|a| a.live.get(name).cloned())
+}
+
+/// The group name and description keys of the security group `id` in `table`.
+fn group_keys(
+    c: &mut Collect<'_>,
+    plan: &ImportPlan,
+    table: &str,
+    id: Option<&String>,
+    current: [&Option<String>; 2],
+) {
+    let ty = "AWS::EC2::SecurityGroup";
+    c.put(
+        table,
+        "security_group_name",
+        prop_of(plan, ty, id, "GroupName"),
+        Json::from(current[0].clone()),
+        "SecurityGroup GroupName",
+    );
+    c.put(
+        table,
+        "security_group_description",
+        prop_of(plan, ty, id, "GroupDescription"),
+        Json::from(current[1].clone()),
+        "SecurityGroup GroupDescription",
+    );
+}
+
 fn prop(plan: &ImportPlan, logical_id: &str, name: &str) -> Option<Json> {
     plan.resources
         .iter()
@@ -182,6 +216,62 @@ pub fn config_values(plan: &ImportPlan, live: &LiveSystem, s: &SnowexSettings) -
             Json::from(d.master_username.clone()),
             "DBInstance MasterUsername",
         );
+        c.put(
+            "database",
+            "storage_type",
+            prop(plan, &db, "StorageType"),
+            Json::from(d.storage_type.clone()),
+            "DBInstance StorageType",
+        );
+        let live_db = live.db.as_ref();
+        group_keys(
+            &mut c,
+            plan,
+            "database",
+            live_db.and_then(|d| d.security_groups.first()),
+            [&d.security_group_name, &d.security_group_description],
+        );
+        if let Some(g) = by_type("AWS::RDS::DBSubnetGroup") {
+            c.put(
+                "database",
+                "subnet_group_name",
+                prop(plan, &g, "DBSubnetGroupName"),
+                Json::from(d.subnet_group_name.clone()),
+                "DBSubnetGroup DBSubnetGroupName",
+            );
+            c.put(
+                "database",
+                "subnet_group_description",
+                prop(plan, &g, "DBSubnetGroupDescription"),
+                Json::from(d.subnet_group_description.clone()),
+                "DBSubnetGroup DBSubnetGroupDescription",
+            );
+        }
+        if let Some(g) = by_type("AWS::RDS::DBParameterGroup") {
+            c.put(
+                "database",
+                "parameter_group_name",
+                prop(plan, &g, "DBParameterGroupName"),
+                Json::from(d.parameter_group_name.clone()),
+                "DBParameterGroup DBParameterGroupName",
+            );
+            c.put(
+                "database",
+                "parameter_group_description",
+                prop(plan, &g, "Description"),
+                Json::from(d.parameter_group_description.clone()),
+                "DBParameterGroup Description",
+            );
+        }
+        if let Some(sec) = by_type("AWS::SecretsManager::Secret") {
+            c.put(
+                "database",
+                "secret_name",
+                prop(plan, &sec, "Name"),
+                Json::from(d.secret_name.clone()),
+                "Secret Name",
+            );
+        }
     }
     // Lambda.
     if let Some(f) = by_type("AWS::Lambda::Function") {
@@ -239,6 +329,31 @@ pub fn config_values(plan: &ImportPlan, live: &LiveSystem, s: &SnowexSettings) -
             Json::from(current_auth),
             "Url AuthType",
         );
+        c.put(
+            "lambda",
+            "function_name",
+            prop(plan, &f, "FunctionName"),
+            Json::from(l.function_name.clone()),
+            "Function FunctionName",
+        );
+        c.put(
+            "lambda",
+            "role_name",
+            live.function_role
+                .as_ref()
+                .map(|r| Json::from(r.name.clone())),
+            Json::from(l.role_name.clone()),
+            "Role RoleName",
+        );
+        group_keys(
+            &mut c,
+            plan,
+            "lambda",
+            live.function
+                .as_ref()
+                .and_then(|f| f.security_groups.first()),
+            [&l.security_group_name, &l.security_group_description],
+        );
     }
     // Bastion.
     if let Some(i) = &live.instance {
@@ -248,6 +363,35 @@ pub fn config_values(plan: &ImportPlan, live: &LiveSystem, s: &SnowexSettings) -
             Some(Json::from(i.instance_type.clone())),
             Json::from(s.bastion.instance_type.clone()),
             "Instance InstanceType",
+        );
+        let b = &s.bastion;
+        c.put(
+            "bastion",
+            "image_id",
+            Some(Json::from(i.image_id.clone())),
+            Json::from(b.image_id.clone()),
+            "Instance ImageId",
+        );
+        c.put(
+            "bastion",
+            "role_name",
+            i.role.as_ref().map(|r| Json::from(r.name.clone())),
+            Json::from(b.role_name.clone()),
+            "Role RoleName",
+        );
+        c.put(
+            "bastion",
+            "instance_profile_name",
+            i.profile.clone().map(Json::from),
+            Json::from(b.instance_profile_name.clone()),
+            "InstanceProfile InstanceProfileName",
+        );
+        group_keys(
+            &mut c,
+            plan,
+            "bastion",
+            i.security_groups.first(),
+            [&b.security_group_name, &b.security_group_description],
         );
     }
     c.out
