@@ -534,5 +534,157 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             "{logical}: {mapping:?}"
         );
     }
-    let _ = out;
+    // The written config: the live names and the values the hand-built system differs in,
+    // in the stage's tables, the file's own comment kept.
+    let written = std::fs::read_to_string(dir.path().join("snowcdk.toml")).expect("config");
+    assert!(written.contains("# the hand-built instance\n"), "{written}");
+    let doc: toml::Table = written.parse().expect("TOML");
+    let dev = &doc["stages"]["dev"];
+    let expect = [
+        ("database", "instance_identifier", "snowexdb"),
+        ("database", "instance_class", "db.t4g.small"),
+        ("database", "storage_type", "gp2"),
+        ("database", "security_group_name", "snowex-db-sg"),
+        (
+            "database",
+            "security_group_description",
+            "SnowEx PostgreSQL",
+        ),
+        ("database", "subnet_group_name", "snowex-db-subnets"),
+        (
+            "database",
+            "subnet_group_description",
+            "SnowEx private subnets",
+        ),
+        ("database", "parameter_group_name", "snowex-pg17"),
+        (
+            "database",
+            "parameter_group_description",
+            "SnowEx PostgreSQL 17",
+        ),
+        ("database", "secret_name", "snowex/db-credentials"),
+        ("lambda", "function_name", "snowex-api"),
+        ("lambda", "role_name", "snowex-api-role"),
+        ("lambda", "security_group_name", "snowex-lambda-sg"),
+        ("lambda", "security_group_description", "SnowEx API Lambda"),
+        ("bastion", "image_id", built.id("ami")),
+        ("bastion", "role_name", "snowex-admin-role"),
+        ("bastion", "instance_profile_name", "snowex-admin-profile"),
+        ("bastion", "security_group_name", "snowex-admin-sg"),
+        ("bastion", "security_group_description", "SnowEx admin host"),
+    ];
+    for (table, key, value) in expect {
+        assert_eq!(
+            dev[table].get(key).and_then(toml::Value::as_str),
+            Some(value),
+            "{table}.{key} in\n{written}"
+        );
+    }
+    assert_eq!(dev["lambda"]["memory_mb"].as_integer(), Some(512));
+    let config_keys: Vec<String> = report["config"]
+        .as_array()
+        .expect("config")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.{}",
+                c["table"].as_str().unwrap_or_default(),
+                c["key"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(config_keys.len(), expect.len() + 1, "{config_keys:?}");
+    assert_eq!(report["config_written"], Json::Bool(true));
+
+    // The preview after the config was written: nothing blocking is left (every name, the
+    // storage type, the secret and the AMI now come from the config). What remains are the
+    // constructs' hardening the hand-built system lacks, each acceptable: narrower egress, rule
+    // descriptions, tags copied to snapshots, IMDSv2.
+    let remaining: Vec<(String, bool)> = report["preview"]["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| {
+            (
+                format!(
+                    "{}.{}",
+                    d["logical_id"].as_str().unwrap_or_default(),
+                    d["path"].as_str().unwrap_or_default()
+                ),
+                d["blocking"].as_bool().unwrap_or(true),
+            )
+        })
+        .collect();
+    let acceptable = [
+        "DatabaseSecurityGroup.SecurityGroupEgress",
+        "ApiSecurityGroup.SecurityGroupEgress",
+        "BastionSecurityGroup.SecurityGroupEgress",
+        "Database.CopyTagsToSnapshot",
+        "BastionInstance.MetadataOptions/HttpTokens",
+        "DatabaseSecurityGroupFromApiSecurityGroupTcp5432.Description",
+        "DatabaseSecurityGroupFromBastionSecurityGroupTcp5432.Description",
+    ];
+    let want: Vec<(String, bool)> = acceptable
+        .iter()
+        .map(|k| ((*k).to_owned(), false))
+        .collect();
+    assert_eq!(remaining, want, "{stdout}");
+    // Not accepted: refused (3), naming them.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("7 difference(s) not accepted"), "{stderr}");
+
+    // Again, the config now written: it already describes what runs, and with the remaining
+    // changes accepted the dry run passes.
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "import",
+        "--stage",
+        "dev",
+        "--from-db",
+        "snowexdb",
+        "--from-function",
+        "snowex-api",
+        "--from-instance",
+        built.id("instance"),
+        "--dry-run",
+        "--endpoint-url",
+        &moto.url,
+        "--accept-changes",
+    ])
+    .args(acceptable);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("already describes what runs"), "{stdout}");
+    assert!(
+        stdout.contains("  Database ") && stdout.contains("snowexdb"),
+        "{stdout}"
+    );
+    // Without --write-config nothing is written: the values are shown, and the preview
+    // assumes them (the storage type set back to gp3 by hand is a value to record, not a
+    // difference to accept).
+    let edited = written.replace("storage_type = \"gp2\"", "storage_type = \"gp3\"");
+    std::fs::write(dir.path().join("snowcdk.toml"), &edited).expect("edit");
+    let mut c = snowcdk(dir.path());
+    c.args([
+        "import",
+        "--stage",
+        "dev",
+        "--from-db",
+        "snowexdb",
+        "--dry-run",
+        "--endpoint-url",
+        &moto.url,
+        "--accept-changes",
+        "CopyTagsToSnapshot",
+        "DatabaseSecurityGroup.SecurityGroupEgress",
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("--write-config would write")
+            && stdout.contains("storage_type = \"gp2\"    # DBInstance StorageType"),
+        "{stdout}"
+    );
+    let after = std::fs::read_to_string(dir.path().join("snowcdk.toml")).expect("config");
+    assert_eq!(after, edited);
 }
