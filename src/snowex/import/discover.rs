@@ -83,6 +83,9 @@ pub struct Anchors {
     pub function: Option<String>,
     /// VPC id.
     pub vpc: Option<String>,
+    /// The credentials' secret the config already names (`database.secret_name`): looked up
+    /// first, so a re-run finds the secret an earlier run created.
+    pub secret: Option<String>,
 }
 
 /// An SDK error as one sentence naming the call.
@@ -510,12 +513,19 @@ pub async fn discover(sdk: &Sdk, anchors: &Anchors) -> anyhow::Result<LiveSystem
         live.security_groups = security_groups(sdk, &groups).await?;
     }
     // The secret: the function's DB_SECRET_NAME, else the RDS-managed one.
-    let secret_id = live
-        .function
-        .as_ref()
-        .and_then(|f| f.secret_env.clone())
-        .or_else(|| live.db.as_ref().and_then(|d| d.managed_secret.clone()));
-    if let Some(id) = secret_id {
+    let from_env = live.function.as_ref().and_then(|f| f.secret_env.clone());
+    let managed = live.db.as_ref().and_then(|d| d.managed_secret.clone());
+    if let Some(id) = &anchors.secret {
+        // The config's: it may not exist yet (created by the import), so absence is no error.
+        match sdk.secrets.describe_secret().secret_id(id).send().await {
+            Ok(_) => live.secret = Some(secret(sdk, id).await?),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(aws_err(&format!("describe secret {id}"), e)),
+        }
+    }
+    if live.secret.is_none()
+        && let Some(id) = from_env.or(managed)
+    {
         live.secret = Some(secret(sdk, &id).await?);
     }
     // Log groups the stack would create, if they already exist.

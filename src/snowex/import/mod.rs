@@ -8,6 +8,7 @@
 //! ([`crate::import::preview`]). `--dry-run` stops there. Without it, the plan goes to
 //! [`execute_plan`]: the IMPORT change set and the update after it (the engine's executor).
 
+pub mod credentials;
 pub mod discover;
 pub mod map;
 pub mod settings;
@@ -76,6 +77,7 @@ impl Args {
             instance: self.from_instance.clone(),
             function: self.from_function.clone(),
             vpc: self.from_vpc.clone(),
+            secret: None,
         }
     }
 }
@@ -129,16 +131,42 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let mut config = Config::<SnowexSettings>::load(config_path)?;
     let stage = config.stage(&args.stage)?.clone();
+    let configured_secret = config.settings(&args.stage)?.database.secret_name.clone();
+    let anchors = Anchors {
+        secret: configured_secret.clone(),
+        ..anchors
+    };
     let target = args.aws.target(&stage.region);
     let rt = runtime()?;
-    let live = rt.block_on(async {
+    let (sdk, mut live) = rt.block_on(async {
         let sdk = Sdk::connect(&target).await?;
-        discover::discover(&sdk, &anchors).await
+        let live = discover::discover(&sdk, &anchors).await?;
+        anyhow::Ok((sdk, live))
     })?;
+    // The password never changes: credentials in no secret get one, created from the current
+    // password once the preview passes (never with --dry-run); the stack adopts it as it is.
+    let secret_to_create = match (&live.db, &live.secret) {
+        (Some(_), None) => Some(
+            configured_secret
+                .clone()
+                .unwrap_or_else(|| credentials::default_secret_name(&stage.stack_name)),
+        ),
+        _ => None,
+    };
 
     // Record: the config keys that make synth describe what runs.
     let (plan, _) = plan_and_preview(&config, &args.stage, &live, &target.region)?;
-    let values = settings::config_values(&plan, &live, config.settings(&args.stage)?);
+    let mut values = settings::config_values(&plan, &live, config.settings(&args.stage)?);
+    if let Some(name) = &secret_to_create
+        && configured_secret.is_none()
+    {
+        values.push(settings::ConfigValue {
+            table: "database".into(),
+            key: "secret_name".into(),
+            value: serde_json::Value::from(name.clone()),
+            source: "the secret import creates from the current password".into(),
+        });
+    }
     let text = std::fs::read_to_string(&config.file)
         .with_context(|| format!("cannot read {}", config.file.display()))?;
     let updated = settings::apply(&text, &args.stage, &values)?;
@@ -151,7 +179,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", config.file.display()))?;
         config = Config::<SnowexSettings>::load(config_path)?;
     }
-    let (plan, pv) = if written {
+    let (mut plan, pv) = if written {
         plan_and_preview(&config, &args.stage, &live, &target.region)?
     } else if updated != text {
         // Preview what the stack would be with the values recorded, without writing them.
@@ -161,6 +189,17 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         plan_and_preview(&config, &args.stage, &live, &target.region)?
     };
+    if let Some(name) = &secret_to_create {
+        for n in plan
+            .not_imported
+            .iter_mut()
+            .filter(|n| n.resource_type == "AWS::SecretsManager::Secret")
+        {
+            n.note = format!(
+                "no secret with the database's credentials was found (--from-function reads DB_SECRET_NAME; database.secret_name names one): without --dry-run, import reads the current master password from standard input, creates secret {name} (username, password, host, port, dbname) and adopts it, so the password never changes"
+            );
+        }
+    }
     let unaccepted: Vec<String> = pv
         .unaccepted(&args.accept_changes)
         .iter()
@@ -194,6 +233,27 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     if args.dry_run {
         return Ok(exit::code(exit::OK));
+    }
+    if !values.is_empty() && !written {
+        // The stack must describe what runs before anything is imported (names, storage type,
+        // the adopted secret), or the update after the import would change or replace it.
+        anyhow::bail!(
+            "the config does not yet describe what runs ({} value(s) above); run again with --write-config (and review the diff of {})",
+            values.len(),
+            config.file.display()
+        );
+    }
+    if let (Some(name), Some(db)) = (&secret_to_create, &live.db) {
+        let password = credentials::read_password_from_stdin(&db.identifier)?;
+        let created = rt.block_on(credentials::create_credentials_secret(
+            &sdk, name, db, &password,
+        ))?;
+        eprintln!(
+            "import: created secret {} with the current credentials of {}",
+            created.name, db.identifier
+        );
+        live.secret = Some(created);
+        plan = plan_and_preview(&config, &args.stage, &live, &target.region)?.0;
     }
     execute_plan(&config, &plan, args)?;
     Ok(exit::code(exit::OK))
