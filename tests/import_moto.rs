@@ -687,4 +687,80 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
     );
     let after = std::fs::read_to_string(dir.path().join("snowcdk.toml")).expect("config");
     assert_eq!(after, edited);
+
+    // Credentials in no secret discovery can find (no function anchor, no secret_name): the
+    // dry run says the import will create one from the current password, and records its name.
+    let without = edited
+        .lines()
+        .filter(|l| !l.starts_with("secret_name"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("snowcdk.toml"), &without).expect("edit");
+    let base = [
+        "import",
+        "--stage",
+        "dev",
+        "--from-db",
+        "snowexdb",
+        "--endpoint-url",
+        &moto.url,
+        "--accept-changes",
+        "CopyTagsToSnapshot",
+        "DatabaseSecurityGroup.SecurityGroupEgress",
+    ];
+    let mut c = snowcdk(dir.path());
+    c.args(base).arg("--dry-run");
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("secret_name = \"snowex-dev/db-credentials\"")
+            && stdout.contains("reads the current master password from standard input"),
+        "{stdout}"
+    );
+    // Outside --dry-run, with the config written: the secret is created from the password on
+    // stdin (never a flag) before the import, whose execution is not wired yet.
+    let mut c = snowcdk(dir.path());
+    c.args(base)
+        .arg("--write-config")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn import");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"hand-made-password-1\n")
+            .expect("write password");
+    }
+    let out = child.wait_with_output().expect("import");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("created secret snowex-dev/db-credentials")
+            && stderr.contains("execution is not wired yet"),
+        "{stderr}"
+    );
+    let value = rt.block_on(async {
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&moto.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await;
+        aws_sdk_secretsmanager::Client::new(&conf)
+            .get_secret_value()
+            .secret_id("snowex-dev/db-credentials")
+            .send()
+            .await
+            .expect("the created secret")
+            .secret_string()
+            .map(str::to_owned)
+            .unwrap_or_default()
+    });
+    let value: Json = serde_json::from_str(&value).expect("secret JSON");
+    assert_eq!(value["password"], "hand-made-password-1");
+    assert_eq!(value["username"], "snowex_admin");
+    assert_eq!(value["dbname"], "snowex");
+    assert_eq!(value["port"], 5432);
 }
