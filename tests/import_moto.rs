@@ -92,10 +92,10 @@ async fn build_system(url: &str) -> Built {
         .expect("attach igw");
     let mut subnets = Vec::new();
     for (name, cidr, az) in [
-        ("public-a", "10.0.0.0/24", "us-west-2a"),
-        ("public-b", "10.0.1.0/24", "us-west-2b"),
-        ("private-a", "10.0.2.0/24", "us-west-2a"),
-        ("private-b", "10.0.3.0/24", "us-west-2b"),
+        ("public-a", "10.0.1.0/24", "us-west-2a"),
+        ("public-c", "10.0.2.0/24", "us-west-2c"),
+        ("private-a", "10.0.11.0/24", "us-west-2a"),
+        ("private-c", "10.0.12.0/24", "us-west-2c"),
     ] {
         let s = ec2
             .create_subnet()
@@ -236,6 +236,7 @@ async fn build_system(url: &str) -> Built {
         .create_db_instance()
         .db_instance_identifier("snowexdb")
         .db_instance_class("db.t4g.small")
+        .availability_zone("us-west-2a")
         .engine("postgres")
         .engine_version("17.11")
         .allocated_storage(20)
@@ -581,6 +582,23 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         );
     }
     assert_eq!(dev["lambda"]["memory_mb"].as_integer(), Some(512));
+    let list = |key: &str| -> Vec<String> {
+        dev["network"]
+            .get(key)
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(list("public_subnet_cidrs"), ["10.0.1.0/24", "10.0.2.0/24"]);
+    assert_eq!(
+        list("private_subnet_cidrs"),
+        ["10.0.11.0/24", "10.0.12.0/24"]
+    );
+    assert_eq!(list("availability_zones"), ["us-west-2a", "us-west-2c"]);
     let config_keys: Vec<String> = report["config"]
         .as_array()
         .expect("config")
@@ -593,7 +611,7 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             )
         })
         .collect();
-    assert_eq!(config_keys.len(), expect.len() + 1, "{config_keys:?}");
+    assert_eq!(config_keys.len(), expect.len() + 4, "{config_keys:?}");
     assert_eq!(report["config_written"], Json::Bool(true));
 
     // The preview after the config was written: nothing blocking is left (every name, the

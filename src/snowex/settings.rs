@@ -116,6 +116,17 @@ pub struct NetworkConfig {
     /// $3.60/month (us-west-2); see [`SnowexSettings::nat_per_az`].
     #[serde(default)]
     pub nat_per_az: Option<bool>,
+    /// Explicit public subnet ranges, one per AZ (an adopted VPC's, recorded by `snowcdk
+    /// import`); absent: consecutive `subnet_prefix` blocks. Create-only.
+    #[serde(default)]
+    pub public_subnet_cidrs: Option<Vec<String>>,
+    /// Explicit private subnet ranges, one per AZ; absent: generated after the public ones.
+    #[serde(default)]
+    pub private_subnet_cidrs: Option<Vec<String>>,
+    /// The Availability Zones by index (an adopted VPC's); absent: the region's first
+    /// `az_count` zones. Create-only.
+    #[serde(default)]
+    pub availability_zones: Option<Vec<String>>,
 }
 
 /// The RDS PostgreSQL instance.
@@ -402,6 +413,9 @@ impl Default for NetworkConfig {
             az_count: default_az_count(),
             subnet_prefix: default_subnet_prefix(),
             nat_per_az: None,
+            public_subnet_cidrs: None,
+            private_subnet_cidrs: None,
+            availability_zones: None,
         }
     }
 }
@@ -626,6 +640,9 @@ impl NetworkConfig {
             cidr: self.vpc_cidr.clone(),
             az_count: self.az_count,
             subnet_prefix: self.subnet_prefix,
+            public_cidrs: self.public_subnet_cidrs.clone(),
+            private_cidrs: self.private_subnet_cidrs.clone(),
+            availability_zones: self.availability_zones.clone(),
             ..VpcProps::default()
         }
     }
@@ -650,6 +667,8 @@ impl NetworkConfig {
         n.props().validate().map_err(|e| {
             let key = match e.field {
                 "cidr" => "vpc_cidr",
+                "public_cidrs" => "public_subnet_cidrs",
+                "private_cidrs" => "private_subnet_cidrs",
                 field => field,
             };
             SettingError::new(format!("network.{key}"), e.message)

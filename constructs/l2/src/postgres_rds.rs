@@ -319,7 +319,7 @@ impl PostgresRds {
             // The AZ of the first private subnet (the same expression the Vpc uses), where the
             // bastion goes. AvailabilityZone may replace the instance when it changes, so
             // turning multi_az on later (which drops it) must be reviewed in the diff.
-            instance = instance.availability_zone(Value::select(0, Value::azs()));
+            instance = instance.availability_zone(vpc.availability_zone(0));
         }
         let instance = s.add("Resource", instance);
         s.set_policies(&instance, DeletionPolicy::Snapshot);

@@ -107,7 +107,7 @@ fn plan_and_preview(
     stage: &str,
     live: &LiveSystem,
     region: &str,
-) -> anyhow::Result<(ImportPlan, Preview)> {
+) -> anyhow::Result<(ImportPlan, Preview, serde_json::Value)> {
     let doc = template(config, stage)?;
     let plan = map::map(stage, &doc, live);
     let ctx = PreviewContext {
@@ -118,7 +118,7 @@ fn plan_and_preview(
         azs: live.azs.clone(),
     };
     let p = preview(&plan, &doc, &ctx);
-    Ok((plan, p))
+    Ok((plan, p, doc))
 }
 
 /// Discovers, maps, records and previews; executes without `--dry-run`.
@@ -155,8 +155,8 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     };
 
     // Record: the config keys that make synth describe what runs.
-    let (plan, _) = plan_and_preview(&config, &args.stage, &live, &target.region)?;
-    let mut values = settings::config_values(&plan, &live, config.settings(&args.stage)?);
+    let (plan, _, doc) = plan_and_preview(&config, &args.stage, &live, &target.region)?;
+    let mut values = settings::config_values(&plan, &live, config.settings(&args.stage)?, &doc);
     if let Some(name) = &secret_to_create
         && configured_secret.is_none()
     {
@@ -179,7 +179,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", config.file.display()))?;
         config = Config::<SnowexSettings>::load(config_path)?;
     }
-    let (mut plan, pv) = if written {
+    let (mut plan, pv, _) = if written {
         plan_and_preview(&config, &args.stage, &live, &target.region)?
     } else if updated != text {
         // Preview what the stack would be with the values recorded, without writing them.

@@ -55,7 +55,7 @@ fn toml_value(v: &Json) -> toml_edit::Value {
 /// Collects `(table, key, live, current)` and keeps the ones that differ.
 struct Collect<'a> {
     out: Vec<ConfigValue>,
-    _s: &'a SnowexSettings,
+    s: &'a SnowexSettings,
 }
 
 impl Collect<'_> {
@@ -114,12 +114,102 @@ fn prop(plan: &ImportPlan, logical_id: &str, name: &str) -> Option<Json> {
         .and_then(|a| a.live.get(name).cloned())
 }
 
-/// The config values the live system needs that differ from the stage's settings now.
-pub fn config_values(plan: &ImportPlan, live: &LiveSystem, s: &SnowexSettings) -> Vec<ConfigValue> {
-    let mut c = Collect {
-        out: Vec::new(),
-        _s: s,
+/// The subnets' ranges and zones, when the adopted ones differ from what the template has.
+fn subnet_values(c: &mut Collect<'_>, plan: &ImportPlan, live: &LiveSystem, doc: &Json) {
+    let template = |logical: &str, key: &str| {
+        doc.get("Resources")
+            .and_then(|r| r.get(logical))
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get(key))
+            .cloned()
     };
+    // The template's zone: a literal, or `Fn::Select [i, Fn::GetAZs]` over the region's zones.
+    let zone = |v: Option<Json>| -> Option<String> {
+        let v = v?;
+        if let Some(s) = v.as_str() {
+            return Some(s.to_owned());
+        }
+        let i = v.get("Fn::Select")?.get(0)?.as_u64()? as usize;
+        live.azs.get(i).cloned()
+    };
+    let mut zones: Option<Vec<String>> = None;
+    for (public, key, current) in [
+        (
+            true,
+            "public_subnet_cidrs",
+            &c.s.network.public_subnet_cidrs,
+        ),
+        (
+            false,
+            "private_subnet_cidrs",
+            &c.s.network.private_subnet_cidrs,
+        ),
+    ] {
+        let adopted: Vec<_> = plan
+            .resources
+            .iter()
+            .filter(|a| a.resource_type == "AWS::EC2::Subnet")
+            .filter(|a| {
+                live.subnets
+                    .iter()
+                    .any(|s| s.id == a.physical_id && s.public == public)
+            })
+            .collect();
+        if adopted.len() != usize::from(c.s.network.az_count) {
+            continue;
+        }
+        let cidrs: Vec<Json> = adopted
+            .iter()
+            .filter_map(|a| a.live.get("CidrBlock").cloned())
+            .collect();
+        let differs = adopted
+            .iter()
+            .any(|a| template(&a.logical_id, "CidrBlock").as_ref() != a.live.get("CidrBlock"));
+        if differs {
+            c.put(
+                "network",
+                key,
+                Some(Json::Array(cidrs)),
+                Json::from(current.clone()),
+                "Subnet CidrBlock",
+            );
+        }
+        let live_zones: Vec<String> = adopted
+            .iter()
+            .filter_map(|a| a.live.get("AvailabilityZone").and_then(Json::as_str))
+            .map(str::to_owned)
+            .collect();
+        let template_zones: Vec<Option<String>> = adopted
+            .iter()
+            .map(|a| zone(template(&a.logical_id, "AvailabilityZone")))
+            .collect();
+        let same = live_zones
+            .iter()
+            .zip(&template_zones)
+            .all(|(l, t)| t.as_deref() == Some(l.as_str()));
+        if !same && zones.is_none() {
+            zones = Some(live_zones);
+        }
+    }
+    if let Some(z) = zones {
+        c.put(
+            "network",
+            "availability_zones",
+            Some(Json::from(z)),
+            Json::from(c.s.network.availability_zones.clone()),
+            "Subnet AvailabilityZone",
+        );
+    }
+}
+
+/// The config values the live system needs that differ from the stage's settings now.
+pub fn config_values(
+    plan: &ImportPlan,
+    live: &LiveSystem,
+    s: &SnowexSettings,
+    doc: &Json,
+) -> Vec<ConfigValue> {
+    let mut c = Collect { out: Vec::new(), s };
     let by_type = |ty: &str| {
         plan.resources
             .iter()
@@ -135,6 +225,7 @@ pub fn config_values(plan: &ImportPlan, live: &LiveSystem, s: &SnowexSettings) -
             Json::from(s.network.vpc_cidr.clone()),
             "VPC CidrBlock",
         );
+        subnet_values(&mut c, plan, live, doc);
     }
     // Database.
     if let Some(db) = by_type("AWS::RDS::DBInstance") {
