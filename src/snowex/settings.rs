@@ -643,7 +643,6 @@ impl NetworkConfig {
             public_cidrs: self.public_subnet_cidrs.clone(),
             private_cidrs: self.private_subnet_cidrs.clone(),
             availability_zones: self.availability_zones.clone(),
-            ..VpcProps::default()
         }
     }
 

@@ -72,7 +72,7 @@ fn target(v: Option<&Json>) -> Option<&str> {
         .and_then(Json::as_str)
 }
 
-fn first_target<'j>(v: Option<&'j Json>) -> Option<&'j str> {
+fn first_target(v: Option<&Json>) -> Option<&str> {
     target(v?.as_array()?.first())
 }
 
