@@ -390,6 +390,8 @@ async fn build_system(url: &str) -> Built {
         .max_count(1)
         .subnet_id(&subnets[2])
         .security_group_ids(&groups["admin"])
+        // What AWS gives a t4g instance by default (moto's default is false).
+        .ebs_optimized(true)
         .iam_instance_profile(
             aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
                 .name("snowex-admin-profile")
@@ -616,8 +618,9 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
 
     // The preview after the config was written: nothing blocking is left (every name, the
     // storage type, the secret and the AMI now come from the config). What remains are the
-    // constructs' hardening the hand-built system lacks, each acceptable: narrower egress, rule
-    // descriptions, tags copied to snapshots, IMDSv2.
+    // constructs' hardening and descriptions the hand-built system lacks, each acceptable:
+    // narrower egress, exported logs, the read-secret policy, descriptions, tags copied to
+    // snapshots, IMDSv2.
     let remaining: Vec<(String, bool)> = report["preview"]["differences"]
         .as_array()
         .expect("differences")
@@ -638,7 +641,12 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         "ApiSecurityGroup.SecurityGroupEgress",
         "BastionSecurityGroup.SecurityGroupEgress",
         "Database.CopyTagsToSnapshot",
+        "Database.EnableCloudwatchLogsExports",
+        "Api.Description",
+        "ApiServiceRole.Description",
+        "ApiServiceRole.Policies",
         "BastionInstance.MetadataOptions/HttpTokens",
+        "BastionRole.Description",
         "DatabaseSecurityGroupFromApiSecurityGroupTcp5432.Description",
         "DatabaseSecurityGroupFromBastionSecurityGroupTcp5432.Description",
     ];
@@ -649,7 +657,7 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
     assert_eq!(remaining, want, "{stdout}");
     // Not accepted: refused (3), naming them.
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("7 difference(s) not accepted"), "{stderr}");
+    assert!(stderr.contains("12 difference(s) not accepted"), "{stderr}");
 
     // Again, the config now written: it already describes what runs, and with the remaining
     // changes accepted the dry run passes.
@@ -694,6 +702,7 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         &moto.url,
         "--accept-changes",
         "CopyTagsToSnapshot",
+        "EnableCloudwatchLogsExports",
         "DatabaseSecurityGroup.SecurityGroupEgress",
     ]);
     let (out, stdout, stderr) = run(c);
@@ -724,6 +733,7 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         &moto.url,
         "--accept-changes",
         "CopyTagsToSnapshot",
+        "EnableCloudwatchLogsExports",
         "DatabaseSecurityGroup.SecurityGroupEgress",
     ];
     let mut c = snowcdk(dir.path());

@@ -570,10 +570,10 @@ async fn db(sdk: &Sdk, id: &str) -> anyhow::Result<LiveDb> {
         .first()
         .ok_or_else(|| anyhow!("no DB instance {id}"))?;
     let mut p = serde_json::Map::new();
+    // A property read and absent is kept as null: the preview then reports a template that
+    // sets it as a difference, and skips it when the template does not either.
     let mut put = |k: &str, v: serde_json::Value| {
-        if !v.is_null() {
-            p.insert(k.to_owned(), v);
-        }
+        p.insert(k.to_owned(), v);
     };
     put("DBInstanceIdentifier", json!(d.db_instance_identifier()));
     put("DBInstanceClass", json!(d.db_instance_class()));
@@ -606,10 +606,10 @@ async fn db(sdk: &Sdk, id: &str) -> anyhow::Result<LiveDb> {
         .or(d.db_instance_port())
         .unwrap_or(5432);
     put("Port", json!(port.to_string()));
-    let exports = d.enabled_cloudwatch_logs_exports();
-    if !exports.is_empty() {
-        put("EnableCloudwatchLogsExports", json!(exports));
-    }
+    put(
+        "EnableCloudwatchLogsExports",
+        json!(d.enabled_cloudwatch_logs_exports()),
+    );
     let groups: Vec<String> = d
         .vpc_security_groups()
         .iter()
@@ -796,10 +796,10 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
         .ok_or_else(|| anyhow!("function {name} has no configuration"))?;
     let fname = c.function_name().unwrap_or(name).to_owned();
     let mut p = serde_json::Map::new();
+    // A property read and absent is kept as null: the preview then reports a template that
+    // sets it as a difference, and skips it when the template does not either.
     let mut put = |k: &str, v: serde_json::Value| {
-        if !v.is_null() {
-            p.insert(k.to_owned(), v);
-        }
+        p.insert(k.to_owned(), v);
     };
     put("FunctionName", json!(fname));
     put("PackageType", json!(c.package_type().map(|t| t.as_str())));
@@ -836,12 +836,13 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
             json!({"SubnetIds": subnets, "SecurityGroupIds": groups}),
         );
     }
-    if let Some(n) = r
-        .concurrency()
-        .and_then(|c| c.reserved_concurrent_executions())
-    {
-        put("ReservedConcurrentExecutions", json!(n));
-    }
+    put(
+        "ReservedConcurrentExecutions",
+        json!(
+            r.concurrency()
+                .and_then(|c| c.reserved_concurrent_executions())
+        ),
+    );
     let log_group = c
         .logging_config()
         .and_then(|l| l.log_group())
@@ -944,6 +945,9 @@ async fn instance(sdk: &Sdk, id: &str) -> anyhow::Result<LiveInstance> {
     p.insert("InstanceType".into(), json!(instance_type));
     p.insert("SubnetId".into(), json!(subnet));
     p.insert("SecurityGroupIds".into(), json!(groups));
+    if let Some(e) = i.ebs_optimized() {
+        p.insert("EbsOptimized".into(), json!(e));
+    }
     if let Some(m) = i.metadata_options() {
         let mut mo = serde_json::Map::new();
         if let Some(t) = m.http_tokens() {

@@ -211,13 +211,14 @@ fn role_live(r: &LiveRole) -> Map<String, Json> {
     let mut m = obj(vec![
         ("RoleName", json!(r.name)),
         ("AssumeRolePolicyDocument", json!(r.assume_role_policy)),
-        ("Description", json!(r.description)),
     ]);
+    // Read and absent (null) or none (empty): a template that sets them is a difference.
+    m.insert("Description".into(), json!(r.description));
     if r.path != "/" {
         m.insert("Path".into(), json!(r.path));
     }
     m.insert("ManagedPolicyArns".into(), json!(r.managed_policies));
-    if !r.inline_policies.is_empty() {
+    {
         m.insert(
             "Policies".into(),
             Json::Array(

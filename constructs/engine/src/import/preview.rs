@@ -507,7 +507,7 @@ impl Walk<'_> {
             }
         }
         for (k, l) in live {
-            if !template.contains_key(k) && !l.is_null() {
+            if !template.contains_key(k) && !is_empty(l) {
                 // The template leaves it unset: the update resets it to the type's default.
                 self.differ(&join(k), Json::Null, l.clone());
             }
@@ -544,6 +544,17 @@ impl Walk<'_> {
                 keys,
             });
         }
+    }
+}
+
+/// Null, `""`, `[]` or `{}`: what a template that leaves the property unset also means.
+fn is_empty(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(m) => m.is_empty(),
+        _ => false,
     }
 }
 
@@ -765,7 +776,7 @@ mod tests {
                 "Fn",
                 "AWS::Lambda::Function",
                 "api",
-                json!({"Environment": {"Variables": {"A": "1", "EXTRA": "x"}}}),
+                json!({"Environment": {"Variables": {"A": "1", "EXTRA": "x"}}, "Layers": [], "Runtime": null}),
             )],
             ..ImportPlan::default()
         };
