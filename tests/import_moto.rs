@@ -236,7 +236,8 @@ async fn build_system(url: &str) -> Built {
         .create_db_instance()
         .db_instance_identifier("snowexdb")
         .db_instance_class("db.t4g.small")
-        .availability_zone("us-west-2a")
+        // Not the first private subnet's zone: recorded as database.availability_zone.
+        .availability_zone("us-west-2c")
         .engine("postgres")
         .engine_version("17.11")
         .allocated_storage(20)
@@ -566,6 +567,7 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             "SnowEx PostgreSQL 17",
         ),
         ("database", "secret_name", "snowex/db-credentials"),
+        ("database", "availability_zone", "us-west-2c"),
         ("lambda", "function_name", "snowex-api"),
         ("lambda", "role_name", "snowex-api-role"),
         ("lambda", "security_group_name", "snowex-lambda-sg"),

@@ -202,6 +202,10 @@ pub struct DatabaseConfig {
     /// password, so the running database's password never changes).
     #[serde(default)]
     pub secret_name: Option<String>,
+    /// The zone of a single-AZ instance when it is not the VPC's first (may replace it when
+    /// changed).
+    #[serde(default)]
+    pub availability_zone: Option<String>,
 }
 
 /// Lambda CPU architecture.
@@ -445,6 +449,7 @@ impl DatabaseConfig {
                 parameter_group_name: self.parameter_group_name.clone(),
                 parameter_group_description: self.parameter_group_description.clone(),
                 secret_name: self.secret_name.clone(),
+                availability_zone: self.availability_zone.clone(),
             },
             ..PostgresRdsProps::default()
         }

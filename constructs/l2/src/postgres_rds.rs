@@ -148,6 +148,8 @@ pub struct AdoptedNames {
     pub parameter_group_name: Option<String>,
     /// The parameter group's `Description`.
     pub parameter_group_description: Option<String>,
+    /// `AvailabilityZone` of a single-AZ instance, when it is not the VPC's first zone.
+    pub availability_zone: Option<String>,
     /// The `Name` of the existing secret with the credentials. With it the secret is adopted as
     /// it is: no `GenerateSecretString`, so the running instance's password is never replaced.
     pub secret_name: Option<String>,
@@ -319,7 +321,10 @@ impl PostgresRds {
             // The AZ of the first private subnet (the same expression the Vpc uses), where the
             // bastion goes. AvailabilityZone may replace the instance when it changes, so
             // turning multi_az on later (which drops it) must be reviewed in the diff.
-            instance = instance.availability_zone(vpc.availability_zone(0));
+            instance = instance.availability_zone(match &props.adopted.availability_zone {
+                Some(zone) => Value::str(zone.as_str()),
+                None => vpc.availability_zone(0),
+            });
         }
         let instance = s.add("Resource", instance);
         s.set_policies(&instance, DeletionPolicy::Snapshot);

@@ -373,6 +373,8 @@ pub struct LiveSystem {
     pub instance: Option<LiveInstance>,
     /// Log groups that exist, among those the stack names.
     pub log_groups: Vec<String>,
+    /// Their retention in days (absent: never expire).
+    pub log_retention: BTreeMap<String, i32>,
 }
 
 impl LiveSystem {
@@ -546,10 +548,14 @@ pub async fn discover(sdk: &Sdk, anchors: &Anchors) -> anyhow::Result<LiveSystem
             .send()
             .await
             .map_err(|e| aws_err(&format!("describe log group {name}"), e))?;
-        if r.log_groups()
+        if let Some(g) = r
+            .log_groups()
             .iter()
-            .any(|g| g.log_group_name() == Some(name.as_str()))
+            .find(|g| g.log_group_name() == Some(name.as_str()))
         {
+            if let Some(days) = g.retention_in_days() {
+                live.log_retention.insert(name.clone(), days);
+            }
             live.log_groups.push(name);
         }
     }

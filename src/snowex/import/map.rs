@@ -739,11 +739,22 @@ fn database(b: &mut Builder<'_>, live: &LiveSystem) {
                 &[("LogGroupName", name)],
                 name,
                 &[],
-                obj(vec![("LogGroupName", json!(name))]),
+                log_group_live(live, name),
                 None,
             );
         }
     }
+}
+
+/// A log group's name and retention (null: never expire).
+fn log_group_live(live: &LiveSystem, name: &str) -> Map<String, Json> {
+    let mut m = Map::new();
+    m.insert("LogGroupName".into(), json!(name));
+    m.insert(
+        "RetentionInDays".into(),
+        json!(live.log_retention.get(name)),
+    );
+    m
 }
 
 fn function(b: &mut Builder<'_>, live: &LiveSystem) {
@@ -777,7 +788,7 @@ fn function(b: &mut Builder<'_>, live: &LiveSystem) {
             &[("LogGroupName", &f.log_group)],
             &f.log_group,
             &[],
-            obj(vec![("LogGroupName", json!(f.log_group))]),
+            log_group_live(live, &f.log_group),
             None,
         );
     }

@@ -354,6 +354,41 @@ pub fn config_values(
                 "DBParameterGroup Description",
             );
         }
+        // The zone of a single-AZ instance, when the template would put it elsewhere.
+        let live_zone =
+            prop(plan, &db, "AvailabilityZone").and_then(|z| z.as_str().map(str::to_owned));
+        let template_zone = doc
+            .pointer(&format!("/Resources/{db}/Properties/AvailabilityZone"))
+            .and_then(|v| match v.as_str() {
+                Some(s) => Some(s.to_owned()),
+                None => {
+                    let i = v.pointer("/Fn::Select/0")?.as_u64()? as usize;
+                    live.azs.get(i).cloned()
+                }
+            });
+        if let Some(z) = live_zone
+            && template_zone.as_ref() != Some(&z)
+            && d.availability_zone.as_ref() != Some(&z)
+        {
+            // A written network.availability_zones moves the template's zone too: only when
+            // the instance is not in the VPC's first zone is the key needed.
+            let first = c
+                .out
+                .iter()
+                .find(|v| v.key == "availability_zones")
+                .and_then(|v| v.value.get(0))
+                .and_then(Json::as_str)
+                .map(str::to_owned);
+            if first.as_ref() != Some(&z) {
+                c.put(
+                    "database",
+                    "availability_zone",
+                    Some(Json::from(z)),
+                    Json::from(d.availability_zone.clone()),
+                    "DBInstance AvailabilityZone",
+                );
+            }
+        }
         if let Some(sec) = by_type("AWS::SecretsManager::Secret") {
             c.put(
                 "database",
