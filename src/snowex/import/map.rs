@@ -909,3 +909,137 @@ fn instance(b: &mut Builder<'_>, live: &LiveSystem) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snowex::import::discover::{LiveRouteTable, LiveSubnet, LiveVpc};
+
+    /// A VPC with a public and a private subnet per AZ, shaped like the Vpc construct's.
+    fn template() -> Json {
+        let mut r = serde_json::Map::new();
+        r.insert(
+            "Vpc".into(),
+            json!({"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}),
+        );
+        r.insert("Igw".into(), json!({"Type": "AWS::EC2::InternetGateway"}));
+        for (kind, public) in [("Public", true), ("Private", false)] {
+            for i in 0..2 {
+                let s = format!("{kind}{}", i + 1);
+                r.insert(
+                    format!("{s}Subnet"),
+                    json!({"Type": "AWS::EC2::Subnet", "Properties": {
+                        "VpcId": {"Ref": "Vpc"},
+                        "AvailabilityZone": {"Fn::Select": [i, {"Fn::GetAZs": ""}]}
+                    }}),
+                );
+                r.insert(format!("{s}Rt"), json!({"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}}));
+                r.insert(format!("{s}Assoc"), json!({"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+                    "RouteTableId": {"Ref": format!("{s}Rt")}, "SubnetId": {"Ref": format!("{s}Subnet")}
+                }}));
+                if public {
+                    r.insert(format!("{s}Route"), json!({"Type": "AWS::EC2::Route", "Properties": {
+                        "RouteTableId": {"Ref": format!("{s}Rt")}, "DestinationCidrBlock": "0.0.0.0/0",
+                        "GatewayId": {"Ref": "Igw"}
+                    }}));
+                }
+            }
+        }
+        json!({"Resources": r})
+    }
+
+    fn subnet(id: &str, az: &str, public: bool, rt: &str, assoc: Option<&str>) -> LiveSubnet {
+        LiveSubnet {
+            id: id.into(),
+            cidr: format!("10.0.{}.0/24", id.len()),
+            az: az.into(),
+            public,
+            route_table: Some(rt.into()),
+            association: assoc.map(str::to_owned),
+            ..LiveSubnet::default()
+        }
+    }
+
+    #[test]
+    fn subnets_pair_by_kind_and_zone_order_and_the_rest_is_explained() {
+        let live = LiveSystem {
+            azs: vec![
+                "us-west-2a".into(),
+                "us-west-2b".into(),
+                "us-west-2c".into(),
+            ],
+            vpc: Some(LiveVpc {
+                id: "vpc-1".into(),
+                cidr: "10.0.0.0/16".into(),
+                ..LiveVpc::default()
+            }),
+            igw: Some(("igw-1".into(), BTreeMap::new())),
+            route_tables: vec![
+                LiveRouteTable {
+                    id: "rtb-pub".into(),
+                    default_igw: Some("igw-1".into()),
+                    ..LiveRouteTable::default()
+                },
+                LiveRouteTable {
+                    id: "rtb-main".into(),
+                    main: true,
+                    ..LiveRouteTable::default()
+                },
+                LiveRouteTable {
+                    id: "rtb-priv".into(),
+                    ..LiveRouteTable::default()
+                },
+            ],
+            // Sorted by zone as discovery sorts them; both public subnets share one table.
+            subnets: vec![
+                subnet("subnet-pa", "us-west-2a", true, "rtb-pub", Some("a-1")),
+                subnet("subnet-qa", "us-west-2a", false, "rtb-main", None),
+                subnet("subnet-pc", "us-west-2c", true, "rtb-pub", Some("a-2")),
+                subnet("subnet-qc", "us-west-2c", false, "rtb-priv", Some("a-3")),
+                subnet("subnet-qx", "us-west-2c", false, "rtb-priv", Some("a-4")),
+            ],
+            ..LiveSystem::default()
+        };
+        let plan = map("dev", &template(), &live);
+        let owner = |logical: &str| {
+            plan.resources
+                .iter()
+                .find(|a| a.logical_id == logical)
+                .map(|a| a.physical_id.as_str())
+        };
+        assert_eq!(owner("Vpc"), Some("vpc-1"));
+        assert_eq!(owner("Public1Subnet"), Some("subnet-pa"));
+        assert_eq!(owner("Public2Subnet"), Some("subnet-pc"));
+        assert_eq!(owner("Private1Subnet"), Some("subnet-qa"));
+        assert_eq!(owner("Private2Subnet"), Some("subnet-qc"));
+        assert_eq!(owner("Public1Rt"), Some("rtb-pub"));
+        assert_eq!(owner("Public1Route"), Some("rtb-pub|0.0.0.0/0"));
+        assert_eq!(owner("Private2Assoc"), Some("a-3"));
+        // One live table, two logical ones: the second is created by the update.
+        assert_eq!(owner("Public2Rt"), None);
+        let note = |logical: &str| {
+            plan.not_imported
+                .iter()
+                .find(|n| n.logical_id.as_deref() == Some(logical))
+                .map(|n| n.note.as_str())
+                .unwrap_or_default()
+        };
+        assert!(note("Public2Rt").contains("already taken"), "{plan:#?}");
+        // A subnet on the main table: its own table is created, with a note.
+        assert!(note("Private1Rt").contains("main route table"), "{plan:#?}");
+        // A third private subnet has no place: left unmanaged.
+        assert!(
+            plan.not_imported
+                .iter()
+                .any(|n| n.physical_id.as_deref() == Some("subnet-qx")
+                    && n.note.contains("left unmanaged"))
+        );
+        // The live zone is read as is; the preview compares it with the template's.
+        let az = plan
+            .resources
+            .iter()
+            .find(|a| a.logical_id == "Public2Subnet")
+            .and_then(|a| a.live.get("AvailabilityZone").cloned());
+        assert_eq!(az, Some(json!("us-west-2c")));
+    }
+}
