@@ -955,4 +955,55 @@ image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
             "{err}"
         );
     }
+
+    #[test]
+    fn adoption_keys_are_checked_and_reach_the_constructs() {
+        let with = |table: &str, line: &str| {
+            let text = if table == "database" {
+                GOOD.replace(
+                    "instance_class = \"db.t4g.micro\"",
+                    &format!("instance_class = \"db.t4g.micro\"\n{line}"),
+                )
+            } else {
+                format!("{GOOD}\n[stages.dev.{table}]\n{line}\n")
+            };
+            parse(&text)
+        };
+        for (table, line, want) in [
+            (
+                "database",
+                "storage_type = \"gp9\"",
+                "stage dev: database.storage_type",
+            ),
+            (
+                "database",
+                "secret_name = \"\"",
+                "stage dev: database.secret_name",
+            ),
+            (
+                "bastion",
+                "image_id = \"snowex\"",
+                "stage dev: bastion.image_id",
+            ),
+            (
+                "network",
+                "availability_zones = [\"us-west-2a\"]",
+                "stage dev: network.availability_zones",
+            ),
+        ] {
+            let err = with(table, line).expect_err(line).to_string();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+        let c = with(
+            "database",
+            "storage_type = \"gp2\"\nsecret_name = \"snowex/db\"",
+        )
+        .expect("valid");
+        let props = c.settings("dev").expect("dev").database.props();
+        assert_eq!(props.storage_type, "gp2");
+        assert_eq!(props.adopted.secret_name.as_deref(), Some("snowex/db"));
+        let c = with("bastion", "image_id = \"ami-0123abcd\"").expect("valid");
+        let b = c.settings("dev").expect("dev").bastion.props();
+        assert_eq!(b.adopted.image_id.as_deref(), Some("ami-0123abcd"));
+    }
 }

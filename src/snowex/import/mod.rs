@@ -306,3 +306,66 @@ pub fn execute_plan(
         plan.resources.len()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_recorded_keys_make_synth_describe_what_runs() {
+        let text = r#"
+[project]
+name = "snowex"
+
+[stages.dev]
+stack_name = "snowex-dev"
+region = "us-west-2"
+
+[stages.dev.network]
+public_subnet_cidrs = ["10.0.1.0/24", "10.0.2.0/24"]
+private_subnet_cidrs = ["10.0.11.0/24", "10.0.12.0/24"]
+availability_zones = ["us-west-2a", "us-west-2c"]
+
+[stages.dev.database]
+instance_class = "db.t4g.small"
+deletion_protection = false
+storage_type = "gp2"
+secret_name = "snowex/db-credentials"
+subnet_group_name = "snowex-db-subnets"
+
+[stages.dev.lambda]
+image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:v1"
+function_name = "snowex-api"
+
+[stages.dev.bastion]
+image_id = "ami-0123abcd"
+"#;
+        let config =
+            Config::<SnowexSettings>::parse(Path::new("snowcdk.toml"), text).expect("valid config");
+        let doc = template(&config, "dev").expect("synth");
+        let props = |id: &str| doc["Resources"][id]["Properties"].clone();
+        // The adopted secret: named, and nothing generated, so the password stays.
+        let secret = props("DatabaseSecret");
+        assert_eq!(secret["Name"], "snowex/db-credentials");
+        assert!(secret.get("GenerateSecretString").is_none(), "{secret}");
+        assert!(secret.get("SecretString").is_none(), "{secret}");
+        assert_eq!(props("Database")["StorageType"], "gp2");
+        assert_eq!(props("Database")["AvailabilityZone"], "us-west-2a");
+        assert_eq!(
+            props("DatabaseSubnetGroup")["DBSubnetGroupName"],
+            "snowex-db-subnets"
+        );
+        assert_eq!(props("Api")["FunctionName"], "snowex-api");
+        assert_eq!(
+            props("ApiLogGroup")["LogGroupName"],
+            "/aws/lambda/snowex-api"
+        );
+        assert_eq!(props("BastionInstance")["ImageId"], "ami-0123abcd");
+        assert!(doc["Parameters"].get("BastionImageId").is_none());
+        let subnet = props("NetworkPrivateSubnet2Subnet");
+        assert_eq!(subnet["CidrBlock"], "10.0.12.0/24");
+        assert_eq!(subnet["AvailabilityZone"], "us-west-2c");
+    }
+}
