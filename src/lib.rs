@@ -9,8 +9,8 @@
 #![deny(missing_docs)]
 
 pub use snowcdk_engine::{
-    app, assembly, assets, cli, commands, config, deploy, diff, exit, regions, risk, template_read,
-    writer,
+    app, assembly, assets, cli, commands, config, deploy, diff, exit, import, regions, risk,
+    template_read, writer,
 };
 
 pub mod snowex;

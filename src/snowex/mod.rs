@@ -5,6 +5,7 @@
 //! and `bastion` sections), its stack ([`stack`]) and its `tunnel` command ([`tunnel`]). The
 //! generic tool never imports this module; `main` hands [`SnowEx`] to [`crate::cli::main`].
 
+pub mod import;
 pub mod settings;
 pub mod stack;
 pub mod tunnel;
@@ -33,12 +34,17 @@ pub struct SnowEx;
 pub enum SnowexCommands {
     /// Open a Session Manager port-forwarding tunnel to the database through the bastion.
     Tunnel(tunnel::Args),
+    /// Adopt the running, hand-built system into a stage's stack: discover it from the anchors
+    /// given, map it to the stack's logical ids, record its identifying values in the config and
+    /// preview what the import would change.
+    Import(import::Args),
 }
 
 impl AppCommands for SnowexCommands {
     fn run(&self, config_path: &Path) -> anyhow::Result<ExitCode> {
         match self {
             SnowexCommands::Tunnel(args) => tunnel::run(config_path, args),
+            SnowexCommands::Import(args) => import::run(config_path, args),
         }
     }
 }

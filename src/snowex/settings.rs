@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use snowcdk_constructs::Value;
 use snowcdk_constructs::l2::{
-    Architecture, FunctionUrlAuth, LambdaCode, PostgresRdsProps, SsmBastionProps, VpcLambdaProps,
-    VpcProps, postgres_rds, staging_bucket, vpc_lambda,
+    AdoptedFunction, AdoptedHost, AdoptedNames, Architecture, FunctionUrlAuth, LambdaCode,
+    PostgresRdsProps, SsmBastionProps, VpcLambdaProps, VpcProps, postgres_rds, staging_bucket,
+    vpc_lambda,
 };
 
 use crate::config::{SettingError, Settings, StageConfig};
@@ -115,6 +116,17 @@ pub struct NetworkConfig {
     /// $3.60/month (us-west-2); see [`SnowexSettings::nat_per_az`].
     #[serde(default)]
     pub nat_per_az: Option<bool>,
+    /// Explicit public subnet ranges, one per AZ (an adopted VPC's, recorded by `snowcdk
+    /// import`); absent: consecutive `subnet_prefix` blocks. Create-only.
+    #[serde(default)]
+    pub public_subnet_cidrs: Option<Vec<String>>,
+    /// Explicit private subnet ranges, one per AZ; absent: generated after the public ones.
+    #[serde(default)]
+    pub private_subnet_cidrs: Option<Vec<String>>,
+    /// The Availability Zones by index (an adopted VPC's); absent: the region's first
+    /// `az_count` zones. Create-only.
+    #[serde(default)]
+    pub availability_zones: Option<Vec<String>>,
 }
 
 /// The RDS PostgreSQL instance.
@@ -169,6 +181,38 @@ pub struct DatabaseConfig {
     /// `--allow-replacement AWS::RDS::DBInstance`).
     #[serde(default)]
     pub restore_from_snapshot: Option<String>,
+    /// `StorageType` (`gp3`; an adopted instance keeps its own: CloudFormation would otherwise
+    /// convert the storage). Never changed by an import.
+    #[serde(default = "default_storage_type")]
+    pub storage_type: String,
+    // What `snowcdk import` records for an adopted system: the live names and descriptions of
+    // what the construct otherwise generates. Absent: generated. Create-only unless noted.
+    /// The security group's `GroupName`.
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription`.
+    #[serde(default)]
+    pub security_group_description: Option<String>,
+    /// `DBSubnetGroupName`.
+    #[serde(default)]
+    pub subnet_group_name: Option<String>,
+    /// `DBSubnetGroupDescription` (updatable).
+    #[serde(default)]
+    pub subnet_group_description: Option<String>,
+    /// `DBParameterGroupName`.
+    #[serde(default)]
+    pub parameter_group_name: Option<String>,
+    /// The parameter group's `Description`.
+    #[serde(default)]
+    pub parameter_group_description: Option<String>,
+    /// The name of the existing secret with the credentials: adopted as it is (no generated
+    /// password, so the running database's password never changes).
+    #[serde(default)]
+    pub secret_name: Option<String>,
+    /// The zone of a single-AZ instance when it is not the VPC's first (may replace it when
+    /// changed).
+    #[serde(default)]
+    pub availability_zone: Option<String>,
 }
 
 /// Lambda CPU architecture.
@@ -242,6 +286,19 @@ pub struct LambdaConfig {
     /// unreserved.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    // Recorded by `snowcdk import` for an adopted function; absent: generated.
+    /// `FunctionName` (create-only; absent: `<stack name>-api`).
+    #[serde(default)]
+    pub function_name: Option<String>,
+    /// The execution role's `RoleName` (create-only).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// The security group's `GroupName` (create-only).
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription` (create-only).
+    #[serde(default)]
+    pub security_group_description: Option<String>,
 }
 
 /// The SSM bastion.
@@ -254,6 +311,23 @@ pub struct BastionConfig {
     /// Root volume size in GiB.
     #[serde(default = "default_root_volume")]
     pub root_volume_gb: u32,
+    // Recorded by `snowcdk import` for an adopted host; absent: generated.
+    /// `ImageId`: the running host's AMI in place of the pinned `BastionImageId` parameter
+    /// (create-only: another AMI replaces the instance).
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The role's `RoleName` (create-only).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// `InstanceProfileName` (create-only).
+    #[serde(default)]
+    pub instance_profile_name: Option<String>,
+    /// The security group's `GroupName` (create-only).
+    #[serde(default)]
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription` (create-only).
+    #[serde(default)]
+    pub security_group_description: Option<String>,
 }
 
 impl Default for BastionConfig {
@@ -261,6 +335,11 @@ impl Default for BastionConfig {
         Self {
             instance_type: default_bastion_type(),
             root_volume_gb: default_root_volume(),
+            image_id: None,
+            role_name: None,
+            instance_profile_name: None,
+            security_group_name: None,
+            security_group_description: None,
         }
     }
 }
@@ -279,6 +358,10 @@ fn default_backup_retention() -> u32 {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_storage_type() -> String {
+    PostgresRdsProps::default().storage_type
 }
 
 fn default_db_log_retention() -> u32 {
@@ -341,6 +424,9 @@ impl Default for NetworkConfig {
             az_count: default_az_count(),
             subnet_prefix: default_subnet_prefix(),
             nat_per_az: None,
+            public_subnet_cidrs: None,
+            private_subnet_cidrs: None,
+            availability_zones: None,
         }
     }
 }
@@ -362,6 +448,17 @@ impl DatabaseConfig {
             instance_identifier: self.instance_identifier.clone(),
             log_retention_days: self.log_retention_days,
             restore_from_snapshot: self.restore_from_snapshot.clone(),
+            storage_type: self.storage_type.clone(),
+            adopted: AdoptedNames {
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+                subnet_group_name: self.subnet_group_name.clone(),
+                subnet_group_description: self.subnet_group_description.clone(),
+                parameter_group_name: self.parameter_group_name.clone(),
+                parameter_group_description: self.parameter_group_description.clone(),
+                secret_name: self.secret_name.clone(),
+                availability_zone: self.availability_zone.clone(),
+            },
             ..PostgresRdsProps::default()
         }
     }
@@ -503,6 +600,12 @@ impl LambdaConfig {
                 UrlAuth::AwsIam => FunctionUrlAuth::AwsIam,
             }),
             reserved_concurrency: self.reserved_concurrency,
+            adopted: AdoptedFunction {
+                function_name: self.function_name.clone(),
+                role_name: self.role_name.clone(),
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+            },
             ..VpcLambdaProps::new(code)
         }
     }
@@ -514,12 +617,29 @@ impl BastionConfig {
         SsmBastionProps {
             instance_type: self.instance_type.clone(),
             root_volume_gb: self.root_volume_gb,
+            adopted: AdoptedHost {
+                image_id: self.image_id.clone(),
+                role_name: self.role_name.clone(),
+                instance_profile_name: self.instance_profile_name.clone(),
+                security_group_name: self.security_group_name.clone(),
+                security_group_description: self.security_group_description.clone(),
+            },
             ..SsmBastionProps::default()
         }
     }
 
     /// Checks what serde cannot, with the construct's own checks, reported under the config key.
     pub fn validate(&self) -> Result<(), SettingError> {
+        if let Some(ami) = &self.image_id
+            && !(ami.starts_with("ami-")
+                && ami.len() > 4
+                && ami[4..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(SettingError::new(
+                "bastion.image_id",
+                format!("{ami:?} is not an AMI id such as \"ami-0123456789abcdef0\""),
+            ));
+        }
         self.props()
             .validate()
             .map_err(|e| SettingError::new(format!("bastion.{}", e.field), e.message))
@@ -533,7 +653,9 @@ impl NetworkConfig {
             cidr: self.vpc_cidr.clone(),
             az_count: self.az_count,
             subnet_prefix: self.subnet_prefix,
-            ..VpcProps::default()
+            public_cidrs: self.public_subnet_cidrs.clone(),
+            private_cidrs: self.private_subnet_cidrs.clone(),
+            availability_zones: self.availability_zones.clone(),
         }
     }
 
@@ -557,6 +679,8 @@ impl NetworkConfig {
         n.props().validate().map_err(|e| {
             let key = match e.field {
                 "cidr" => "vpc_cidr",
+                "public_cidrs" => "public_subnet_cidrs",
+                "private_cidrs" => "private_subnet_cidrs",
                 field => field,
             };
             SettingError::new(format!("network.{key}"), e.message)
@@ -838,5 +962,56 @@ image_uri = "123456789012.dkr.ecr.us-west-2.amazonaws.com/snowex-api:latest"
             err.contains("stage dev: lambda.image_uri: missing"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn adoption_keys_are_checked_and_reach_the_constructs() {
+        let with = |table: &str, line: &str| {
+            let text = if table == "database" {
+                GOOD.replace(
+                    "instance_class = \"db.t4g.micro\"",
+                    &format!("instance_class = \"db.t4g.micro\"\n{line}"),
+                )
+            } else {
+                format!("{GOOD}\n[stages.dev.{table}]\n{line}\n")
+            };
+            parse(&text)
+        };
+        for (table, line, want) in [
+            (
+                "database",
+                "storage_type = \"gp9\"",
+                "stage dev: database.storage_type",
+            ),
+            (
+                "database",
+                "secret_name = \"\"",
+                "stage dev: database.secret_name",
+            ),
+            (
+                "bastion",
+                "image_id = \"snowex\"",
+                "stage dev: bastion.image_id",
+            ),
+            (
+                "network",
+                "availability_zones = [\"us-west-2a\"]",
+                "stage dev: network.availability_zones",
+            ),
+        ] {
+            let err = with(table, line).expect_err(line).to_string();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+        let c = with(
+            "database",
+            "storage_type = \"gp2\"\nsecret_name = \"snowex/db\"",
+        )
+        .expect("valid");
+        let props = c.settings("dev").expect("dev").database.props();
+        assert_eq!(props.storage_type, "gp2");
+        assert_eq!(props.adopted.secret_name.as_deref(), Some("snowex/db"));
+        let c = with("bastion", "image_id = \"ami-0123abcd\"").expect("valid");
+        let b = c.settings("dev").expect("dev").bastion.props();
+        assert_eq!(b.adopted.image_id.as_deref(), Some("ami-0123abcd"));
     }
 }

@@ -158,6 +158,9 @@ pub struct SecurityGroupProps {
     pub description: String,
     /// The outbound policy, fixed at creation.
     pub egress: Egress,
+    /// `GroupName`: the live group's name when the stack adopts an existing group
+    /// (`snowcdk import`); `None` lets CloudFormation generate one. Create-only.
+    pub name: Option<String>,
 }
 
 /// A security group in a VPC. Its inbound rules come only from [`Connections`].
@@ -237,12 +240,18 @@ impl SecurityGroup {
             }
         };
         s.add_tag(snowcdk_constructs_core::tree::tags::NAME, &path);
-        let group = s.add(
-            "Resource",
-            ec2::SecurityGroup::new(props.description.as_str())
-                .vpc_id(vpc.vpc.ref_())
-                .security_group_egress(rules),
-        );
+        let mut resource = ec2::SecurityGroup::new(props.description.as_str())
+            .vpc_id(vpc.vpc.ref_())
+            .security_group_egress(rules);
+        if let Some(name) = &props.name {
+            if name.is_empty() || name.len() > 255 || name.starts_with("sg-") {
+                return Err(err(format!(
+                    "group name {name:?}: 1-255 characters, not starting with sg-"
+                )));
+            }
+            resource = resource.group_name(name.as_str());
+        }
+        let group = s.add("Resource", resource);
         Ok(SecurityGroup {
             group,
             node: s.node(),
@@ -404,6 +413,7 @@ mod tests {
             "Db",
             &vpc,
             &SecurityGroupProps {
+                name: None,
                 description: "db".into(),
                 egress: Egress::AllowAll {
                     description: "all out".into(),
@@ -416,6 +426,7 @@ mod tests {
             "App",
             &vpc,
             &SecurityGroupProps {
+                name: None,
                 description: "app".into(),
                 egress: Egress::Only(vec![https]),
             },
@@ -426,6 +437,7 @@ mod tests {
             "Closed",
             &vpc,
             &SecurityGroupProps {
+                name: None,
                 description: "closed".into(),
                 egress: Egress::Only(vec![]),
             },

@@ -18,11 +18,13 @@ pub use connections::{
     CidrRule, Connectable, Connections, Egress, Port, Protocol, SecurityGroup, SecurityGroupProps,
 };
 pub use nat_gateway::{NatGateway, NatGatewayProps};
-pub use postgres_rds::{PostgresRds, PostgresRdsProps};
-pub use ssm_bastion::{SsmBastion, SsmBastionProps};
+pub use postgres_rds::{AdoptedNames, PostgresRds, PostgresRdsProps};
+pub use ssm_bastion::{AdoptedHost, SsmBastion, SsmBastionProps};
 pub use staging_bucket::{StagingBucket, StagingBucketProps, bootstrap_stack};
 pub use vpc::{SubnetKind, Vpc, VpcProps, VpcSubnet};
-pub use vpc_lambda::{Architecture, FunctionUrlAuth, LambdaCode, VpcLambda, VpcLambdaProps};
+pub use vpc_lambda::{
+    AdoptedFunction, Architecture, FunctionUrlAuth, LambdaCode, VpcLambda, VpcLambdaProps,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -107,6 +107,13 @@ pub struct PostgresRdsProps {
     /// be the snapshot's master user and `allocated_storage_gb` at least its storage. Must stay
     /// once deployed: removing or changing it replaces the instance.
     pub restore_from_snapshot: Option<String>,
+    /// `StorageType`: `gp3` for a new instance; an adopted instance keeps its own (`gp2`,
+    /// `io1`, ...), since CloudFormation would otherwise convert its storage.
+    pub storage_type: String,
+    /// The names and descriptions of an adopted system's resources (`snowcdk import`), where
+    /// the construct otherwise generates them; `None` keeps the generated ones. Most are
+    /// create-only: on a deployed stack, changing one replaces the resource.
+    pub adopted: AdoptedNames,
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_161`, IAM
     /// authentication; `CKV_AWS_157`, single-AZ), replacing the construct's generic ones. Not
     /// read from a config: the app supplies them in code.
@@ -132,10 +139,40 @@ impl Default for PostgresRdsProps {
             instance_identifier: None,
             log_retention_days: 30,
             restore_from_snapshot: None,
+            storage_type: "gp3".into(),
+            adopted: AdoptedNames::default(),
             checkov_reasons: CheckovReasons::new(),
         }
     }
 }
+
+/// Names and descriptions an adopted database already has (`snowcdk import` records them), so
+/// the template describes what runs. `None` everywhere (the default): generated, as for a new
+/// stack.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdoptedNames {
+    /// The security group's `GroupName`.
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription`.
+    pub security_group_description: Option<String>,
+    /// `DBSubnetGroupName`.
+    pub subnet_group_name: Option<String>,
+    /// `DBSubnetGroupDescription`.
+    pub subnet_group_description: Option<String>,
+    /// `DBParameterGroupName`.
+    pub parameter_group_name: Option<String>,
+    /// The parameter group's `Description`.
+    pub parameter_group_description: Option<String>,
+    /// `AvailabilityZone` of a single-AZ instance, when it is not the VPC's first zone.
+    pub availability_zone: Option<String>,
+    /// The `Name` of the existing secret with the credentials. With it the secret is adopted as
+    /// it is: no `GenerateSecretString`, so the running instance's password is never replaced.
+    pub secret_name: Option<String>,
+}
+
+/// The storage types RDS offers.
+pub const STORAGE_TYPES: [&str; 5] = ["gp3", "gp2", "io1", "io2", "standard"];
 
 /// The logs the instance exports to CloudWatch Logs (`EnableCloudwatchLogsExports`).
 pub const EXPORTED_LOGS: [&str; 2] = ["postgresql", "upgrade"];
@@ -200,46 +237,66 @@ impl PostgresRds {
             "SecurityGroup",
             vpc,
             &SecurityGroupProps {
-                description: "PostgreSQL database: inbound only from the groups given access"
-                    .into(),
+                description: props
+                    .adopted
+                    .security_group_description
+                    .clone()
+                    .unwrap_or_else(|| {
+                        "PostgreSQL database: inbound only from the groups given access".into()
+                    }),
                 egress,
+                name: props.adopted.security_group_name.clone(),
             },
         )?;
 
-        let subnet_group = s.add(
-            "SubnetGroup",
-            rds::DbSubnetGroup::new(
-                "Private subnets of the PostgreSQL database",
-                vpc.private_subnet_ids(),
-            ),
+        let adopted = &props.adopted;
+        let mut subnet_group = rds::DbSubnetGroup::new(
+            adopted
+                .subnet_group_description
+                .as_deref()
+                .unwrap_or("Private subnets of the PostgreSQL database"),
+            vpc.private_subnet_ids(),
         );
-        let parameter_group = s.add(
-            "ParameterGroup",
-            rds::DbParameterGroup::new(
-                format!("PostgreSQL {major}: TLS required (rds.force_ssl)"),
-                format!("postgres{major}"),
-            )
-            .parameters(Value::map([("rds.force_ssl", Value::str("1"))])),
-        );
+        if let Some(name) = &adopted.subnet_group_name {
+            subnet_group = subnet_group.db_subnet_group_name(name.as_str());
+        }
+        let subnet_group = s.add("SubnetGroup", subnet_group);
+        let mut parameter_group = rds::DbParameterGroup::new(
+            adopted
+                .parameter_group_description
+                .clone()
+                .unwrap_or_else(|| format!("PostgreSQL {major}: TLS required (rds.force_ssl)")),
+            format!("postgres{major}"),
+        )
+        .parameters(Value::map([("rds.force_ssl", Value::str("1"))]));
+        if let Some(name) = &adopted.parameter_group_name {
+            parameter_group = parameter_group.db_parameter_group_name(name.as_str());
+        }
+        let parameter_group = s.add("ParameterGroup", parameter_group);
 
         let template = serde_json::json!({
             "username": props.master_username,
             "dbname": props.database_name,
         });
-        let secret = s.add(
-            "Secret",
-            secretsmanager::Secret::new()
-                .description(format!(
-                    "Master credentials of the PostgreSQL database {path}: username, password, host, port, dbname"
-                ))
-                .generate_secret_string(
-                    secretsmanager::SecretGenerateSecretString::new()
-                        .secret_string_template(template.to_string())
-                        .generate_string_key("password")
-                        .password_length(i64::from(props.password_length))
-                        .exclude_characters(PASSWORD_EXCLUDED_CHARACTERS),
-                ),
-        );
+        let secret = match &adopted.secret_name {
+            // An existing secret, adopted as it is: no generated value, so its password (the
+            // running instance's) is never replaced.
+            Some(name) => s.add("Secret", secretsmanager::Secret::new().name(name.as_str())),
+            None => s.add(
+                "Secret",
+                secretsmanager::Secret::new()
+                    .description(format!(
+                        "Master credentials of the PostgreSQL database {path}: username, password, host, port, dbname"
+                    ))
+                    .generate_secret_string(
+                        secretsmanager::SecretGenerateSecretString::new()
+                            .secret_string_template(template.to_string())
+                            .generate_string_key("password")
+                            .password_length(i64::from(props.password_length))
+                            .exclude_characters(PASSWORD_EXCLUDED_CHARACTERS),
+                    ),
+            ),
+        };
         // Without the secret, a final snapshot's password is lost: a protected database keeps it.
         let removal = if props.deletion_protection {
             DeletionPolicy::Retain
@@ -254,7 +311,7 @@ impl PostgresRds {
             .engine_version(props.engine_version.as_str())
             .db_instance_class(props.instance_class.as_str())
             .allocated_storage(props.allocated_storage_gb.to_string())
-            .storage_type("gp3");
+            .storage_type(props.storage_type.as_str());
         instance = match &props.restore_from_snapshot {
             // The snapshot brings the database, the master user and the encryption.
             Some(snapshot) => instance.db_snapshot_identifier(snapshot.as_str()),
@@ -292,7 +349,10 @@ impl PostgresRds {
             // The AZ of the first private subnet (the same expression the Vpc uses), where the
             // bastion goes. AvailabilityZone may replace the instance when it changes, so
             // turning multi_az on later (which drops it) must be reviewed in the diff.
-            instance = instance.availability_zone(Value::select(0, Value::azs()));
+            instance = instance.availability_zone(match &props.adopted.availability_zone {
+                Some(zone) => Value::str(zone.as_str()),
+                None => vpc.availability_zone(0),
+            });
         }
         let instance = s.add("Resource", instance);
         s.set_policies(&instance, DeletionPolicy::Snapshot);
@@ -424,6 +484,35 @@ impl PostgresRdsProps {
     /// [`Self::validate`], returning the engine's major version.
     fn check(&self) -> Result<u32, PropError> {
         let p = self;
+        if !STORAGE_TYPES.contains(&p.storage_type.as_str()) {
+            return Err(PropError::new(
+                "storage_type",
+                format!(
+                    "{:?}: use one of {}",
+                    p.storage_type,
+                    STORAGE_TYPES.join(", ")
+                ),
+            ));
+        }
+        let a = &p.adopted;
+        for (field, v) in [
+            ("security_group_name", &a.security_group_name),
+            ("security_group_description", &a.security_group_description),
+            ("subnet_group_name", &a.subnet_group_name),
+            ("subnet_group_description", &a.subnet_group_description),
+            ("parameter_group_name", &a.parameter_group_name),
+            (
+                "parameter_group_description",
+                &a.parameter_group_description,
+            ),
+            ("secret_name", &a.secret_name),
+        ] {
+            if let Some(v) = v
+                && (v.is_empty() || v.len() > 255)
+            {
+                return Err(PropError::new(field, format!("{v:?}: 1-255 characters")));
+            }
+        }
         if !is_db_instance_class(&p.instance_class) {
             return Err(PropError::new(
                 "instance_class",

@@ -43,6 +43,8 @@ pub struct SsmBastionProps {
     pub root_volume_gb: u32,
     /// Which private subnet (by AZ index) the host goes in.
     pub subnet_index: usize,
+    /// The names and image of an adopted host; `Default`: generated (the AMI pinned).
+    pub adopted: AdoptedHost,
 }
 
 impl Default for SsmBastionProps {
@@ -51,8 +53,28 @@ impl Default for SsmBastionProps {
             instance_type: "t4g.micro".into(),
             root_volume_gb: 8,
             subnet_index: 0,
+            adopted: AdoptedHost::default(),
         }
     }
+}
+
+/// Names an adopted host already has (`snowcdk import` records them), so the template
+/// describes what runs. `None` everywhere (the default): generated, as for a new stack. Most
+/// are create-only: on a deployed stack, changing one replaces the resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdoptedHost {
+    /// `ImageId`: the running instance's AMI, in place of the pinned Amazon Linux 2023
+    /// parameter (create-only: a new AMI replaces the instance).
+    pub image_id: Option<String>,
+    /// The role's `RoleName`.
+    pub role_name: Option<String>,
+    /// `InstanceProfileName`.
+    pub instance_profile_name: Option<String>,
+    /// The security group's `GroupName`.
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription`.
+    pub security_group_description: Option<String>,
 }
 
 impl SsmBastionProps {
@@ -181,20 +203,30 @@ impl SsmBastion {
             "{}ImageId",
             id.replace(|c: char| !c.is_ascii_alphanumeric(), "")
         );
-        let image_parameter = s.stack().add_pinned_parameter(
-            param_name,
-            Parameter::new(ParamType::Aws("AWS::EC2::Image::Id".into())).description(format!(
-                "AMI of the SSM bastion: looked up from the latest Amazon Linux 2023 ({arch}) on the first deploy, then kept until the instance architecture changes or deploy --refresh-pinned"
-            )),
-            al2023_parameter(arch),
-        );
+        let image_parameter = match &props.adopted.image_id {
+            Some(ami) => Value::str(ami.as_str()),
+            None => s.stack().add_pinned_parameter(
+                param_name,
+                Parameter::new(ParamType::Aws("AWS::EC2::Image::Id".into())).description(format!(
+                    "AMI of the SSM bastion: looked up from the latest Amazon Linux 2023 ({arch}) on the first deploy, then kept until the instance architecture changes or deploy --refresh-pinned"
+                )),
+                al2023_parameter(arch),
+            ),
+        };
 
         let security_group = SecurityGroup::new(
             &mut s,
             "SecurityGroup",
             vpc,
             &SecurityGroupProps {
-                description: "SSM bastion: no inbound (Session Manager needs none)".into(),
+                name: props.adopted.security_group_name.clone(),
+                description: props
+                    .adopted
+                    .security_group_description
+                    .clone()
+                    .unwrap_or_else(|| {
+                        "SSM bastion: no inbound (Session Manager needs none)".into()
+                    }),
                 egress: Egress::Only(vec![CidrRule::any_ipv4(
                     Port::tcp(443),
                     "HTTPS for the SSM agent and package updates",
@@ -202,18 +234,20 @@ impl SsmBastion {
             },
         )?;
 
-        let role = s.add(
-            "Role",
-            iam::Role::new(assume_role_policy("ec2.amazonaws.com"))
-                .description(format!("SSM-managed admin host {path}"))
-                .managed_policy_arns(vec![Value::sub(
-                    "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                )]),
-        );
-        let instance_profile = s.add(
-            "InstanceProfile",
-            iam::InstanceProfile::new(vec![role.ref_()]),
-        );
+        let mut role = iam::Role::new(assume_role_policy("ec2.amazonaws.com"))
+            .description(format!("SSM-managed admin host {path}"))
+            .managed_policy_arns(vec![Value::sub(
+                "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            )]);
+        if let Some(name) = &props.adopted.role_name {
+            role = role.role_name(name.as_str());
+        }
+        let role = s.add("Role", role);
+        let mut profile = iam::InstanceProfile::new(vec![role.ref_()]);
+        if let Some(name) = &props.adopted.instance_profile_name {
+            profile = profile.instance_profile_name(name.as_str());
+        }
+        let instance_profile = s.add("InstanceProfile", profile);
 
         let mut host = s.child("Instance");
         let host_path = host.path().to_owned();

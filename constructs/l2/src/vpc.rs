@@ -32,6 +32,9 @@ pub struct VpcProps {
     pub public_cidrs: Option<Vec<String>>,
     /// Explicit private subnet ranges, one per AZ (overrides the generated ones).
     pub private_cidrs: Option<Vec<String>>,
+    /// Explicit Availability Zone names, one per AZ index (an adopted VPC's zones); `None`: the
+    /// region's first zones (`Fn::Select` over `Fn::GetAZs`). Create-only for the subnets.
+    pub availability_zones: Option<Vec<String>>,
 }
 
 impl Default for VpcProps {
@@ -43,6 +46,7 @@ impl Default for VpcProps {
             subnet_prefix: 24,
             public_cidrs: None,
             private_cidrs: None,
+            availability_zones: None,
         }
     }
 }
@@ -63,6 +67,21 @@ impl VpcProps {
     /// [`Self::validate`], returning the parsed block.
     fn check(&self) -> Result<Ipv4Net, PropError> {
         let bad = |field, message: String| PropError::new(field, message);
+        if let Some(zones) = &self.availability_zones {
+            if zones.len() != usize::from(self.az_count) {
+                return Err(bad(
+                    "availability_zones",
+                    format!("{} zones given for {} AZs", zones.len(), self.az_count),
+                ));
+            }
+            let distinct: std::collections::BTreeSet<&String> = zones.iter().collect();
+            if distinct.len() != zones.len() || zones.iter().any(|z| z.is_empty()) {
+                return Err(bad(
+                    "availability_zones",
+                    format!("{zones:?}: name each zone once, such as \"us-west-2a\""),
+                ));
+            }
+        }
         let net: Ipv4Net = self.cidr.parse().map_err(|_| {
             bad(
                 "cidr",
@@ -206,9 +225,19 @@ pub struct Vpc {
     pub public_subnets: Vec<VpcSubnet>,
     /// Private subnets, one per AZ.
     pub private_subnets: Vec<VpcSubnet>,
+    /// The explicit zones ([`VpcProps::availability_zones`]), when given.
+    pub availability_zones: Option<Vec<String>>,
 }
 
 impl Vpc {
+    /// The zone of AZ index `i`: the explicit one, else `Fn::Select [i, Fn::GetAZs]`.
+    pub fn availability_zone(&self, i: usize) -> Value {
+        match self.availability_zones.as_ref().and_then(|z| z.get(i)) {
+            Some(zone) => Value::str(zone.as_str()),
+            None => Value::select(i as i64, Value::azs()),
+        }
+    }
+
     /// Adds the VPC under `scope/id`. Bad ranges (invalid CIDR, a subnet outside the VPC,
     /// overlapping subnets, more subnets than fit) are errors naming the construct path.
     pub fn new(scope: &mut Scope<'_>, id: &str, props: &VpcProps) -> Result<Vpc, SynthError> {
@@ -247,7 +276,12 @@ impl Vpc {
                 "Subnet",
                 ec2::Subnet::new(vpc.ref_())
                     .cidr_block(net.to_string())
-                    .availability_zone(Value::select(i as i64, Value::azs()))
+                    .availability_zone(
+                        match props.availability_zones.as_ref().and_then(|z| z.get(i)) {
+                            Some(zone) => Value::str(zone.as_str()),
+                            None => Value::select(i as i64, Value::azs()),
+                        },
+                    )
                     .map_public_ip_on_launch(false),
             );
             let route_table = sub.add("RouteTable", ec2::RouteTable::new(vpc.ref_()));
@@ -292,6 +326,7 @@ impl Vpc {
             gateway_attachment,
             public_subnets,
             private_subnets,
+            availability_zones: props.availability_zones.clone(),
         })
     }
 

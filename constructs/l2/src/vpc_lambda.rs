@@ -140,6 +140,24 @@ pub struct VpcLambdaProps {
     /// The app's reasons for the checkov checks the construct skips (`CKV_AWS_115`, no reserved
     /// concurrency; `CKV_AWS_258`, a public URL), replacing the construct's generic ones.
     pub checkov_reasons: CheckovReasons,
+    /// The names of an adopted function's resources; `Default`: generated.
+    pub adopted: AdoptedFunction,
+}
+
+/// Names an adopted function already has (`snowcdk import` records them), so the template
+/// describes what runs. `None` everywhere (the default): generated, as for a new stack. Most
+/// are create-only: on a deployed stack, changing one replaces the resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdoptedFunction {
+    /// `FunctionName` (also names the log group `/aws/lambda/<name>`, where it logs).
+    pub function_name: Option<String>,
+    /// The execution role's `RoleName`.
+    pub role_name: Option<String>,
+    /// The security group's `GroupName`.
+    pub security_group_name: Option<String>,
+    /// The security group's `GroupDescription`.
+    pub security_group_description: Option<String>,
 }
 
 impl VpcLambdaProps {
@@ -158,6 +176,7 @@ impl VpcLambdaProps {
             reserved_concurrency: None,
             retain_logs: false,
             checkov_reasons: CheckovReasons::new(),
+            adopted: AdoptedFunction::default(),
         }
     }
 
@@ -308,20 +327,38 @@ impl VpcLambda {
         let stack_name_len = scope.stack().name().len();
         let mut s = scope.child(id);
         let path = s.path().to_owned();
-        validate(props, stack_name_len + 1 + suffix.len()).map_err(|message| {
-            SynthError::Construct {
-                path: path.clone(),
-                message,
-            }
+        let name_len = match &props.adopted.function_name {
+            Some(n) => n.len(),
+            None => stack_name_len + 1 + suffix.len(),
+        };
+        validate(props, name_len).map_err(|message| SynthError::Construct {
+            path: path.clone(),
+            message,
         })?;
-        let function_name = Value::sub(format!("${{AWS::StackName}}-{suffix}"));
+        let (function_name, log_group_name) = match &props.adopted.function_name {
+            Some(n) => (
+                Value::str(n.as_str()),
+                Value::str(format!("/aws/lambda/{n}")),
+            ),
+            None => (
+                Value::sub(format!("${{AWS::StackName}}-{suffix}")),
+                Value::sub(format!("/aws/lambda/${{AWS::StackName}}-{suffix}")),
+            ),
+        };
 
         let security_group = SecurityGroup::new(
             &mut s,
             "SecurityGroup",
             vpc,
             &SecurityGroupProps {
-                description: "Lambda function: no inbound (invoked through the Lambda API)".into(),
+                name: props.adopted.security_group_name.clone(),
+                description: props
+                    .adopted
+                    .security_group_description
+                    .clone()
+                    .unwrap_or_else(|| {
+                        "Lambda function: no inbound (invoked through the Lambda API)".into()
+                    }),
                 egress: Egress::Only(vec![CidrRule::any_ipv4(
                     Port::tcp(443),
                     "HTTPS to the internet through the NAT gateway (Secrets Manager, AWS APIs)",
@@ -334,6 +371,9 @@ impl VpcLambda {
             .managed_policy_arns(vec![Value::sub(
                 "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
             )]);
+        if let Some(name) = &props.adopted.role_name {
+            role = role.role_name(name.as_str());
+        }
         if !props.readable_secrets.is_empty() {
             let document = Value::map([
                 ("Version", Value::str("2012-10-17")),
@@ -353,9 +393,7 @@ impl VpcLambda {
         let log_group = s.add(
             "LogGroup",
             logs::LogGroup::new()
-                .log_group_name(Value::sub(format!(
-                    "/aws/lambda/${{AWS::StackName}}-{suffix}"
-                )))
+                .log_group_name(log_group_name)
                 .retention_in_days(i64::from(props.log_retention_days)),
         );
         s.set_policies(

@@ -13,6 +13,7 @@ pub mod template;
 pub use execute::{
     ImportError, ImportOptions, ImportOutcome, ImportRequest, execute, import_stack,
 };
+pub mod preview;
 
 use std::collections::BTreeMap;
 
