@@ -19,9 +19,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::commands::shared::{AwsArgs, runtime};
+use crate::commands::shared::{AwsArgs, parse_parameter, parse_resource_type, runtime};
 use crate::config::Config;
+use crate::deploy::RequireApproval;
 use crate::exit;
+use crate::import::ImportOptions;
 use crate::import::ImportPlan;
 use crate::import::preview::{Preview, PreviewContext, preview};
 
@@ -65,6 +67,24 @@ pub struct Args {
     /// Print the plan and the preview as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Stop after the IMPORT change set: the next `deploy` is the update that adds what did
+    /// not exist (Function URL, log groups, rules) and sets the final deletion policies.
+    #[arg(long)]
+    pub import_only: bool,
+    /// When to ask before executing the update after the import (the import itself always
+    /// asks unless --yes).
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening, conflicts_with = "yes")]
+    pub require_approval: RequireApproval,
+    /// Allow the update after the import to replace stateful resources of this type
+    /// (repeatable), as in `deploy`.
+    #[arg(long, value_name = "TYPE", value_parser = parse_resource_type)]
+    pub allow_replacement: Vec<String>,
+    /// A template parameter value (repeatable), as in `deploy`.
+    #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = parse_parameter)]
+    pub parameters: Vec<(String, String)>,
+    /// Skip the update's preflight checks (see `deploy --skip-preflight`).
+    #[arg(long)]
+    pub skip_preflight: bool,
     /// Profile, region and endpoint for the read-only calls.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -255,8 +275,7 @@ pub fn run(config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         live.secret = Some(created);
         plan = plan_and_preview(&config, &args.stage, &live, &target.region)?.0;
     }
-    execute_plan(&config, &plan, args)?;
-    Ok(exit::code(exit::OK))
+    execute_plan(config_path, &plan, args)
 }
 
 /// The plan as text: one line per adoption, then what is not imported.
@@ -293,18 +312,24 @@ pub fn render_plan(plan: &ImportPlan) -> String {
     out
 }
 
-/// Executes the plan: the IMPORT change set, then the update that adds what did not exist.
-/// Not wired yet: the engine's executor takes the plan (the lead connects the two).
+/// Executes the plan with the engine's executor ([`crate::import::execute`]): the IMPORT
+/// change set (every adopted resource `Retain` while it is imported), the update that adds what
+/// did not exist, then a drift detection that verifies the stack describes what runs.
 pub fn execute_plan(
-    _config: &Config<SnowexSettings>,
+    config_path: &Path,
     plan: &ImportPlan,
-    _args: &Args,
-) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "import execution is not wired yet: the plan for stage {} ({} resources) was built and previewed; run with --dry-run to review it",
-        plan.stage,
-        plan.resources.len()
-    )
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
+    let opts = ImportOptions {
+        aws: args.aws.clone(),
+        yes: args.yes,
+        require_approval: args.require_approval,
+        allow_replacement: args.allow_replacement.clone(),
+        parameters: args.parameters.clone(),
+        import_only: args.import_only,
+        skip_preflight: args.skip_preflight,
+    };
+    crate::import::execute(&SnowEx, config_path, plan, &opts)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::deploy::{
 };
 use crate::{app, exit};
 
-use super::shared::{AwsArgs, runtime};
+use super::shared::{AwsArgs, parse_parameter, parse_resource_type, runtime};
 use super::shared::{Connected, JsonArg, connect, finish, interrupted_early, select_stages};
 
 /// `deploy`'s options.
@@ -71,28 +71,6 @@ pub struct Args {
     /// `--json`: the run's result as JSON on stdout.
     #[command(flatten)]
     pub output: JsonArg,
-}
-
-fn parse_resource_type(s: &str) -> Result<String, String> {
-    let parts: Vec<&str> = s.split("::").collect();
-    if parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-    {
-        Ok(s.to_owned())
-    } else {
-        Err(format!(
-            "{s:?} is not a resource type such as AWS::RDS::DBInstance (wildcards are not accepted)"
-        ))
-    }
-}
-
-fn parse_parameter(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("{s:?} is not KEY=VALUE")),
-    }
 }
 
 pub fn run<A: App>(app: &A, config_path: &Path, args: &Args) -> anyhow::Result<ExitCode> {

@@ -313,8 +313,48 @@ pub fn execute<A: App>(
         }
         req.update.staging_bucket = staged.bucket;
         let outcome = import_stack(&clients, &req, &mut console).await?;
-        Ok(exit::code(outcome.exit_code))
+        if outcome.exit_code != exit::OK || opts.import_only {
+            return Ok(exit::code(outcome.exit_code));
+        }
+        Ok(exit::code(
+            verify(&clients, &s.stack_name, &mut console).await,
+        ))
     })
+}
+
+/// The last step: a drift detection of the stack that now holds the adopted resources, printed
+/// as `snowcdk drift` prints it. In sync: exit 0. Drifted: exit 7 (`exit::DRIFTED`), since the
+/// stack's template does not describe what runs and the next deploy would overwrite the
+/// difference. A detection that cannot run (a type or a region without drift detection, an
+/// interrupt) is a warning: the import itself succeeded.
+async fn verify(clients: &Clients, stack: &str, console: &mut Console) -> u8 {
+    console.line(format!("verifying {stack} with a drift detection"));
+    let timing = crate::deploy::DriftTiming::default();
+    match crate::deploy::drift::detect(clients, stack, console, &timing).await {
+        Ok(report) => {
+            let table = report.render_table();
+            if !table.is_empty() {
+                console.line(table.trim_end());
+            }
+            console.line(report.summary());
+            if report.is_drifted() {
+                console.warn(format!(
+                    "{stack} has drifted from its template: the resources above differ from what the stack describes; change the config to match what runs (or accept the change), then `{} deploy` makes them agree",
+                    crate::app::program_name()
+                ));
+                exit::DRIFTED
+            } else {
+                exit::OK
+            }
+        }
+        Err(e) => {
+            console.warn(format!(
+                "warning: the import succeeded, but its drift check did not run: {e}; run `{} drift --stage ...` later",
+                crate::app::program_name()
+            ));
+            exit::OK
+        }
+    }
 }
 
 /// One adoption as the run sees it.
