@@ -214,6 +214,31 @@ pub fn finish(
     }
 }
 
+/// Parses `--allow-replacement TYPE`: a full resource type such as `AWS::RDS::DBInstance`, no
+/// wildcards (a command that replaces a database must name it).
+pub fn parse_resource_type(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split("::").collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a resource type such as AWS::RDS::DBInstance (wildcards are not accepted)"
+        ))
+    }
+}
+
+/// Parses `--parameters KEY=VALUE`.
+pub fn parse_parameter(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -244,30 +269,5 @@ mod tests {
         assert_eq!(by_stage[0].1.stack_name, "snowex-dev");
         assert!(select_stages(&c, &["nope".into()], &[]).is_err());
         assert!(select_one(&c, Some(&"dev".into()), Some(&"prod".into())).is_err());
-    }
-}
-
-/// Parses `--allow-replacement TYPE`: a full resource type such as `AWS::RDS::DBInstance`, no
-/// wildcards (a command that replaces a database must name it).
-pub fn parse_resource_type(s: &str) -> Result<String, String> {
-    let parts: Vec<&str> = s.split("::").collect();
-    if parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-    {
-        Ok(s.to_owned())
-    } else {
-        Err(format!(
-            "{s:?} is not a resource type such as AWS::RDS::DBInstance (wildcards are not accepted)"
-        ))
-    }
-}
-
-/// Parses `--parameters KEY=VALUE`.
-pub fn parse_parameter(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("{s:?} is not KEY=VALUE")),
     }
 }
