@@ -455,12 +455,17 @@ async fn build_system(url: &str) -> Built {
     b
 }
 
+/// AWS's managed policies (the roles attach AWSLambdaVPCAccessExecutionRole and
+/// AmazonSSMManagedInstanceCore): moto loads them only when asked. Set once, before either test
+/// starts its moto (the other test waits on the `Once` before it spawns anything).
+fn managed_policies() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| unsafe { std::env::set_var("MOTO_IAM_LOAD_MANAGED_POLICIES", "true") });
+}
+
 #[test]
 fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
-    // AWS's managed policies (the roles attach AWSLambdaVPCAccessExecutionRole and
-    // AmazonSSMManagedInstanceCore): moto loads them only when asked. Set before moto starts,
-    // while this test is the only thread.
-    unsafe { std::env::set_var("MOTO_IAM_LOAD_MANAGED_POLICIES", "true") };
+    managed_policies();
     let moto = Moto::start_patched();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let built = rt.block_on(build_system(&moto.url));
@@ -771,7 +776,9 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         "{stdout}"
     );
     // Outside --dry-run, with the config written: the secret is created from the password on
-    // stdin (never a flag) before the import, whose execution is not wired yet.
+    // stdin (never a flag) before the import. The IMPORT change set is then made and shown, but
+    // importing always asks: without a terminal and without --yes it is refused (3), the change
+    // set and the empty stack it made deleted.
     let mut c = snowcdk(dir.path());
     c.args(base)
         .arg("--write-config")
@@ -787,13 +794,25 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             .expect("write password");
     }
     let out = child.wait_with_output().expect("import");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("created secret snowex-dev/db-credentials")
-            && stderr.contains("execution is not wired yet"),
+        stderr.contains("created secret snowex-dev/db-credentials"),
         "{stderr}"
     );
+    assert!(
+        format!("{stdout}{stderr}").contains("there is no terminal to ask on"),
+        "{stdout}\n{stderr}"
+    );
+    let stacks = rt.block_on(async {
+        aws_sdk_cloudformation::Client::new(&sdk(&moto.url).await)
+            .describe_stacks()
+            .stack_name("snowex-dev")
+            .send()
+            .await
+    });
+    assert!(stacks.is_err(), "the refused import left no stack");
     let value = rt.block_on(async {
         let conf = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
@@ -856,7 +875,7 @@ async fn stack_resources(url: &str, stack: &str) -> BTreeMap<String, (String, St
 /// finds everything managed, and a manual change that `snowcdk drift` reports.
 #[test]
 fn import_adopts_the_hand_built_system_end_to_end() {
-    unsafe { std::env::set_var("MOTO_IAM_LOAD_MANAGED_POLICIES", "true") };
+    managed_policies();
     let moto = Moto::start_patched();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let built = rt.block_on(build_system(&moto.url));
@@ -903,8 +922,20 @@ fn import_adopts_the_hand_built_system_end_to_end() {
     };
 
     // 1. The dry run records what runs in the config; nothing is created.
-    let (out, stdout, stderr) = import(&["--dry-run", "--write-config"]);
+    let (out, stdout, stderr) = import(&["--dry-run", "--write-config", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: Json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("JSON report ({e}):\n{stdout}\n{stderr}"));
+    let planned: BTreeMap<String, (String, String)> = report["plan"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (s("logical_id"), (s("resource_type"), s("physical_id")))
+        })
+        .collect();
+    assert_eq!(planned.len(), 37, "{planned:?}");
     let written = std::fs::read_to_string(dir.path().join("snowcdk.toml")).expect("config");
     assert!(
         written.contains("instance_identifier = \"snowexdb\""),
@@ -930,7 +961,16 @@ fn import_adopts_the_hand_built_system_end_to_end() {
             .map(|(_, p)| p.as_str())
             .unwrap_or_default()
     };
-    // The adopted resources, under their live ids: nothing was replaced.
+    // Every adopted resource is the stack's under the live id the plan found: nothing was
+    // replaced, not even by the update that followed the import.
+    for (logical, (ty, id)) in &planned {
+        assert_eq!(
+            resources.get(logical),
+            Some(&(ty.clone(), id.clone())),
+            "{logical}"
+        );
+    }
+    // ... and those are the ids the administrator's calls returned.
     for (logical, key) in [
         ("Network", "vpc"),
         ("NetworkInternetGateway", "igw"),
