@@ -22,8 +22,9 @@ adoption of a hand-built system can be run end to end in the emulator:
 - A later UPDATE works on them as on created resources, except that a change of
   `DeletionPolicy`/`UpdateReplacePolicy` only (what the update after an import makes to every
   imported resource) keeps the resource: CloudFormation makes no resource call for it, whereas
-  moto would run the type's update, which recreates some types (a Lambda permission, a route)
-  and loses others.
+  moto would run the type's update (for a security group, `moto_patches`' update rewrites the
+  live egress to the template's: a change to the live resource that nothing made). The ids stay
+  either way (tests/import_moto.rs checks every one after the update).
 
 Not emulated: property validation against the live resource and the application of the
 template's configuration during the import (CloudFormation may change the live resource to match;
@@ -439,9 +440,10 @@ def _policy_only_updates() -> None:
 
     The update after an import sets the final policies on every imported resource (the import
     made them `Retain`). CloudFormation makes no call to the resource for that; moto sees a
-    changed resource and runs the type's update, which for some types recreates it under a new
-    id (a route, a Lambda permission) and for others drops it from the stack. Only resources
-    imported through this patch are kept so; any property change still goes to moto's update.
+    changed resource and runs the type's update, which for a security group rewrites the live
+    egress to the template's (`moto_patches._security_group_egress`) and so would hide, in the
+    emulator, a difference CloudFormation leaves in place. Only resources imported through this
+    patch are kept so; any property change still goes to moto's update.
     """
     update = cfn_parsing.ResourceMap.update
     inner = cfn_parsing.parse_and_update_resource
