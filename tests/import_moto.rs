@@ -278,6 +278,29 @@ async fn build_system(url: &str) -> Built {
         .expect("secret");
     let secret_arn = secret.arn().expect("secret arn").to_owned();
 
+    // The API's image, in the account's ECR (the function runs it; deploy's preflight looks it up).
+    let ecr = aws_sdk_ecr::Client::new(&conf);
+    ecr.create_repository()
+        .repository_name("snowex-api")
+        .send()
+        .await
+        .expect("repository");
+    ecr.put_image()
+        .repository_name("snowex-api")
+        .image_tag("v1")
+        .image_manifest(
+            serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000001"},
+                "layers": []
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("image");
+
     // The API: a role, a container-image function in the private subnets, its URL.
     let trust = |service: &str| {
         serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}).to_string()
@@ -432,13 +455,18 @@ async fn build_system(url: &str) -> Built {
     b
 }
 
+/// AWS's managed policies (the roles attach AWSLambdaVPCAccessExecutionRole and
+/// AmazonSSMManagedInstanceCore): moto loads them only when asked. Set once, before either test
+/// starts its moto (the other test waits on the `Once` before it spawns anything).
+fn managed_policies() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| unsafe { std::env::set_var("MOTO_IAM_LOAD_MANAGED_POLICIES", "true") });
+}
+
 #[test]
 fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
-    // AWS's managed policies (the roles attach AWSLambdaVPCAccessExecutionRole and
-    // AmazonSSMManagedInstanceCore): moto loads them only when asked. Set before moto starts,
-    // while this test is the only thread.
-    unsafe { std::env::set_var("MOTO_IAM_LOAD_MANAGED_POLICIES", "true") };
-    let moto = Moto::start();
+    managed_policies();
+    let moto = Moto::start_patched();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let built = rt.block_on(build_system(&moto.url));
     let dir = config_dir(
@@ -748,7 +776,9 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
         "{stdout}"
     );
     // Outside --dry-run, with the config written: the secret is created from the password on
-    // stdin (never a flag) before the import, whose execution is not wired yet.
+    // stdin (never a flag) before the import. The IMPORT change set is then made and shown, but
+    // importing always asks: without a terminal and without --yes it is refused (3), the change
+    // set and the empty stack it made deleted.
     let mut c = snowcdk(dir.path());
     c.args(base)
         .arg("--write-config")
@@ -764,13 +794,25 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
             .expect("write password");
     }
     let out = child.wait_with_output().expect("import");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("created secret snowex-dev/db-credentials")
-            && stderr.contains("execution is not wired yet"),
+        stderr.contains("created secret snowex-dev/db-credentials"),
         "{stderr}"
     );
+    assert!(
+        format!("{stdout}{stderr}").contains("there is no terminal to ask on"),
+        "{stdout}\n{stderr}"
+    );
+    let stacks = rt.block_on(async {
+        aws_sdk_cloudformation::Client::new(&sdk(&moto.url).await)
+            .describe_stacks()
+            .stack_name("snowex-dev")
+            .send()
+            .await
+    });
+    assert!(stacks.is_err(), "the refused import left no stack");
     let value = rt.block_on(async {
         let conf = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
@@ -793,4 +835,253 @@ fn import_dry_run_maps_the_hand_built_system_and_records_its_values() {
     assert_eq!(value["username"], "snowex_admin");
     assert_eq!(value["dbname"], "snowex");
     assert_eq!(value["port"], 5432);
+}
+
+/// The SDK configuration for the emulator.
+async fn sdk(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// The stack's resources: logical id -> (type, physical id).
+async fn stack_resources(url: &str, stack: &str) -> BTreeMap<String, (String, String)> {
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk(url).await);
+    let out = cfn
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .expect("DescribeStackResources");
+    out.stack_resources()
+        .iter()
+        .map(|r| {
+            (
+                r.logical_resource_id().unwrap_or_default().to_owned(),
+                (
+                    r.resource_type().unwrap_or_default().to_owned(),
+                    r.physical_resource_id().unwrap_or_default().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The README's steps on the hand-built system: a dry run that records the config, the import
+/// (IMPORT change set, then the update, then the drift detection that verifies), a re-run that
+/// finds everything managed, and a manual change that `snowcdk drift` reports.
+#[test]
+fn import_adopts_the_hand_built_system_end_to_end() {
+    managed_policies();
+    let moto = Moto::start_patched();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let built = rt.block_on(build_system(&moto.url));
+    let dir = config_dir(
+        "snowex-dev",
+        REGION,
+        &format!(
+            "\n[stages.dev.database]\ninstance_class = \"db.t4g.micro\"\ndeletion_protection = false\n\n[stages.dev.lambda]\nimage_uri = \"{IMAGE}\"\n"
+        ),
+    );
+    let acceptable = [
+        "DatabaseSecurityGroup.SecurityGroupEgress",
+        "ApiSecurityGroup.SecurityGroupEgress",
+        "BastionSecurityGroup.SecurityGroupEgress",
+        "Database.CopyTagsToSnapshot",
+        "Database.EnableCloudwatchLogsExports",
+        "Api.Description",
+        "ApiServiceRole.Description",
+        "ApiServiceRole.Policies",
+        "BastionInstance.MetadataOptions/HttpTokens",
+        "BastionRole.Description",
+        "DatabaseSecurityGroupFromApiSecurityGroupTcp5432.Description",
+        "DatabaseSecurityGroupFromBastionSecurityGroupTcp5432.Description",
+    ];
+    let import = |extra: &[&str]| {
+        let mut c = snowcdk(dir.path());
+        c.args([
+            "import",
+            "--stage",
+            "dev",
+            "--from-db",
+            "snowexdb",
+            "--from-function",
+            "snowex-api",
+            "--from-instance",
+            built.id("instance"),
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .args(extra)
+        .arg("--accept-changes")
+        .args(acceptable);
+        run(c)
+    };
+
+    // 1. The dry run records what runs in the config; nothing is created.
+    let (out, stdout, stderr) = import(&["--dry-run", "--write-config", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: Json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("JSON report ({e}):\n{stdout}\n{stderr}"));
+    let planned: BTreeMap<String, (String, String)> = report["plan"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (s("logical_id"), (s("resource_type"), s("physical_id")))
+        })
+        .collect();
+    assert_eq!(planned.len(), 37, "{planned:?}");
+    let written = std::fs::read_to_string(dir.path().join("snowcdk.toml")).expect("config");
+    assert!(
+        written.contains("instance_identifier = \"snowexdb\""),
+        "{written}"
+    );
+    let listed = rt.block_on(async {
+        aws_sdk_cloudformation::Client::new(&sdk(&moto.url).await)
+            .describe_stacks()
+            .stack_name("snowex-dev")
+            .send()
+            .await
+    });
+    assert!(listed.is_err(), "the dry run made no stack");
+
+    // 2. The import: the IMPORT change set, the update, the verification.
+    let (out, stdout, stderr) = import(&["--yes"]);
+    eprintln!("{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let resources = rt.block_on(stack_resources(&moto.url, "snowex-dev"));
+    let physical = |logical: &str| {
+        resources
+            .get(logical)
+            .map(|(_, p)| p.as_str())
+            .unwrap_or_default()
+    };
+    // Every adopted resource is the stack's under the live id the plan found: nothing was
+    // replaced, not even by the update that followed the import.
+    for (logical, (ty, id)) in &planned {
+        assert_eq!(
+            resources.get(logical),
+            Some(&(ty.clone(), id.clone())),
+            "{logical}"
+        );
+    }
+    // ... and those are the ids the administrator's calls returned.
+    for (logical, key) in [
+        ("Network", "vpc"),
+        ("NetworkInternetGateway", "igw"),
+        ("NetworkPublicSubnet1Subnet", "public1"),
+        ("NetworkPublicSubnet2Subnet", "public2"),
+        ("NetworkPrivateSubnet1Subnet", "private1"),
+        ("NetworkPrivateSubnet2Subnet", "private2"),
+        ("NetworkPublicSubnet1RouteTable", "rt_public1"),
+        ("NetworkPrivateSubnet2RouteTable", "rt_private2"),
+        (
+            "NetworkPrivateSubnet1RouteTableAssociation",
+            "assoc_private1",
+        ),
+        ("NatGateway", "nat"),
+        ("NatGatewayEip", "eip"),
+        ("DatabaseSecurityGroup", "sg_db"),
+        ("ApiSecurityGroup", "sg_api"),
+        ("BastionSecurityGroup", "sg_admin"),
+        ("DatabaseSecret", "secret"),
+        ("BastionInstance", "instance"),
+    ] {
+        assert_eq!(physical(logical), built.id(key), "{logical}: {resources:?}");
+    }
+    for (logical, id) in [
+        ("Database", "snowexdb"),
+        ("DatabaseSubnetGroup", "snowex-db-subnets"),
+        ("DatabaseParameterGroup", "snowex-pg17"),
+        ("Api", "snowex-api"),
+        ("ApiServiceRole", "snowex-api-role"),
+        ("BastionRole", "snowex-admin-role"),
+        ("BastionInstanceProfile", "snowex-admin-profile"),
+    ] {
+        assert_eq!(physical(logical), id, "{logical}: {resources:?}");
+    }
+    // The update added what the hand-built system lacked: the function's log group and the
+    // secret's attachment to the instance, and the stack's outputs.
+    for (logical, ty) in [
+        ("ApiLogGroup", "AWS::Logs::LogGroup"),
+        (
+            "DatabaseSecretAttachment",
+            "AWS::SecretsManager::SecretTargetAttachment",
+        ),
+    ] {
+        assert_eq!(
+            resources.get(logical).map(|(t, _)| t.as_str()),
+            Some(ty),
+            "{logical}: {resources:?}"
+        );
+    }
+    assert!(
+        stdout.contains("in sync") || stderr.contains("in sync"),
+        "{stdout}\n{stderr}"
+    );
+    // The live objects are the ones the administrator made.
+    rt.block_on(async {
+        let conf = sdk(&moto.url).await;
+        let rds = aws_sdk_rds::Client::new(&conf);
+        let dbs = rds.describe_db_instances().send().await.expect("dbs");
+        let ids: Vec<&str> = dbs
+            .db_instances()
+            .iter()
+            .filter_map(|d| d.db_instance_identifier())
+            .collect();
+        assert_eq!(ids, ["snowexdb"], "one database, the hand-built one");
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let vpcs = ec2.describe_vpcs().send().await.expect("vpcs");
+        let non_default: Vec<&str> = vpcs
+            .vpcs()
+            .iter()
+            .filter(|v| v.is_default() != Some(true))
+            .filter_map(|v| v.vpc_id())
+            .collect();
+        assert_eq!(non_default, [built.id("vpc")], "no second VPC");
+        let lambda = aws_sdk_lambda::Client::new(&conf);
+        let f = lambda
+            .get_function_configuration()
+            .function_name("snowex-api")
+            .send()
+            .await
+            .expect("function");
+        assert_eq!(f.memory_size(), Some(512));
+    });
+
+    // 3. A re-run: the stack already manages everything.
+    let (out, stdout, stderr) = import(&["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("already manages all"),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        rt.block_on(stack_resources(&moto.url, "snowex-dev")),
+        resources
+    );
+
+    // 4. A manual change shows in `snowcdk drift`.
+    rt.block_on(async {
+        aws_sdk_lambda::Client::new(&sdk(&moto.url).await)
+            .update_function_configuration()
+            .function_name("snowex-api")
+            .memory_size(1024)
+            .send()
+            .await
+            .expect("manual change")
+    });
+    let mut c = snowcdk(dir.path());
+    c.args(["drift", "--stage", "dev", "--endpoint-url", &moto.url]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(7), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Api") && stdout.contains("MemorySize") && stdout.contains("1024"),
+        "{stdout}"
+    );
 }

@@ -107,7 +107,10 @@ def _set_egress(backend: Any, group: Any, rules: list[dict[str, Any]]) -> None:
             group_name_or_id=group.id, ip_protocol=str(rule.get("IpProtocol")),
             from_port=rule.get("FromPort"), to_port=rule.get("ToPort"),
             ip_ranges=[{"CidrIp": cidr, "Description": rule.get("Description")}] if cidr else [],
-            source_groups=[{"GroupId": dest}] if dest else [], vpc_id=group.vpc_id,
+            # The rule's description too when it names a group (moto keeps it on the pair; it was
+            # lost, so a re-run of `snowcdk import` saw the description as a difference).
+            source_groups=[{"GroupId": dest, "Description": props.get("Description")}]
+            if dest else [], vpc_id=group.vpc_id,
         )
 
 
@@ -438,7 +441,10 @@ class _SecurityGroupEgress(_KeptOnUpdate, CloudFormationModel):
             from_port=props.get("FromPort"),
             to_port=props.get("ToPort"),
             ip_ranges=[{"CidrIp": cidr, "Description": props.get("Description")}] if cidr else [],
-            source_groups=[{"GroupId": dest}] if dest else [],
+            # The rule's description too when it names a group (moto keeps it on the pair; it was
+            # lost, so a re-run of `snowcdk import` saw the description as a difference).
+            source_groups=[{"GroupId": dest, "Description": props.get("Description")}]
+            if dest else [],
         )
         rule_id = rules[0].id if rules else f"sgr-{resource_name.lower()}"
         return cls(group_id, rule_id)

@@ -650,7 +650,13 @@ async fn import_step(
         .iter()
         .map(|a| (a.logical_id, a.resource_type))
         .collect();
-    let tpl = template::build(synthesized, deployed, &pairs)?;
+    let live: BTreeMap<String, serde_json::Map<String, Json>> = req
+        .plan
+        .resources
+        .iter()
+        .map(|a| (a.logical_id.clone(), a.live.clone()))
+        .collect();
+    let tpl = template::build(synthesized, deployed, &pairs, &live)?;
     let body = tpl.body();
     let facts = TemplateFacts::from_json(&tpl.document);
     if !tpl.left_out.is_empty() {

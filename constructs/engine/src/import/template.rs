@@ -20,8 +20,14 @@
 //! - the Parameters, Conditions and Mappings those resources use are added from the synthesized
 //!   template (a condition's own references too);
 //! - a `DependsOn` on a resource that is not in the import template is dropped (ordering means
-//!   nothing to an import; the update restores it), but a `Ref`, `Fn::GetAtt` or `Fn::Sub` to one
-//!   is an error naming both: the import could not resolve it.
+//!   nothing to an import; the update restores it);
+//! - a `Ref`, `Fn::GetAtt` or `Fn::Sub` to a resource the update creates (in the synthesized
+//!   template, not imported, not in the stack) cannot be resolved by the import. Where discovery
+//!   read the live value at that place (the function's `LoggingConfig.LogGroup`, which Lambda
+//!   always has, referring to the log group the update creates), the import template holds that
+//!   live value instead: it then describes the resource exactly as it runs, and the update puts
+//!   the reference back through its own change table. Where the live value is not known it is an
+//!   error naming both.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -110,11 +116,14 @@ const HEADER: [&str; 4] = [
 
 /// Builds the import template. `synthesized` is the stage's full template, `deployed` the
 /// stack's current template (`None` when the stack does not exist yet or holds nothing),
-/// `import` the `(logical id, type)` pairs to import now. See the module docs for the rules.
+/// `import` the `(logical id, type)` pairs to import now, `live` the live properties discovery
+/// read for them (by logical id, in the template's property shape). See the module docs for
+/// the rules.
 pub fn build(
     synthesized: &Json,
     deployed: Option<&Json>,
     import: &[(&str, &str)],
+    live: &BTreeMap<String, Map<String, Json>>,
 ) -> Result<ImportTemplate, ImportTemplateError> {
     let new_resources = synthesized
         .get("Resources")
@@ -229,6 +238,25 @@ pub fn build(
                 continue;
             }
             if new_resources.contains_key(&r.target) {
+                let known = live
+                    .get(*id)
+                    .and_then(|props| r.path.strip_prefix("Properties.").map(|p| (props, p)))
+                    .and_then(|(props, p)| live_at(props, p))
+                    .filter(|v| !v.is_null())
+                    .cloned();
+                if let Some(value) = known
+                    && let Some(slot) = body_at(body, &r.path)
+                {
+                    left_out.push(format!(
+                        "{} {}: {id}.{} (the live value {value} until the update creates {})",
+                        r.how,
+                        r.target,
+                        r.path.trim_start_matches("Properties."),
+                        r.target
+                    ));
+                    *slot = value;
+                    continue;
+                }
                 return Err(ImportTemplateError::DanglingReference {
                     from: (*id).to_owned(),
                     to: r.target,
@@ -279,6 +307,56 @@ pub fn build(
         imported: import.iter().map(|(id, _)| (*id).to_owned()).collect(),
         left_out,
     })
+}
+
+/// A path's parts: `LoggingConfig.LogGroup` -> keys, `Subnets[1]` -> a key and an index.
+fn steps(path: &str) -> Vec<Result<&str, usize>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            out.push(Ok(&rest[..i]));
+            rest = &rest[i..];
+            while let Some(end) = rest.find(']') {
+                match rest[1..end].parse::<usize>() {
+                    Ok(n) => out.push(Err(n)),
+                    Err(_) => return Vec::new(),
+                }
+                rest = &rest[end + 1..];
+            }
+        } else {
+            out.push(Ok(rest));
+        }
+    }
+    out
+}
+
+/// The live value at a property path (`LoggingConfig.LogGroup`), when discovery read it.
+fn live_at<'a>(props: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
+    let steps = steps(path);
+    let (first, rest) = steps.split_first()?;
+    let mut v = props.get(first.ok()?)?;
+    for s in rest {
+        v = match s {
+            Ok(k) => v.get(*k)?,
+            Err(i) => v.get(*i)?,
+        };
+    }
+    Some(v)
+}
+
+/// The node of a resource definition at a reference's path (`Properties.LoggingConfig.LogGroup`).
+fn body_at<'a>(body: &'a mut Map<String, Json>, path: &str) -> Option<&'a mut Json> {
+    let steps = steps(path);
+    let (first, rest) = steps.split_first()?;
+    let mut v = body.get_mut(first.ok()?)?;
+    for s in rest {
+        v = match s {
+            Ok(k) => v.get_mut(*k)?,
+            Err(i) => v.get_mut(*i)?,
+        };
+    }
+    Some(v)
 }
 
 /// A top-level section of a template as an object.
@@ -509,6 +587,7 @@ mod tests {
                 ("Bucket", "AWS::S3::Bucket"),
                 ("Policy", "AWS::S3::BucketPolicy"),
             ],
+            &none(),
         )
         .expect("template");
         let d = &t.document;
@@ -562,6 +641,7 @@ mod tests {
                 ("Bucket", "AWS::S3::Bucket"),
                 ("Policy", "AWS::S3::BucketPolicy"),
             ],
+            &none(),
         )
         .expect("template");
         let d = &t.document;
@@ -578,8 +658,13 @@ mod tests {
 
     #[test]
     fn a_reference_to_a_resource_outside_the_import_is_an_error_naming_both() {
-        let err =
-            build(&synthesized(), None, &[("Url", "AWS::Lambda::Url")]).expect_err("dangling");
+        let err = build(
+            &synthesized(),
+            None,
+            &[("Url", "AWS::Lambda::Url")],
+            &none(),
+        )
+        .expect_err("dangling");
         assert_eq!(
             err,
             ImportTemplateError::DanglingReference {
@@ -596,24 +681,78 @@ mod tests {
             &synthesized(),
             Some(&deployed),
             &[("Url", "AWS::Lambda::Url")],
+            &none(),
         )
         .expect("resolvable");
+    }
+
+    #[test]
+    fn a_reference_to_a_resource_the_update_creates_holds_the_live_value_meanwhile() {
+        let s = json!({"Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                "FunctionName": "api",
+                "LoggingConfig": {"LogGroup": {"Ref": "Logs"}},
+                "VpcConfig": {"SecurityGroupIds": [{"Fn::GetAtt": ["Sg", "GroupId"]}]}
+            }},
+            "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/aws/lambda/api"}},
+            "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}}
+        }});
+        let live: BTreeMap<String, Map<String, Json>> = [(
+            "Fn".to_owned(),
+            json!({
+                "LoggingConfig": {"LogGroup": "/aws/lambda/api"},
+                "VpcConfig": {"SecurityGroupIds": ["sg-1"]}
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        )]
+        .into_iter()
+        .collect();
+        let t = build(&s, None, &[("Fn", "AWS::Lambda::Function")], &live).expect("template");
+        let props = &t.document["Resources"]["Fn"]["Properties"];
+        assert_eq!(props["LoggingConfig"]["LogGroup"], "/aws/lambda/api");
+        assert_eq!(props["VpcConfig"]["SecurityGroupIds"][0], "sg-1");
+        assert_eq!(props["FunctionName"], "api");
+        assert!(
+            t.left_out
+                .iter()
+                .any(|l| l.starts_with("Ref Logs: Fn.LoggingConfig.LogGroup")),
+            "{:?}",
+            t.left_out
+        );
+        // Without the live value the reference stays an error.
+        let err =
+            build(&s, None, &[("Fn", "AWS::Lambda::Function")], &none()).expect_err("dangling");
+        assert!(
+            matches!(err, ImportTemplateError::DanglingReference { ref to, .. } if to == "Logs"),
+            "{err}"
+        );
+    }
+
+    fn none() -> BTreeMap<String, Map<String, Json>> {
+        BTreeMap::new()
     }
 
     #[test]
     fn plan_and_template_must_agree() {
         let s = synthesized();
         assert!(matches!(
-            build(&s, None, &[("Nope", "AWS::S3::Bucket")]),
+            build(&s, None, &[("Nope", "AWS::S3::Bucket")], &none()),
             Err(ImportTemplateError::NotInTemplate { .. })
         ));
         assert!(matches!(
-            build(&s, None, &[("Bucket", "AWS::SQS::Queue")]),
+            build(&s, None, &[("Bucket", "AWS::SQS::Queue")], &none()),
             Err(ImportTemplateError::WrongType { .. })
         ));
         let deployed = json!({"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}});
         assert!(matches!(
-            build(&s, Some(&deployed), &[("Bucket", "AWS::S3::Bucket")]),
+            build(
+                &s,
+                Some(&deployed),
+                &[("Bucket", "AWS::S3::Bucket")],
+                &none()
+            ),
             Err(ImportTemplateError::AlreadyDeployed { .. })
         ));
     }
