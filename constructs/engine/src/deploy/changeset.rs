@@ -243,10 +243,10 @@ pub enum Created {
     Busy { reason: String },
 }
 
-/// Calls `CreateChangeSet`.
-pub async fn create(clients: &Clients, req: &CreateRequest<'_>) -> Result<Created, DeployError> {
-    let params: Vec<Parameter> = req
-        .parameters
+/// The parameters a change set sends, as the SDK takes them: a value, `UsePreviousValue`, or
+/// nothing (the template default applies). Shared by the update and the IMPORT change set.
+pub(crate) fn sdk_parameters(plans: &[ParameterPlan]) -> Vec<Parameter> {
+    plans
         .iter()
         .filter_map(|p| match &p.send {
             Send::Value(v) => Some(
@@ -263,12 +263,21 @@ pub async fn create(clients: &Clients, req: &CreateRequest<'_>) -> Result<Create
             ),
             Send::Omit => None,
         })
-        .collect();
-    let caps: Vec<SdkCapability> = req
-        .capabilities
+        .collect()
+}
+
+/// The template's capabilities (`CAPABILITY_IAM`, ...) as the SDK takes them.
+pub(crate) fn sdk_capabilities(capabilities: &[Capability]) -> Vec<SdkCapability> {
+    capabilities
         .iter()
         .map(|c| SdkCapability::from(c.as_str()))
-        .collect();
+        .collect()
+}
+
+/// Calls `CreateChangeSet`.
+pub async fn create(clients: &Clients, req: &CreateRequest<'_>) -> Result<Created, DeployError> {
+    let params = sdk_parameters(req.parameters);
+    let caps = sdk_capabilities(req.capabilities);
     let res = retry_throttled(|| {
         let mut call = clients
             .cfn

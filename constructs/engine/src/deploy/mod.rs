@@ -1145,9 +1145,20 @@ async fn discard(
 /// [`stack::remove_empty_review_stack`], saying what it did; a failure is a warning with the
 /// command that finishes the job.
 async fn remove_review_stack(clients: &Clients, console: &mut Console, stack_id: &str) {
+    remove_review_stack_of(clients, console, stack_id, "CREATE").await;
+}
+
+/// [`remove_review_stack`] for a change set of `kind` (`CREATE`, `IMPORT`): the empty stack in
+/// REVIEW_IN_PROGRESS a refused or failed first change set leaves behind.
+pub(crate) async fn remove_review_stack_of(
+    clients: &Clients,
+    console: &mut Console,
+    stack_id: &str,
+    kind: &str,
+) {
     match stack::remove_empty_review_stack(clients, stack_id).await {
         Ok(true) => console.line(format!(
-            "the empty stack its CREATE change set had made (REVIEW_IN_PROGRESS) was deleted: {stack_id}"
+            "the empty stack its {kind} change set had made (REVIEW_IN_PROGRESS) was deleted: {stack_id}"
         )),
         Ok(false) => {}
         Err(e) => console.warn(format!(

@@ -54,10 +54,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
 
-use aws_sdk_cloudformation::types::{
-    Capability as SdkCapability, ChangeSetType, Parameter, RegistryType, ResourceToImport,
-    StackStatus,
-};
+use aws_sdk_cloudformation::types::{ChangeSetType, RegistryType, ResourceToImport, StackStatus};
 use serde_json::Value as Json;
 
 use super::ImportPlan;
@@ -69,7 +66,7 @@ use crate::config::Config;
 use crate::deploy::changes::{Action, classify_all, render_table};
 use crate::deploy::changeset::{self, Ready, TemplateSource};
 use crate::deploy::client::{describe, error_code, error_message, retry_throttled};
-use crate::deploy::parameters::{self, Send};
+use crate::deploy::parameters;
 use crate::deploy::plan::{Plan, plan as stack_plan};
 use crate::deploy::watch::{self, Operation};
 use crate::deploy::{
@@ -1008,29 +1005,8 @@ async fn create_import(
     to_import: &[Adopting<'_>],
     stage: &str,
 ) -> Result<(String, String), ImportError> {
-    let params: Vec<Parameter> = plans
-        .iter()
-        .filter_map(|p| match &p.send {
-            Send::Value(v) => Some(
-                Parameter::builder()
-                    .parameter_key(&p.key)
-                    .parameter_value(v)
-                    .build(),
-            ),
-            Send::UsePrevious => Some(
-                Parameter::builder()
-                    .parameter_key(&p.key)
-                    .use_previous_value(true)
-                    .build(),
-            ),
-            Send::Omit => None,
-        })
-        .collect();
-    let caps: Vec<SdkCapability> = facts
-        .capabilities
-        .iter()
-        .map(|c| SdkCapability::from(c.as_str()))
-        .collect();
+    let params = changeset::sdk_parameters(plans);
+    let caps = changeset::sdk_capabilities(&facts.capabilities);
     let resources: Vec<ResourceToImport> = to_import
         .iter()
         .map(|a| {
@@ -1095,16 +1071,7 @@ async fn discard(
         return;
     }
     if new_stack {
-        match stack::remove_empty_review_stack(clients, stack_id).await {
-            Ok(true) => console.line(format!(
-                "the empty stack the IMPORT change set had made was deleted: {stack_id}"
-            )),
-            Ok(false) => {}
-            Err(e) => console.warn(format!(
-                "warning: could not delete the empty stack in REVIEW_IN_PROGRESS ({e}); delete it with `aws cloudformation delete-stack --stack-name {stack_id}{}`",
-                clients.aws_cli_flags()
-            )),
-        }
+        crate::deploy::remove_review_stack_of(clients, console, stack_id, "IMPORT").await;
     }
 }
 
