@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, anyhow};
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::Filter;
 
-use crate::deploy::{AwsTarget, Clients};
+use crate::deploy::{AwsTarget, Clients, describe};
 
 /// The SDK clients discovery uses (read-only calls only).
 #[derive(Debug, Clone)]
@@ -30,13 +30,15 @@ pub struct Sdk {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// STS: the account.
     pub sts: aws_sdk_sts::Client,
+    /// The engine's clients for the same target: they word errors as every command does.
+    pub clients: Clients,
 }
 
 impl Sdk {
     /// Checks the target as every command does ([`Clients::connect`]: endpoint on loopback,
     /// region, profile), then builds the discovery clients with the same settings.
     pub async fn connect(target: &AwsTarget) -> anyhow::Result<Sdk> {
-        Clients::connect(target).await?;
+        let clients = Clients::connect(target).await?;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(target.region.clone()))
             .timeout_config(
@@ -55,12 +57,13 @@ impl Sdk {
             loader = loader.endpoint_url(url);
         }
         let c = loader.load().await;
-        Ok(Sdk::from_sdk_config(&c))
+        Ok(Sdk::from_sdk_config(&c, clients))
     }
 
-    /// The clients from an SDK config made elsewhere.
-    pub fn from_sdk_config(c: &aws_config::SdkConfig) -> Sdk {
+    /// The discovery clients from an SDK config, with the engine's `clients` for the same target.
+    pub fn from_sdk_config(c: &aws_config::SdkConfig, clients: Clients) -> Sdk {
         Sdk {
+            clients,
             ec2: aws_sdk_ec2::Client::new(c),
             rds: aws_sdk_rds::Client::new(c),
             lambda: aws_sdk_lambda::Client::new(c),
@@ -88,16 +91,14 @@ pub struct Anchors {
     pub secret: Option<String>,
 }
 
-/// An SDK error as one sentence naming the call.
-fn aws_err<E, R>(what: &str, e: SdkError<E, R>) -> anyhow::Error
+/// An SDK error as the engine words every AWS failure ([`describe`]): one sentence naming the
+/// call, with the fix (unreachable endpoint, credentials, timeout, the service's own message).
+fn aws_err<E, R>(sdk: &Sdk, what: &str, e: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match e.code() {
-        Some(code) => anyhow!("cannot {what}: {code}: {}", e.message().unwrap_or_default()),
-        None => anyhow!("cannot {what}: {}", DisplayErrorContext(&e)),
-    }
+    describe(what, &e, &sdk.clients).into()
 }
 
 fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
@@ -455,7 +456,7 @@ pub async fn discover(sdk: &Sdk, anchors: &Anchors) -> anyhow::Result<LiveSystem
         .describe_availability_zones()
         .send()
         .await
-        .map_err(|e| aws_err("describe availability zones", e))?;
+        .map_err(|e| aws_err(sdk, "describe availability zones", e))?;
     let mut names: Vec<String> = azs
         .availability_zones()
         .iter()
@@ -522,7 +523,7 @@ pub async fn discover(sdk: &Sdk, anchors: &Anchors) -> anyhow::Result<LiveSystem
         match sdk.secrets.describe_secret().secret_id(id).send().await {
             Ok(_) => live.secret = Some(secret(sdk, id).await?),
             Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(aws_err(&format!("describe secret {id}"), e)),
+            Err(e) => return Err(aws_err(sdk, &format!("describe secret {id}"), e)),
         }
     }
     if live.secret.is_none()
@@ -547,7 +548,7 @@ pub async fn discover(sdk: &Sdk, anchors: &Anchors) -> anyhow::Result<LiveSystem
             .log_group_name_prefix(&name)
             .send()
             .await
-            .map_err(|e| aws_err(&format!("describe log group {name}"), e))?;
+            .map_err(|e| aws_err(sdk, &format!("describe log group {name}"), e))?;
         if let Some(g) = r
             .log_groups()
             .iter()
@@ -570,7 +571,7 @@ async fn db(sdk: &Sdk, id: &str) -> anyhow::Result<LiveDb> {
         .db_instance_identifier(id)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("describe DB instance {id}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("describe DB instance {id}"), e))?;
     let d = r
         .db_instances()
         .first()
@@ -690,7 +691,7 @@ async fn parameter_group(sdk: &Sdk, name: &str) -> anyhow::Result<LiveParameterG
         .db_parameter_group_name(name)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("describe DB parameter group {name}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("describe DB parameter group {name}"), e))?;
     let g = r
         .db_parameter_groups()
         .first()
@@ -706,7 +707,7 @@ async fn parameter_group(sdk: &Sdk, name: &str) -> anyhow::Result<LiveParameterG
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| aws_err(&format!("describe the parameters of {name}"), e))?;
+            .map_err(|e| aws_err(sdk, &format!("describe the parameters of {name}"), e))?;
         for p in page.parameters() {
             if let (Some(k), Some(v)) = (p.parameter_name(), p.parameter_value()) {
                 parameters.insert(k.to_owned(), v.to_owned());
@@ -732,7 +733,7 @@ async fn role(sdk: &Sdk, name: &str) -> anyhow::Result<LiveRole> {
         .role_name(name)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("get role {name}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("get role {name}"), e))?;
     let role = r.role().ok_or_else(|| anyhow!("no role {name}"))?;
     let attached = sdk
         .iam
@@ -740,14 +741,14 @@ async fn role(sdk: &Sdk, name: &str) -> anyhow::Result<LiveRole> {
         .role_name(name)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("list the policies of role {name}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("list the policies of role {name}"), e))?;
     let inline = sdk
         .iam
         .list_role_policies()
         .role_name(name)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("list the inline policies of role {name}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("list the inline policies of role {name}"), e))?;
     let mut inline_policies = BTreeMap::new();
     for p in inline.policy_names() {
         let doc = sdk
@@ -757,7 +758,7 @@ async fn role(sdk: &Sdk, name: &str) -> anyhow::Result<LiveRole> {
             .policy_name(p)
             .send()
             .await
-            .map_err(|e| aws_err(&format!("get policy {p} of role {name}"), e))?;
+            .map_err(|e| aws_err(sdk, &format!("get policy {p} of role {name}"), e))?;
         if let Some(d) = policy_document(doc.policy_document()) {
             inline_policies.insert(p.clone(), d);
         }
@@ -796,7 +797,7 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
         .function_name(name)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("get function {name}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("get function {name}"), e))?;
     let c = r
         .configuration()
         .ok_or_else(|| anyhow!("function {name} has no configuration"))?;
@@ -867,7 +868,7 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
             u.function_url().to_owned(),
         )),
         Err(e) if is_not_found(&e) => None,
-        Err(e) => return Err(aws_err(&format!("get the URL of function {fname}"), e)),
+        Err(e) => return Err(aws_err(sdk, &format!("get the URL of function {fname}"), e)),
     };
     let permissions = match sdk.lambda.get_policy().function_name(&fname).send().await {
         Ok(p) => p
@@ -876,7 +877,13 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
             .and_then(|d| d.get("Statement").and_then(|s| s.as_array()).cloned())
             .unwrap_or_default(),
         Err(e) if is_not_found(&e) => Vec::new(),
-        Err(e) => return Err(aws_err(&format!("get the policy of function {fname}"), e)),
+        Err(e) => {
+            return Err(aws_err(
+                sdk,
+                &format!("get the policy of function {fname}"),
+                e,
+            ));
+        }
     };
     // The VPC from the subnets themselves (authoritative; the emulator's VpcConfig.VpcId is
     // not), else the configuration's.
@@ -891,7 +898,7 @@ async fn function(sdk: &Sdk, name: &str) -> anyhow::Result<(LiveFunction, Option
             .set_subnet_ids(Some(subnets.clone()))
             .send()
             .await
-            .map_err(|e| aws_err(&format!("describe the subnets of function {fname}"), e))?;
+            .map_err(|e| aws_err(sdk, &format!("describe the subnets of function {fname}"), e))?;
         if let Some(v) = r.subnets().first().and_then(|s| s.vpc_id()) {
             vpc_id = Some(v.to_owned());
         }
@@ -928,7 +935,7 @@ async fn instance(sdk: &Sdk, id: &str) -> anyhow::Result<LiveInstance> {
         .instance_ids(id)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("describe instance {id}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("describe instance {id}"), e))?;
     let i = r
         .reservations()
         .iter()
@@ -982,7 +989,7 @@ async fn instance(sdk: &Sdk, id: &str) -> anyhow::Result<LiveInstance> {
                 .instance_profile_name(&name)
                 .send()
                 .await
-                .map_err(|e| aws_err(&format!("get instance profile {name}"), e))?;
+                .map_err(|e| aws_err(sdk, &format!("get instance profile {name}"), e))?;
             let role_name = r
                 .instance_profile()
                 .and_then(|p| p.roles().first())
@@ -1019,7 +1026,7 @@ async fn secret(sdk: &Sdk, id: &str) -> anyhow::Result<LiveSecret> {
         .secret_id(id)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("describe secret {id}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("describe secret {id}"), e))?;
     Ok(LiveSecret {
         arn: s.arn().unwrap_or_default().to_owned(),
         name: s.name().unwrap_or_default().to_owned(),
@@ -1044,7 +1051,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
         .vpc_ids(vpc_id)
         .send()
         .await
-        .map_err(|e| aws_err(&format!("describe VPC {vpc_id}"), e))?;
+        .map_err(|e| aws_err(sdk, &format!("describe VPC {vpc_id}"), e))?;
     let vpc = v.vpcs().first().ok_or_else(|| anyhow!("no VPC {vpc_id}"))?;
     let attr = |a: aws_sdk_ec2::types::VpcAttributeName| {
         ec2.describe_vpc_attribute()
@@ -1054,10 +1061,10 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
     };
     let support = attr(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport)
         .await
-        .map_err(|e| aws_err("describe the VPC's DNS support", e))?;
+        .map_err(|e| aws_err(sdk, "describe the VPC's DNS support", e))?;
     let hostnames = attr(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
         .await
-        .map_err(|e| aws_err("describe the VPC's DNS host names", e))?;
+        .map_err(|e| aws_err(sdk, "describe the VPC's DNS host names", e))?;
     live.vpc = Some(LiveVpc {
         id: vpc_id.to_owned(),
         cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
@@ -1076,7 +1083,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
         .filters(filter("attachment.vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_err("describe the internet gateways", e))?;
+        .map_err(|e| aws_err(sdk, "describe the internet gateways", e))?;
     live.igw = igws.internet_gateways().first().map(|g| {
         (
             g.internet_gateway_id().unwrap_or_default().to_owned(),
@@ -1088,7 +1095,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
         .filters(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_err("describe the route tables", e))?;
+        .map_err(|e| aws_err(sdk, "describe the route tables", e))?;
     let mut explicit: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut main_table = None;
     for t in rts.route_tables() {
@@ -1122,7 +1129,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
         .filters(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_err("describe the subnets", e))?;
+        .map_err(|e| aws_err(sdk, "describe the subnets", e))?;
     for s in subnets.subnets() {
         let id = s.subnet_id().unwrap_or_default().to_owned();
         let (route_table, association) = match explicit.get(&id) {
@@ -1151,7 +1158,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
         .filter(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_err("describe the NAT gateways", e))?;
+        .map_err(|e| aws_err(sdk, "describe the NAT gateways", e))?;
     for n in nats.nat_gateways() {
         let state = n.state().map(|s| s.as_str()).unwrap_or("available");
         if state != "available" && state != "pending" {
@@ -1166,7 +1173,7 @@ async fn network(sdk: &Sdk, vpc_id: &str, live: &mut LiveSystem) -> anyhow::Resu
                 .allocation_ids(a)
                 .send()
                 .await
-                .map_err(|e| aws_err(&format!("describe address {a}"), e))?;
+                .map_err(|e| aws_err(sdk, &format!("describe address {a}"), e))?;
             if let Some(addr) = r.addresses().first() {
                 eip_tags = ec2_tags(addr.tags());
             }
@@ -1190,7 +1197,7 @@ async fn security_groups(sdk: &Sdk, ids: &[String]) -> anyhow::Result<Vec<LiveSe
         .set_group_ids(Some(ids.to_vec()))
         .send()
         .await
-        .map_err(|e| aws_err("describe the security groups", e))
+        .map_err(|e| aws_err(sdk, "describe the security groups", e))
         .context("discovery")?;
     let mut out = Vec::new();
     for id in ids {
@@ -1207,7 +1214,7 @@ async fn security_groups(sdk: &Sdk, ids: &[String]) -> anyhow::Result<Vec<LiveSe
             .filters(filter("group-id", id))
             .send()
             .await
-            .map_err(|e| aws_err(&format!("describe the rules of {id}"), e))?;
+            .map_err(|e| aws_err(sdk, &format!("describe the rules of {id}"), e))?;
         let rules = rules
             .security_group_rules()
             .iter()

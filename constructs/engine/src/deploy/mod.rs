@@ -37,7 +37,7 @@ pub(crate) mod watch;
 pub use approve::{ApprovalPolicy, Decision, RequireApproval, decide};
 pub use changes::{Action, Change, ClassifiedChange, Risk, Style, classify};
 pub use changeset::{Timing, change_set_name, stage_template};
-pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT};
+pub use client::{AwsError, AwsErrorKind, AwsTarget, Clients, DEFAULT_TIMEOUT, describe};
 pub use drift::{
     DriftError, DriftReport, DriftTiming, PropertyDifference, ResourceDrift, ResourceDriftStatus,
     StackDrift,
